@@ -1,0 +1,141 @@
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+/**
+ * D1 schema. Every resource keeps its full SCIM attributes as JSON in `data` (the
+ * values exactly as the IdP sent them) plus a few columns that filters, sorting and
+ * uniqueness need to hit an index. `*_norm` columns hold the Unicode case-folded form:
+ * SQLite's NOCASE folds ASCII only, and userName / displayName are caseExact:false.
+ */
+export const users = sqliteTable(
+  "users",
+  {
+    // rowid alias: the stable default order for paging (Okta requires a consistent order).
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    id: text("id").notNull(),
+    userName: text("user_name").notNull(),
+    userNameNorm: text("user_name_norm").notNull(),
+    externalId: text("external_id"),
+    displayName: text("display_name"),
+    /** Normalised primary (else first) email, for the Okta "email" unique-identifier lookup. */
+    emailNorm: text("email_norm"),
+    active: integer("active", { mode: "boolean" }).notNull().default(true),
+    userType: text("user_type"),
+    /** Effective site role: registered | moderator | admin. */
+    role: text("role").notNull().default("registered"),
+    /** Role last asserted through userType (Registered/Moderator/Admin), null if never. */
+    typeRole: text("type_role"),
+    data: text("data").notNull(),
+    passwordHash: text("password_hash"),
+    version: integer("version").notNull(),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("users_id_uq").on(t.id),
+    uniqueIndex("users_user_name_norm_uq").on(t.userNameNorm),
+    index("users_external_id_idx").on(t.externalId),
+    index("users_email_norm_idx").on(t.emailNorm),
+    index("users_created_idx").on(t.createdAt),
+    index("users_updated_idx").on(t.updatedAt),
+  ],
+);
+
+export const groups = sqliteTable(
+  "groups",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    id: text("id").notNull(),
+    displayName: text("display_name").notNull(),
+    displayNameNorm: text("display_name_norm").notNull(),
+    externalId: text("external_id"),
+    data: text("data").notNull(),
+    version: integer("version").notNull(),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("groups_id_uq").on(t.id),
+    uniqueIndex("groups_display_name_norm_uq").on(t.displayNameNorm),
+    index("groups_external_id_idx").on(t.externalId),
+  ],
+);
+
+/** Membership as rows: concurrent PATCHes add and remove rows, never rewrite a list. */
+export const groupMembers = sqliteTable(
+  "group_members",
+  {
+    groupId: text("group_id").notNull(),
+    userId: text("user_id").notNull(),
+    addedAt: text("added_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.groupId, t.userId] }), index("group_members_user_idx").on(t.userId)],
+);
+
+/** Single-row settings document (id = 1), validated by zod on read and write. */
+export const settings = sqliteTable("settings", {
+  id: integer("id").primaryKey(),
+  data: text("data").notNull(),
+  updatedAt: text("updated_at").notNull(),
+});
+
+/**
+ * The outbox: one row per change, written in the same D1 batch as the change.
+ * (resource_type, resource_id, resource_version) is unique, which also makes a
+ * second writer that raced on the same read version fail as a whole batch.
+ */
+export const events = sqliteTable(
+  "events",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    id: text("id").notNull(),
+    type: text("type").notNull(),
+    resourceType: text("resource_type").notNull(),
+    resourceId: text("resource_id").notNull(),
+    resourceVersion: integer("resource_version").notNull(),
+    /** The webhook body exactly as delivered: {"type","timestamp","data"}. */
+    payload: text("payload").notNull(),
+    /** pending | queued | delivered | retrying | rejected | dead | held | undeliverable | dry_run | discarded */
+    state: text("state").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    lastStatus: integer("last_status"),
+    lastError: text("last_error"),
+    createdAt: text("created_at").notNull(),
+    queuedAt: text("queued_at"),
+    deliveredAt: text("delivered_at"),
+    updatedAt: text("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("events_id_uq").on(t.id),
+    uniqueIndex("events_resource_version_uq").on(t.resourceType, t.resourceId, t.resourceVersion),
+    index("events_state_idx").on(t.state, t.createdAt),
+    index("events_type_created_idx").on(t.type, t.createdAt),
+  ],
+);
+
+/** The provisioning log: every SCIM request, what it touched, and what was decided. */
+export const provisioningLog = sqliteTable(
+  "provisioning_log",
+  {
+    seq: integer("seq").primaryKey({ autoIncrement: true }),
+    at: text("at").notNull(),
+    requestId: text("request_id").notNull(),
+    method: text("method").notNull(),
+    path: text("path").notNull(),
+    status: integer("status").notNull(),
+    resourceType: text("resource_type"),
+    resourceId: text("resource_id"),
+    /** JSON array of IdP quirks tolerated, e.g. ["active sent as string \"False\""]. */
+    quirks: text("quirks"),
+    /** JSON array of decisions, e.g. ["role kept: admin promotion off"]. */
+    decisions: text("decisions"),
+    detail: text("detail"),
+  },
+  (t) => [
+    index("log_at_idx").on(t.at),
+    index("log_resource_idx").on(t.resourceId, t.seq),
+    index("log_status_idx").on(t.status, t.seq),
+  ],
+);
+
+export const nowIso = sql`strftime('%Y-%m-%dT%H:%M:%fZ','now')`;

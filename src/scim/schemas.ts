@@ -1,0 +1,264 @@
+/**
+ * The one data definition of every resource (RFC 7643 §4, §8.7). /Schemas, /ResourceTypes,
+ * input normalisation, PATCH paths, filters and attribute projection are all driven by it,
+ * so what is advertised is exactly what is stored and round-trips.
+ */
+
+export type AttrType = "string" | "boolean" | "decimal" | "integer" | "dateTime" | "reference" | "complex" | "binary";
+export type Mutability = "readOnly" | "readWrite" | "immutable" | "writeOnly";
+export type Returned = "always" | "never" | "default" | "request";
+export type Uniqueness = "none" | "server" | "global";
+
+export interface AttributeDef {
+  name: string;
+  type: AttrType;
+  multiValued: boolean;
+  description: string;
+  required: boolean;
+  caseExact: boolean;
+  mutability: Mutability;
+  returned: Returned;
+  uniqueness: Uniqueness;
+  canonicalValues?: string[];
+  referenceTypes?: string[];
+  subAttributes?: AttributeDef[];
+}
+
+export interface SchemaDef {
+  id: string;
+  name: string;
+  description: string;
+  attributes: AttributeDef[];
+}
+
+export const USER_SCHEMA_ID = "urn:ietf:params:scim:schemas:core:2.0:User";
+export const GROUP_SCHEMA_ID = "urn:ietf:params:scim:schemas:core:2.0:Group";
+export const ENTERPRISE_USER_SCHEMA_ID = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+export const PATCH_OP_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+export const LIST_RESPONSE_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+export const SEARCH_REQUEST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
+export const BULK_REQUEST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
+export const BULK_RESPONSE_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:BulkResponse";
+export const SPC_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
+export const RESOURCE_TYPE_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
+export const SCHEMA_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Schema";
+
+type AttrOptions = Partial<Omit<AttributeDef, "name" | "type">>;
+
+function attr(name: string, type: AttrType, description: string, opts: AttrOptions = {}): AttributeDef {
+  return {
+    name,
+    type,
+    multiValued: false,
+    description,
+    required: false,
+    caseExact: false,
+    mutability: "readWrite",
+    returned: "default",
+    uniqueness: "none",
+    ...opts,
+  };
+}
+
+const str = (name: string, description: string, opts: AttrOptions = {}) => attr(name, "string", description, opts);
+
+/** value / type / primary, the shape of emails, phoneNumbers, ims, photos, entitlements. */
+function multiValued(
+  name: string,
+  description: string,
+  valueType: AttrType,
+  types: string[] | undefined,
+  extra: AttrOptions = {},
+): AttributeDef {
+  const typeAttr = str("type", `A label indicating the ${name} function.`);
+  if (types) typeAttr.canonicalValues = types;
+  const value = attr("value", valueType, `The ${name} value.`);
+  if (valueType === "reference") value.referenceTypes = ["external"];
+  return attr(name, "complex", description, {
+    multiValued: true,
+    subAttributes: [value, typeAttr, attr("primary", "boolean", `Whether this is the primary ${name} value.`)],
+    ...extra,
+  });
+}
+
+const idAttr = attr("id", "string", "Unique identifier for the resource, assigned by the service provider.", {
+  caseExact: true,
+  mutability: "readOnly",
+  returned: "always",
+  uniqueness: "server",
+});
+
+const externalIdAttr = str("externalId", "Identifier of the resource as defined by the provisioning client.", {
+  caseExact: true,
+});
+
+export const USER_SCHEMA: SchemaDef = {
+  id: USER_SCHEMA_ID,
+  name: "User",
+  description: "User Account",
+  attributes: [
+    idAttr,
+    externalIdAttr,
+    str("userName", "Unique identifier for the User, typically used to sign in. Case-insensitive.", {
+      required: true,
+      uniqueness: "server",
+    }),
+    attr("name", "complex", "The components of the user's real name.", {
+      subAttributes: [
+        str("formatted", "The full name, formatted for display."),
+        str("familyName", "The family name (last name)."),
+        str("givenName", "The given name (first name)."),
+        str("middleName", "The middle name(s)."),
+        str("honorificPrefix", "The honorific prefix(es), e.g. 'Ms.'."),
+        str("honorificSuffix", "The honorific suffix(es), e.g. 'III'."),
+      ],
+    }),
+    str("displayName", "The name of the User, suitable for display to end-users."),
+    str("nickName", "The casual way to address the user."),
+    attr("profileUrl", "reference", "A URI to the user's online profile.", { referenceTypes: ["external"] }),
+    str("title", "The user's title, such as 'Vice President'."),
+    str("userType", "The user's type. Registered, Moderator or Admin set the site role when allowed."),
+    str("preferredLanguage", "The user's preferred written or spoken language, e.g. 'en-US'."),
+    str("locale", "The user's default location for localisation, e.g. 'en-US'."),
+    str("timezone", "The user's time zone in IANA format, e.g. 'America/Los_Angeles'."),
+    attr("active", "boolean", "Whether the user may sign in to the site."),
+    str("password", "Accepted for Okta's Sync Password; stored only as a hash and never returned.", {
+      mutability: "writeOnly",
+      returned: "never",
+    }),
+    multiValued("emails", "Email addresses for the user.", "string", ["work", "home", "other"]),
+    multiValued("phoneNumbers", "Phone numbers for the user.", "string", ["work", "home", "mobile", "fax", "pager", "other"]),
+    multiValued("ims", "Instant messaging addresses for the user.", "string", undefined),
+    multiValued("photos", "URLs of photos of the user.", "reference", ["photo", "thumbnail"]),
+    attr("addresses", "complex", "Physical mailing addresses for the user.", {
+      multiValued: true,
+      subAttributes: [
+        str("formatted", "The full mailing address, formatted for display."),
+        str("streetAddress", "The full street address component."),
+        str("locality", "The city or locality component."),
+        str("region", "The state or region component."),
+        str("postalCode", "The zip code or postal code component."),
+        str("country", "The country name component."),
+        { ...str("type", "A label indicating the address function."), canonicalValues: ["work", "home", "other"] },
+        attr("primary", "boolean", "Whether this is the primary address."),
+      ],
+    }),
+    multiValued("entitlements", "Entitlements of the user.", "string", undefined),
+    attr("groups", "complex", "Groups the user belongs to. Change membership through the Group resource.", {
+      multiValued: true,
+      mutability: "readOnly",
+      subAttributes: [
+        attr("value", "string", "The id of the group.", { mutability: "readOnly" }),
+        attr("$ref", "reference", "The URI of the group.", { mutability: "readOnly", referenceTypes: ["Group"] }),
+        attr("display", "string", "The displayName of the group.", { mutability: "readOnly" }),
+        attr("type", "string", "How the membership was derived.", { mutability: "readOnly", canonicalValues: ["direct"] }),
+      ],
+    }),
+    attr("roles", "complex", "The site role (registered, moderator or admin), set through userType or group mapping.", {
+      multiValued: true,
+      mutability: "readOnly",
+      subAttributes: [
+        attr("value", "string", "The role.", { mutability: "readOnly", canonicalValues: ["registered", "moderator", "admin"] }),
+        attr("primary", "boolean", "Always true for the site role.", { mutability: "readOnly" }),
+      ],
+    }),
+  ],
+};
+
+export const ENTERPRISE_USER_SCHEMA: SchemaDef = {
+  id: ENTERPRISE_USER_SCHEMA_ID,
+  name: "EnterpriseUser",
+  description: "Enterprise User",
+  attributes: [
+    str("employeeNumber", "Numeric or alphanumeric identifier assigned to a person by the organisation."),
+    str("costCenter", "Identifies the name of a cost center."),
+    str("organization", "Identifies the name of an organisation."),
+    str("division", "Identifies the name of a division."),
+    str("department", "Identifies the name of a department."),
+    attr("manager", "complex", "The user's manager.", {
+      subAttributes: [
+        attr("value", "string", "The id of the manager's User resource.", { caseExact: true }),
+        attr("$ref", "reference", "The URI of the manager's User resource.", { referenceTypes: ["User"] }),
+        attr("displayName", "string", "The displayName of the manager.", { mutability: "readOnly" }),
+      ],
+    }),
+  ],
+};
+
+export const GROUP_SCHEMA: SchemaDef = {
+  id: GROUP_SCHEMA_ID,
+  name: "Group",
+  description: "Group",
+  attributes: [
+    idAttr,
+    externalIdAttr,
+    str("displayName", "A human-readable name for the Group. Unique, case-insensitive.", {
+      required: true,
+      uniqueness: "server",
+    }),
+    attr("members", "complex", "A list of members of the Group.", {
+      multiValued: true,
+      subAttributes: [
+        attr("value", "string", "The id of the member's User resource.", { mutability: "immutable", caseExact: true }),
+        attr("$ref", "reference", "The URI of the member.", { mutability: "immutable", referenceTypes: ["User"] }),
+        attr("display", "string", "The member's display name.", { mutability: "readOnly" }),
+        attr("type", "string", "The member's type.", { mutability: "immutable", canonicalValues: ["User"] }),
+      ],
+    }),
+  ],
+};
+
+/** The common `meta` attribute (RFC 7643 §3.1): read-only, filterable, sortable. */
+export const META_ATTRIBUTE: AttributeDef = attr("meta", "complex", "Resource metadata.", {
+  mutability: "readOnly",
+  subAttributes: [
+    attr("resourceType", "string", "The resource type.", { mutability: "readOnly", caseExact: true }),
+    attr("created", "dateTime", "When the resource was created.", { mutability: "readOnly" }),
+    attr("lastModified", "dateTime", "When the resource was last changed.", { mutability: "readOnly" }),
+    attr("location", "reference", "The URI of the resource.", { mutability: "readOnly", caseExact: true }),
+    attr("version", "string", "The version (weak ETag) of the resource.", { mutability: "readOnly", caseExact: true }),
+  ],
+});
+
+export interface ResourceTypeDef {
+  id: "User" | "Group";
+  name: string;
+  endpoint: string;
+  description: string;
+  schema: SchemaDef;
+  extensions: SchemaDef[];
+}
+
+export const USER_RESOURCE: ResourceTypeDef = {
+  id: "User",
+  name: "User",
+  endpoint: "/Users",
+  description: "User Account",
+  schema: USER_SCHEMA,
+  extensions: [ENTERPRISE_USER_SCHEMA],
+};
+
+export const GROUP_RESOURCE: ResourceTypeDef = {
+  id: "Group",
+  name: "Group",
+  endpoint: "/Groups",
+  description: "Group",
+  schema: GROUP_SCHEMA,
+  extensions: [],
+};
+
+export const RESOURCE_TYPES: ResourceTypeDef[] = [USER_RESOURCE, GROUP_RESOURCE];
+export const ALL_SCHEMAS: SchemaDef[] = [USER_SCHEMA, ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA];
+
+/** Case-insensitive lookup of an attribute among a list (RFC 7643 §2.1: names are case-insensitive). */
+export function findAttribute(attrs: readonly AttributeDef[] | undefined, name: string): AttributeDef | undefined {
+  if (!attrs) return undefined;
+  const lower = name.toLowerCase();
+  return attrs.find((a) => a.name.toLowerCase() === lower);
+}
+
+/** The extension schema whose URN matches (case-insensitively), if the resource type has it. */
+export function findExtension(rt: ResourceTypeDef, urn: string): SchemaDef | undefined {
+  const lower = urn.toLowerCase();
+  return rt.extensions.find((s) => s.id.toLowerCase() === lower);
+}
