@@ -1,4 +1,3 @@
-import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /**
@@ -110,6 +109,7 @@ export const events = sqliteTable(
     uniqueIndex("events_resource_version_uq").on(t.resourceType, t.resourceId, t.resourceVersion),
     index("events_state_idx").on(t.state, t.createdAt),
     index("events_type_created_idx").on(t.type, t.createdAt),
+    index("events_resource_idx").on(t.resourceId, t.seq),
   ],
 );
 
@@ -138,4 +138,3 @@ export const provisioningLog = sqliteTable(
   ],
 );
 
-export const nowIso = sql`strftime('%Y-%m-%dT%H:%M:%fZ','now')`;
