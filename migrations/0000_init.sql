@@ -91,4 +91,5 @@ CREATE UNIQUE INDEX `users_user_name_norm_uq` ON `users` (`user_name_norm`);--> 
 CREATE INDEX `users_external_id_idx` ON `users` (`external_id`);--> statement-breakpoint
 CREATE INDEX `users_email_norm_idx` ON `users` (`email_norm`);--> statement-breakpoint
 CREATE INDEX `users_created_idx` ON `users` (`created_at`);--> statement-breakpoint
-CREATE INDEX `users_updated_idx` ON `users` (`updated_at`);
+CREATE INDEX `users_updated_idx` ON `users` (`updated_at`);--> statement-breakpoint
+CREATE INDEX `users_active_idx` ON `users` (`active`);

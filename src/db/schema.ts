@@ -37,6 +37,7 @@ export const users = sqliteTable(
     index("users_email_norm_idx").on(t.emailNorm),
     index("users_created_idx").on(t.createdAt),
     index("users_updated_idx").on(t.updatedAt),
+    index("users_active_idx").on(t.active),
   ],
 );
 

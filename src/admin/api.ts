@@ -1,0 +1,48 @@
+import { Hono } from "hono";
+import type { AppEnv } from "../env";
+import { getDb, isoNow } from "../db/client";
+import { logStatement } from "../db/log";
+import { Audit } from "../http/audit";
+import { describeSettingsChange, settingsPatchSchema, type Settings } from "../settings/model";
+import { invalidateSettingsCache, loadSettings, saveSettingsStatement } from "../settings/store";
+import { adminAuth } from "./auth";
+import { eventsAdminRoutes } from "./events-api";
+
+export const adminApi = new Hono<AppEnv>();
+
+adminApi.use("*", adminAuth());
+
+adminApi.get("/settings", async (c) => {
+  invalidateSettingsCache();
+  return c.json(await loadSettings(getDb(c.env.DB)));
+});
+
+adminApi.put("/settings", async (c) => {
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch {
+    return c.json({ error: "invalid_json", detail: "The body must be a JSON object of settings." }, 400);
+  }
+  const parsed = settingsPatchSchema.safeParse(body);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => `${i.path.join(".") || "body"}: ${i.message}`).join("; ");
+    return c.json({ error: "invalid_settings", detail }, 400);
+  }
+  const db = getDb(c.env.DB);
+  invalidateSettingsCache();
+  const before = await loadSettings(db);
+  const after: Settings = { ...before, ...parsed.data };
+  const audit = new Audit();
+  audit.touch("Settings", "settings");
+  for (const line of describeSettingsChange(before, after)) audit.decide(`setting changed: ${line}`);
+  const at = isoNow();
+  await db.batch([
+    saveSettingsStatement(db, after, at),
+    logStatement(db, { at, requestId: crypto.randomUUID(), method: "PUT", path: "/admin/api/settings", status: 200, audit }),
+  ]);
+  invalidateSettingsCache();
+  return c.json(after);
+});
+
+adminApi.route("/events", eventsAdminRoutes);

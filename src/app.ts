@@ -1,0 +1,54 @@
+import { Hono } from "hono";
+import { adminApi } from "./admin/api";
+import { adminPage } from "./admin/page";
+import type { AppEnv } from "./env";
+import { renderError } from "./http/respond";
+import { requestContext, SCIM_BASE_PATH } from "./middleware/context";
+import { rateLimit } from "./middleware/rate-limit";
+import { requestLog } from "./middleware/request-log";
+import { scimAuth } from "./middleware/scim-auth";
+import { scimEnabled } from "./middleware/scim-enabled";
+import { discoveryRoutes } from "./routes/discovery";
+import { scimMiscRoutes } from "./routes/misc";
+import { userRoutes } from "./routes/users";
+import { ScimError } from "./scim/errors";
+
+/** The SCIM API: auth, then rate limit, then the on/off switch, then the resource routes. */
+function buildScimApp(): Hono<AppEnv> {
+  const scim = new Hono<AppEnv>({ strict: false });
+  scim.use("*", requestLog(), scimAuth(), rateLimit(), scimEnabled());
+  scim.route("/", discoveryRoutes);
+  scim.route("/Users", userRoutes);
+  scim.route("/", scimMiscRoutes);
+  return scim;
+}
+
+export function buildApp(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>({ strict: false });
+  app.use("*", requestContext());
+
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.route(SCIM_BASE_PATH, buildScimApp());
+  app.route("/admin/api", adminApi);
+  app.route("/admin", adminPage);
+
+  // notFound and onError run on the root app only (Hono): render SCIM errors under the SCIM path.
+  app.notFound((c) => {
+    const path = new URL(c.req.url).pathname;
+    if (path.startsWith(SCIM_BASE_PATH)) {
+      return renderError(c, new ScimError(404, undefined, `There is no SCIM endpoint at ${path}.`), c.get("requestId"));
+    }
+    return c.json({ error: "not_found", detail: `Nothing at ${path}.` }, 404);
+  });
+  app.onError((err, c) => {
+    const path = new URL(c.req.url).pathname;
+    if (path.startsWith("/admin/api") && !(err instanceof ScimError)) {
+      console.error(JSON.stringify({ level: "error", requestId: c.get("requestId"), message: String(err) }));
+      return c.json({ error: "internal", detail: `Request ${c.get("requestId")} failed; nothing was changed.` }, 500);
+    }
+    return renderError(c, err, c.get("requestId") ?? "unknown");
+  });
+  return app;
+}
+
+

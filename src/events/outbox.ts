@@ -1,0 +1,91 @@
+import { sql, inArray } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { events, users } from "../db/schema";
+import type { Settings } from "../settings/model";
+import { DEPROVISION_EVENT_TYPES, type EventType, type WebhookBody } from "./types";
+
+export interface NewEvent {
+  id: string;
+  type: EventType;
+  resourceType: "User" | "Group";
+  resourceId: string;
+  /** For users: computed by the caller (compare-and-set). For groups: read in SQL at insert time. */
+  resourceVersion: number | "current";
+  data: Record<string, unknown>;
+}
+
+export function newEventId(): string {
+  return `evt_${crypto.randomUUID().replaceAll("-", "")}`;
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * The outbox insert for one event, to be put in the same D1 batch as the change it records.
+ * Its state is decided in SQL, inside that batch: dry run → dry_run; a deactivation or
+ * deletion past the deprovisioning guard's hourly threshold → held; otherwise pending.
+ * The guard counts deprovisioning events of the last hour against
+ * max(deprovisionGuard.maxPerHour, 10% of active users).
+ */
+export function outboxInsert(db: Db, e: NewEvent, settings: Settings, at: Date) {
+  const createdAt = at.toISOString();
+  const body: WebhookBody = {
+    type: e.type,
+    timestamp: createdAt,
+    data: { ...e.data, id: e.resourceId, version: 0 },
+  };
+  const version =
+    e.resourceVersion === "current"
+      ? sql`(SELECT version FROM groups WHERE id = ${e.resourceId})`
+      : sql`${e.resourceVersion}`;
+  // The version goes into the payload in SQL too, so a group's event carries the version it got.
+  const payload = sql`json_set(${JSON.stringify(body)}, '$.data.version', ${version})`;
+  const since = new Date(at.getTime() - HOUR_MS).toISOString();
+  const guarded = DEPROVISION_EVENT_TYPES.includes(e.type);
+  const state = settings.dryRun
+    ? sql`'dry_run'`
+    : guarded
+      ? sql`CASE WHEN (SELECT count(*) FROM ${events} WHERE ${events.type} IN ('user.deactivated','user.deleted') AND ${events.createdAt} > ${since} AND ${events.state} <> 'discarded')
+              >= max(${settings.deprovisionGuard.maxPerHour}, (SELECT count(*) FROM ${users} WHERE ${users.active} = 1) / 10)
+            THEN 'held' ELSE 'pending' END`
+      : sql`'pending'`;
+  return db.insert(events).values({
+    id: e.id,
+    type: e.type,
+    resourceType: e.resourceType,
+    resourceId: e.resourceId,
+    resourceVersion: version,
+    payload,
+    state,
+    attempts: 0,
+    createdAt,
+    updatedAt: createdAt,
+  });
+}
+
+/** Reads back which of the just-written events are pending, as the last statement of the batch. */
+export function pendingOf(db: Db, ids: string[]) {
+  return db
+    .select({ id: events.id })
+    .from(events)
+    .where(sql`${inArray(events.id, ids.length ? ids : [""])} AND ${events.state} = 'pending'`);
+}
+
+/**
+ * After the batch has committed: put pending events on the queue and mark them queued.
+ * If this fails (or the isolate dies first) the cron sweeper re-sends them, so a change is
+ * never lost between D1 and the queue. Run it with waitUntil: it is off the request's path.
+ */
+export async function enqueueEvents(db: Db, queue: Queue<{ v: 1; eventId: string }>, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  try {
+    await queue.sendBatch(ids.map((eventId) => ({ body: { v: 1 as const, eventId } })));
+    const now = new Date().toISOString();
+    await db
+      .update(events)
+      .set({ state: "queued", queuedAt: now, updatedAt: now })
+      .where(sql`${inArray(events.id, ids)} AND ${events.state} = 'pending'`);
+  } catch (err) {
+    console.error(JSON.stringify({ level: "warn", message: "queue send failed; the sweeper will retry", ids, err: String(err) }));
+  }
+}

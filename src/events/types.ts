@@ -1,0 +1,45 @@
+/** Webhook event types (SPEC §9). The names are part of the contract with the main site. */
+export const EVENT_TYPES = [
+  "user.created",
+  "user.updated",
+  "user.deactivated",
+  "user.reactivated",
+  "user.role_changed",
+  "user.deleted",
+  "group.created",
+  "group.updated",
+  "group.deleted",
+  "group.members_added",
+  "group.members_removed",
+] as const;
+
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** Events the mass-deprovisioning guard counts and may hold. */
+export const DEPROVISION_EVENT_TYPES: readonly EventType[] = ["user.deactivated", "user.deleted"];
+
+/**
+ * Delivery states of an outbox row.
+ * pending: committed, not yet on the queue · queued: sent on EVENTS · retrying: a delivery failed
+ * and the queue will retry · delivered · rejected: the site answered a non-retryable 4xx ·
+ * dead: retries exhausted (recorded by the DLQ consumer) · held: stopped by the deprovisioning
+ * guard · undeliverable: MAIN_SITE_URL unset · dry_run: recorded only · discarded: an admin dropped it.
+ */
+export type EventState =
+  | "pending"
+  | "queued"
+  | "retrying"
+  | "delivered"
+  | "rejected"
+  | "dead"
+  | "held"
+  | "undeliverable"
+  | "dry_run"
+  | "discarded";
+
+/** The webhook body, exactly as signed and POSTed (Standard Webhooks). */
+export interface WebhookBody {
+  type: EventType;
+  timestamp: string;
+  data: Record<string, unknown> & { id: string; version: number };
+}

@@ -1,0 +1,44 @@
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { ScimError } from "../scim/errors";
+
+export const SCIM_MEDIA_TYPE = "application/scim+json; charset=utf-8";
+
+/** Every SCIM answer goes through here so the media type is always application/scim+json. */
+export function scimJson(
+  c: Context,
+  body: unknown,
+  status: ContentfulStatusCode = 200,
+  headers: Record<string, string> = {},
+): Response {
+  return c.body(JSON.stringify(body), status, { ...headers, "Content-Type": SCIM_MEDIA_TYPE });
+}
+
+/** 204 with no body (DELETE, Group PATCH). */
+export function noContent(c: Context, headers: Record<string, string> = {}): Response {
+  return c.body(null, 204, headers);
+}
+
+/** Weak ETag for a resource version (RFC 7644 §3.14). */
+export function etagOf(version: number): string {
+  return `W/"${version}"`;
+}
+
+/** Renders any thrown value as an RFC 7644 §3.12 error; internals never reach the client. */
+export function renderError(c: Context, err: unknown, requestId: string): Response {
+  if (err instanceof ScimError) {
+    return scimJson(c, err.toBody(), err.status as ContentfulStatusCode, err.headers);
+  }
+  console.error(JSON.stringify({ level: "error", requestId, message: describe(err) }));
+  const body = new ScimError(
+    500,
+    undefined,
+    `The service failed to handle this request (request id ${requestId}). Nothing was changed; retry, and report the request id if it persists.`,
+  ).toBody();
+  return scimJson(c, body, 500);
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  return String(err);
+}

@@ -1,0 +1,49 @@
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "../env";
+import { getDb, isoNow } from "../db/client";
+import { logStatement } from "../db/log";
+
+const MAX_PATH = 2000;
+
+/**
+ * Writes the provisioning-log row of every SCIM request that did not already write it in
+ * its own D1 batch (reads, errors). It runs after the response, off the request's path.
+ */
+export function requestLog(): MiddlewareHandler<AppEnv> {
+  return async function requestLogMiddleware(c, next) {
+    await next();
+    const audit = c.get("audit");
+    if (audit.written) return;
+    const url = new URL(c.req.url);
+    const detail = await errorDetail(c.res);
+    const stmt = logStatement(getDb(c.env.DB), {
+      at: isoNow(),
+      requestId: c.get("requestId"),
+      method: c.req.method,
+      path: (url.pathname + url.search).slice(0, MAX_PATH),
+      status: c.res.status,
+      audit,
+      detail,
+    });
+    const write = stmt.run().then(
+      () => undefined,
+      (err: unknown) => console.error(JSON.stringify({ level: "error", message: "provisioning log write failed", err: String(err) })),
+    );
+    try {
+      c.executionCtx.waitUntil(write);
+    } catch {
+      await write;
+    }
+  };
+}
+
+async function errorDetail(res: Response): Promise<string | undefined> {
+  if (res.status < 400) return undefined;
+  try {
+    const body: unknown = await res.clone().json();
+    if (typeof body === "object" && body !== null && "detail" in body && typeof body.detail === "string") return body.detail;
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}

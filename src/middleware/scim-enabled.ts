@@ -1,0 +1,20 @@
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "../env";
+import { getDb } from "../db/client";
+import { ScimError } from "../scim/errors";
+import { loadSettings } from "../settings/store";
+
+/** SCIM switched off in settings: every SCIM endpoint is 403 with a reason Okta shows the admin. */
+export function scimEnabled(): MiddlewareHandler<AppEnv> {
+  return async function scimEnabledMiddleware(c, next) {
+    const settings = await loadSettings(getDb(c.env.DB));
+    if (!settings.scimEnabled) {
+      throw new ScimError(
+        403,
+        undefined,
+        "SCIM provisioning is disabled for this site. An administrator can turn it on in the site's SCIM settings (/admin).",
+      );
+    }
+    await next();
+  };
+}

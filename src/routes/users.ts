@@ -1,0 +1,134 @@
+import { Hono, type Context } from "hono";
+import { alias } from "drizzle-orm/sqlite-core";
+import { sql } from "drizzle-orm";
+import { getDb } from "../db/client";
+import { filterToSql, sortToSql, USER_SQL_TARGET } from "../db/filter-sql";
+import { users } from "../db/schema";
+import { fragment } from "../db/sql";
+import { rowToState, selectGroupsOfUsers, selectUserById } from "../db/users";
+import type { AppEnv } from "../env";
+import { readJsonObject } from "../http/body";
+import { etagOf, noContent, scimJson } from "../http/respond";
+import { ScimError } from "../scim/errors";
+import { parseAttributeList, parseFilter } from "../scim/filter/parser";
+import { listParamsFromQuery, listParamsFromSearch, type ListParams } from "../scim/list-params";
+import { project, wantsAttribute, type Projection } from "../scim/projection";
+import { LIST_RESPONSE_SCHEMA, USER_RESOURCE } from "../scim/schemas";
+import { createUser, deleteUser, patchUser, replaceUser, type UserResult } from "../users/service";
+import { renderUser, type GroupRef } from "../users/view";
+import { writeContext } from "./write-context";
+
+export const userRoutes = new Hono<AppEnv>({ strict: false });
+
+function projectionOf(attributes: string | undefined, excluded: string | undefined): Projection {
+  return {
+    attributes: attributes ? parseAttributeList(attributes, USER_RESOURCE) : [],
+    excluded: excluded ? parseAttributeList(excluded, USER_RESOURCE) : [],
+  };
+}
+
+function queryProjection(c: Context<AppEnv>): Projection {
+  return projectionOf(c.req.query("attributes"), c.req.query("excludedAttributes"));
+}
+
+function groupsByUser(rows: { userId: string; value: string; display: string }[]): Map<string, GroupRef[]> {
+  const map = new Map<string, GroupRef[]>();
+  for (const r of rows) {
+    const list = map.get(r.userId) ?? [];
+    list.push({ value: r.value, display: r.display });
+    map.set(r.userId, list);
+  }
+  return map;
+}
+
+function respondWithUser(c: Context<AppEnv>, result: UserResult, status: 200 | 201): Response {
+  const body = project(renderUser(result.state, c.get("baseUrl"), result.groups), USER_RESOURCE, queryProjection(c));
+  const location = `${c.get("baseUrl")}/Users/${result.state.id}`;
+  const headers: Record<string, string> = { ETag: etagOf(result.state.version) };
+  if (status === 201) headers.Location = location;
+  return scimJson(c, body, status, headers);
+}
+
+/**
+ * One D1 round trip: the count and the page (and, when wanted, the page's groups) in one batch.
+ * The filter reaches SQL only as a parameterised fragment over indexed columns.
+ */
+async function listUsers(c: Context<AppEnv>, params: ListParams): Promise<Response> {
+  const db = getDb(c.env.DB);
+  const filter = params.filter !== undefined ? parseFilter(params.filter, USER_RESOURCE) : undefined;
+  const where = filter ? filterToSql(filter, USER_SQL_TARGET) : { text: "1 = 1", params: [] };
+  const order = sortToSql(params.sortBy, params.sortOrder, USER_RESOURCE, USER_SQL_TARGET);
+  const projection = projectionOf(params.attributes, params.excludedAttributes);
+  const offset = params.startIndex - 1;
+  const u = alias(users, "u");
+  const whereSql = fragment(where.text, where.params);
+  const countQuery = db.select({ n: sql<number>`count(*)` }).from(u).where(whereSql);
+  const pageQuery = db.select().from(u).where(whereSql).orderBy(sql.raw(order)).limit(params.count).offset(offset);
+  const pageIds = sql`SELECT u.id FROM users u WHERE ${whereSql} ORDER BY ${sql.raw(order)} LIMIT ${params.count} OFFSET ${offset}`;
+  const wantGroups = params.count > 0 && wantsAttribute(projection, USER_RESOURCE, "groups");
+  const [countRows, rows, memberships] = wantGroups
+    ? await db.batch([countQuery, pageQuery, selectGroupsOfUsers(db, pageIds)])
+    : params.count > 0
+      ? [...(await db.batch([countQuery, pageQuery])), []]
+      : [await countQuery, [], []];
+  const groups = groupsByUser(memberships);
+  const baseUrl = c.get("baseUrl");
+  const resources = rows.map((row) =>
+    project(renderUser(rowToState(row), baseUrl, groups.get(row.id)), USER_RESOURCE, projection),
+  );
+  return scimJson(c, {
+    schemas: [LIST_RESPONSE_SCHEMA],
+    totalResults: countRows[0]?.n ?? 0,
+    startIndex: params.startIndex,
+    itemsPerPage: resources.length,
+    Resources: resources,
+  });
+}
+
+userRoutes.get("/", (c) => listUsers(c, listParamsFromQuery(c.req.query())));
+
+userRoutes.post("/.search", async (c) => listUsers(c, listParamsFromSearch(await readJsonObject(c))));
+
+userRoutes.post("/", async (c) => {
+  const body = await readJsonObject(c);
+  const result = await createUser(await writeContext(c), body);
+  return respondWithUser(c, result, 201);
+});
+
+userRoutes.get("/:id", async (c) => {
+  const db = getDb(c.env.DB);
+  const id = c.req.param("id");
+  const [rows, memberships] = await db.batch([selectUserById(db, id), selectGroupsOfUsers(db, [id])]);
+  const row = rows[0];
+  if (!row) throw new ScimError(404, undefined, `User ${id} not found.`);
+  c.get("audit").touch("User", id);
+  const state = rowToState(row);
+  const etag = etagOf(state.version);
+  const inm = c.req.header("if-none-match");
+  if (inm !== undefined && inm.split(",").some((t) => t.trim() === etag || t.trim() === "*")) {
+    return c.body(null, 304, { ETag: etag });
+  }
+  return respondWithUser(c, { state, groups: memberships.map((m) => ({ value: m.value, display: m.display })) }, 200);
+});
+
+userRoutes.put("/:id", async (c) => {
+  const body = await readJsonObject(c);
+  return respondWithUser(c, await replaceUser(await writeContext(c), c.req.param("id"), body), 200);
+});
+
+userRoutes.patch("/:id", async (c) => {
+  const body = await readJsonObject(c);
+  // Users answer 200 with the full resource: the Entra validator requires it (SPEC §4).
+  return respondWithUser(c, await patchUser(await writeContext(c), c.req.param("id"), body), 200);
+});
+
+userRoutes.delete("/:id", async (c) => {
+  await deleteUser(await writeContext(c), c.req.param("id"));
+  return noContent(c);
+});
+
+userRoutes.on(["PUT", "PATCH", "DELETE"], "/", () => {
+  throw new ScimError(405, undefined, "This method is not allowed on the /Users collection; address one user as /Users/{id}.", {
+    Allow: "GET, POST",
+  });
+});

@@ -1,0 +1,77 @@
+import {
+  ALL_SCHEMAS,
+  LIST_RESPONSE_SCHEMA,
+  RESOURCE_TYPE_SCHEMA,
+  RESOURCE_TYPES,
+  SCHEMA_SCHEMA,
+  SPC_SCHEMA,
+  type ResourceTypeDef,
+  type SchemaDef,
+} from "./schemas";
+
+/** The limits the service enforces, advertised truthfully in /ServiceProviderConfig. */
+export const LIMITS = {
+  maxResults: 200,
+  bulkMaxOperations: 1000,
+  bulkMaxPayloadSize: 1024 * 1024,
+} as const;
+
+export function serviceProviderConfig(baseUrl: string) {
+  return {
+    schemas: [SPC_SCHEMA],
+    documentationUri: `${baseUrl.replace(/\/api\/scim\/v2$/, "")}/admin`,
+    patch: { supported: true },
+    bulk: { supported: true, maxOperations: LIMITS.bulkMaxOperations, maxPayloadSize: LIMITS.bulkMaxPayloadSize },
+    filter: { supported: true, maxResults: LIMITS.maxResults },
+    changePassword: { supported: false },
+    sort: { supported: true },
+    etag: { supported: true },
+    authenticationSchemes: [
+      {
+        type: "oauthbearertoken",
+        name: "OAuth Bearer Token",
+        description: "Authentication with the site's SCIM bearer token in the Authorization header.",
+        specUri: "https://www.rfc-editor.org/rfc/rfc6750",
+        primary: true,
+      },
+    ],
+    meta: { resourceType: "ServiceProviderConfig", location: `${baseUrl}/ServiceProviderConfig` },
+  };
+}
+
+export function resourceTypeResource(rt: ResourceTypeDef, baseUrl: string) {
+  return {
+    schemas: [RESOURCE_TYPE_SCHEMA],
+    id: rt.id,
+    name: rt.name,
+    endpoint: rt.endpoint,
+    description: rt.description,
+    schema: rt.schema.id,
+    schemaExtensions: rt.extensions.map((s) => ({ schema: s.id, required: false })),
+    meta: { resourceType: "ResourceType", location: `${baseUrl}/ResourceTypes/${rt.id}` },
+  };
+}
+
+export function schemaResource(s: SchemaDef, baseUrl: string) {
+  return {
+    schemas: [SCHEMA_SCHEMA],
+    id: s.id,
+    name: s.name,
+    description: s.description,
+    attributes: s.attributes,
+    meta: { resourceType: "Schema", location: `${baseUrl}/Schemas/${s.id}` },
+  };
+}
+
+export function listOf(resources: unknown[]) {
+  return {
+    schemas: [LIST_RESPONSE_SCHEMA],
+    totalResults: resources.length,
+    startIndex: 1,
+    itemsPerPage: resources.length,
+    Resources: resources,
+  };
+}
+
+export const findResourceType = (id: string) => RESOURCE_TYPES.find((rt) => rt.id.toLowerCase() === id.toLowerCase());
+export const findSchema = (id: string) => ALL_SCHEMAS.find((s) => s.id.toLowerCase() === id.toLowerCase());

@@ -1,0 +1,57 @@
+import { z } from "zod";
+
+/** The settings document (SPEC §10). Defaults are the safe ones: SCIM off, no promotion. */
+export const settingsSchema = z
+  .object({
+    scimEnabled: z.boolean(),
+    allowModeratorPromotion: z.boolean(),
+    allowAdminPromotion: z.boolean(),
+    moderatorGroup: z.string().min(1).max(200).nullable(),
+    adminGroup: z.string().min(1).max(200).nullable(),
+    dryRun: z.boolean(),
+    deprovisionGuard: z.object({ maxPerHour: z.number().int().min(1).max(1_000_000) }).strict(),
+    logRetentionDays: z.number().int().min(1).max(3650),
+  })
+  .strict();
+
+export type Settings = z.infer<typeof settingsSchema>;
+
+/** PUT accepts the same shape; keys left out keep their current value. */
+export const settingsPatchSchema = settingsSchema.partial().strict();
+export type SettingsPatch = z.infer<typeof settingsPatchSchema>;
+
+export const DEFAULT_SETTINGS: Settings = {
+  scimEnabled: false,
+  allowModeratorPromotion: false,
+  allowAdminPromotion: false,
+  moderatorGroup: null,
+  adminGroup: null,
+  dryRun: false,
+  deprovisionGuard: { maxPerHour: 25 },
+  logRetentionDays: 30,
+};
+
+/** Stored JSON → Settings; anything unreadable falls back to defaults key by key. */
+export function parseStoredSettings(json: string | null | undefined): Settings {
+  if (!json) return { ...DEFAULT_SETTINGS };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch {
+    return { ...DEFAULT_SETTINGS };
+  }
+  const merged = { ...DEFAULT_SETTINGS, ...(typeof raw === "object" && raw !== null ? raw : {}) };
+  const parsed = settingsSchema.safeParse(merged);
+  return parsed.success ? parsed.data : { ...DEFAULT_SETTINGS };
+}
+
+/** Human lines for the provisioning log: "allowAdminPromotion: false → true". */
+export function describeSettingsChange(before: Settings, after: Settings): string[] {
+  const lines: string[] = [];
+  for (const key of Object.keys(after) as (keyof Settings)[]) {
+    const a = JSON.stringify(before[key]);
+    const b = JSON.stringify(after[key]);
+    if (a !== b) lines.push(`${key}: ${a} → ${b}`);
+  }
+  return lines;
+}

@@ -1,0 +1,33 @@
+import { eq } from "drizzle-orm";
+import type { DrizzleD1Database } from "drizzle-orm/d1";
+import { settings } from "../db/schema";
+import { parseStoredSettings, type Settings } from "./model";
+
+/**
+ * Settings are read on every SCIM request, so each isolate keeps them for a few seconds
+ * rather than paying a D1 round trip per request. A change made through the admin API is
+ * seen at once by the isolate that made it and within SETTINGS_TTL_MS by every other one.
+ */
+export const SETTINGS_TTL_MS = 5_000;
+
+let cached: { value: Settings; at: number } | undefined;
+
+export function invalidateSettingsCache(): void {
+  cached = undefined;
+}
+
+export async function loadSettings(db: DrizzleD1Database, now = Date.now()): Promise<Settings> {
+  if (cached && now - cached.at < SETTINGS_TTL_MS) return cached.value;
+  const row = await db.select({ data: settings.data }).from(settings).where(eq(settings.id, 1)).get();
+  const value = parseStoredSettings(row?.data);
+  cached = { value, at: now };
+  return value;
+}
+
+export function saveSettingsStatement(db: DrizzleD1Database, value: Settings, at: string) {
+  const data = JSON.stringify(value);
+  return db
+    .insert(settings)
+    .values({ id: 1, data, updatedAt: at })
+    .onConflictDoUpdate({ target: settings.id, set: { data, updatedAt: at } });
+}
