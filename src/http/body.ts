@@ -27,7 +27,7 @@ export async function readJsonObject(c: Context, limit = MAX_BODY_BYTES): Promis
   if (buf.byteLength > limit) throw tooLarge(limit);
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(buf);
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(buf);
   } catch {
     throw new ScimError(400, "invalidSyntax", "The request body is not valid UTF-8.");
   }

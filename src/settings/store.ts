@@ -1,5 +1,5 @@
 import { eq } from "drizzle-orm";
-import type { DrizzleD1Database } from "drizzle-orm/d1";
+import type { Db } from "../db/client";
 import { settings } from "../db/schema";
 import { parseStoredSettings, type Settings } from "./model";
 
@@ -16,7 +16,7 @@ export function invalidateSettingsCache(): void {
   cached = undefined;
 }
 
-export async function loadSettings(db: DrizzleD1Database, now = Date.now()): Promise<Settings> {
+export async function loadSettings(db: Db, now = Date.now()): Promise<Settings> {
   if (cached && now - cached.at < SETTINGS_TTL_MS) return cached.value;
   const row = await db.select({ data: settings.data }).from(settings).where(eq(settings.id, 1)).get();
   const value = parseStoredSettings(row?.data);
@@ -24,7 +24,7 @@ export async function loadSettings(db: DrizzleD1Database, now = Date.now()): Pro
   return value;
 }
 
-export function saveSettingsStatement(db: DrizzleD1Database, value: Settings, at: string) {
+export function saveSettingsStatement(db: Db, value: Settings, at: string) {
   const data = JSON.stringify(value);
   return db
     .insert(settings)

@@ -109,9 +109,9 @@ async function commit(
     status,
     audit: ctx.audit,
   });
-  const results = await db.batch([...statements, log, pendingOf(db, eventIds)] as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
+  const results: unknown[] = await db.batch([log, ...statements, pendingOf(db, eventIds)]);
   ctx.audit.written = true;
-  const pending = results[results.length - 1] as { id: string }[];
+  const pending = (results[results.length - 1] ?? []) as { id: string }[];
   ctx.waitUntil(enqueueEvents(db, ctx.env.EVENTS, pending.map((r) => r.id)));
 }
 

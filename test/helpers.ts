@@ -1,0 +1,93 @@
+import { SELF } from "cloudflare:test";
+import { expect } from "vitest";
+
+export const ORIGIN = "https://scim.test";
+export const BASE = `${ORIGIN}/api/scim/v2`;
+export const SCIM_TOKEN = "test-scim-token";
+export const ADMIN_TOKEN = "test-admin-token";
+
+export interface CallOptions {
+  headers?: Record<string, string>;
+  token?: string | null;
+  /** A raw body (string) instead of JSON. */
+  raw?: string;
+}
+
+/** One SCIM request through the Worker's real fetch handler (real D1, real queue). */
+export async function scim(method: string, path: string, body?: unknown, opts: CallOptions = {}): Promise<Response> {
+  const headers: Record<string, string> = { Accept: "application/scim+json", ...opts.headers };
+  const token = opts.token === undefined ? SCIM_TOKEN : opts.token;
+  if (token !== null) headers.Authorization = `Bearer ${token}`;
+  let payload: string | undefined;
+  if (opts.raw !== undefined) payload = opts.raw;
+  else if (body !== undefined) payload = JSON.stringify(body);
+  if (payload !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === "content-type")) {
+    headers["Content-Type"] = "application/scim+json; charset=utf-8";
+  }
+  const url = path.startsWith("http") ? path : `${BASE}${path}`;
+  return SELF.fetch(url, { method, headers, body: payload });
+}
+
+export async function admin(method: string, path: string, body?: unknown, token: string | null = ADMIN_TOKEN): Promise<Response> {
+  const headers: Record<string, string> = {};
+  if (token !== null) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  return SELF.fetch(`${ORIGIN}/admin/api${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+}
+
+/** Turns SCIM on (plus any other settings) through the admin API, as an admin would. */
+export async function setSettings(patch: Record<string, unknown> = {}): Promise<void> {
+  const res = await admin("PUT", "/settings", { scimEnabled: true, ...patch });
+  expect(res.status, await res.clone().text()).toBe(200);
+}
+
+export type Json = Record<string, unknown> & { [k: string]: unknown };
+
+export async function json(res: Response): Promise<Json> {
+  return (await res.json()) as Json;
+}
+
+/** Asserts status, then returns the parsed body; the failure message carries the body. */
+export async function expectStatus(res: Response, status: number): Promise<Json> {
+  const text = await res.clone().text();
+  expect(res.status, text).toBe(status);
+  return text ? (JSON.parse(text) as Json) : {};
+}
+
+export async function expectScimError(res: Response, status: number, scimType?: string): Promise<Json> {
+  const body = await expectStatus(res, status);
+  expect(res.headers.get("content-type")).toMatch(/^application\/scim\+json/);
+  expect(body.schemas).toEqual(["urn:ietf:params:scim:api:messages:2.0:Error"]);
+  expect(body.status).toBe(String(status));
+  expect(typeof body.detail).toBe("string");
+  expect((body.detail as string).length).toBeGreaterThan(10);
+  if (scimType !== undefined) expect(body.scimType).toBe(scimType);
+  return body;
+}
+
+let counter = 0;
+/** A userName unique within the run, mixed case like Okta's Runscope variables. */
+export function uniqueName(prefix = "User"): string {
+  counter += 1;
+  return `${prefix}${Date.now().toString(36)}${counter}Ab@example.com`;
+}
+
+export function oktaUser(userName: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+    userName,
+    name: { givenName: "Test", familyName: "User" },
+    emails: [{ primary: true, value: userName, type: "work" }],
+    displayName: "Test User",
+    locale: "en-US",
+    externalId: `00u${counter}`,
+    groups: [],
+    password: "1mz050nq",
+    active: true,
+    ...extra,
+  };
+}
+
+export async function createUser(body: Record<string, unknown>): Promise<Json> {
+  return expectStatus(await scim("POST", "/Users", body), 201);
+}
