@@ -1,0 +1,97 @@
+import { signWebhook } from "./signing";
+
+/** How long the main site has to answer one delivery before it counts as a network failure. */
+export const DELIVERY_TIMEOUT_MS = 10_000;
+
+export const USER_AGENT = "scim-edge-webhooks/1 (+https://www.standardwebhooks.com/)";
+
+/** The most of the site's answer kept in last_error: enough to read why, never the whole page. */
+const ERROR_SNIPPET_CHARS = 300;
+
+export interface DeliveryTarget {
+  url: string;
+  secret: string;
+}
+
+/** One attempt's result: an HTTP status (any), or a network error / timeout (status null). */
+export interface DeliveryAttempt {
+  status: number | null;
+  retryAfter: string | null;
+  /** Human-readable reason for anything but 2xx; null on success. */
+  error: string | null;
+}
+
+/**
+ * One signed POST of an event (Standard Webhooks). The body is sent exactly as stored, so the
+ * signature covers the same bytes the site receives; webhook-id is the event id on every attempt
+ * (the site's de-duplication key) and webhook-timestamp is this attempt's time, because receivers
+ * reject signatures older than a few minutes. Redirects are not followed: a signed body must not
+ * go to a host the operator did not configure.
+ */
+export async function postWebhook(
+  target: DeliveryTarget,
+  eventId: string,
+  body: string,
+  now: () => number = Date.now,
+): Promise<DeliveryAttempt> {
+  const timestamp = Math.floor(now() / 1000);
+  const signature = await signWebhook(target.secret, eventId, timestamp, body);
+  let res: Response;
+  try {
+    res = await fetch(target.url, {
+      method: "POST",
+      redirect: "manual",
+      headers: {
+        "content-type": "application/json",
+        "user-agent": USER_AGENT,
+        "webhook-id": eventId,
+        "webhook-timestamp": String(timestamp),
+        "webhook-signature": signature,
+      },
+      body,
+      signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+    });
+  } catch (err) {
+    const timedOut = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");
+    return {
+      status: null,
+      retryAfter: null,
+      error: timedOut ? `no answer within ${DELIVERY_TIMEOUT_MS / 1000} s` : `network error: ${describe(err)}`,
+    };
+  }
+  if (res.status >= 200 && res.status < 300) {
+    await res.body?.cancel();
+    return { status: res.status, retryAfter: null, error: null };
+  }
+  const snippet = await readSnippet(res);
+  const location = res.headers.get("location");
+  const reason =
+    res.status >= 300 && res.status < 400
+      ? `redirect to ${location ?? "(no Location)"} not followed; set MAIN_SITE_URL to the final URL`
+      : snippet || res.statusText || "no body";
+  return { status: res.status, retryAfter: res.headers.get("retry-after"), error: `HTTP ${res.status}: ${reason}` };
+}
+
+/** The start of the answer's body as text, reading no more than needed (a site may send MBs). */
+async function readSnippet(res: Response): Promise<string> {
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  try {
+    while (text.length < ERROR_SNIPPET_CHARS) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+    await reader.cancel();
+  } catch {
+    // A body that fails mid-read still leaves us the status, which is what decides.
+  }
+  return text.replace(/\s+/g, " ").trim().slice(0, ERROR_SNIPPET_CHARS);
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}`.slice(0, ERROR_SNIPPET_CHARS);
+  return String(err).slice(0, ERROR_SNIPPET_CHARS);
+}
