@@ -1,0 +1,219 @@
+import { and, eq, inArray, sql } from "drizzle-orm";
+import type { SQLiteUpdateSetSource } from "drizzle-orm/sqlite-core";
+import { getDb, type Db } from "../db/client";
+import { events } from "../db/schema";
+import type { Bindings } from "../env";
+import { isLastAttempt, retryDelaySeconds, verdictFor } from "./backoff";
+import { postWebhook, type DeliveryTarget } from "./deliver";
+import { eventMessageSchema } from "./messages";
+import { decodeSigningSecret } from "./signing";
+import type { EventState } from "./types";
+
+type EventRow = typeof events.$inferSelect;
+
+/** States in which a message on the queue may (still) be delivered. */
+const SENDABLE: EventState[] = ["pending", "queued", "retrying", "undeliverable", "dead"];
+/** Final for the queue: a copy of the message that arrives later is acked without a POST. */
+const SETTLED: EventState[] = ["delivered", "rejected", "discarded"];
+/** Never POSTed by the consumer: held waits for an admin (release-held), dry_run is record-only. */
+const NEVER_SENT: EventState[] = ["held", "dry_run"];
+/** States the DLQ consumer may turn into dead: the ones a message on the queue leaves behind. */
+const IN_FLIGHT: EventState[] = ["pending", "queued", "retrying"];
+
+/** The largest `IN (...)` list we bind: D1 allows 100 bound parameters per statement. */
+const ID_CHUNK = 50;
+
+/**
+ * Queue consumer for scim-events (deliver) and scim-events-dlq (mark dead), SPEC §9.
+ * Delivery is at least once: every handler here is idempotent, and the site de-duplicates on
+ * webhook-id, which is the event id on every attempt and every redelivery.
+ */
+export async function handleQueue(batch: MessageBatch<unknown>, env: Bindings, ctx: ExecutionContext): Promise<void> {
+  void ctx;
+  // By suffix, so a per-environment queue name (scim-events-staging / -dlq) works unchanged.
+  if (batch.queue.endsWith("-dlq")) await markDead(batch, getDb(env.DB));
+  else await deliverBatch(batch, env);
+}
+
+/** Validated messages; anything else is poison: logged and acked, never retried forever. */
+function validMessages(batch: MessageBatch<unknown>): { msg: Message<unknown>; eventId: string }[] {
+  const out: { msg: Message<unknown>; eventId: string }[] = [];
+  for (const msg of batch.messages) {
+    const parsed = eventMessageSchema.safeParse(msg.body);
+    if (parsed.success) {
+      out.push({ msg, eventId: parsed.data.eventId });
+    } else {
+      log("error", "poison message acked", { queue: batch.queue, messageId: msg.id, body: preview(msg.body) });
+      msg.ack();
+    }
+  }
+  return out;
+}
+
+/** Where deliveries go, or why they cannot go anywhere (SPEC §2: unset URL → undeliverable). */
+export function deliveryTarget(env: Pick<Bindings, "MAIN_SITE_URL" | "MAIN_SITE_SIGNING_SECRET">): DeliveryTarget | { problem: string } {
+  const url = env.MAIN_SITE_URL?.trim() ?? "";
+  if (url === "") return { problem: "MAIN_SITE_URL is not set; set it, then redeliver." };
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { problem: "MAIN_SITE_URL is not an absolute URL; fix it, then redeliver." };
+  }
+  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
+    return { problem: "MAIN_SITE_URL must be an http(s) URL; fix it, then redeliver." };
+  }
+  const secret = env.MAIN_SITE_SIGNING_SECRET?.trim() ?? "";
+  if (secret === "") return { problem: "MAIN_SITE_SIGNING_SECRET is not set; set it, then redeliver." };
+  try {
+    decodeSigningSecret(secret);
+  } catch (err) {
+    return { problem: `${err instanceof Error ? err.message : String(err)} Fix it, then redeliver.` };
+  }
+  return { url, secret };
+}
+
+async function loadRows(db: Db, ids: string[]): Promise<Map<string, EventRow>> {
+  const rows = new Map<string, EventRow>();
+  const unique = [...new Set(ids)];
+  for (let i = 0; i < unique.length; i += ID_CHUNK) {
+    const found = await db.select().from(events).where(inArray(events.id, unique.slice(i, i + ID_CHUNK)));
+    for (const row of found) rows.set(row.id, row);
+  }
+  return rows;
+}
+
+async function deliverBatch(batch: MessageBatch<unknown>, env: Bindings): Promise<void> {
+  const db = getDb(env.DB);
+  const messages = validMessages(batch);
+  if (messages.length === 0) return;
+  let rows: Map<string, EventRow>;
+  try {
+    rows = await loadRows(
+      db,
+      messages.map((m) => m.eventId),
+    );
+  } catch (err) {
+    log("error", "could not read events; batch will be retried", { err: String(err) });
+    for (const { msg } of messages) msg.retry();
+    return;
+  }
+  const target = deliveryTarget(env);
+  const seen = new Set<string>();
+  // One at a time, in the order the queue gave them: the site sees this batch's events in order.
+  for (const { msg, eventId } of messages) {
+    const row = rows.get(eventId);
+    if (seen.has(eventId)) {
+      msg.ack(); // the same event twice in one batch (sweeper re-send racing the first send)
+      continue;
+    }
+    seen.add(eventId);
+    try {
+      await deliverOne(db, msg, eventId, row, target);
+    } catch (err) {
+      log("error", "delivery bookkeeping failed; message will be retried", { eventId, err: String(err) });
+      msg.retry();
+    }
+  }
+}
+
+async function deliverOne(
+  db: Db,
+  msg: Message<unknown>,
+  eventId: string,
+  row: EventRow | undefined,
+  target: DeliveryTarget | { problem: string },
+): Promise<void> {
+  if (!row) {
+    log("warn", "message for an unknown event acked", { eventId });
+    msg.ack();
+    return;
+  }
+  const state = row.state as EventState;
+  if (SETTLED.includes(state) || NEVER_SENT.includes(state) || !SENDABLE.includes(state)) {
+    msg.ack();
+    return;
+  }
+  if ("problem" in target) {
+    // Kept, never dropped: the admin page lists it and redeliver sends it once configured.
+    await transition(db, eventId, SENDABLE, { state: "undeliverable", lastError: target.problem });
+    msg.ack();
+    return;
+  }
+
+  const attempt = await postWebhook(target, eventId, row.payload);
+  const now = new Date().toISOString();
+  const counted = { attempts: sql`${events.attempts} + 1`, lastStatus: attempt.status, updatedAt: now };
+  switch (verdictFor(attempt.status)) {
+    case "delivered":
+      await transition(db, eventId, SENDABLE, { ...counted, state: "delivered", lastError: null, deliveredAt: now });
+      msg.ack();
+      return;
+    case "rejected":
+      // The site refused this event as such (4xx): repeating it verbatim cannot help.
+      await transition(db, eventId, SENDABLE, { ...counted, state: "rejected", lastError: attempt.error });
+      log("warn", "event rejected by the main site", { eventId, status: attempt.status, error: attempt.error });
+      msg.ack();
+      return;
+    case "retry": {
+      const delaySeconds = retryDelaySeconds(msg.attempts, attempt.retryAfter, Date.now());
+      const last = isLastAttempt(msg.attempts) ? " (last attempt: moving to scim-events-dlq)" : ` (next try in ${delaySeconds} s)`;
+      await transition(db, eventId, SENDABLE, { ...counted, state: "retrying", lastError: `${attempt.error ?? "failed"}${last}` });
+      msg.retry({ delaySeconds });
+      return;
+    }
+  }
+}
+
+/** A conditional update: the row changes only while it is in one of `from` (idempotent). */
+async function transition(
+  db: Db,
+  eventId: string,
+  from: EventState[],
+  set: SQLiteUpdateSetSource<typeof events> & { state: EventState },
+): Promise<void> {
+  await db
+    .update(events)
+    .set({ updatedAt: new Date().toISOString(), ...set })
+    .where(and(eq(events.id, eventId), inArray(events.state, from)));
+}
+
+/** scim-events-dlq: the queue gave up on these after the last retry; record them as dead. */
+async function markDead(batch: MessageBatch<unknown>, db: Db): Promise<void> {
+  const messages = validMessages(batch);
+  if (messages.length === 0) return;
+  const ids = [...new Set(messages.map((m) => m.eventId))];
+  try {
+    const now = new Date().toISOString();
+    for (let i = 0; i < ids.length; i += ID_CHUNK) {
+      await db
+        .update(events)
+        .set({
+          state: "dead",
+          lastError: sql`coalesce(${events.lastError}, 'retries exhausted')`,
+          updatedAt: now,
+        })
+        .where(and(inArray(events.id, ids.slice(i, i + ID_CHUNK)), inArray(events.state, IN_FLIGHT)));
+    }
+  } catch (err) {
+    log("error", "could not mark events dead; DLQ batch will be retried", { err: String(err) });
+    for (const { msg } of messages) msg.retry();
+    return;
+  }
+  log("warn", "events dead after the last retry; redeliver them from the admin page", { ids });
+  for (const { msg } of messages) msg.ack();
+}
+
+function preview(body: unknown): string {
+  try {
+    return JSON.stringify(body).slice(0, 200);
+  } catch {
+    return String(body).slice(0, 200);
+  }
+}
+
+function log(level: "warn" | "error", message: string, fields: Record<string, unknown>): void {
+  const line = JSON.stringify({ level, message, ...fields });
+  if (level === "error") console.error(line);
+  else console.warn(line);
+}

@@ -1,0 +1,99 @@
+import { and, asc, eq, lt, sql } from "drizzle-orm";
+import { getDb, type Db } from "../db/client";
+import { events, provisioningLog } from "../db/schema";
+import type { Bindings } from "../env";
+import { loadSettings } from "../settings/store";
+import type { EventMessage } from "./messages";
+import { enqueueEvents } from "./outbox";
+
+/**
+ * How long a committed `pending` row may wait before the sweeper re-sends it. The writer's own
+ * waitUntil send normally marks it `queued` within milliseconds; past this, it failed or died.
+ */
+export const SWEEP_GRACE_MS = 60_000;
+/** Re-sent per cron run at most (the cron runs every minute, so 500/min drains any backlog). */
+export const SWEEP_MAX_PER_RUN = 500;
+/**
+ * Ids per queue send: a sendBatch takes at most 100 messages, and enqueueEvents binds every id
+ * in one UPDATE, where D1 allows 100 bound parameters.
+ */
+export const SEND_CHUNK = 50;
+/** Provisioning-log rows deleted per statement, and statements per run: bounded work per cron. */
+export const PRUNE_CHUNK = 1_000;
+export const PRUNE_MAX_CHUNKS = 10;
+
+/**
+ * Sends the given pending events on the queue and marks them queued, in chunks, through the one
+ * sender (enqueueEvents). A chunk that fails stays pending and the next sweep retries it.
+ */
+export async function requeueEvents(db: Db, queue: Queue<EventMessage>, ids: readonly string[]): Promise<void> {
+  for (let i = 0; i < ids.length; i += SEND_CHUNK) {
+    await enqueueEvents(db, queue, ids.slice(i, i + SEND_CHUNK));
+  }
+}
+
+/**
+ * SPEC §9 outbox: rows committed but not confirmed sent (still `pending` after the grace), oldest
+ * first. "Since" is updated_at, not created_at: a row released or redelivered by an admin is
+ * pending again from that moment, and the admin action sends it itself.
+ */
+export async function sweepPending(db: Db, queue: Queue<EventMessage>, now = Date.now()): Promise<number> {
+  const cutoff = new Date(now - SWEEP_GRACE_MS).toISOString();
+  const rows = await db
+    .select({ id: events.id })
+    .from(events)
+    .where(and(eq(events.state, "pending"), lt(events.updatedAt, cutoff)))
+    .orderBy(asc(events.createdAt), asc(events.seq))
+    .limit(SWEEP_MAX_PER_RUN);
+  const ids = rows.map((r) => r.id);
+  await requeueEvents(db, queue, ids);
+  return ids.length;
+}
+
+/** Deletes provisioning-log rows older than the retention (settings.logRetentionDays), bounded. */
+export async function pruneLog(db: Db, retentionDays: number, now = Date.now()): Promise<number> {
+  const cutoff = new Date(now - retentionDays * 86_400_000).toISOString();
+  let deleted = 0;
+  for (let i = 0; i < PRUNE_MAX_CHUNKS; i++) {
+    // SQLite on D1 has no DELETE … LIMIT; a sub-select over the `at` index bounds each statement.
+    const res = await db
+      .delete(provisioningLog)
+      .where(
+        sql`${provisioningLog.seq} IN (SELECT seq FROM ${provisioningLog} WHERE ${provisioningLog.at} < ${cutoff} ORDER BY ${provisioningLog.at} LIMIT ${PRUNE_CHUNK})`,
+      );
+    const changes = res.meta.changes;
+    deleted += changes;
+    if (changes < PRUNE_CHUNK) break;
+  }
+  return deleted;
+}
+
+/** Cron (every minute, wrangler.toml): re-send stuck outbox rows; prune the provisioning log. */
+export async function handleScheduled(controller: ScheduledController, env: Bindings, ctx: ExecutionContext): Promise<void> {
+  void ctx;
+  const db = getDb(env.DB);
+  const now = controller.scheduledTime || Date.now();
+  const failures: string[] = [];
+  // Each task runs even if the other fails: a D1 hiccup in pruning must not stall the outbox.
+  let resent = 0;
+  let pruned = 0;
+  try {
+    resent = await sweepPending(db, env.EVENTS, now);
+  } catch (err) {
+    failures.push(`outbox sweep: ${String(err)}`);
+  }
+  try {
+    const settings = await loadSettings(db);
+    pruned = await pruneLog(db, settings.logRetentionDays, now);
+  } catch (err) {
+    failures.push(`log prune: ${String(err)}`);
+  }
+  if (resent > 0 || pruned > 0) {
+    console.log(JSON.stringify({ level: "info", message: "sweeper", resent, pruned }));
+  }
+  if (failures.length > 0) {
+    console.error(JSON.stringify({ level: "error", message: "sweeper failed", failures }));
+    // Throwing marks this cron run failed in the dashboard; the next run tries again.
+    throw new Error(failures.join("; "));
+  }
+}
