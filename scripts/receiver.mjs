@@ -1,0 +1,181 @@
+#!/usr/bin/env node
+// A reference receiver for the main site's side of the webhook contract (README "Webhooks").
+// It verifies every delivery with the `standardwebhooks` package, de-duplicates on webhook-id,
+// applies the ordering rule (apply only if data.version is greater than the last version applied
+// for that resource), and prints what it did. State is in memory: a real site keeps the last
+// applied version per resource (and recent webhook-ids) in its own database.
+//
+//   npm run receiver                                  # 127.0.0.1:8788/webhooks/scim
+//   npm run receiver -- --port 9999 --secret whsec_…  # or RECEIVER_PORT / MAIN_SITE_SIGNING_SECRET
+//   npm run receiver -- --status 503                  # answer 503 to everything (simulate an outage)
+//
+// For `npm run dev`, set MAIN_SITE_URL=http://127.0.0.1:8788/webhooks/scim in .dev.vars.
+import { readFileSync, existsSync } from "node:fs";
+import { createServer } from "node:http";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { Webhook } from "standardwebhooks";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const MAX_BODY = 1024 * 1024;
+
+const { values: args } = parseArgs({
+  options: {
+    host: { type: "string" },
+    port: { type: "string" },
+    path: { type: "string" },
+    secret: { type: "string" },
+    status: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  },
+});
+
+if (args.help) {
+  console.log(`Usage: npm run receiver -- [--host 127.0.0.1] [--port 8788] [--path /webhooks/scim]
+                            [--secret whsec_…] [--status <code>]
+Env: RECEIVER_HOST, RECEIVER_PORT, RECEIVER_PATH, MAIN_SITE_SIGNING_SECRET.
+The secret defaults to MAIN_SITE_SIGNING_SECRET from .dev.vars, else .dev.vars.example.`);
+  process.exit(0);
+}
+
+/** MAIN_SITE_SIGNING_SECRET from .dev.vars if present, else .dev.vars.example (the dev default). */
+function secretFromDevVars() {
+  for (const name of [".dev.vars", ".dev.vars.example"]) {
+    const file = join(ROOT, name);
+    if (!existsSync(file)) continue;
+    for (const line of readFileSync(file, "utf8").split(/\r?\n/)) {
+      const m = /^\s*MAIN_SITE_SIGNING_SECRET\s*=\s*(.*?)\s*$/.exec(line);
+      if (m && m[1]) return { secret: m[1].replace(/^(["'])(.*)\1$/, "$2"), from: name };
+    }
+  }
+  return undefined;
+}
+
+const host = args.host ?? process.env.RECEIVER_HOST ?? "127.0.0.1";
+const port = Number(args.port ?? process.env.RECEIVER_PORT ?? 8788);
+const path = args.path ?? process.env.RECEIVER_PATH ?? "/webhooks/scim";
+const forcedStatus = args.status === undefined ? undefined : Number(args.status);
+const configured = args.secret ?? process.env.MAIN_SITE_SIGNING_SECRET;
+const found = configured ? { secret: configured, from: args.secret ? "--secret" : "MAIN_SITE_SIGNING_SECRET" } : secretFromDevVars();
+
+if (!found) {
+  console.error("No signing secret: pass --secret whsec_… or set MAIN_SITE_SIGNING_SECRET (or create .dev.vars).");
+  process.exit(2);
+}
+if (!Number.isInteger(port) || port < 1 || port > 65535) {
+  console.error(`Invalid port: ${args.port ?? process.env.RECEIVER_PORT}`);
+  process.exit(2);
+}
+if (forcedStatus !== undefined && !(Number.isInteger(forcedStatus) && forcedStatus >= 200 && forcedStatus <= 599)) {
+  console.error(`Invalid --status: ${args.status}`);
+  process.exit(2);
+}
+
+let webhook;
+try {
+  webhook = new Webhook(found.secret);
+} catch (err) {
+  console.error(`The signing secret from ${found.from} is not usable: ${err.message}`);
+  process.exit(2);
+}
+
+/** Last applied version per resource ("user:<id>" / "group:<id>"): the ordering rule's state. */
+const applied = new Map();
+/** Webhook ids already handled: a redelivery of the same event is acknowledged, not re-applied. */
+const seenIds = new Set();
+
+function send(res, status, text) {
+  res.writeHead(status, { "content-type": "text/plain; charset=utf-8" });
+  res.end(text);
+}
+
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    let size = 0;
+    req.on("data", (chunk) => {
+      size += chunk.length;
+      if (size > MAX_BODY) {
+        reject(new Error("body too large"));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function stamp() {
+  return new Date().toISOString();
+}
+
+const server = createServer(async (req, res) => {
+  const url = new URL(req.url ?? "/", `http://${req.headers.host ?? host}`);
+  if (url.pathname !== path) return send(res, 404, "not found\n");
+  if (req.method !== "POST") return send(res, 405, "POST only\n");
+
+  let body;
+  try {
+    body = await readBody(req);
+  } catch {
+    return send(res, 413, "body too large\n");
+  }
+  const id = req.headers["webhook-id"];
+
+  if (forcedStatus !== undefined) {
+    console.log(`${stamp()} ${id ?? "-"} answered ${forcedStatus} (--status)`);
+    return send(res, forcedStatus, `forced ${forcedStatus}\n`);
+  }
+
+  let event;
+  try {
+    // Verifies the signature over the exact raw body, and that webhook-timestamp is within 5 minutes.
+    event = webhook.verify(body, {
+      "webhook-id": String(req.headers["webhook-id"] ?? ""),
+      "webhook-timestamp": String(req.headers["webhook-timestamp"] ?? ""),
+      "webhook-signature": String(req.headers["webhook-signature"] ?? ""),
+    });
+  } catch (err) {
+    console.log(`${stamp()} ${id ?? "-"} REJECTED: ${err.message}`);
+    // A 4xx tells the sender not to retry: a bad signature will not get better by itself.
+    return send(res, 401, `signature verification failed: ${err.message}\n`);
+  }
+
+  const type = typeof event?.type === "string" ? event.type : "?";
+  const data = event?.data ?? {};
+  const resource = `${type.split(".")[0]}:${data.id}`;
+  const version = Number(data.version);
+
+  if (seenIds.has(id)) {
+    console.log(`${stamp()} ${id} ${type} ${resource} v${version}: duplicate webhook-id, ignored`);
+    return send(res, 200, "duplicate\n");
+  }
+  seenIds.add(id);
+
+  const last = applied.get(resource);
+  if (last !== undefined && !(version > last)) {
+    // Out of order: a newer state of this resource was applied already; this one is stale.
+    console.log(`${stamp()} ${id} ${type} ${resource} v${version}: stale, ignored (last applied v${last})`);
+    return send(res, 200, "stale, ignored\n");
+  }
+  applied.set(resource, version);
+  const changes = data.changes && Object.keys(data.changes).length ? ` changes=${JSON.stringify(data.changes)}` : "";
+  console.log(`${stamp()} ${id} ${type} ${resource} v${version} applied${changes}`);
+  console.log(`  ${JSON.stringify(event)}`);
+  return send(res, 204, "");
+});
+
+server.on("error", (err) => {
+  console.error(`receiver: ${err.message}`);
+  process.exit(1);
+});
+
+server.listen(port, host, () => {
+  console.log(`Webhook receiver on http://${host}:${port}${path} (secret from ${found.from})`);
+  if (forcedStatus !== undefined) console.log(`Answering every delivery with ${forcedStatus}.`);
+});
+
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => server.close(() => process.exit(0)));
