@@ -47,6 +47,9 @@ export function parseRetryAfter(value: string | null | undefined, nowMs: number)
   const text = value.trim();
   if (text === "") return undefined;
   if (/^\d+$/.test(text)) return Number(text);
+  // Every HTTP-date form starts with a day name ("Fri, 01 May 2026 …"); Date.parse alone would
+  // also read "-5" or "1.5" as dates.
+  if (!/^[A-Za-z]{3}/.test(text)) return undefined;
   const at = Date.parse(text);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, Math.ceil((at - nowMs) / 1000));
