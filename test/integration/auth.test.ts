@@ -1,0 +1,125 @@
+import { SELF } from "cloudflare:test";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ADMIN_TOKEN, BASE, ORIGIN, SCIM_TOKEN, admin, expectScimError, expectStatus, scim, setSettings } from "../helpers";
+
+// Every SCIM route, one shared table: each must refuse every bad credential the same way.
+const ROUTES: [string, string][] = [
+  ["GET", "/Users"],
+  ["POST", "/Users"],
+  ["GET", "/Users/some-id"],
+  ["PUT", "/Users/some-id"],
+  ["PATCH", "/Users/some-id"],
+  ["DELETE", "/Users/some-id"],
+  ["POST", "/Users/.search"],
+  ["GET", "/Groups"],
+  ["POST", "/Groups"],
+  ["GET", "/Groups/some-id"],
+  ["PATCH", "/Groups/some-id"],
+  ["DELETE", "/Groups/some-id"],
+  ["POST", "/Groups/.search"],
+  ["POST", "/.search"],
+  ["POST", "/Bulk"],
+  ["GET", "/ServiceProviderConfig"],
+  ["GET", "/ResourceTypes"],
+  ["GET", "/Schemas"],
+  ["GET", "/Me"],
+];
+
+const BAD_AUTH: [string, Record<string, string>][] = [
+  ["missing", {}],
+  ["empty bearer", { Authorization: "Bearer " }],
+  ["wrong token", { Authorization: "Bearer wrong" }],
+  ["prefix of the token", { Authorization: `Bearer ${SCIM_TOKEN.slice(0, -1)}` }],
+  ["token plus suffix", { Authorization: `Bearer ${SCIM_TOKEN}x` }],
+  ["Basic scheme", { Authorization: `Basic ${btoa(`user:${SCIM_TOKEN}`)}` }],
+  ["Basic with the token", { Authorization: `Basic ${SCIM_TOKEN}` }],
+  ["admin token", { Authorization: `Bearer ${ADMIN_TOKEN}` }],
+  ["non-token (Okta SPEC test)", { Authorization: "non-token" }],
+];
+
+describe("SCIM authentication", () => {
+  beforeAll(async () => {
+    await setSettings();
+  });
+
+  for (const [method, path] of ROUTES) {
+    for (const [label, headers] of BAD_AUTH) {
+      it(`${method} ${path} refuses ${label}`, async () => {
+        const res = await SELF.fetch(`${BASE}${path}`, {
+          method,
+          headers: { ...headers, "Content-Type": "application/scim+json" },
+          body: method === "GET" || method === "DELETE" ? undefined : "{}",
+        });
+        await expectScimError(res, 401);
+        expect(res.headers.get("www-authenticate")).toMatch(/^Bearer/);
+        const text = await res.clone().text();
+        expect(text).not.toContain(SCIM_TOKEN);
+      });
+    }
+  }
+
+  it("accepts the current and the next token (rotation)", async () => {
+    await expectStatus(await scim("GET", "/Users?count=1"), 200);
+    await expectStatus(await scim("GET", "/Users?count=1", undefined, { token: "test-scim-token-next" }), 200);
+  });
+
+  it("accepts the scheme in any case, and Okta's HTTP Header mode without the scheme", async () => {
+    const lower = await SELF.fetch(`${BASE}/Users?count=1`, { headers: { Authorization: `bearer ${SCIM_TOKEN}` } });
+    await expectStatus(lower, 200);
+    const bare = await SELF.fetch(`${BASE}/Users?count=1`, { headers: { Authorization: SCIM_TOKEN } });
+    await expectStatus(bare, 200);
+  });
+
+  it("the admin API refuses the SCIM token, a missing token and a wrong one", async () => {
+    for (const token of [SCIM_TOKEN, null, "wrong", ""]) {
+      const res = await admin("GET", "/settings", undefined, token);
+      expect(res.status).toBe(401);
+      const body = (await res.json()) as { detail: string };
+      expect(body.detail).toMatch(/ADMIN_TOKEN|admin token/);
+    }
+  });
+
+  it("healthz needs no auth and reveals no secret", async () => {
+    const res = await SELF.fetch(`${ORIGIN}/healthz`);
+    const text = await res.text();
+    expect(res.status).toBe(200);
+    expect(text).not.toContain(SCIM_TOKEN);
+    expect(text).not.toContain(ADMIN_TOKEN);
+  });
+});
+
+describe("SCIM switched off", () => {
+  it("answers 403 on every endpoint with a readable reason, and on again works", async () => {
+    await setSettings({ scimEnabled: false });
+    for (const [method, path] of ROUTES) {
+      const res = await scim(method, path, method === "GET" || method === "DELETE" ? undefined : {});
+      const body = await expectScimError(res, 403);
+      expect(body.detail).toMatch(/provisioning is disabled/i);
+    }
+    await setSettings({ scimEnabled: true });
+    await expectStatus(await scim("GET", "/Users?count=1"), 200);
+  });
+});
+
+describe("no token configured", () => {
+  it("refuses every SCIM request (never an empty token) and logs a clear line", async () => {
+    const { env, createExecutionContext } = await import("cloudflare:test");
+    const { buildApp } = await import("../../src/app");
+    const app = buildApp();
+    const lines: string[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => {
+      lines.push(args.map(String).join(" "));
+    };
+    try {
+      for (const auth of ["", "Bearer ", `Bearer ${SCIM_TOKEN}`]) {
+        const req = new Request(`${BASE}/Users`, { headers: auth ? { Authorization: auth } : {} });
+        const res = await app.fetch(req, { ...env, SCIM_BEARER_TOKEN: "", SCIM_BEARER_TOKEN_NEXT: undefined }, createExecutionContext());
+        await expectScimError(res, 401);
+      }
+    } finally {
+      console.error = original;
+    }
+    expect(lines.some((l) => l.includes("SCIM_BEARER_TOKEN is not set"))).toBe(true);
+  });
+});

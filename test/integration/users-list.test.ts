@@ -1,0 +1,144 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { createUser, expectScimError, expectStatus, json, oktaUser, scim, setSettings, type Json } from "../helpers";
+
+const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+const tag = `L${Date.now().toString(36)}`;
+const names: string[] = [];
+const ids: string[] = [];
+
+async function list(query: string): Promise<Json> {
+  return expectStatus(await scim("GET", `/Users?${query}`), 200);
+}
+
+const f = (filter: string) => `filter=${encodeURIComponent(filter)}`;
+const userNames = (body: Json) => ((body.Resources as Json[]) ?? []).map((r) => r.userName as string).sort();
+
+describe("Users: list, paging, filters", () => {
+  beforeAll(async () => {
+    await setSettings();
+    const specs: [string, Record<string, unknown>][] = [
+      [`alice.${tag}@example.com`, { userType: "Employee", title: "Eng", [ENTERPRISE]: { employeeNumber: "100", department: "R&D" } }],
+      [`bob.${tag}@example.org`, { userType: "Contractor", active: false, emails: [{ value: `bob.${tag}@example.org`, type: "home" }] }],
+      [`carol.${tag}@example.com`, { userType: "Employee", name: { givenName: "Carol", familyName: "Employee" } }],
+      [`dave_100%.${tag}@example.net`, { title: "50% off" }],
+      [`Ærø.${tag}@example.com`, {}],
+    ];
+    for (const [userName, extra] of specs) {
+      const u = await createUser(oktaUser(userName, { externalId: `ext-${userName}`, ...extra }));
+      names.push(userName);
+      ids.push(u.id as string);
+    }
+  });
+
+  it("ListResponse shape with integer numbers; itemsPerPage = Resources.length", async () => {
+    const body = await list(`count=2&startIndex=1&${f(`userName co "${tag}"`)}`);
+    expect(body.schemas).toEqual(["urn:ietf:params:scim:api:messages:2.0:ListResponse"]);
+    expect(body.totalResults).toBe(5);
+    expect(body.startIndex).toBe(1);
+    expect(body.itemsPerPage).toBe(2);
+    expect((body.Resources as unknown[]).length).toBe(2);
+  });
+
+  it("paging: stable order, no overlap, past the end is an empty page", async () => {
+    const q = f(`userName co "${tag}"`);
+    const pages = await Promise.all([1, 3, 5, 7].map((s) => list(`${q}&startIndex=${s}&count=2`)));
+    const seen = pages.flatMap((p) => (p.Resources as Json[]).map((r) => r.id as string));
+    expect(seen).toEqual(ids);
+    expect(pages[3]?.itemsPerPage).toBe(0);
+    expect(pages[3]?.Resources).toEqual([]);
+    expect(pages[3]?.totalResults).toBe(5);
+  });
+
+  it("count=0 gives totalResults only; negative count is 0; startIndex below 1 is 1; bad startIndex is 400", async () => {
+    const zero = await list(`count=0&${f(`userName co "${tag}"`)}`);
+    expect(zero.totalResults).toBe(5);
+    expect(zero.itemsPerPage).toBe(0);
+    expect((await list(`count=-1&${f(`userName co "${tag}"`)}`)).itemsPerPage).toBe(0);
+    const low = await list(`startIndex=-1&count=2&${f(`userName co "${tag}"`)}`);
+    expect(low.startIndex).toBe(1);
+    expect(low.itemsPerPage).toBe(2);
+    await expectScimError(await scim("GET", "/Users?startIndex=abc"), 400, "invalidValue");
+  });
+
+  it("Okta lookup: userName eq is exact and case-insensitive (incl. non-ASCII); absent → empty 200", async () => {
+    const alice = names[0] as string;
+    expect(userNames(await list(f(`userName eq "${alice.toUpperCase()}"`)))).toEqual([alice]);
+    expect(userNames(await list(f(`userName eq "ærø.${tag}@EXAMPLE.COM"`)))).toEqual([names[4]]);
+    const none = await list(`${f('userName eq "abcdefgh@atko.com"')}&startIndex=1&count=100`);
+    expect(none).toMatchObject({ totalResults: 0, itemsPerPage: 0, startIndex: 1, Resources: [] });
+  });
+
+  it("Entra lookups: externalId eq (case-exact), emails[type eq work].value eq, and", async () => {
+    const alice = names[0] as string;
+    expect(userNames(await list(f(`externalId eq "ext-${alice}"`)))).toEqual([alice]);
+    expect(userNames(await list(f(`externalId eq "EXT-${alice}"`)))).toEqual([]);
+    expect(userNames(await list(f(`emails[type eq "work"].value eq "${alice}"`)))).toEqual([alice]);
+    expect(userNames(await list(f(`userName eq "${alice}" and active eq true`)))).toEqual([alice]);
+    expect(userNames(await list(f(`externalId eq "${crypto.randomUUID()}"`)))).toEqual([]);
+  });
+
+  it("operators, precedence, not, value paths, URN attributes, literal % and _", async () => {
+    const q = (filter: string) => list(f(`userName co "${tag}" and (${filter})`));
+    expect(userNames(await q("active eq false"))).toEqual([names[1]]);
+    expect(userNames(await q('userType eq "Employee" and (emails co "example.com" or emails.value co "example.org")')))
+      .toEqual([names[0], names[2]].sort());
+    expect(userNames(await q(`name.FamilyName eq Employee`))).toEqual([names[2]]);
+    expect(userNames(await q(`not (userType pr)`))).toEqual([names[3], names[4]].sort());
+    expect(userNames(await q(`${ENTERPRISE}:department eq "R&D"`))).toEqual([names[0]]);
+    expect(userNames(await q('title co "%"'))).toEqual([names[3]]);
+    expect(userNames(await q('userName co "_100%"'))).toEqual([names[3]]);
+    expect(userNames(await q('userName sw "ALICE"'))).toEqual([names[0]]);
+    expect(userNames(await q('userName ew "example.org"'))).toEqual([names[1]]);
+    expect(userNames(await q('emails[type eq "home" and value co "bob"]'))).toEqual([names[1]]);
+    expect(userNames(await q('meta.lastModified gt "2011-05-13T04:42:34Z"'))).toHaveLength(5);
+    expect(userNames(await q("meta.created gt 2015-10-10T14:38:21.8617979-07:00"))).toHaveLength(5);
+    expect(userNames(await q('USERNAME EQ "' + names[0] + '"'))).toEqual([names[0]]);
+  });
+
+  it("bad filters are 400 invalidFilter", async () => {
+    for (const filter of ["userName eq", 'userName ssw "x"', '(userName eq "x"', 'userName eq "unterminated', "active gt true", "", 'foo eq "x"']) {
+      await expectScimError(await scim("GET", `/Users?${f(filter)}`), 400, "invalidFilter");
+    }
+    await expectScimError(await scim("GET", `/Users?${f("(".repeat(100) + 'userName eq "x"' + ")".repeat(100))}`), 400, "invalidFilter");
+  });
+
+  it("sortBy / sortOrder; bad sortOrder is 400 invalidValue", async () => {
+    const desc = await list(`${f(`userName co "${tag}"`)}&sortBy=userName&sortOrder=descending`);
+    const got = (desc.Resources as Json[]).map((r) => (r.userName as string).toLowerCase());
+    expect(got).toEqual([...got].sort().reverse());
+    await expectScimError(await scim("GET", "/Users?sortBy=userName&sortOrder=sideways"), 400, "invalidValue");
+  });
+
+  it("attributes and excludedAttributes on list and by id", async () => {
+    const body = await list(`${f(`userName eq "${names[0] as string}"`)}&attributes=userName,name.givenName`);
+    expect(body.Resources).toEqual([{ schemas: expect.any(Array), id: ids[0], userName: names[0], name: { givenName: "Test" } }]);
+    const ex = await expectStatus(await scim("GET", `/Users/${ids[0] as string}?excludedAttributes=name.givenName,emails,id`), 200);
+    expect(ex.id).toBe(ids[0]);
+    expect(ex).not.toHaveProperty("emails");
+    expect(ex.name).toEqual({ familyName: "User" });
+    const urn = await expectStatus(await scim("GET", `/Users/${ids[0] as string}?attributes=${ENTERPRISE}:employeeNumber`), 200);
+    expect(urn[ENTERPRISE]).toEqual({ employeeNumber: "100" });
+  });
+
+  it("POST /Users/.search equals GET; count 0; bad filter 400", async () => {
+    const res = await expectStatus(
+      await scim("POST", "/Users/.search", {
+        schemas: ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+        attributes: ["name.familyName", "userName"],
+        filter: `userName sw "alice.${tag}"`,
+        startIndex: 1,
+        count: 10,
+      }),
+      200,
+    );
+    expect(res.totalResults).toBe(1);
+    expect(res.Resources).toEqual([{ schemas: expect.any(Array), id: ids[0], userName: names[0], name: { familyName: "User" } }]);
+    expect((await expectStatus(await scim("POST", "/Users/.search", { count: 0 }), 200)).itemsPerPage).toBe(0);
+    await expectScimError(await scim("POST", "/Users/.search", { filter: "userName ssw login" }), 400, "invalidFilter");
+  });
+
+  it("trailing slash and + for spaces in the query", async () => {
+    const body = await json(await scim("GET", `/Users/?filter=userName+eq+%22${encodeURIComponent(names[0] as string)}%22`));
+    expect(userNames(body)).toEqual([names[0]]);
+  });
+});
