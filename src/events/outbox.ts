@@ -9,8 +9,11 @@ export interface NewEvent {
   type: EventType;
   resourceType: "User" | "Group";
   resourceId: string;
-  /** For users: computed by the caller (compare-and-set). For groups: read in SQL at insert time. */
-  resourceVersion: number | "current";
+  /**
+   * For users: computed by the caller (compare-and-set). For groups: read in SQL at insert
+   * time, after the batch's `version = version + k`, as the group's version minus `belowCurrent`.
+   */
+  resourceVersion: number | { belowCurrent: number };
   data: Record<string, unknown>;
 }
 
@@ -35,9 +38,9 @@ export function outboxInsert(db: Db, e: NewEvent, settings: Settings, at: Date) 
     data: { ...e.data, id: e.resourceId, version: 0 },
   };
   const version =
-    e.resourceVersion === "current"
-      ? sql`(SELECT version FROM groups WHERE id = ${e.resourceId})`
-      : sql`${e.resourceVersion}`;
+    typeof e.resourceVersion === "number"
+      ? sql`${e.resourceVersion}`
+      : sql`((SELECT version FROM groups WHERE id = ${e.resourceId}) - ${e.resourceVersion.belowCurrent})`;
   // The version goes into the payload in SQL too, so a group's event carries the version it got.
   const payload = sql`json_set(${JSON.stringify(body)}, '$.data.version', ${version})`;
   const since = new Date(at.getTime() - HOUR_MS).toISOString();
