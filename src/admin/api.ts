@@ -7,6 +7,7 @@ import { describeSettingsChange, settingsPatchSchema, type Settings } from "../s
 import { invalidateSettingsCache, loadSettings, saveSettingsStatement } from "../settings/store";
 import { adminAuth } from "./auth";
 import { eventsAdminRoutes } from "./events-api";
+import { logAdminRoutes } from "./log-api";
 
 export const adminApi = new Hono<AppEnv>();
 
@@ -46,3 +47,4 @@ adminApi.put("/settings", async (c) => {
 });
 
 adminApi.route("/events", eventsAdminRoutes);
+adminApi.route("/", logAdminRoutes);
