@@ -183,24 +183,28 @@ async function markDead(batch: MessageBatch<unknown>, db: Db): Promise<void> {
   const messages = validMessages(batch);
   if (messages.length === 0) return;
   const ids = [...new Set(messages.map((m) => m.eventId))];
+  const dead: string[] = [];
   try {
     const now = new Date().toISOString();
     for (let i = 0; i < ids.length; i += ID_CHUNK) {
-      await db
+      const rows = await db
         .update(events)
         .set({
           state: "dead",
           lastError: sql`coalesce(${events.lastError}, 'retries exhausted')`,
           updatedAt: now,
         })
-        .where(and(inArray(events.id, ids.slice(i, i + ID_CHUNK)), inArray(events.state, IN_FLIGHT)));
+        .where(and(inArray(events.id, ids.slice(i, i + ID_CHUNK)), inArray(events.state, IN_FLIGHT)))
+        .returning({ id: events.id });
+      dead.push(...rows.map((r) => r.id));
     }
   } catch (err) {
     log("error", "could not mark events dead; DLQ batch will be retried", { err: String(err) });
     for (const { msg } of messages) msg.retry();
     return;
   }
-  log("warn", "events dead after the last retry; redeliver them from the admin page", { ids });
+  // Events already delivered/rejected/discarded by another copy of the message stay as they are.
+  if (dead.length > 0) log("warn", "events dead after the last retry; redeliver them from the admin page", { ids: dead });
   for (const { msg } of messages) msg.ack();
 }
 

@@ -83,10 +83,20 @@ async function row(id: string): Promise<Row> {
 async function runQueue(queue: string, bodies: unknown[], attempts = 1, bindings: Cloudflare.Env = env) {
   const messages = bodies.map((body) => ({ id: `msg-${crypto.randomUUID()}`, timestamp: new Date(), attempts, body }));
   const batch = createMessageBatch(queue, messages);
+  // getQueueResult reports which messages were retried but not their delay: spy on retry() for it.
+  const delays = new Map<string, number | undefined>();
+  for (const m of batch.messages) {
+    const original = m.retry.bind(m);
+    vi.spyOn(m, "retry").mockImplementation((options?: QueueRetryOptions) => {
+      delays.set(m.id, options?.delaySeconds);
+      original(options);
+    });
+  }
   const ctx = createExecutionContext();
   await worker.queue(batch, bindings, ctx);
   const result = await getQueueResult(batch, ctx);
-  return { result, ids: messages.map((m) => m.id) };
+  const retried = result.retryMessages.map((r: { msgId: string }) => ({ msgId: r.msgId, delaySeconds: delays.get(r.msgId) }));
+  return { result: { ...result, retryMessages: retried }, ids: messages.map((m) => m.id) };
 }
 
 const msg = (eventId: string) => ({ v: 1, eventId });
