@@ -1,0 +1,152 @@
+import { describe, expect, it } from "vitest";
+import type { Filter } from "../../src/scim/filter/ast";
+import { matchesFilter } from "../../src/scim/filter/evaluate";
+import { parseFilter, parsePath } from "../../src/scim/filter/parser";
+import { ENTERPRISE_USER_SCHEMA_ID, GROUP_RESOURCE, GROUP_SCHEMA_ID, USER_RESOURCE, USER_SCHEMA_ID } from "../../src/scim/schemas";
+
+const ENT = ENTERPRISE_USER_SCHEMA_ID;
+
+const bjensen: Record<string, unknown> = {
+  id: "2819c223-7f76-453a-919d-413861904646",
+  externalId: "BJ-1",
+  userName: "Bjensen@Example.com",
+  name: { familyName: "Jensen", givenName: "Barbara" },
+  displayName: "Babs Jensen",
+  title: "",
+  active: true,
+  userType: "Employee",
+  emails: [
+    { value: "bjensen@example.com", type: "work", primary: true },
+    { value: "babs@home.org", type: "home" },
+  ],
+  [ENT]: { department: "Tour Operations", employeeNumber: "701984", manager: { value: "26118915" } },
+  meta: { resourceType: "User", created: "2010-01-23T04:56:22.000Z", lastModified: "2011-05-13T04:42:34.000Z" },
+};
+
+describe("matchesFilter over a stored User", () => {
+  const cases: { filter: string; expected: boolean }[] = [
+    // userName is caseExact:false (RFC 7643 §4.1.1, CONFORMANCE 34).
+    { filter: 'userName eq "bjensen@example.com"', expected: true },
+    { filter: 'USERNAME EQ "BJENSEN@EXAMPLE.COM"', expected: true },
+    { filter: 'userName ne "bjensen@example.com"', expected: false },
+    { filter: 'userName sw "BJ"', expected: true },
+    { filter: 'userName ew "EXAMPLE.COM"', expected: true },
+    { filter: 'userName co "n@e"', expected: true },
+    { filter: 'userName gt "a"', expected: true },
+    { filter: 'userName lt "a"', expected: false },
+    { filter: 'userName ge "bjensen@example.com"', expected: true },
+    { filter: 'userName le "bjensen@example.com"', expected: true },
+    // externalId and id are caseExact.
+    { filter: 'externalId eq "BJ-1"', expected: true },
+    { filter: 'externalId eq "bj-1"', expected: false },
+    { filter: 'externalId co "J-"', expected: true },
+    { filter: 'externalId co "j-"', expected: false },
+    { filter: 'id eq "2819C223-7F76-453A-919D-413861904646"', expected: false },
+    { filter: 'name.familyName eq "jensen"', expected: true },
+    { filter: 'name.familyName sw "JEN"', expected: true },
+    { filter: 'name[givenName eq "barbara"]', expected: true },
+    // Multi-valued: any element matches; `emails` alone compares value.
+    { filter: 'emails co "@example.com"', expected: true },
+    { filter: 'emails.value co "@home.org"', expected: true },
+    { filter: 'emails.value eq "nobody@x"', expected: false },
+    { filter: 'emails.value ne "nobody@x"', expected: true },
+    { filter: 'emails[type eq "work" and value co "@example.com"]', expected: true },
+    { filter: 'emails[type eq "home" and value co "@example.com"]', expected: false },
+    { filter: 'emails[type eq "WORK"].value eq "bjensen@example.com"', expected: true },
+    { filter: 'emails[type eq "home"].value eq "bjensen@example.com"', expected: false },
+    { filter: "emails[primary eq true].value ew \"example.com\"", expected: true },
+    { filter: 'emails[not (type eq "work")]', expected: true },
+    { filter: "phoneNumbers[type eq \"work\"]", expected: false },
+    { filter: "active eq true", expected: true },
+    { filter: "active eq false", expected: false },
+    { filter: "active ne false", expected: true },
+    // pr: "" and absent are not present (RFC 7644 §3.4.2.2).
+    { filter: "title pr", expected: false },
+    { filter: "nickName pr", expected: false },
+    { filter: "displayName pr", expected: true },
+    { filter: "emails pr", expected: true },
+    { filter: "phoneNumbers pr", expected: false },
+    { filter: "name pr", expected: true },
+    { filter: "emails.type pr", expected: true },
+    // ne is NOT eq, so an absent attribute matches ne (and not eq).
+    { filter: 'nickName ne "x"', expected: true },
+    { filter: 'nickName eq "x"', expected: false },
+    { filter: 'not (nickName eq "x")', expected: true },
+    { filter: "nickName eq null", expected: true },
+    { filter: "displayName eq null", expected: false },
+    { filter: "displayName ne null", expected: true },
+    // Dates compare as instants, whatever the offset.
+    { filter: 'meta.lastModified gt "2011-05-13T04:42:33Z"', expected: true },
+    { filter: 'meta.lastModified gt "2011-05-13T04:42:34Z"', expected: false },
+    { filter: 'meta.lastModified ge "2011-05-13T04:42:34Z"', expected: true },
+    { filter: "meta.created lt 2010-01-23T05:56:22+01:00", expected: false },
+    { filter: "meta.created le 2010-01-23T05:56:22+01:00", expected: true },
+    { filter: 'meta.created sw "2010-01"', expected: true },
+    { filter: 'meta.resourceType eq "User"', expected: true },
+    // Enterprise extension under its URN key.
+    { filter: `${ENT}:department eq "tour operations"`, expected: true },
+    { filter: 'department eq "Marketing"', expected: false },
+    { filter: 'manager eq "26118915"', expected: true },
+    { filter: `${ENT}:manager.value eq "26118915"`, expected: true },
+    { filter: `${ENT}:employeeNumber eq 701984`, expected: true },
+    // Okta "email" alias: userName or the primary email, not any email.
+    { filter: 'email eq "BJENSEN@example.com"', expected: true },
+    { filter: 'email eq "babs@home.org"', expected: false },
+    // and binds tighter than or.
+    { filter: 'userName eq "x" or userName eq "bjensen@example.com" and active eq false', expected: false },
+    { filter: '(userName eq "x" or userName eq "bjensen@example.com") and active eq true', expected: true },
+    { filter: 'userType eq "employee" and (emails co "example.com" or emails.value co "example.org")', expected: true },
+    { filter: 'not (userName eq "x" or active eq true)', expected: false },
+  ];
+  it.each(cases)("$filter → $expected", ({ filter, expected }) => {
+    expect(matchesFilter(parseFilter(filter, USER_RESOURCE), bjensen)).toBe(expected);
+  });
+});
+
+describe("matchesFilter: Unicode case folding (NFKC + toLowerCase)", () => {
+  it.each([
+    [{ userName: "ÄNNE@x" }, 'userName eq "änne@x"', true],
+    [{ userName: "änne@x" }, 'userName eq "ÄNNE@X"', true],
+    [{ userName: "ｆｕｌｌ" }, 'userName eq "full"', true],
+    [{ userName: "Straße" }, 'userName eq "STRASSE"', false],
+    [{ externalId: "Ä" }, 'externalId eq "ä"', false],
+  ])("%j %s → %s", (resource, filter, expected) => {
+    expect(matchesFilter(parseFilter(filter, USER_RESOURCE), resource)).toBe(expected);
+  });
+});
+
+describe("matchesFilter over a stored Group", () => {
+  const group = { id: "g1", displayName: "Admins", members: [{ value: "u1" }, { value: "u2", display: "Two" }] };
+  it.each([
+    ['members eq "u1"', true],
+    ['members eq "U1"', false],
+    ['members[value eq "u3"]', false],
+    ['members[value eq "u2"]', true],
+    ["members pr", true],
+    ['displayName eq "ADMINS"', true],
+  ])("%s → %s", (filter, expected) => {
+    expect(matchesFilter(parseFilter(filter, GROUP_RESOURCE), group)).toBe(expected);
+  });
+});
+
+describe("matchesFilter over one element (PATCH value filters)", () => {
+  const emails = { uri: USER_SCHEMA_ID, attr: "emails" };
+  const members = { uri: GROUP_SCHEMA_ID, attr: "members" };
+  const pathFilter = (path: string, rt = USER_RESOURCE): Filter => {
+    const f = parsePath(path, rt).filter;
+    if (!f) throw new Error("no filter");
+    return f;
+  };
+  it.each([
+    [pathFilter('emails[type eq "WORK"]'), { type: "work", value: "a@x" }, emails, true],
+    [pathFilter('emails[type eq "work" and value ew "X.COM"]'), { type: "work", value: "a@x.com" }, emails, true],
+    [pathFilter('emails[primary eq true]'), { type: "work", value: "a@x" }, emails, false],
+    [pathFilter('emails[value pr]'), { type: "work", value: "" }, emails, false],
+    [pathFilter('members[value eq "ABC"]', GROUP_RESOURCE), { value: "abc" }, members, false],
+    [pathFilter('members[value eq "abc"]', GROUP_RESOURCE), { value: "abc" }, members, true],
+    // Without the element path, sub-attributes compare case-insensitively.
+    [pathFilter('emails[type eq "WORK"]'), { type: "work" }, undefined, true],
+  ])("%j on %j", (filter, element, within, expected) => {
+    expect(matchesFilter(filter, element, within)).toBe(expected);
+  });
+});
