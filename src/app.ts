@@ -10,6 +10,7 @@ import { scimAuth } from "./middleware/scim-auth";
 import { scimEnabled } from "./middleware/scim-enabled";
 import { discoveryRoutes } from "./routes/discovery";
 import { scimMiscRoutes } from "./routes/misc";
+import { groupRoutes } from "./routes/groups";
 import { userRoutes } from "./routes/users";
 import { ScimError } from "./scim/errors";
 
@@ -19,6 +20,7 @@ function buildScimApp(): Hono<AppEnv> {
   scim.use("*", requestLog(), scimAuth(), rateLimit(), scimEnabled());
   scim.route("/", discoveryRoutes);
   scim.route("/Users", userRoutes);
+  scim.route("/Groups", groupRoutes);
   scim.route("/", scimMiscRoutes);
   return scim;
 }

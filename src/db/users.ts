@@ -104,3 +104,11 @@ export const deleteMembershipsOfUser = (db: Db, id: string) => db.delete(groupMe
 export function roleOrRegistered(value: unknown): Role {
   return isRole(value) ? value : "registered";
 }
+
+/** Role-only compare-and-set update (group mapping changes a member's role). */
+export function updateUserRoleCas(db: Db, id: string, role: Role, expectedVersion: number, at: string) {
+  return db
+    .update(users)
+    .set({ role, version: expectedVersion + 1, updatedAt: at })
+    .where(and(eq(users.id, id), eq(users.version, expectedVersion)));
+}

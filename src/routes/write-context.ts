@@ -24,5 +24,6 @@ export async function writeContext(c: Context<AppEnv>): Promise<WriteContext> {
       }
     },
     ifMatch: c.req.header("if-match"),
+    wantsBody: c.req.query("attributes") !== undefined || c.req.query("excludedAttributes") !== undefined,
   };
 }

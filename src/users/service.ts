@@ -39,6 +39,8 @@ export interface WriteContext {
   waitUntil: (p: Promise<unknown>) => void;
   /** The If-Match header, if any: a stale one is 412 and disables the conflict retry. */
   ifMatch: string | undefined;
+  /** attributes/excludedAttributes was given: a Group PATCH then answers 200 with the resource. */
+  wantsBody: boolean;
 }
 
 export interface UserResult {
@@ -84,7 +86,7 @@ function noteUserType(audit: Audit, before: Record<string, unknown> | null, afte
   if (roleFromUserType(type) === undefined) audit.decide(`userType "${type}" does not name a site role; role unchanged`);
 }
 
-function checkIfMatch(ifMatch: string | undefined, version: number): void {
+export function checkIfMatch(ifMatch: string | undefined, version: number): void {
   if (ifMatch === undefined) return;
   const tags = ifMatch.split(",").map((t) => t.trim());
   if (tags.includes("*")) return;
@@ -94,7 +96,8 @@ function checkIfMatch(ifMatch: string | undefined, version: number): void {
   }
 }
 
-async function commit(
+/** One D1 batch: the change, its outbox rows, its log row; then the pending events go on the queue. */
+export async function commit(
   ctx: WriteContext,
   statements: BatchItem<"sqlite">[],
   eventIds: string[],

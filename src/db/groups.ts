@@ -1,0 +1,79 @@
+import { and, eq, sql, type SQL } from "drizzle-orm";
+import type { Db } from "./client";
+import { groupMembers, groups, users } from "./schema";
+
+export type GroupRow = typeof groups.$inferSelect;
+
+/**
+ * Member id lists travel as ONE bound parameter (a JSON array read with json_each), so a
+ * statement costs the same for 1 or 10,000 ids and never meets D1's 100-parameter limit.
+ */
+const idsIn = (ids: readonly string[]) => sql`(SELECT value FROM json_each(${JSON.stringify(ids)}))`;
+
+export const selectGroupById = (db: Db, id: string) => db.select().from(groups).where(eq(groups.id, id));
+
+/** Which of `ids` are users (to refuse unknown member ids with their names). */
+export const selectExistingUserIds = (db: Db, ids: readonly string[]) =>
+  db.select({ id: users.id }).from(users).where(sql`${users.id} IN ${idsIn(ids)}`);
+
+/** Which of `ids` are already members of the group. */
+export const selectMembersAmong = (db: Db, groupId: string, ids: readonly string[]) =>
+  db
+    .select({ userId: groupMembers.userId })
+    .from(groupMembers)
+    .where(and(eq(groupMembers.groupId, groupId), sql`${groupMembers.userId} IN ${idsIn(ids)}`));
+
+export const selectAllMemberIds = (db: Db, groupId: string) =>
+  db.select({ userId: groupMembers.userId }).from(groupMembers).where(eq(groupMembers.groupId, groupId));
+
+/** Members with what `display` shows: the user's displayName, else userName. */
+export function selectMembersOf(db: Db, groupIds: SQL | string[]) {
+  const condition = Array.isArray(groupIds)
+    ? sql`${groupMembers.groupId} IN ${idsIn(groupIds)}`
+    : sql`${groupMembers.groupId} IN (${groupIds})`;
+  return db
+    .select({ groupId: groupMembers.groupId, value: groupMembers.userId, display: sql<string>`coalesce(${users.displayName}, ${users.userName})` })
+    .from(groupMembers)
+    .innerJoin(users, eq(users.id, groupMembers.userId))
+    .where(condition)
+    .orderBy(groupMembers.groupId, groupMembers.addedAt, groupMembers.userId);
+}
+
+export function insertGroup(db: Db, row: typeof groups.$inferInsert) {
+  return db.insert(groups).values(row);
+}
+
+/** Metadata and version in one statement; the version moves by the number of events written. */
+export function updateGroup(
+  db: Db,
+  id: string,
+  fields: { displayName: string; displayNameNorm: string; externalId: string | null; data: string; updatedAt: string },
+  versionStep: number,
+) {
+  return db
+    .update(groups)
+    .set({ ...fields, version: sql`${groups.version} + ${versionStep}` })
+    .where(eq(groups.id, id));
+}
+
+export const addMembers = (db: Db, groupId: string, ids: readonly string[], at: string) =>
+  db
+    .insert(groupMembers)
+    .select(sql`SELECT ${groupId}, value, ${at} FROM json_each(${JSON.stringify(ids)}) WHERE true`)
+    .onConflictDoNothing();
+
+export const removeMembers = (db: Db, groupId: string, ids: readonly string[]) =>
+  db.delete(groupMembers).where(and(eq(groupMembers.groupId, groupId), sql`${groupMembers.userId} IN ${idsIn(ids)}`));
+
+export const deleteGroupRow = (db: Db, id: string) => db.delete(groups).where(eq(groups.id, id));
+export const deleteAllMembers = (db: Db, groupId: string) => db.delete(groupMembers).where(eq(groupMembers.groupId, groupId));
+
+/** Users among `ids`, with their memberships in the mapped role groups (for role decisions). */
+export const selectUsersByIds = (db: Db, ids: readonly string[]) =>
+  db.select().from(users).where(sql`${users.id} IN ${idsIn(ids)}`);
+
+export const selectRoleMemberships = (db: Db, userIds: readonly string[], roleGroups: readonly string[]) =>
+  db
+    .select({ userId: groupMembers.userId, groupId: groupMembers.groupId })
+    .from(groupMembers)
+    .where(and(sql`${groupMembers.userId} IN ${idsIn(userIds)}`, sql`${groupMembers.groupId} IN ${idsIn(roleGroups)}`));
