@@ -241,6 +241,9 @@ export function normalizeResource(input: unknown, rt: ResourceTypeDef): Normaliz
       return;
     }
     if (coerced !== undefined) target.container[def.name] = coerced;
+    // An explicit empty membership (`members: []` or null) stays visible as [] so a PUT can tell
+    // "clear the members" from "members not sent" (which keeps them). Members never stay in stored data.
+    else if (def === GROUP_MEMBERS) target.container[def.name] = [];
   };
 
   for (const key of Object.keys(input)) {

@@ -369,6 +369,42 @@ const userCases: OkCase[] = [
       ],
     }),
   },
+  {
+    name: "path names in any case come out canonical",
+    body: patchBody({ op: "replace", path: 'EMAILS[TYPE eq "work"].VALUE', value: "w2@x" }),
+    expected: changed(USER, {
+      emails: [
+        { value: "w2@x", type: "work", primary: true },
+        { value: "babs@home.example", type: "home" },
+      ],
+    }),
+  },
+  {
+    name: "remove a sub-attribute of the matching values only",
+    body: patchBody({ op: "remove", path: 'emails[type eq "work"].primary' }),
+    expected: changed(USER, {
+      emails: [
+        { value: "bjensen@example.com", type: "work" },
+        { value: "babs@home.example", type: "home" },
+      ],
+    }),
+  },
+  {
+    name: "Entra Add on an attribute that already has a value replaces it (quirk 13)",
+    base: changed(USER, { title: "Old" }),
+    body: patchBody({ op: "Add", path: "title", value: "New" }),
+    expected: changed(USER, { title: "New" }),
+  },
+  {
+    name: "no schemas in the PATCH body is tolerated",
+    body: { Operations: [{ op: "replace", path: "nickName", value: "N" }] },
+    expected: changed(USER, { nickName: "N" }),
+  },
+  {
+    name: "a path naming the whole extension applies its attributes",
+    body: patchBody({ op: "replace", path: ENT, value: { department: "Ops" } }),
+    expected: changed(USER, { [ENT]: { employeeNumber: "701", manager: { value: "m1" }, department: "Ops" } }),
+  },
 ];
 
 const groupCases: OkCase[] = [
@@ -456,6 +492,12 @@ const groupCases: OkCase[] = [
     body: patchBody({ op: "remove", path: 'members[value eq "a" or value eq "b"]' }),
     expected: GROUP,
     memberOps: [{ op: "remove", ids: ["a", "b"] }],
+  },
+  {
+    name: "path-less add with members and externalId",
+    body: patchBody({ op: "add", value: { externalId: "x2", members: [{ value: "u9" }] } }),
+    expected: changed(GROUP, { externalId: "x2" }),
+    memberOps: [{ op: "add", ids: ["u9"] }],
   },
   {
     name: "adding a member twice in one value is one id",

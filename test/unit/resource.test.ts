@@ -198,7 +198,19 @@ const okCases: OkCase[] = [
     name: "Okta group push with members: []",
     rt: GROUP_RESOURCE,
     input: { schemas: [GROUP_SCHEMA_ID], displayName: "Test SCIMv2", members: [] },
-    expected: { displayName: "Test SCIMv2" },
+    expected: { displayName: "Test SCIMv2", members: [] },
+  },
+  {
+    name: "group members: null is an explicit empty membership too",
+    rt: GROUP_RESOURCE,
+    input: { displayName: "g", members: null },
+    expected: { displayName: "g", members: [] },
+  },
+  {
+    name: "group without a members key has none in data (PUT keeps the membership)",
+    rt: GROUP_RESOURCE,
+    input: { displayName: "g" },
+    expected: { displayName: "g" },
   },
   {
     name: "more than 100 group members is fine (bounded by body size)",
