@@ -1,0 +1,230 @@
+import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
+import { Webhook } from "standardwebhooks";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { getDb } from "../../src/db/client";
+import { newEventId, outboxInsert } from "../../src/events/outbox";
+import type { EventType } from "../../src/events/types";
+import { DEFAULT_SETTINGS, type Settings } from "../../src/settings/model";
+import worker from "../../src/index";
+import { admin, expectStatus, type Json } from "../helpers";
+
+/** /admin/api/events through the Worker's fetch, with real D1 and the real scim-events queue. */
+
+const SITE = env.MAIN_SITE_URL ?? "";
+const SECRET = env.MAIN_SITE_SIGNING_SECRET ?? "";
+
+interface Captured {
+  headers: Record<string, string>;
+  body: string;
+}
+let calls: Captured[] = [];
+let status = 204;
+
+beforeEach(() => {
+  calls = [];
+  status = 204;
+  vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+    const req = new Request(input, init);
+    if (req.url !== SITE) throw new Error(`unexpected outbound fetch to ${req.url}`);
+    calls.push({ headers: Object.fromEntries(req.headers), body: await req.text() });
+    return new Response(null, { status });
+  });
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+let version = 100;
+async function writeEvent(type: EventType, resourceId: string, settings: Settings = DEFAULT_SETTINGS): Promise<string> {
+  const db = getDb(env.DB);
+  const id = newEventId();
+  version += 1;
+  await db.batch([
+    outboxInsert(db, { id, type, resourceType: "User", resourceId, resourceVersion: version, data: { changes: {} } }, settings, new Date()),
+  ]);
+  return id;
+}
+
+async function stateOf(id: string): Promise<string | undefined> {
+  const r = await env.DB.prepare("SELECT state FROM events WHERE id = ?").bind(id).first<{ state: string }>();
+  return r?.state;
+}
+
+async function consume(ids: string[], bindings: Cloudflare.Env = env, attempts = 1): Promise<void> {
+  const batch = createMessageBatch(
+    "scim-events",
+    ids.map((eventId) => ({ id: crypto.randomUUID(), timestamp: new Date(), attempts, body: { v: 1, eventId } })),
+  );
+  const ctx = createExecutionContext();
+  await worker.queue(batch, bindings, ctx);
+  await getQueueResult(batch, ctx);
+}
+
+async function waitDelivered(id: string): Promise<void> {
+  await vi.waitUntil(async () => (await stateOf(id)) === "delivered", { timeout: 15_000, interval: 100 });
+}
+
+function deliveriesOf(id: string): Captured[] {
+  return calls.filter((c) => c.headers["webhook-id"] === id);
+}
+
+describe("admin events API: auth", () => {
+  it("401 without or with a wrong admin token, and the SCIM token does not open it", async () => {
+    for (const token of [null, "wrong", "test-scim-token"]) {
+      const res = await admin("GET", "/events", undefined, token);
+      const body = await expectStatus(res, 401);
+      expect(body.error).toBe("unauthorized");
+    }
+    expect((await admin("POST", "/events/release-held", undefined, null)).status).toBe(401);
+  });
+});
+
+describe("GET /admin/api/events", () => {
+  it("lists newest first with a seq cursor, filters by resource id and state, and counts per state", async () => {
+    const resourceId = crypto.randomUUID();
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) ids.push(await writeEvent("user.updated", resourceId));
+    await consume([ids[0] ?? ""]); // one delivered
+
+    const page1 = await expectStatus(await admin("GET", `/events?resourceId=${resourceId}&limit=2`), 200);
+    const events1 = page1.events as Json[];
+    expect(events1.map((e) => e.id)).toEqual([ids[4], ids[3]]);
+    expect(typeof page1.nextCursor).toBe("string");
+    const page2 = await expectStatus(await admin("GET", `/events?resourceId=${resourceId}&limit=2&cursor=${String(page1.nextCursor)}`), 200);
+    expect((page2.events as Json[]).map((e) => e.id)).toEqual([ids[2], ids[1]]);
+    const page3 = await expectStatus(await admin("GET", `/events?userId=${resourceId}&limit=2&cursor=${String(page2.nextCursor)}`), 200);
+    expect((page3.events as Json[]).map((e) => e.id)).toEqual([ids[0]]);
+    expect(page3.nextCursor).toBeNull();
+
+    const first = (page3.events as Json[])[0] ?? {};
+    expect(first).toMatchObject({ id: ids[0], type: "user.updated", resourceType: "User", resourceId, state: "delivered", attempts: 1, lastStatus: 204 });
+    expect(first.payload).toMatchObject({ type: "user.updated", data: { id: resourceId } });
+
+    const delivered = await expectStatus(await admin("GET", `/events?resourceId=${resourceId}&state=delivered`), 200);
+    expect((delivered.events as Json[]).map((e) => e.id)).toEqual([ids[0]]);
+    const both = await expectStatus(await admin("GET", `/events?resourceId=${resourceId}&state=pending,delivered&type=user.updated`), 200);
+    expect(both.events as Json[]).toHaveLength(5);
+
+    const counts = page1.counts as Record<string, number>;
+    for (const s of ["pending", "queued", "retrying", "delivered", "rejected", "dead", "held", "undeliverable", "dry_run", "discarded"]) {
+      expect(typeof counts[s], s).toBe("number");
+    }
+    expect(counts.pending).toBeGreaterThanOrEqual(4);
+    expect(counts.delivered).toBeGreaterThanOrEqual(1);
+  });
+
+  it.each([
+    ["state=bogus"],
+    ["state="],
+    ["limit=0"],
+    ["limit=201"],
+    ["limit=abc"],
+    ["cursor=abc"],
+    ["cursor=-1"],
+    ["type=user.exploded"],
+    ["resourceId=a&userId=b"],
+  ])("400 with {error, detail} for %s", async (query) => {
+    const body = await expectStatus(await admin("GET", `/events?${query}`), 400);
+    expect(body.error).toBe("invalid_query");
+    expect(typeof body.detail).toBe("string");
+  });
+
+  it("GET /events/{id} answers the event, or 404 with {error, detail}", async () => {
+    const id = await writeEvent("user.created", crypto.randomUUID());
+    expect((await expectStatus(await admin("GET", `/events/${id}`), 200)).id).toBe(id);
+    const missing = await expectStatus(await admin("GET", "/events/evt_missing"), 404);
+    expect(missing).toMatchObject({ error: "not_found" });
+  });
+});
+
+describe("POST /admin/api/events/{id}/redeliver", () => {
+  it("MAIN_SITE_URL unset: undeliverable, then once it is set, redeliver sends it with the same id", async () => {
+    const id = await writeEvent("user.created", crypto.randomUUID());
+    await consume([id], { ...env, MAIN_SITE_URL: "" });
+    expect(await stateOf(id)).toBe("undeliverable");
+    const listed = await expectStatus(await admin("GET", "/events?state=undeliverable"), 200);
+    expect((listed.events as Json[]).map((e) => e.id)).toContain(id);
+    expect(calls).toHaveLength(0);
+
+    // The test Worker has MAIN_SITE_URL set: the redelivered message goes through the real queue.
+    const res = await admin("POST", `/events/${id}/redeliver`);
+    const body = await expectStatus(res, 202);
+    expect(body.id).toBe(id);
+    expect(["queued", "delivered"]).toContain(body.state);
+    await waitDelivered(id);
+    const sent = deliveriesOf(id);
+    expect(sent).toHaveLength(1);
+    const call = sent[0];
+    if (!call) throw new Error("not delivered");
+    expect(new Webhook(SECRET).verify(call.body, call.headers)).toMatchObject({ type: "user.created" });
+  });
+
+  it("redelivers rejected and dead events; every delivery carries the event's one id", async () => {
+    const rejected = await writeEvent("user.updated", crypto.randomUUID());
+    status = 400;
+    await consume([rejected]);
+    expect(await stateOf(rejected)).toBe("rejected");
+    status = 204;
+    await expectStatus(await admin("POST", `/events/${rejected}/redeliver`), 202);
+    await waitDelivered(rejected);
+    expect(new Set(deliveriesOf(rejected).map((c) => c.headers["webhook-id"]))).toEqual(new Set([rejected]));
+    expect(deliveriesOf(rejected)).toHaveLength(2);
+
+    const dead = await writeEvent("user.deleted", crypto.randomUUID());
+    await env.DB.prepare("UPDATE events SET state = 'dead', last_error = 'HTTP 503' WHERE id = ?").bind(dead).run();
+    await expectStatus(await admin("POST", `/events/${dead}/redeliver`), 202);
+    await waitDelivered(dead);
+    expect(deliveriesOf(dead)).toHaveLength(1);
+
+    const log = await env.DB.prepare("SELECT decisions FROM provisioning_log WHERE decisions LIKE ?").bind(`%${dead}%`).first<{ decisions: string }>();
+    expect(log?.decisions).toContain("redelivered, was dead");
+  });
+
+  it("404 for an unknown id; 409 for dry_run, held, pending and discarded events", async () => {
+    expect(await expectStatus(await admin("POST", "/events/evt_missing/redeliver"), 404)).toMatchObject({ error: "not_found" });
+
+    const dry = await writeEvent("user.updated", crypto.randomUUID(), { ...DEFAULT_SETTINGS, dryRun: true });
+    expect(await stateOf(dry)).toBe("dry_run");
+    const a = await expectStatus(await admin("POST", `/events/${dry}/redeliver`), 409);
+    expect(a).toMatchObject({ error: "invalid_state" });
+    expect(String(a.detail)).toContain("dry_run");
+
+    const pending = await writeEvent("user.updated", crypto.randomUUID());
+    expect(String((await expectStatus(await admin("POST", `/events/${pending}/redeliver`), 409)).detail)).toContain("on its way");
+
+    for (const s of ["held", "discarded"]) {
+      const id = await writeEvent("user.updated", crypto.randomUUID());
+      await env.DB.prepare("UPDATE events SET state = ? WHERE id = ?").bind(s, id).run();
+      await expectStatus(await admin("POST", `/events/${id}/redeliver`), 409);
+      expect(await stateOf(id)).toBe(s);
+    }
+    expect(calls).toHaveLength(0);
+  });
+});
+
+describe("dry run", () => {
+  it("records events as dry_run, lists them, and never delivers them", async () => {
+    const resourceId = crypto.randomUUID();
+    const id = await writeEvent("user.deactivated", resourceId, { ...DEFAULT_SETTINGS, dryRun: true });
+    await consume([id]);
+    const listed = await expectStatus(await admin("GET", `/events?resourceId=${resourceId}&state=dry_run`), 200);
+    expect((listed.events as Json[]).map((e) => e.id)).toEqual([id]);
+    expect(await stateOf(id)).toBe("dry_run");
+    expect(calls).toHaveLength(0);
+  });
+});
+
+describe("POST /admin/api/events/redeliver (bulk)", () => {
+  it("redelivers every dead event after a long outage", async () => {
+    const ids = [await writeEvent("user.updated", crypto.randomUUID()), await writeEvent("user.updated", crypto.randomUUID())];
+    for (const id of ids) await env.DB.prepare("UPDATE events SET state = 'dead' WHERE id = ?").bind(id).run();
+    const body = await expectStatus(await admin("POST", "/events/redeliver", { state: "dead" }), 202);
+    expect(body.redelivered).toBeGreaterThanOrEqual(2);
+    for (const id of ids) await waitDelivered(id);
+    for (const id of ids) expect(deliveriesOf(id)).toHaveLength(1);
+  });
+
+  it.each([[{}], [{ state: "held" }], [{ state: "dead", ids: ["x"] }], [{ ids: [] }], [{ bogus: 1 }]])("400 for %j", async (payload) => {
+    expect((await expectStatus(await admin("POST", "/events/redeliver", payload), 400)).error).toBe("invalid_body");
+  });
+});
