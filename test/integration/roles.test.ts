@@ -9,7 +9,7 @@ async function decisions(id: string): Promise<string> {
   const { results } = await env.DB.prepare("SELECT decisions FROM provisioning_log WHERE resource_id = ? AND decisions IS NOT NULL")
     .bind(id)
     .all<{ decisions: string }>();
-  return results.map((r) => r.decisions).join("\n");
+  return results.flatMap((r) => JSON.parse(r.decisions) as string[]).join("\n");
 }
 
 describe("Roles through userType (seed: promotion and demotion)", () => {
