@@ -34,6 +34,8 @@ const EVENT_STATES = Object.keys(STATE_NAMES) as [EventState, ...EventState[]];
  * dry_run (recorded only, by setting), not pending/queued (already on their way), not discarded.
  */
 const REDELIVERABLE: EventState[] = ["undeliverable", "rejected", "dead", "retrying", "delivered"];
+/** Bulk redelivery by state: the failure states only; resending all delivered history is by ids. */
+const BULK_REDELIVERABLE = ["undeliverable", "rejected", "dead", "retrying"] as const satisfies readonly EventState[];
 
 const MAX_IDS = 500;
 /** D1 allows 100 bound parameters per statement. */
@@ -167,7 +169,7 @@ const listQuerySchema = z.object({
 const idsSchema = z.array(z.string().min(1).max(200)).min(1).max(MAX_IDS);
 const heldBodySchema = z.object({ ids: idsSchema.optional() }).strict();
 const bulkRedeliverSchema = z
-  .object({ ids: idsSchema.optional(), state: z.enum(REDELIVERABLE as [EventState, ...EventState[]]).optional() })
+  .object({ ids: idsSchema.optional(), state: z.enum(BULK_REDELIVERABLE).optional() })
   .strict()
   .refine((b) => (b.ids === undefined) !== (b.state === undefined), "give either ids or state, not both and not neither");
 

@@ -224,7 +224,7 @@ describe("POST /admin/api/events/redeliver (bulk)", () => {
     for (const id of ids) expect(deliveriesOf(id)).toHaveLength(1);
   });
 
-  it.each([[{}], [{ state: "held" }], [{ state: "dead", ids: ["x"] }], [{ ids: [] }], [{ bogus: 1 }]])("400 for %j", async (payload) => {
+  it.each([[{}], [{ state: "held" }], [{ state: "delivered" }], [{ state: "dead", ids: ["x"] }], [{ ids: [] }], [{ bogus: 1 }]])("400 for %j", async (payload) => {
     expect((await expectStatus(await admin("POST", "/events/redeliver", payload), 400)).error).toBe("invalid_body");
   });
 });
