@@ -1,7 +1,47 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
+import { PAGE_CSS } from "./page-css";
+import { PAGE_HTML } from "./page-html";
+import { PAGE_JS_CORE } from "./page-js-core";
+import { PAGE_JS_VIEWS } from "./page-js-views";
 
-/** The admin page (/admin). */
+/**
+ * The admin page (SPEC §10): /admin, its script /admin/app.js and stylesheet /admin/app.css.
+ * No data is rendered on the server: the page is static and reads everything through the admin
+ * API with the bearer token the user typed, so these routes need no auth and set no cookies.
+ */
 export const adminPage = new Hono<AppEnv>();
 
-adminPage.get("/", (c) => c.html("<!doctype html><title>SCIM admin</title><p>SCIM admin</p>"));
+/**
+ * Nothing but same-origin script, style and API calls; no inline code, no framing, no form
+ * posts (the page's forms are handled by its script), no base-tag or plugin tricks.
+ */
+export const ADMIN_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "connect-src 'self'",
+  "img-src 'self' data:",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+// Both halves share one function scope, so nothing leaks onto window.
+const PAGE_JS = `"use strict";\n(function () {\n${PAGE_JS_CORE}\n${PAGE_JS_VIEWS}\n})();\n`;
+
+adminPage.use("*", async function adminPageHeaders(c, next) {
+  await next();
+  c.header("Content-Security-Policy", ADMIN_CSP);
+  c.header("X-Content-Type-Options", "nosniff");
+  c.header("Referrer-Policy", "no-referrer");
+  c.header("Cache-Control", "no-store");
+  // For browsers that predate frame-ancestors.
+  c.header("X-Frame-Options", "DENY");
+});
+
+adminPage.get("/", (c) => c.html(PAGE_HTML));
+
+adminPage.get("/app.js", (c) => c.body(PAGE_JS, 200, { "Content-Type": "text/javascript; charset=utf-8" }));
+
+adminPage.get("/app.css", (c) => c.body(PAGE_CSS, 200, { "Content-Type": "text/css; charset=utf-8" }));
