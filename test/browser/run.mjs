@@ -1,0 +1,154 @@
+#!/usr/bin/env node
+// `npm run test:browser`: the admin page in a real headless Chromium against a real local
+// `wrangler dev` (fresh D1 in a temp dir, its own secrets, a stand-in main site for webhooks).
+// Prints "browser: N passed, M failed" last and exits non-zero on any failure. Always stops
+// wrangler, the browser and the stand-in site, and removes the temp dir.
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import {
+  ROOT,
+  applyMigrations,
+  freePort,
+  randomToken,
+  startHook,
+  startWrangler,
+  stopGroup,
+  tail,
+  waitForHealth,
+  withTimeout,
+} from "./lib.mjs";
+import { runScenarios } from "./scenarios.mjs";
+
+const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+const OVERALL_MS = 420_000;
+const CHECK_MS = 60_000;
+
+const results = [];
+let wrangler;
+let browser;
+let hook;
+let workDir;
+let cleaned = false;
+
+async function cleanup() {
+  if (cleaned) return;
+  cleaned = true;
+  await withTimeout(browser?.close() ?? Promise.resolve(), 10_000, "closing the browser").catch((e) => console.error(String(e)));
+  await stopGroup(wrangler, "wrangler dev");
+  if (hook) {
+    // workerd keeps connections alive: drop them, or close() would wait for them.
+    hook.server.closeAllConnections();
+    await withTimeout(new Promise((resolve) => hook.server.close(() => resolve())), 5_000, "closing the stand-in site").catch(() => {});
+  }
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
+}
+
+function finish(code) {
+  const passed = results.filter((r) => r.ok).length;
+  const failed = results.length - passed;
+  console.log(`browser: ${passed} passed, ${failed} failed`);
+  process.exit(code !== 0 || failed > 0 || passed === 0 ? 1 : 0);
+}
+
+/** One named check, bounded; a failure is recorded and the run goes on to the next check. */
+async function check(name, fn) {
+  try {
+    await withTimeout(Promise.resolve().then(fn), CHECK_MS, name);
+    results.push({ name, ok: true });
+    console.log(`  ok   ${name}`);
+  } catch (err) {
+    results.push({ name, ok: false });
+    console.log(`  FAIL ${name}\n       ${String(err instanceof Error ? err.message : err).split("\n").join("\n       ")}`);
+  }
+}
+
+for (const sig of ["SIGINT", "SIGTERM"]) {
+  process.on(sig, () => {
+    console.error(`browser: interrupted (${sig})`);
+    cleanup().finally(() => finish(1));
+  });
+}
+
+const watchdog = setTimeout(() => {
+  console.error(`browser: the whole run exceeded ${OVERALL_MS / 1000} s`);
+  cleanup().finally(() => finish(1));
+}, OVERALL_MS);
+
+async function main() {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH).`);
+  }
+  workDir = mkdtempSync(join(tmpdir(), "scim-browser-"));
+  const persistDir = join(workDir, "state");
+  const envFile = join(workDir, "secrets.env");
+  const logFile = join(workDir, "wrangler.log");
+  const artifacts = join(ROOT, "test/browser/artifacts");
+  mkdirSync(artifacts, { recursive: true });
+
+  // Our own secrets for this run: the developer's .dev.vars is neither read nor written.
+  const secrets = {
+    SCIM_BEARER_TOKEN: randomToken("scim"),
+    ADMIN_TOKEN: randomToken("admin"),
+    MAIN_SITE_SIGNING_SECRET: `whsec_${randomBytes(24).toString("base64")}`,
+  };
+  writeFileSync(envFile, Object.entries(secrets).map(([k, v]) => `${k}=${v}`).join("\n") + "\n", { mode: 0o600 });
+
+  const [port, hookPort, inspectorPort] = [await freePort(), await freePort(), await freePort()];
+  const origin = `http://127.0.0.1:${port}`;
+
+  console.log("browser: migrating a fresh local D1");
+  applyMigrations(persistDir);
+  hook = await startHook(hookPort);
+  console.log(`browser: starting wrangler dev on ${origin}`);
+  wrangler = startWrangler({
+    persistDir,
+    port,
+    inspectorPort,
+    envFile,
+    logFile,
+    vars: { MAIN_SITE_URL: `http://127.0.0.1:${hookPort}/hook` },
+  });
+  await waitForHealth(origin, wrangler, logFile);
+
+  browser = await withTimeout(
+    chromium.launch({
+      executablePath: CHROMIUM,
+      timeout: 30_000,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    }),
+    40_000,
+    "launching Chromium",
+  );
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  page.setDefaultNavigationTimeout(15_000);
+
+  await runScenarios({ page, context, origin, secrets, hook: hook.state, artifacts }, check);
+
+  if (results.some((r) => !r.ok)) console.log(`--- wrangler dev log (last lines) ---\n${tail(logFile, 30)}`);
+}
+
+let code = 0;
+try {
+  await main();
+} catch (err) {
+  console.error(`browser: setup failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  code = 1;
+} finally {
+  clearTimeout(watchdog);
+  await cleanup();
+}
+finish(code);
