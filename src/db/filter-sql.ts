@@ -306,9 +306,18 @@ function notFilterable(name: string): ScimError {
   return invalid(`Filtering on "${name}" is not supported.`);
 }
 
+/**
+ * D1 binds at most 100 parameters per statement; the list query adds its own (LIMIT,
+ * OFFSET, …), so a filter may bind this many values. Beyond it: 400, not a D1 error.
+ */
+export const MAX_FILTER_PARAMS = 80;
+
 /** The WHERE fragment for a parsed filter; wrap nothing, it is safe to AND with more conditions. */
 export function filterToSql(filter: Filter, target: SqlTarget): SqlFragment {
   const f = new Translator(target).node(filter, { kind: "root" });
+  if (f.params.length > MAX_FILTER_PARAMS) {
+    throw invalid(`The filter compares too many values (${f.params.length}; at most ${MAX_FILTER_PARAMS}): split the query.`);
+  }
   return { text: f.or ? `(${f.text})` : f.text, params: f.params };
 }
 

@@ -304,6 +304,7 @@ describe("SQL and evaluate.ts agree (fast-check over D1)", () => {
         let filter: Filter;
         try {
           filter = parseFilter(text, USER_RESOURCE);
+          filterToSql(filter, USER_SQL_TARGET);
         } catch (err) {
           if (err instanceof ScimError && err.status === 400) return;
           throw err;

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { filterToSql, GROUP_SQL_TARGET, sortToSql, USER_SQL_TARGET } from "../../src/db/filter-sql";
+import { filterToSql, GROUP_SQL_TARGET, MAX_FILTER_PARAMS, sortToSql, USER_SQL_TARGET } from "../../src/db/filter-sql";
 import { ScimError } from "../../src/scim/errors";
 import { parseFilter } from "../../src/scim/filter/parser";
 import { GROUP_RESOURCE, USER_RESOURCE } from "../../src/scim/schemas";
@@ -152,6 +152,21 @@ describe("filterToSql: attributes that can't be filtered in SQL → 400 invalidF
   });
 });
 
+describe("filterToSql: D1's bound-parameter limit", () => {
+  const orChain = (n: number) => Array.from({ length: n }, (_, i) => `id eq "${i}"`).join(" or ");
+  it("binds up to MAX_FILTER_PARAMS values", () => {
+    expect(userSql(orChain(MAX_FILTER_PARAMS)).params).toHaveLength(MAX_FILTER_PARAMS);
+  });
+  it("refuses more with 400 invalidFilter (the email alias binds two per value)", () => {
+    for (const filter of [orChain(MAX_FILTER_PARAMS + 1), Array.from({ length: 41 }, () => 'email eq "a"').join(" or ")]) {
+      const err = scimErrorOf(() => userSql(filter));
+      expect(err.status).toBe(400);
+      expect(err.scimType).toBe("invalidFilter");
+      expect(err.detail).toMatch(/too many values \(\d+; at most 80\)/);
+    }
+  });
+});
+
 describe("sortToSql (RFC 7644 §3.4.2.3)", () => {
   it.each([
     [undefined, undefined, "u.seq ASC"],
@@ -222,7 +237,14 @@ describe("filterToSql robustness (fast-check)", () => {
           expect(err).toBeInstanceOf(ScimError);
           return;
         }
-        const sql = filterToSql(parsed, USER_SQL_TARGET);
+        let sql;
+        try {
+          sql = filterToSql(parsed, USER_SQL_TARGET);
+        } catch (err) {
+          // Only the bound-parameter limit can refuse a parsed filter of these attributes.
+          expect((err as ScimError).detail).toMatch(/too many values/);
+          return;
+        }
         expect(sql.text.split("?").length - 1).toBe(sql.params.length);
         expect(sql.text).not.toContain('"2011');
       }),

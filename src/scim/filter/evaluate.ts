@@ -38,7 +38,7 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 /** Exact key first; stored data is canonical, but tolerate other spellings (RFC 7643 §2.1). */
 function get(node: unknown, key: string): unknown {
   if (!isRecord(node)) return undefined;
-  if (key in node) return node[key];
+  if (Object.hasOwn(node, key)) return node[key];
   const lower = key.toLowerCase();
   const found = Object.keys(node).find((k) => k.toLowerCase() === lower);
   return found === undefined ? undefined : node[found];
