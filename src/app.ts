@@ -8,7 +8,9 @@ import { rateLimit } from "./middleware/rate-limit";
 import { requestLog } from "./middleware/request-log";
 import { scimAuth } from "./middleware/scim-auth";
 import { scimEnabled } from "./middleware/scim-enabled";
+import { bulkRoutes } from "./routes/bulk";
 import { discoveryRoutes } from "./routes/discovery";
+import { setDispatcher } from "./routes/internal";
 import { scimMiscRoutes } from "./routes/misc";
 import { groupRoutes } from "./routes/groups";
 import { userRoutes } from "./routes/users";
@@ -21,6 +23,7 @@ function buildScimApp(): Hono<AppEnv> {
   scim.route("/", discoveryRoutes);
   scim.route("/Users", userRoutes);
   scim.route("/Groups", groupRoutes);
+  scim.route("/Bulk", bulkRoutes);
   scim.route("/", scimMiscRoutes);
   return scim;
 }
@@ -30,6 +33,8 @@ export function buildApp(): Hono<AppEnv> {
   app.use("*", requestContext());
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
+  // Bulk and root .search run their operations through this same app.
+  setDispatcher((req, env, ctx) => Promise.resolve(app.fetch(req, env, ctx)));
   app.route(SCIM_BASE_PATH, buildScimApp());
   app.route("/admin/api", adminApi);
   app.route("/admin", adminPage);

@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";
+import { isInternal } from "../routes/internal";
 import { ScimError } from "../scim/errors";
 
 /** Seconds a client over the limit is told to wait; the binding's window is 10 or 60 s. */
@@ -12,7 +13,8 @@ export const RETRY_AFTER_SECONDS = 10;
 export function rateLimit(): MiddlewareHandler<AppEnv> {
   return async function rateLimitMiddleware(c, next) {
     const limiter = c.env.SCIM_RATE_LIMITER;
-    if (limiter) {
+    // Bulk operations are counted once, as the Bulk request itself.
+    if (limiter && !isInternal(c.req.raw)) {
       const key = c.req.header("cf-connecting-ip") ?? "local";
       const { success } = await limiter.limit({ key });
       if (!success) {

@@ -1,0 +1,104 @@
+import { LIMITS } from "./discovery";
+import { ScimError } from "./errors";
+
+/** RFC 7644 §3.7: one operation of a BulkRequest, validated. */
+export interface BulkOperation {
+  index: number;
+  method: "POST" | "PUT" | "PATCH" | "DELETE";
+  path: string;
+  bulkId: string | undefined;
+  version: string | undefined;
+  data: unknown;
+}
+
+export interface BulkRequest {
+  failOnErrors: number | undefined;
+  operations: (BulkOperation | { index: number; error: ScimError; method: string; bulkId: string | undefined })[];
+}
+
+const METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+function field(obj: Record<string, unknown>, name: string): unknown {
+  const key = Object.keys(obj).find((k) => k.toLowerCase() === name.toLowerCase());
+  return key === undefined ? undefined : obj[key];
+}
+
+/**
+ * Parses a BulkRequest. Problems with the whole request (no Operations, too many) throw;
+ * problems with one operation become that operation's 400 in the response (RFC 7644 §3.7.3).
+ */
+export function parseBulkRequest(body: Record<string, unknown>): BulkRequest {
+  const ops = field(body, "Operations");
+  if (!Array.isArray(ops)) throw new ScimError(400, "invalidSyntax", "A BulkRequest needs an \"Operations\" array.");
+  if (ops.length > LIMITS.bulkMaxOperations) {
+    throw new ScimError(413, undefined, `The BulkRequest has ${ops.length} operations; at most ${LIMITS.bulkMaxOperations} are allowed.`);
+  }
+  const rawFail = field(body, "failOnErrors");
+  if (rawFail !== undefined && (typeof rawFail !== "number" || !Number.isInteger(rawFail) || rawFail < 1)) {
+    throw new ScimError(400, "invalidValue", "failOnErrors must be a positive integer.");
+  }
+  return {
+    failOnErrors: rawFail,
+    operations: ops.map((raw, index) => {
+      const op = typeof raw === "object" && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+      const methodRaw = field(op, "method");
+      const method = typeof methodRaw === "string" ? methodRaw.toUpperCase() : "";
+      const bulkIdRaw = field(op, "bulkId");
+      const bulkId = typeof bulkIdRaw === "string" && bulkIdRaw !== "" ? bulkIdRaw : undefined;
+      const fail = (detail: string, scimType: "invalidSyntax" | "invalidValue" = "invalidSyntax") => ({
+        index,
+        method,
+        bulkId,
+        error: new ScimError(400, scimType, `Operation ${index + 1}: ${detail}`),
+      });
+      if (!METHODS.has(method)) return fail(`method must be POST, PUT, PATCH or DELETE, got ${JSON.stringify(methodRaw ?? null)}.`);
+      const path = field(op, "path");
+      if (typeof path !== "string" || !path.startsWith("/")) return fail('path is required, e.g. "/Users" or "/Users/{id}".');
+      if (method === "POST" && bulkId === undefined) return fail("bulkId is required for POST (RFC 7644 §3.7).");
+      const data = field(op, "data");
+      if (method !== "DELETE" && (typeof data !== "object" || data === null || Array.isArray(data))) {
+        return fail("data must be a JSON object for POST, PUT and PATCH.");
+      }
+      const version = field(op, "version");
+      return {
+        index,
+        method: method as BulkOperation["method"],
+        path,
+        bulkId,
+        version: typeof version === "string" ? version : undefined,
+        data,
+      };
+    }),
+  };
+}
+
+const REF = /^bulkId:(.+)$/;
+
+/** The bulkIds a value refers to (`"bulkId:qwerty"` anywhere in data or path). */
+export function referencedBulkIds(value: unknown, out = new Set<string>()): Set<string> {
+  if (typeof value === "string") {
+    const m = REF.exec(value) ?? /\/bulkId:([^/?]+)/.exec(value);
+    if (m?.[1]) out.add(m[1]);
+  } else if (Array.isArray(value)) {
+    value.forEach((v) => referencedBulkIds(v, out));
+  } else if (typeof value === "object" && value !== null) {
+    Object.values(value).forEach((v) => referencedBulkIds(v, out));
+  }
+  return out;
+}
+
+/** Replaces `bulkId:x` references with the ids the earlier POSTs created. */
+export function resolveBulkIds<T>(value: T, ids: ReadonlyMap<string, string>): T {
+  const walk = (v: unknown): unknown => {
+    if (typeof v === "string") {
+      const m = REF.exec(v);
+      if (m?.[1] && ids.has(m[1])) return ids.get(m[1]);
+      return v.replace(/\/bulkId:([^/?]+)/, (whole, id: string) => (ids.has(id) ? `/${ids.get(id) ?? id}` : whole));
+    }
+    if (Array.isArray(v)) return v.map(walk);
+    // fromEntries defines own properties, so a "__proto__" key stays plain data.
+    if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, val]) => [k, walk(val)]));
+    return v;
+  };
+  return walk(value) as T;
+}
