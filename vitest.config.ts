@@ -17,6 +17,12 @@ export default defineConfig(async () => {
             MAIN_SITE_SIGNING_SECRET: "whsec_dGVzdC1zaWduaW5nLXNlY3JldC0wMTIzNDU2Nzg5",
             MAIN_SITE_URL: "https://site.test/webhooks/scim",
           },
+          // Stand-in for the main site (an external system): tests that check deliveries spy on
+          // fetch themselves; everywhere else the site simply accepts, so no test reaches the network.
+          outboundService: (request: Request) =>
+            new URL(request.url).hostname === "site.test"
+              ? new Response(null, { status: 204 })
+              : new Response("outbound network access is disabled in tests", { status: 502 }),
         },
       }),
     ],
