@@ -188,6 +188,7 @@ export const PAGE_HTML = `<!doctype html>
   <div class="row actions">
     <button type="button" id="release-held">Release all held</button>
     <button type="button" id="discard-held" class="danger">Discard all held</button>
+    <button type="button" id="redeliver-state" class="secondary" hidden>Redeliver all in this state</button>
   </div>
   <p id="events-msg" class="msg" role="status"></p>
   <div class="table-wrap">

@@ -6,6 +6,8 @@
 export const PAGE_JS_VIEWS = String.raw`
 /** The states an admin may resend (events-api.ts REDELIVERABLE). */
 var REDELIVERABLE = ["undeliverable", "rejected", "dead", "retrying", "delivered"];
+/** The states POST /events/redeliver takes as {"state"}: failures, not delivered history. */
+var BULK_REDELIVERABLE = ["undeliverable", "rejected", "dead", "retrying"];
 var STATE_ORDER = ["pending", "queued", "retrying", "held", "undeliverable", "rejected", "dead", "dry_run", "delivered", "discarded"];
 var PAGE_SIZE = "50";
 var logCursor = null;
@@ -219,6 +221,9 @@ async function loadEvents(append) {
   var msg = $("events-msg");
   var params = new URLSearchParams();
   var state = $("events-state").value;
+  var bulk = $("redeliver-state");
+  bulk.hidden = BULK_REDELIVERABLE.indexOf(state) === -1;
+  bulk.textContent = "Redeliver all " + state + " events";
   if (state) params.set("state", state);
   params.set("limit", PAGE_SIZE);
   if (append && eventsCursor) params.set("cursor", eventsCursor);
@@ -249,6 +254,16 @@ function onBulkHeld(kind) {
   };
 }
 
+/** E.g. every dead event after the main site was down longer than the retries last. */
+function onRedeliverState(e) {
+  var state = $("events-state").value;
+  if (BULK_REDELIVERABLE.indexOf(state) === -1) return;
+  if (!window.confirm("Send every " + state + " event to the main site again?")) return;
+  eventAction(e.currentTarget, "/events/redeliver", { state: state }, function () { return loadEvents(false); }, function (r) {
+    return (r.redelivered || 0) + " " + state + " events sent again.";
+  });
+}
+
 // ---------------------------------------------------------------- wiring
 
 function submitTo(formId, handler) {
@@ -270,6 +285,7 @@ function start() {
   $("events-more").addEventListener("click", function () { loadEvents(true); });
   $("release-held").addEventListener("click", onBulkHeld("release"));
   $("discard-held").addEventListener("click", onBulkHeld("discard"));
+  $("redeliver-state").addEventListener("click", onRedeliverState);
   var saved = null;
   try { saved = sessionStorage.getItem(TOKEN_KEY); } catch (e) { saved = null; }
   if (saved) tryToken(saved, true);

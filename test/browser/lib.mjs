@@ -136,10 +136,11 @@ export function tail(file, lines = 40) {
 /**
  * The stand-in main site. While `failing` is on, the first event it receives, and every later
  * delivery of that same event, is answered 500: the event stays failed (retrying) until the test
- * switches failing off and redelivers it from the page. Everything else is accepted (204).
+ * switches failing off and redelivers it from the page. While `rejecting` is on, every delivery
+ * is refused with 400 (not retried: "rejected"). Everything else is accepted (204).
  */
 export function startHook(port) {
-  const state = { failing: true, failedId: null, deliveries: [] };
+  const state = { failing: true, failedId: null, rejecting: false, deliveries: [] };
   const server = createHttpServer((req, res) => {
     const chunks = [];
     req.on("data", (c) => chunks.push(c));
@@ -152,10 +153,10 @@ export function startHook(port) {
         type = "(unreadable body)";
       }
       if (state.failing && state.failedId === null && id) state.failedId = id;
-      const status = state.failing && id === state.failedId ? 500 : 204;
+      const status = state.rejecting ? 400 : state.failing && id === state.failedId ? 500 : 204;
       state.deliveries.push({ id, type, status, signed: Boolean(req.headers["webhook-signature"]) });
       res.writeHead(status, { "content-type": "text/plain" });
-      res.end(status === 500 ? "stand-in site: failing on purpose" : "");
+      res.end(status === 204 ? "" : "stand-in site: refusing on purpose");
     });
   });
   return new Promise((resolve, reject) => {

@@ -67,13 +67,15 @@ async function check(name, fn) {
 
 for (const sig of ["SIGINT", "SIGTERM"]) {
   process.on(sig, () => {
-    console.error(`browser: interrupted (${sig})`);
+    console.log(`browser: interrupted (${sig})`);
+    results.push({ name: "interrupted", ok: false });
     cleanup().finally(() => finish(1));
   });
 }
 
 const watchdog = setTimeout(() => {
-  console.error(`browser: the whole run exceeded ${OVERALL_MS / 1000} s`);
+  console.log(`browser: the whole run exceeded ${OVERALL_MS / 1000} s`);
+  results.push({ name: "overall timeout", ok: false });
   cleanup().finally(() => finish(1));
 }, OVERALL_MS);
 
@@ -145,7 +147,8 @@ let code = 0;
 try {
   await main();
 } catch (err) {
-  console.error(`browser: setup failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  console.log(`browser: setup failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  results.push({ name: "setup", ok: false });
   code = 1;
 } finally {
   clearTimeout(watchdog);

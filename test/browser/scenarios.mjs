@@ -289,6 +289,24 @@ export async function runScenarios({ page, context, origin, secrets, hook, artif
     assert(hook.deliveries.every((d) => d.signed), "an unsigned delivery");
   });
 
+  await check("rejected events are sent again with Redeliver all rejected events", async () => {
+    hook.rejecting = true;
+    let user;
+    try {
+      user = await createUser("Refused");
+      await waitFor(async () => (await eventsOf(user.id))[0]?.state === "rejected", { label: "event rejected (400)" });
+    } finally {
+      hook.rejecting = false;
+    }
+    const [event] = await eventsOf(user.id);
+    await page.getByLabel("Delivery state", { exact: true }).selectOption("rejected");
+    await waitEventRow(event.id, "rejected");
+    assert(/HTTP 400/.test(await text(`#events-body tr[data-event-id="${event.id}"]`)), "row shows no HTTP 400");
+    await page.getByRole("button", { name: "Redeliver all rejected events" }).click();
+    await waitText("#events-msg", /[1-9]\d* rejected events sent again/);
+    await waitFor(async () => (await eventsOf(user.id))[0]?.state === "delivered", { label: "rejected event delivered" });
+  });
+
   await check("every control has an accessible name; narrow screens do not scroll sideways", async () => {
     const unnamed = await page.evaluate(() =>
       [...document.querySelectorAll("input, select, button, textarea")]
