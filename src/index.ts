@@ -1,4 +1,5 @@
 import { buildApp } from "./app";
+import { fetchWithD1Stats, type DebugBindings } from "./debug/d1-stats";
 import type { Bindings } from "./env";
 import { handleQueue } from "./events/consumer";
 import { handleScheduled } from "./events/sweeper";
@@ -6,7 +7,8 @@ import { handleScheduled } from "./events/sweeper";
 const app = buildApp();
 
 export default {
-  fetch: app.fetch,
+  // D1_STATS=1 only under the bench (`wrangler dev --var D1_STATS:1`): count D1 round trips per request.
+  fetch: (request, env, ctx) => (env.D1_STATS === "1" ? fetchWithD1Stats(request, env, ctx, app.fetch) : app.fetch(request, env, ctx)),
   queue: handleQueue,
   scheduled: handleScheduled,
-} satisfies ExportedHandler<Bindings, unknown>;
+} satisfies ExportedHandler<Bindings & DebugBindings, unknown>;

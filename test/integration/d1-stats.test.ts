@@ -1,0 +1,122 @@
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { beforeAll, describe, expect, it } from "vitest";
+import { D1_STATS_PATH, type D1Totals } from "../../src/debug/d1-stats";
+import worker from "../../src/index";
+import { invalidateSettingsCache } from "../../src/settings/store";
+import { BASE, ORIGIN, SCIM_TOKEN, oktaUser, setSettings, uniqueName, type Json } from "../helpers";
+
+interface Counted {
+  res: Response;
+  body: Json;
+  roundTrips: number;
+  statements: number;
+  /** D1 work done after the response (waitUntil), from the per-isolate totals. */
+  deferred: { roundTrips: number; statements: number };
+}
+
+async function totals(): Promise<D1Totals> {
+  const res = await worker.fetch(new Request(`${ORIGIN}${D1_STATS_PATH}`), { ...env, D1_STATS: "1" }, createExecutionContext());
+  return (await res.json()) as D1Totals;
+}
+
+/** One SCIM request through the Worker's own fetch with D1_STATS on; waits for its waitUntil work. */
+async function counted(method: string, path: string, body?: unknown): Promise<Counted> {
+  const headers: Record<string, string> = { Authorization: `Bearer ${SCIM_TOKEN}`, Accept: "application/scim+json" };
+  if (body !== undefined) headers["Content-Type"] = "application/scim+json";
+  const before = await totals();
+  const ctx = createExecutionContext();
+  const req = new Request<unknown, IncomingRequestCfProperties>(`${BASE}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await worker.fetch(req, { ...env, D1_STATS: "1" }, ctx);
+  const text = await res.text();
+  await waitOnExecutionContext(ctx);
+  const after = await totals();
+  return {
+    res,
+    body: text ? (JSON.parse(text) as Json) : {},
+    roundTrips: Number(res.headers.get("X-D1-Round-Trips")),
+    statements: Number(res.headers.get("X-D1-Statements")),
+    deferred: {
+      roundTrips: after.deferred.roundTrips - before.deferred.roundTrips,
+      statements: after.deferred.statements - before.deferred.statements,
+    },
+  };
+}
+
+/** Settings are cached per isolate for 5 s: read them once so the measured request finds them cached. */
+async function warm(): Promise<void> {
+  await counted("GET", "/Users?count=0");
+}
+
+describe("D1 statistics (D1_STATS=1)", () => {
+  let id = "";
+  let userName = "";
+
+  beforeAll(async () => {
+    await setSettings();
+    userName = uniqueName("Stats");
+    await warm();
+    const created = await counted("POST", "/Users", oktaUser(userName));
+    expect(created.res.status, JSON.stringify(created.body)).toBe(201);
+    id = String(created.body.id);
+  });
+
+  it("POST /Users: one round trip (the change, its outbox row, the log row, the pending read-back)", async () => {
+    await warm();
+    const r = await counted("POST", "/Users", oktaUser(uniqueName("Stats")));
+    expect(r.res.status, JSON.stringify(r.body)).toBe(201);
+    expect(r.roundTrips).toBe(1);
+    expect(r.statements).toBe(4);
+    // After the response: the queue send, then one UPDATE marking the event queued.
+    expect(r.deferred).toEqual({ roundTrips: 1, statements: 1 });
+  });
+
+  it("GET /Users/{id}: one round trip (the user and its groups in one batch)", async () => {
+    await warm();
+    const r = await counted("GET", `/Users/${id}`);
+    expect(r.res.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.roundTrips).toBe(1);
+    expect(r.statements).toBe(2);
+    // The provisioning-log row of a read is written after the response.
+    expect(r.deferred).toEqual({ roundTrips: 1, statements: 1 });
+  });
+
+  it("GET /Users?filter=userName eq: one round trip (count, page and the page's groups)", async () => {
+    await warm();
+    const r = await counted("GET", `/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}&startIndex=1&count=100`);
+    expect(r.res.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.totalResults).toBe(1);
+    expect(r.roundTrips).toBe(1);
+    expect(r.statements).toBe(3);
+  });
+
+  it("PATCH deactivate: two round trips (read batch, then one write batch)", async () => {
+    await warm();
+    const r = await counted("PATCH", `/Users/${id}`, {
+      schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+      Operations: [{ op: "replace", value: { active: false } }],
+    });
+    expect(r.res.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.active).toBe(false);
+    expect(r.roundTrips).toBe(2);
+    expect(r.statements).toBeGreaterThanOrEqual(2 + 4);
+  });
+
+  it("a cold settings cache costs one more round trip; a warm one costs none", async () => {
+    invalidateSettingsCache();
+    const cold = await counted("GET", `/Users/${id}`);
+    const warmRead = await counted("GET", `/Users/${id}`);
+    expect([cold.roundTrips, warmRead.roundTrips]).toEqual([2, 1]);
+  });
+
+  it("counts nothing and serves no totals unless D1_STATS is 1", async () => {
+    const res = await worker.fetch(
+      new Request(`${BASE}/Users/${id}`, { headers: { Authorization: `Bearer ${SCIM_TOKEN}` } }),
+      env,
+      createExecutionContext(),
+    );
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(res.headers.get("X-D1-Round-Trips")).toBeNull();
+    const stats = await worker.fetch(new Request(`${ORIGIN}${D1_STATS_PATH}`), env, createExecutionContext());
+    expect(stats.status).toBe(404);
+  });
+});
