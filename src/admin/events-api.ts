@@ -31,11 +31,13 @@ const EVENT_STATES = Object.keys(STATE_NAMES) as [EventState, ...EventState[]];
 
 /**
  * An admin may resend these. Not held (that is release-held, a deliberate guard decision), not
- * dry_run (recorded only, by setting), not pending/queued (already on their way), not discarded.
+ * dry_run (recorded only, by setting), not pending (the sweeper sends it), not discarded.
+ * queued and retrying are allowed for a message lost or parked in the queue: a second copy is
+ * harmless, the consumer is idempotent and the site sees one webhook-id.
  */
-const REDELIVERABLE: EventState[] = ["undeliverable", "rejected", "dead", "retrying", "delivered"];
-/** Bulk redelivery by state: the failure states only; resending all delivered history is by ids. */
-const BULK_REDELIVERABLE = ["undeliverable", "rejected", "dead", "retrying"] as const satisfies readonly EventState[];
+const REDELIVERABLE: EventState[] = ["undeliverable", "rejected", "dead", "retrying", "queued", "delivered"];
+/** Bulk redelivery by state: not delivered, so resending the whole delivered history takes ids. */
+const BULK_REDELIVERABLE = ["undeliverable", "rejected", "dead", "retrying", "queued"] as const satisfies readonly EventState[];
 
 const MAX_IDS = 500;
 /** D1 allows 100 bound parameters per statement. */
@@ -270,7 +272,7 @@ eventsAdminRoutes.post("/:id/redeliver", async (c) => {
         ? " Held events are sent with release-held."
         : current === "dry_run"
           ? " Dry-run events are recorded only."
-          : current === "pending" || current === "queued"
+          : current === "pending"
             ? " It is already on its way."
             : "";
     return c.json(

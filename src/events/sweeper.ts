@@ -11,6 +11,14 @@ import { enqueueEvents } from "./outbox";
  * waitUntil send normally marks it `queued` within milliseconds; past this, it failed or died.
  */
 export const SWEEP_GRACE_MS = 60_000;
+/**
+ * A `queued` or `retrying` row untouched this long has lost its queue message: the consumer
+ * touches a row on every attempt and our longest retry delay is an hour (backoff.ts). Messages
+ * are lost when a queue is purged or recreated, outlive its retention, or (locally) when
+ * `wrangler dev` reloads. Such rows go back to `pending`; the consumer's idempotence makes a
+ * message that was only slow, not lost, harmless (same webhook-id, acked once delivered).
+ */
+export const STALE_IN_FLIGHT_MS = 6 * 3_600_000;
 /** Re-sent per cron run at most (the cron runs every minute, so 500/min drains any backlog). */
 export const SWEEP_MAX_PER_RUN = 500;
 /**
@@ -50,6 +58,22 @@ export async function sweepPending(db: Db, queue: Queue<EventMessage>, now = Dat
   return ids.length;
 }
 
+/** Returns stale in-flight rows to pending (keeping their old updated_at, so this run sends them). */
+export async function reclaimStale(db: Db, now = Date.now()): Promise<number> {
+  const cutoff = new Date(now - STALE_IN_FLIGHT_MS).toISOString();
+  const rows = await db
+    .update(events)
+    .set({ state: "pending" })
+    .where(
+      sql`${events.seq} IN (SELECT seq FROM ${events} WHERE ${events.state} IN ('queued', 'retrying') AND ${events.updatedAt} < ${cutoff} ORDER BY ${events.createdAt} LIMIT ${SWEEP_MAX_PER_RUN}) AND ${events.state} IN ('queued', 'retrying')`,
+    )
+    .returning({ id: events.id });
+  if (rows.length > 0) {
+    console.warn(JSON.stringify({ level: "warn", message: "in-flight events lost their queue message; re-sending", ids: rows.map((r) => r.id) }));
+  }
+  return rows.length;
+}
+
 /** Deletes provisioning-log rows older than the retention (settings.logRetentionDays), bounded. */
 export async function pruneLog(db: Db, retentionDays: number, now = Date.now()): Promise<number> {
   const cutoff = new Date(now - retentionDays * 86_400_000).toISOString();
@@ -68,7 +92,7 @@ export async function pruneLog(db: Db, retentionDays: number, now = Date.now()):
   return deleted;
 }
 
-/** Cron (every minute, wrangler.toml): re-send stuck outbox rows; prune the provisioning log. */
+/** Cron (every minute, wrangler.toml): re-send unsent and lost outbox rows; prune the provisioning log. */
 export async function handleScheduled(controller: ScheduledController, env: Bindings, ctx: ExecutionContext): Promise<void> {
   void ctx;
   const db = getDb(env.DB);
@@ -78,6 +102,7 @@ export async function handleScheduled(controller: ScheduledController, env: Bind
   let resent = 0;
   let pruned = 0;
   try {
+    await reclaimStale(db, now);
     resent = await sweepPending(db, env.EVENTS, now);
   } catch (err) {
     failures.push(`outbox sweep: ${String(err)}`);

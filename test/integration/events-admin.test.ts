@@ -180,6 +180,14 @@ describe("POST /admin/api/events/{id}/redeliver", () => {
     expect(log?.decisions).toContain("redelivered, was dead");
   });
 
+  it("a queued event whose message was lost can be pushed again", async () => {
+    const id = await writeEvent("user.updated", crypto.randomUUID());
+    await env.DB.prepare("UPDATE events SET state = 'queued' WHERE id = ?").bind(id).run();
+    await expectStatus(await admin("POST", `/events/${id}/redeliver`), 202);
+    await waitDelivered(id);
+    expect(deliveriesOf(id)).toHaveLength(1);
+  });
+
   it("404 for an unknown id; 409 for dry_run, held, pending and discarded events", async () => {
     expect(await expectStatus(await admin("POST", "/events/evt_missing/redeliver"), 404)).toMatchObject({ error: "not_found" });
 

@@ -137,6 +137,30 @@ describe("sweeper: nothing is lost between D1 and the queue", () => {
     expect(left?.n).toBe(0);
   });
 
+  it("re-sends queued/retrying rows whose queue message was lost (untouched for 6 h), not recent ones", async () => {
+    const [lostQueued, lostRetrying, recentRetrying] = await writePending(new Date(Date.now() - 8 * 3_600_000), 3);
+    if (!lostQueued || !lostRetrying || !recentRetrying) throw new Error("setup");
+    const set = (id: string, s: string, hoursAgo: number) =>
+      env.DB.prepare("UPDATE events SET state = ?, updated_at = ? WHERE id = ?")
+        .bind(s, new Date(Date.now() - hoursAgo * 3_600_000).toISOString(), id)
+        .run();
+    await set(lostQueued, "queued", 7);
+    await set(lostRetrying, "retrying", 7);
+    await set(recentRetrying, "retrying", 1);
+    const send = vi.spyOn(env.EVENTS, "sendBatch").mockResolvedValue(sendOk);
+    await runCron();
+    const sent = send.mock.calls.flatMap((c) => Array.from(c[0], (m) => m.body.eventId));
+    expect(sent).toEqual(expect.arrayContaining([lostQueued, lostRetrying]));
+    expect(sent).not.toContain(recentRetrying);
+    expect((await state(lostQueued)).state).toBe("queued");
+    expect((await state(lostRetrying)).state).toBe("queued");
+    expect((await state(recentRetrying)).state).toBe("retrying");
+    // Re-sent once: the rows are fresh now, so the next run leaves them alone.
+    send.mockClear();
+    await runCron();
+    expect(send.mock.calls.flatMap((c) => Array.from(c[0], (m) => m.body.eventId))).not.toContain(lostQueued);
+  });
+
   it("end to end: a SCIM create whose queue send failed is swept, then delivered", async () => {
     await setSettings();
     const failing = vi.spyOn(env.EVENTS, "sendBatch").mockRejectedValue(new Error("queue unavailable"));
