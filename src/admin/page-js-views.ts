@@ -4,10 +4,13 @@
  * Same rules: text only into the DOM, no backtick or "${" in the script.
  */
 export const PAGE_JS_VIEWS = String.raw`
-/** The states an admin may resend (events-api.ts REDELIVERABLE). */
-var REDELIVERABLE = ["undeliverable", "rejected", "dead", "retrying", "delivered"];
-/** The states POST /events/redeliver takes as {"state"}: failures, not delivered history. */
-var BULK_REDELIVERABLE = ["undeliverable", "rejected", "dead", "retrying"];
+/**
+ * Mirrors events-api.ts: the states an admin may resend one by one (REDELIVERABLE), and the
+ * ones POST /events/redeliver takes as {"state"} (BULK_REDELIVERABLE, not delivered history).
+ * Should the two drift, the API answers 409 with a reason, which the page shows.
+ */
+var REDELIVERABLE = ["undeliverable", "rejected", "dead", "retrying", "queued", "delivered"];
+var BULK_REDELIVERABLE = ["undeliverable", "rejected", "dead", "retrying", "queued"];
 var STATE_ORDER = ["pending", "queued", "retrying", "held", "undeliverable", "rejected", "dead", "dry_run", "delivered", "discarded"];
 var PAGE_SIZE = "50";
 var logCursor = null;
