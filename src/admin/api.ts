@@ -1,6 +1,8 @@
 import { Hono } from "hono";
+import { asc, count, eq, inArray } from "drizzle-orm";
 import type { AppEnv } from "../env";
 import { getDb, isoNow } from "../db/client";
+import { groupMembers, groups } from "../db/schema";
 import { logStatement } from "../db/log";
 import { Audit } from "../http/audit";
 import { describeSettingsChange, settingsPatchSchema, type Settings } from "../settings/model";
@@ -31,6 +33,16 @@ adminApi.put("/settings", async (c) => {
     return c.json({ error: "invalid_settings", detail }, 400);
   }
   const db = getDb(c.env.DB);
+  // A mapped group must exist: a typo would silently map nobody.
+  const named = [parsed.data.moderatorGroup, parsed.data.adminGroup].filter((g): g is string => typeof g === "string");
+  if (named.length) {
+    const found = new Set((await db.select({ id: groups.id }).from(groups).where(inArray(groups.id, named))).map((r) => r.id));
+    const missing = named.filter((g) => !found.has(g));
+    if (missing.length) {
+      const detail = missing.map((g) => `no group with id "${g}"; push the group from your IdP first, then pick it`).join("; ");
+      return c.json({ error: "invalid_settings", detail }, 400);
+    }
+  }
   invalidateSettingsCache();
   const before = await loadSettings(db);
   const after: Settings = { ...before, ...parsed.data };
@@ -47,4 +59,17 @@ adminApi.put("/settings", async (c) => {
 });
 
 adminApi.route("/events", eventsAdminRoutes);
+
+/** The groups an admin can map to roles (id, name, member count), for the settings page. */
+adminApi.get("/groups", async (c) => {
+  const db = getDb(c.env.DB);
+  const rows = await db
+    .select({ id: groups.id, displayName: groups.displayName, members: count(groupMembers.userId) })
+    .from(groups)
+    .leftJoin(groupMembers, eq(groupMembers.groupId, groups.id))
+    .groupBy(groups.id)
+    .orderBy(asc(groups.displayNameNorm))
+    .limit(500);
+  return c.json({ groups: rows });
+});
 adminApi.route("/", logAdminRoutes);
