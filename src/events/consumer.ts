@@ -11,12 +11,12 @@ import type { EventState } from "./types";
 
 type EventRow = typeof events.$inferSelect;
 
-/** States in which a message on the queue may (still) be delivered. */
+/**
+ * States in which a message on the queue may (still) be delivered. Any other is acked without a
+ * POST: delivered, rejected and discarded are final (a later copy of the message is a duplicate),
+ * held waits for an admin (release-held), dry_run is recorded only.
+ */
 const SENDABLE: EventState[] = ["pending", "queued", "retrying", "undeliverable", "dead"];
-/** Final for the queue: a copy of the message that arrives later is acked without a POST. */
-const SETTLED: EventState[] = ["delivered", "rejected", "discarded"];
-/** Never POSTed by the consumer: held waits for an admin (release-held), dry_run is record-only. */
-const NEVER_SENT: EventState[] = ["held", "dry_run"];
 /** States the DLQ consumer may turn into dead: the ones a message on the queue leaves behind. */
 const IN_FLIGHT: EventState[] = ["pending", "queued", "retrying"];
 
@@ -129,8 +129,7 @@ async function deliverOne(
     msg.ack();
     return;
   }
-  const state = row.state as EventState;
-  if (SETTLED.includes(state) || NEVER_SENT.includes(state) || !SENDABLE.includes(state)) {
+  if (!SENDABLE.includes(row.state as EventState)) {
     msg.ack();
     return;
   }
