@@ -16,10 +16,13 @@ import { groupRoutes } from "./routes/groups";
 import { userRoutes } from "./routes/users";
 import { ScimError } from "./scim/errors";
 
-/** The SCIM API: auth, then rate limit, then the on/off switch, then the resource routes. */
+/**
+ * The SCIM API: log, rate limit (before auth, so a flood of bad tokens is throttled too),
+ * bearer auth, the on/off switch, then the resource routes.
+ */
 function buildScimApp(): Hono<AppEnv> {
   const scim = new Hono<AppEnv>({ strict: false });
-  scim.use("*", requestLog(), scimAuth(), rateLimit(), scimEnabled());
+  scim.use("*", requestLog(), rateLimit(), scimAuth(), scimEnabled());
   scim.route("/", discoveryRoutes);
   scim.route("/Users", userRoutes);
   scim.route("/Groups", groupRoutes);
