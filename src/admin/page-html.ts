@@ -75,12 +75,14 @@ export const PAGE_HTML = `<!doctype html>
     </fieldset>
     <fieldset>
       <legend>Group to role mapping</legend>
-      <label for="moderatorGroup">Moderator group (SCIM group id)</label>
-      <input id="moderatorGroup" type="text" spellcheck="false" autocomplete="off" placeholder="none">
-      <label for="adminGroup">Admin group (SCIM group id)</label>
-      <input id="adminGroup" type="text" spellcheck="false" autocomplete="off" placeholder="none">
+      <label for="moderatorGroup">Moderator group</label>
+      <select id="moderatorGroup"><option value="">None</option></select>
+      <label for="adminGroup">Admin group</label>
+      <select id="adminGroup"><option value="">None</option></select>
       <p class="hint">Members of these groups (pushed with Okta's Push Groups) get the role at once, under the
-      two settings above: no Force Sync needed. The id is the group's SCIM <code>id</code>. Leave empty for none.</p>
+      two settings above: no Force Sync needed. Only groups your IdP has pushed are listed.</p>
+      <button type="button" id="reload-groups" class="secondary">Reload groups</button>
+      <p id="groups-msg" class="msg" role="status"></p>
     </fieldset>
     <fieldset>
       <legend>Delivery to the main site</legend>

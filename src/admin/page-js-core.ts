@@ -133,6 +133,7 @@ async function tryToken(candidate, fromStorage) {
   $("app").hidden = false;
   $("signout").hidden = false;
   renderSettings(settings);
+  loadGroups();
   loadLog(false);
   loadEvents(false);
 }
@@ -150,13 +151,44 @@ function onLogin(ev) {
 
 // ---------------------------------------------------------------- settings
 
+/** The groups GET /admin/api/groups listed last ({id, displayName, members}), or null. */
+var groupsList = null;
+
+/** "None", every known group, and the selected id even if it is not (or no longer) listed. */
+function fillGroupSelect(select, selected) {
+  var groups = groupsList || [];
+  var options = [el("option", { value: "", text: "None" })];
+  groups.forEach(function (g) {
+    options.push(el("option", { value: g.id, text: g.displayName + " (" + g.members + (g.members === 1 ? " member)" : " members)") }));
+  });
+  if (selected && !groups.some(function (g) { return g.id === selected; })) {
+    options.push(el("option", { value: selected, text: groupsList ? "Group " + selected + " (not found)" : "Group " + selected }));
+  }
+  select.replaceChildren.apply(select, options);
+  select.value = selected || "";
+}
+
+async function loadGroups() {
+  var msg = $("groups-msg");
+  try {
+    var data = await api("GET", "/groups");
+    groupsList = data.groups;
+    setMsg(msg, groupsList.length ? "" : "No groups yet: push groups from your IdP (Okta: Push Groups), then reload.");
+  } catch (err) {
+    showError(msg, "Could not load the groups: ", err);
+  }
+  // Keep what the admin picked but has not saved yet.
+  fillGroupSelect($("moderatorGroup"), $("moderatorGroup").value);
+  fillGroupSelect($("adminGroup"), $("adminGroup").value);
+}
+
 function renderSettings(s) {
   $("scim-on").checked = s.scimEnabled === true;
   $("scim-off").checked = s.scimEnabled !== true;
   $("allowModeratorPromotion").checked = s.allowModeratorPromotion === true;
   $("allowAdminPromotion").checked = s.allowAdminPromotion === true;
-  $("moderatorGroup").value = s.moderatorGroup || "";
-  $("adminGroup").value = s.adminGroup || "";
+  fillGroupSelect($("moderatorGroup"), s.moderatorGroup);
+  fillGroupSelect($("adminGroup"), s.adminGroup);
   $("dryRun").checked = s.dryRun === true;
   $("maxPerHour").value = String(s.deprovisionGuard && s.deprovisionGuard.maxPerHour);
   $("logRetentionDays").value = String(s.logRetentionDays);
@@ -180,8 +212,8 @@ function readSettingsForm() {
     scimEnabled: $("scim-on").checked,
     allowModeratorPromotion: $("allowModeratorPromotion").checked,
     allowAdminPromotion: $("allowAdminPromotion").checked,
-    moderatorGroup: $("moderatorGroup").value.trim() || null,
-    adminGroup: $("adminGroup").value.trim() || null,
+    moderatorGroup: $("moderatorGroup").value || null,
+    adminGroup: $("adminGroup").value || null,
     dryRun: $("dryRun").checked,
     deprovisionGuard: { maxPerHour: readInt("maxPerHour", "The deprovisioning guard", 1, 1000000) },
     logRetentionDays: readInt("logRetentionDays", "Log retention", 1, 3650),

@@ -279,6 +279,7 @@ function start() {
   $("signout").addEventListener("click", function () { signOut(""); });
   $("settings-form").addEventListener("submit", onSaveSettings);
   $("copy-url").addEventListener("click", onCopyUrl);
+  $("reload-groups").addEventListener("click", loadGroups);
   submitTo("log-form", function () { loadLog(false); });
   $("log-outcome").addEventListener("change", function () { loadLog(false); });
   $("log-more").addEventListener("click", function () { loadLog(true); });
