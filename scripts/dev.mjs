@@ -29,16 +29,8 @@ function run(cmdArgs) {
 run(["d1", "migrations", "apply", "DB", "--local", ...persist]);
 
 // SCIM starts switched off in a new deployment (the safe default); locally it starts on, once.
-const settings = JSON.stringify({
-  scimEnabled: true,
-  allowModeratorPromotion: false,
-  allowAdminPromotion: false,
-  moderatorGroup: null,
-  adminGroup: null,
-  dryRun: false,
-  deprovisionGuard: { maxPerHour: 25 },
-  logRetentionDays: 30,
-});
+// Keys left out take their defaults (src/settings/model.ts).
+const settings = JSON.stringify({ scimEnabled: true });
 run([
   "d1",
   "execute",
