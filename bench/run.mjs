@@ -1,0 +1,232 @@
+#!/usr/bin/env node
+// `npm run bench`: the Okta request mix against `wrangler dev` with a fresh local D1 at 10,000 and
+// 100,000 users, next to two ceilings measured the same way (bench/README.md).
+// `npm run bench:smoke`: the same with 300 users and ~1 s per request type (CI).
+//
+//   node bench/run.mjs [--smoke] [--sizes 10000,100000] [--duration 10] [--concurrency 8]
+//                      [--http-seed 2000] [--bulk-seed 1000] [--group-size 10000] [--keep]
+// Each option can also be given as BENCH_<NAME> in the environment (BENCH_DURATION=5).
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { drive } from "./lib/load.mjs";
+import { ceilingTypes, requestTypes } from "./lib/mix.mjs";
+import { crossSizeChecks, resultsTable, seedingTable } from "./lib/report.mjs";
+import { createGroup, seedDatabase, seedThroughBulk, seedThroughPost } from "./lib/seed.mjs";
+import { buildService, ROOT, sleep, startDev, wrangler } from "./lib/wrangler.mjs";
+
+const { values: opts } = parseArgs({
+  options: {
+    smoke: { type: "boolean", default: process.env.BENCH_SMOKE === "1" },
+    sizes: { type: "string" },
+    duration: { type: "string" },
+    concurrency: { type: "string" },
+    warmup: { type: "string" },
+    "http-seed": { type: "string" },
+    "bulk-seed": { type: "string" },
+    "group-size": { type: "string" },
+    groups: { type: "string" },
+    keep: { type: "boolean", default: false },
+  },
+});
+
+const smoke = opts.smoke;
+const setting = (name, full, small) => {
+  const raw = opts[name] ?? process.env[`BENCH_${name.toUpperCase().replace("-", "_")}`];
+  return raw !== undefined ? raw : String(smoke ? small : full);
+};
+const config = {
+  sizes: setting("sizes", "10000,100000", "300").split(",").map(Number),
+  durationMs: Number(setting("duration", 10, 1)) * 1000,
+  warmupMs: Number(setting("warmup", 1, 0.2)) * 1000,
+  concurrency: Number(setting("concurrency", 8, 4)),
+  httpSeed: Number(setting("http-seed", 2000, 100)),
+  bulkSeed: Number(setting("bulk-seed", 1000, 50)),
+  groupSize: Number(setting("group-size", 10000, 300)),
+  groups: Number(setting("groups", 99, 9)),
+};
+if (config.sizes.some((n) => !Number.isInteger(n) || n < 10)) throw new Error(`--sizes: whole numbers ≥ 10, got ${opts.sizes}`);
+
+const runTag = Date.now().toString(36);
+const logDir = join(ROOT, "bench", "results");
+mkdirSync(logDir, { recursive: true });
+const stops = new Set();
+let failed = false;
+
+async function stopAll() {
+  await Promise.all([...stops].map((s) => s()));
+  stops.clear();
+}
+for (const sig of ["SIGINT", "SIGTERM"]) {
+  process.on(sig, () => {
+    void stopAll().then(() => process.exit(130));
+  });
+}
+
+/** Like `npm run dev`: .dev.vars from the example if missing (never overwritten); its SCIM token. */
+function scimToken() {
+  const vars = join(ROOT, ".dev.vars");
+  if (!existsSync(vars)) copyFileSync(join(ROOT, ".dev.vars.example"), vars);
+  const token = /^SCIM_BEARER_TOKEN=(.*)$/m.exec(readFileSync(vars, "utf8"))?.[1]?.trim();
+  if (!token) throw new Error(".dev.vars has no SCIM_BEARER_TOKEN: the bench calls the API with it.");
+  return token;
+}
+
+async function d1Totals(service) {
+  const res = await fetch(`${service}/debug/d1-stats`, { signal: AbortSignal.timeout(10_000) });
+  if (res.status !== 200) throw new Error(`GET /debug/d1-stats → ${res.status}: is D1_STATS on?`);
+  return res.json();
+}
+
+/** Warm-up, then the measured phase; D1 work after the response is read from the service's totals. */
+async function phase(type, ctx, service) {
+  if (config.warmupMs > 0) await drive({ concurrency: config.concurrency, durationMs: config.warmupMs, next: type.next });
+  const before = service ? await d1Totals(service) : undefined;
+  const result = await drive({ concurrency: config.concurrency, durationMs: config.durationMs, next: type.next });
+  let deferred;
+  if (service && before) {
+    // Deferred work runs in waitUntil and, for writes, after a queue send: give it time to land.
+    await sleep(type.target?.ratio === 0.4 ? 1500 : 300);
+    const after = await d1Totals(service);
+    const requests = after.requests - before.requests;
+    deferred = requests > 0 ? (after.deferred.roundTrips - before.deferred.roundTrips) / requests : undefined;
+  }
+  if (result.errors) {
+    failed = true;
+    console.error(`  ${type.key}: ${result.errors} errors, e.g.\n    ${result.errorSamples.join("\n    ")}`);
+  }
+  const row = { key: type.key, label: type.label, target: type.target, deferred, ...result };
+  const rt = result.roundTrips.mode ?? "—";
+  console.log(
+    `  ${type.key.padEnd(13)} ${result.rps.toFixed(0).padStart(5)} req/s  p50 ${result.p50.toFixed(1).padStart(6)} ms  p99 ${result.p99.toFixed(1).padStart(6)} ms  RT ${rt}${result.exhausted ? "  (source exhausted)" : ""}`,
+  );
+  return row;
+}
+
+async function runSize(n, bundleConfig, token) {
+  console.log(`\n== N = ${n.toLocaleString("en-US")} users ==`);
+  const state = mkdtempSync(join(tmpdir(), `scim-bench-${n}-`));
+  const seeding = [];
+  try {
+    const viaHttp = Math.min(config.httpSeed, n);
+    const viaBulk = Math.min(config.bulkSeed, n - viaHttp);
+    const viaSql = n - viaHttp - viaBulk;
+    const db = seedDatabase(state, viaSql, config.groups);
+    seeding.push({ n, step: `SQL file (wrangler d1 execute --local), + ${config.groups} groups`, users: viaSql, seconds: db.sqlMs / 1000, rate: viaSql / (db.sqlMs / 1000) });
+    console.log(`  seeded ${viaSql} users as SQL in ${(db.sqlMs / 1000).toFixed(1)} s (migrations ${(db.migrateMs / 1000).toFixed(1)} s)`);
+
+    const log = join(logDir, `wrangler-${runTag}-${n}.log`);
+    const service = await startDev({
+      name: "service",
+      // .dev.vars (the tokens) stays in the repo; events are kept as undeliverable (no receiver).
+      args: ["-c", bundleConfig, "--env-file", join(ROOT, ".dev.vars"), "--persist-to", state, "--var", "D1_STATS:1", "--var", "MAIN_SITE_URL:"],
+      logFile: log,
+      readyPath: "/healthz",
+    });
+    stops.add(service.stop);
+    const ceiling = await startDev({ name: "ceiling", cwd: join(ROOT, "bench", "worker"), args: ["--persist-to", state], logFile: log });
+    stops.add(ceiling.stop);
+    const api = `${service.url}/api/scim/v2`;
+    console.log(`  service ${service.url}, ceiling ${ceiling.url} (log: ${log})`);
+
+    const users = [...db.users];
+    if (viaHttp > 0) {
+      const http = await seedThroughPost(api, token, viaSql, viaSql + viaHttp, config.concurrency);
+      if (http.result.errors) throw new Error(`POST /Users seeding: ${http.result.errorSamples.join("; ")}`);
+      users.push(...http.users);
+      seeding.push({ n, step: `POST /Users, ${config.concurrency} clients`, users: http.users.length, seconds: http.result.seconds, rate: http.result.rps, p50: http.result.p50 });
+      console.log(`  seeded ${http.users.length} users through POST /Users: ${http.result.rps.toFixed(0)}/s`);
+    }
+    if (viaBulk > 0) {
+      const bulk = await seedThroughBulk(api, token, viaSql + viaHttp, n, 500);
+      if (bulk === null) {
+        console.log("  /Bulk not available: its share is seeded through POST /Users");
+        const http = await seedThroughPost(api, token, viaSql + viaHttp, n, config.concurrency);
+        if (http.result.errors) throw new Error(`POST /Users seeding: ${http.result.errorSamples.join("; ")}`);
+        users.push(...http.users);
+      } else {
+        if (bulk.result.errors || bulk.failures.length) throw new Error(`/Bulk seeding: ${[...bulk.result.errorSamples, ...bulk.failures].join("; ")}`);
+        users.push(...bulk.users);
+        const rate = bulk.users.length / bulk.result.seconds;
+        seeding.push({ n, step: "POST /Bulk, 500 operations a request", users: bulk.users.length, seconds: bulk.result.seconds, rate, p50: bulk.result.p50 });
+        console.log(`  seeded ${bulk.users.length} users through POST /Bulk: ${rate.toFixed(0)}/s`);
+      }
+    }
+    const members = users.slice(0, Math.min(config.groupSize, users.length)).map((u) => u.id);
+    const group = await createGroup(api, token, "Bench Everyone", members);
+    seeding.push({ n, step: `POST /Groups with ${members.length} members`, users: members.length, seconds: group.ms / 1000, rate: members.length / (group.ms / 1000) });
+    console.log(`  created a ${members.length}-member group in ${group.ms.toFixed(0)} ms`);
+
+    const count = await fetch(`${api}/Users?count=0`, { headers: { Authorization: `Bearer ${token}` } }).then((r) => r.json());
+    if (count.totalResults !== n) throw new Error(`expected ${n} users, the service counts ${count.totalResults}`);
+
+    const ctx = { api, ceiling: ceiling.url, healthz: `${service.url}/healthz`, token, users, total: n, groupId: group.id, posted: [], run: runTag };
+    const [healthz, single] = ceilingTypes(ctx);
+    const ceilings = [await phase(healthz, ctx), await phase(single, ctx)];
+    const rows = [];
+    for (const type of requestTypes(ctx)) rows.push(await phase(type, ctx, service.url));
+    const again = [await phase(healthz, ctx), await phase(single, ctx)];
+    // The ceiling is measured before and after the mix; the ratio uses their mean (a noisy machine).
+    const queryRps = (ceilings[1].rps + again[1].rps) / 2;
+    for (const r of rows) r.ratio = r.rps / queryRps;
+    const merged = ceilings.map((c, i) => {
+      const b = again[i];
+      const total = c.requests + b.requests;
+      return { ...c, label: `${c.label} (mean of 2 runs)`, rps: (c.rps + b.rps) / 2, p50: (c.p50 + b.p50) / 2, p95: (c.p95 + b.p95) / 2, p99: (c.p99 + b.p99) / 2, ratio: ((c.rps + b.rps) / 2) / queryRps, requests: total, target: undefined };
+    });
+    return { rows: [...merged, ...rows], seeding, ceilingRuns: [ceilings, again] };
+  } finally {
+    await stopAll();
+    if (!opts.keep) rmSync(state, { recursive: true, force: true });
+    else console.log(`  kept the state in ${state}`);
+  }
+}
+
+async function main() {
+  const started = new Date();
+  const token = scimToken();
+  const buildDir = mkdtempSync(join(tmpdir(), "scim-bench-build-"));
+  const bundleConfig = buildService(buildDir);
+  const wranglerVersion = wrangler(["--version"]).trim().split("\n").pop();
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, wrangler ${wranglerVersion}`;
+  console.log(`scim-edge bench${smoke ? " (smoke)" : ""}: ${machine}; load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
+  console.log(`N = ${config.sizes.join(", ")}; ${config.concurrency} clients; ${config.durationMs / 1000} s per request type after ${config.warmupMs / 1000} s warm-up`);
+
+  const bySize = new Map();
+  const seeding = [];
+  try {
+    for (const n of config.sizes) {
+      const r = await runSize(n, bundleConfig, token);
+      bySize.set(n, r.rows);
+      seeding.push(...r.seeding);
+    }
+  } finally {
+    await stopAll();
+    rmSync(buildDir, { recursive: true, force: true });
+  }
+
+  const out = [];
+  out.push(`Machine: ${machine}. Load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(" ")}.`);
+  out.push(`${config.concurrency} clients, ${config.durationMs / 1000} s per request type. RT = D1 round trips on the request's path and stmts = SQL statements (most frequent value, from X-D1-Round-Trips / X-D1-Statements); RT after = D1 round trips per request after the response (waitUntil); × query = req/s over the single-query ceiling's.`);
+  for (const [n, rows] of bySize) out.push("", resultsTable(n, rows));
+  out.push("", seedingTable(seeding));
+  const cross = crossSizeChecks(bySize);
+  if (cross.length) out.push("", ...cross);
+  const text = out.join("\n");
+  console.log(`\n${text}`);
+  const file = join(logDir, `bench-${smoke ? "smoke-" : ""}${started.toISOString().replaceAll(":", "-").slice(0, 19)}`);
+  writeFileSync(`${file}.md`, `${text}\n`);
+  writeFileSync(`${file}.json`, JSON.stringify({ config, machine, sizes: Object.fromEntries(bySize), seeding }, null, 2));
+  console.log(`\nSaved ${file}.md and .json`);
+  if (failed) {
+    console.error("Some requests failed (see above).");
+    process.exitCode = 1;
+  }
+}
+
+main().catch(async (err) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  await stopAll();
+  process.exit(1);
+});
