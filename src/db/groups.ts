@@ -68,12 +68,24 @@ export const removeMembers = (db: Db, groupId: string, ids: readonly string[]) =
 export const deleteGroupRow = (db: Db, id: string) => db.delete(groups).where(eq(groups.id, id));
 export const deleteAllMembers = (db: Db, groupId: string) => db.delete(groupMembers).where(eq(groupMembers.groupId, groupId));
 
-/** Users among `ids`, with their memberships in the mapped role groups (for role decisions). */
-export const selectUsersByIds = (db: Db, ids: readonly string[]) =>
-  db.select().from(users).where(sql`${users.id} IN ${idsIn(ids)}`);
+/**
+ * The users a membership change may affect: those named in it, plus every current member of
+ * `allOf` when the change replaces or clears the whole list. Read only for a mapped role group.
+ */
+function affectedUsers(ids: readonly string[], allOf: string | null) {
+  const named = sql`${users.id} IN ${idsIn(ids)}`;
+  return allOf === null
+    ? named
+    : sql`(${named} OR ${users.id} IN (SELECT user_id FROM group_members WHERE group_id = ${allOf}))`;
+}
 
-export const selectRoleMemberships = (db: Db, userIds: readonly string[], roleGroups: readonly string[]) =>
+export const selectUsersForRoles = (db: Db, ids: readonly string[], allOf: string | null) =>
+  db.select().from(users).where(affectedUsers(ids, allOf));
+
+/** Those users' memberships in the mapped role groups, for their role decisions. */
+export const selectRoleMembershipsFor = (db: Db, ids: readonly string[], allOf: string | null, roleGroups: readonly string[]) =>
   db
     .select({ userId: groupMembers.userId, groupId: groupMembers.groupId })
     .from(groupMembers)
-    .where(and(sql`${groupMembers.userId} IN ${idsIn(userIds)}`, sql`${groupMembers.groupId} IN ${idsIn(roleGroups)}`));
+    .innerJoin(users, eq(users.id, groupMembers.userId))
+    .where(and(affectedUsers(ids, allOf), sql`${groupMembers.groupId} IN ${idsIn(roleGroups)}`));

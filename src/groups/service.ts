@@ -9,8 +9,8 @@ import {
   selectExistingUserIds,
   selectGroupById,
   selectMembersAmong,
-  selectRoleMemberships,
-  selectUsersByIds,
+  selectRoleMembershipsFor,
+  selectUsersForRoles,
   updateGroup,
   type GroupRow,
 } from "../db/groups";
@@ -125,52 +125,69 @@ export async function createGroup(ctx: WriteContext, body: unknown): Promise<Gro
   return state;
 }
 
-async function loadGroup(ctx: WriteContext, id: string): Promise<GroupState> {
-  const row = (await selectGroupById(ctx.db, id))[0];
-  if (!row) throw new ScimError(404, undefined, `Group ${id} not found.`);
-  ctx.audit.touch("Group", id);
-  checkIfMatch(ctx.ifMatch, row.version);
-  return groupState(row);
+/** Everything a change to one group needs to know, read in one D1 round trip. */
+interface GroupFacts {
+  before: GroupState;
+  /** Current members among the ids involved (all members when the list is replaced or cleared). */
+  current: Set<string>;
+  existing: { id: string }[];
+  roleInputs: RoleInputs;
 }
 
 /**
- * Shared by PATCH, PUT and DELETE: applies new metadata and membership operations to a loaded
- * group in one batch. Membership changes are set operations on rows (INSERT OR IGNORE / DELETE),
- * so concurrent PATCHes never lose a member, and cost the same for 1 or 10,000 members.
+ * One batch: the group, the membership facts the operations need, which added ids are users,
+ * and (for a mapped role group) the users whose role may change. `ops` can be known before the
+ * group is read: membership operations depend only on the request body.
+ */
+async function readGroupFacts(ctx: WriteContext, id: string, ops: MemberOp[], deleting: boolean): Promise<GroupFacts> {
+  const { db } = ctx;
+  const needs = membershipNeeds(deleting ? [{ op: "removeAll" }] : ops);
+  const toAdd = deleting ? [] : idsToAdd(ops);
+  const allOf = needs.all ? id : null;
+  const roleGroups = [ctx.settings.moderatorGroup, ctx.settings.adminGroup].filter((g): g is string => g !== null);
+  const mapped = isRoleGroup(ctx, id);
+  const [rows, among, all, existing, users, roleMemberships] = await db.batch([
+    selectGroupById(db, id),
+    selectMembersAmong(db, id, needs.ids),
+    needs.all ? selectAllMemberIds(db, id) : selectMembersAmong(db, id, []),
+    selectExistingUserIds(db, toAdd),
+    selectUsersForRoles(db, mapped ? needs.ids : [], mapped ? allOf : null),
+    selectRoleMembershipsFor(db, mapped ? needs.ids : [], mapped ? allOf : null, roleGroups),
+  ]);
+  const row = rows[0];
+  if (!row) throw new ScimError(404, undefined, `Group ${id} not found.`);
+  ctx.audit.touch("Group", id);
+  checkIfMatch(ctx.ifMatch, row.version);
+  return {
+    before: groupState(row),
+    current: new Set([...among, ...all].map((r) => r.userId)),
+    existing,
+    roleInputs: { users, roleMemberships },
+  };
+}
+
+/**
+ * Shared by PATCH, PUT and DELETE: applies new metadata and membership operations in one write
+ * batch. Membership changes are set operations on rows (INSERT OR IGNORE / DELETE), so
+ * concurrent PATCHes never lose a member, and cost the same for 1 or 10,000 members.
+ * `nextData` null deletes the group.
  */
 async function applyGroupChange(
   ctx: WriteContext,
-  before: GroupState,
+  facts: GroupFacts,
   nextData: Record<string, unknown> | null,
   ops: MemberOp[],
 ): Promise<GroupState> {
   const { db } = ctx;
-  const needs = membershipNeeds(nextData === null ? [{ op: "removeAll" }] : ops);
-  const toAdd = nextData === null ? [] : idsToAdd(ops);
-  const mapped = isRoleGroup(ctx, before.id);
-  const roleGroups = [ctx.settings.moderatorGroup, ctx.settings.adminGroup].filter((g): g is string => g !== null);
-  const [among, all, existing] = await db.batch([
-    selectMembersAmong(db, before.id, needs.ids),
-    needs.all ? selectAllMemberIds(db, before.id) : selectMembersAmong(db, before.id, []),
-    selectExistingUserIds(db, toAdd),
-  ]);
-  unknownMembers(toAdd, existing);
-  const current = new Set([...among, ...all].map((r) => r.userId));
+  const { before, current, roleInputs } = facts;
+  if (nextData !== null) unknownMembers(idsToAdd(ops), facts.existing);
   const change = nextData === null ? { added: [], removed: [...current] } : netMembershipChange(current, ops);
   const at = new Date();
   const iso = at.toISOString();
 
-  let roleInputs: RoleInputs = { users: [], roleMemberships: [] };
-  const affected = [...change.added, ...change.removed];
-  if (mapped && affected.length) {
-    const [users, roleMemberships] = await db.batch([selectUsersByIds(db, affected), selectRoleMemberships(db, affected, roleGroups)]);
-    roleInputs = { users, roleMemberships };
-  }
-
   if (nextData === null) {
     const events = groupEvents(ctx, before, [{ type: "group.deleted", changes: { members: change.removed } }], at, () => before.version + 1);
-    const removedSet = new Set(change.removed);
-    const roles = roleChangeStatements(ctx, before.id, (uid) => !removedSet.has(uid), roleInputs, at);
+    const roles = roleChangeStatements(ctx, before.id, () => false, roleInputs, at);
     await commit(ctx, [deleteAllMembers(db, before.id), deleteGroupRow(db, before.id), ...events.statements, ...roles.statements], [...events.ids, ...roles.eventIds], 204);
     return before;
   }
@@ -188,7 +205,9 @@ async function applyGroupChange(
   const events = groupEvents(ctx, after, planned, at, (i) => ({ belowCurrent: k - 1 - i }));
   const addedSet = new Set(change.added);
   const removedSet = new Set(change.removed);
-  const roles = roleChangeStatements(ctx, before.id, (uid) => addedSet.has(uid) || (!removedSet.has(uid) && current.has(uid)), roleInputs, at);
+  // Only users whose membership of this group changed can have their role changed by it.
+  const affected: RoleInputs = { ...roleInputs, users: roleInputs.users.filter((u) => addedSet.has(u.id) || removedSet.has(u.id)) };
+  const roles = roleChangeStatements(ctx, before.id, (uid) => addedSet.has(uid) || (!removedSet.has(uid) && current.has(uid)), affected, at);
   const statements: BatchItem<"sqlite">[] = [
     updateGroup(db, before.id, { ...cols, data: JSON.stringify(nextData), updatedAt: iso }, k),
     ...(change.removed.length ? [removeMembers(db, before.id, change.removed)] : []),
@@ -222,13 +241,25 @@ async function withRetry<T>(ctx: WriteContext, run: () => Promise<T>): Promise<T
   }
 }
 
+/** The membership operations of a PATCH body; they do not depend on the group's current data. */
+function memberOpsOf(body: unknown, id: string): MemberOp[] {
+  try {
+    return applyPatch({ displayName: "-" }, body, GROUP_RESOURCE, { id }).memberOps;
+  } catch {
+    return []; // the real application below reports the error
+  }
+}
+
 export async function patchGroup(ctx: WriteContext, id: string, body: unknown): Promise<GroupState> {
+  const ops = memberOpsOf(body, id);
   return withRetry(ctx, async () => {
-    const before = await loadGroup(ctx, id);
-    const result = applyPatch({ ...before.data }, body, GROUP_RESOURCE, { id });
+    let facts = await readGroupFacts(ctx, id, ops, false);
+    const result = applyPatch({ ...facts.before.data }, body, GROUP_RESOURCE, { id });
     result.quirks.forEach((q) => ctx.audit.quirk(q));
+    // Never expected: the operations read first were not the ones applied; read for these.
+    if (JSON.stringify(result.memberOps) !== JSON.stringify(ops)) facts = await readGroupFacts(ctx, id, result.memberOps, false);
     const { data } = membersOf(result.data);
-    return applyGroupChange(ctx, before, data, result.memberOps);
+    return applyGroupChange(ctx, facts, data, result.memberOps);
   });
 }
 
@@ -240,9 +271,9 @@ export async function replaceGroup(ctx: WriteContext, id: string, body: unknown)
   // IdP left the key out would be far worse than not clearing it. `members: []` does clear it.
   if (ids === undefined) ctx.audit.decide("members not sent on PUT; membership kept");
   const ops: MemberOp[] = ids === undefined ? [] : [{ op: "replace", ids }];
-  return withRetry(ctx, async () => applyGroupChange(ctx, await loadGroup(ctx, id), data, ops));
+  return withRetry(ctx, async () => applyGroupChange(ctx, await readGroupFacts(ctx, id, ops, false), data, ops));
 }
 
 export async function deleteGroup(ctx: WriteContext, id: string): Promise<void> {
-  await withRetry(ctx, async () => applyGroupChange(ctx, await loadGroup(ctx, id), null, []));
+  await withRetry(ctx, async () => applyGroupChange(ctx, await readGroupFacts(ctx, id, [], true), null, []));
 }
