@@ -17,6 +17,9 @@ export default defineConfig(async () => {
             MAIN_SITE_SIGNING_SECRET: "whsec_dGVzdC1zaWduaW5nLXNlY3JldC0wMTIzNDU2Nzg5",
             MAIN_SITE_URL: "https://site.test/webhooks/scim",
           },
+          // A real miniflare rate limiter with a limit small enough to reach in a test
+          // (test/integration/rate-limit.test.ts); SCIM_RATE_LIMITER keeps wrangler.toml's limits.
+          ratelimits: { TEST_TINY_RATE_LIMITER: { simple: { limit: 3, period: 10 } } },
           // Stand-in for the main site (an external system): tests that check deliveries spy on
           // fetch themselves; everywhere else the site simply accepts, so no test reaches the network.
           outboundService: (request: Request) =>
@@ -27,7 +30,7 @@ export default defineConfig(async () => {
       }),
     ],
     test: {
-      include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts", "test/conformance/**/*.test.ts"],
+      include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts", "test/conformance/**/*.test.ts", "test/property/**/*.test.ts"],
       setupFiles: ["./test/setup.ts"],
     },
   };
