@@ -18,6 +18,24 @@ export interface BulkRequest {
 
 const METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
+/**
+ * Deepest nesting of arrays and objects accepted in an operation's data. SCIM resources nest a
+ * few levels (resource → extension → manager → value); the bulkId walk below recurses, so a
+ * hostile body nested 100,000 levels deep would overflow the stack and answer 500.
+ */
+export const MAX_DATA_DEPTH = 32;
+
+/** Whether `value` nests arrays/objects more than `max` levels deep. Iterative: safe on any input. */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: { v: unknown; depth: number }[] = [{ v: value, depth: 0 }];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    if (typeof item.v !== "object" || item.v === null) continue;
+    if (item.depth >= max) return true;
+    for (const child of Object.values(item.v)) stack.push({ v: child, depth: item.depth + 1 });
+  }
+  return false;
+}
+
 function field(obj: Record<string, unknown>, name: string): unknown {
   const key = Object.keys(obj).find((k) => k.toLowerCase() === name.toLowerCase());
   return key === undefined ? undefined : obj[key];
@@ -58,6 +76,9 @@ export function parseBulkRequest(body: Record<string, unknown>): BulkRequest {
       const data = field(op, "data");
       if (method !== "DELETE" && (typeof data !== "object" || data === null || Array.isArray(data))) {
         return fail("data must be a JSON object for POST, PUT and PATCH.");
+      }
+      if (nestedDeeperThan(data, MAX_DATA_DEPTH)) {
+        return fail(`data is nested more than ${MAX_DATA_DEPTH} levels deep; no SCIM resource is.`, "invalidValue");
       }
       const version = field(op, "version");
       return {
