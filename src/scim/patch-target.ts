@@ -117,6 +117,10 @@ function applyWhole({ op, def, container, value, hasValue, label, quirks }: Targ
   // add of [] adds nothing; otherwise null/"" unassign (CONFORMANCE 66; Entra picks Add or Replace at random).
   if (op === "add" && Array.isArray(value) && value.length === 0) return;
   const coerced = coerceValue(def, value, quirks, label);
+  if (def.type === "complex" && !def.multiValued && isPlainObject(value) && !findAttribute(def.subAttributes, "value")) {
+    mergeSubAttributes(def, container, value, coerced);
+    return;
+  }
   if (coerced === undefined) {
     delete container[def.name];
     return;
@@ -139,14 +143,25 @@ function applyWhole({ op, def, container, value, hasValue, label, quirks }: Targ
     store(container, def.name, all);
     return;
   }
-  const current = container[def.name];
-  if (def.type === "complex" && isPlainObject(current) && isPlainObject(coerced) && !findAttribute(def.subAttributes, "value")) {
-    // RFC 7644 §3.5.2.1/3: sub-attributes not given are left unchanged (name). A reference-like
-    // complex (manager: value/$ref/displayName) is replaced whole: its parts describe one target.
-    container[def.name] = { ...current, ...coerced };
-    return;
-  }
+  // A reference-like complex (manager: value/$ref/displayName) is replaced whole: its parts
+  // describe one target, so keeping an old $ref next to a new value would point elsewhere.
   container[def.name] = coerced;
+}
+
+/**
+ * RFC 7644 §3.5.2.1/3 on a single complex attribute (name): sub-attributes given replace, those
+ * given as null or "" are unassigned, and those not given are left unchanged. So an object that
+ * sets nothing (`{}`, or only unknown or readOnly names) changes nothing, rather than removing
+ * the whole attribute as an unassigned value would.
+ */
+function mergeSubAttributes(def: AttributeDef, container: StoredResource, value: Record<string, unknown>, coerced: unknown): void {
+  const current = container[def.name];
+  const merged: Element = { ...(isPlainObject(current) ? current : {}), ...(isPlainObject(coerced) ? coerced : {}) };
+  for (const key of Object.keys(value)) {
+    const sub = findAttribute(def.subAttributes, key);
+    if (sub && sub.mutability !== "readOnly" && isUnassigned(value[key])) delete merged[sub.name];
+  }
+  store(container, def.name, Object.keys(merged).length > 0 ? merged : undefined);
 }
 
 function applyComplexSub(change: TargetChange, sub: AttributeDef): void {
