@@ -171,6 +171,34 @@ describe("applyPatch: anything in, a valid resource or a 400 ScimError out", () 
   });
 });
 
+describe("complex attributes: sub-attributes not given are left unchanged (RFC 7644 §3.5.2.1, §3.5.2.3)", () => {
+  const NAME_SUBS = ["givenName", "familyName", "middleName", "formatted", "honorificPrefix", "honorificSuffix"] as const;
+  // Each given sub-attribute is set (a string), unassigned (null or ""), or unknown to the schema.
+  const given = fc.dictionary(
+    fc.oneof(fc.constantFrom(...NAME_SUBS), fc.constantFrom("givenNme", "nickname", "display")),
+    fc.oneof(fc.string({ minLength: 1, maxLength: 8 }), fc.constantFrom(null, "")),
+    { maxKeys: 4 },
+  );
+
+  it("add / replace of name sets what is given, unassigns what is null, keeps the rest", () => {
+    fc.assert(
+      fc.property(storedUser, fc.constantFrom("add", "replace", "Replace"), given, fc.boolean(), (user, op, value, pathless) => {
+        const before = (user.name ?? {}) as Record<string, unknown>;
+        const expected: Record<string, unknown> = { ...before };
+        for (const [k, v] of Object.entries(value)) {
+          if (!(NAME_SUBS as readonly string[]).includes(k)) continue;
+          if (v === null || v === "") delete expected[k];
+          else expected[k] = v;
+        }
+        const operation = pathless ? { op, value: { name: value } } : { op, path: "name", value };
+        const after = patchUser(user, [operation]).data;
+        expect(after.name ?? {}).toEqual(expected);
+      }),
+      RUNS,
+    );
+  });
+});
+
 /**
  * Operations that fail whatever comes before or after them in the request. (Unassigning
  * userName is not one: a later operation may set it again, and only the result must have one.)
