@@ -54,7 +54,7 @@ export function buildApp(): Hono<AppEnv> {
     const path = new URL(c.req.url).pathname;
     if (path.startsWith("/admin/api") && !(err instanceof ScimError)) {
       console.error(JSON.stringify({ level: "error", requestId: c.get("requestId"), message: String(err) }));
-      return c.json({ error: "internal", detail: `Request ${c.get("requestId")} failed; nothing was changed.` }, 500);
+      return c.json({ error: "internal", detail: `Request ${c.get("requestId")} failed; any change it made was applied whole or not at all, so reload before retrying.` }, 500);
     }
     return renderError(c, err, c.get("requestId") ?? "unknown");
   });

@@ -30,10 +30,12 @@ export function renderError(c: Context, err: unknown, requestId: string): Respon
     return scimJson(c, err.toBody(), err.status as ContentfulStatusCode, err.headers);
   }
   console.error(JSON.stringify({ level: "error", requestId, message: describe(err) }));
+  // Not "nothing was changed": D1 may have committed a write whose answer was then lost. Each
+  // write is one batch, so it happened whole or not at all, and a read tells which.
   const body = new ScimError(
     500,
     undefined,
-    `The service failed to handle this request (request id ${requestId}). Nothing was changed; retry, and report the request id if it persists.`,
+    `The service failed to handle this request (request id ${requestId}). Any change it made was applied whole or not at all: read the resource before retrying, and report the request id if this persists.`,
   ).toBody();
   return scimJson(c, body, 500);
 }
