@@ -38,6 +38,10 @@ export const users = sqliteTable(
     index("users_created_idx").on(t.createdAt),
     index("users_updated_idx").on(t.updatedAt),
     index("users_active_idx").on(t.active),
+    // Looks redundant (seq is the rowid) but is the narrowest index in seq order: an import page
+    // deep in the directory (LIMIT 100 OFFSET 99,900) steps over index entries of a few bytes
+    // instead of whole table rows with their JSON, ~40x less to read (bench/README.md).
+    index("users_seq_idx").on(t.seq),
   ],
 );
 

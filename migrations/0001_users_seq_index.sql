@@ -1,0 +1,1 @@
+CREATE INDEX `users_seq_idx` ON `users` (`seq`);
