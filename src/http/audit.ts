@@ -9,6 +9,8 @@ export class Audit {
   resourceId: string | undefined;
   /** Set when the log row was written in the same D1 batch as the change. */
   written = false;
+  /** Set when the request must leave no log row (the tail of a throttled flood). */
+  unlogged = false;
 
   quirk(text: string): void {
     if (!this.quirks.includes(text)) this.quirks.push(text);

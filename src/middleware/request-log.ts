@@ -7,13 +7,14 @@ const MAX_PATH = 2000;
 
 /**
  * Writes the provisioning-log row of every SCIM request that did not already write it in
- * its own D1 batch (reads, errors). It runs after the response, off the request's path.
+ * its own D1 batch (reads, errors), except the tail of a throttled flood (rate-limit.ts).
+ * It runs after the response, off the request's path.
  */
 export function requestLog(): MiddlewareHandler<AppEnv> {
   return async function requestLogMiddleware(c, next) {
     await next();
     const audit = c.get("audit");
-    if (audit.written) return;
+    if (audit.written || audit.unlogged) return;
     const url = new URL(c.req.url);
     const detail = await errorDetail(c.res);
     const stmt = logStatement(getDb(c.env.DB), {
