@@ -14,6 +14,7 @@ const ROUTES: [string, string][] = [
   ["GET", "/Groups"],
   ["POST", "/Groups"],
   ["GET", "/Groups/some-id"],
+  ["PUT", "/Groups/some-id"],
   ["PATCH", "/Groups/some-id"],
   ["DELETE", "/Groups/some-id"],
   ["POST", "/Groups/.search"],
@@ -21,7 +22,9 @@ const ROUTES: [string, string][] = [
   ["POST", "/Bulk"],
   ["GET", "/ServiceProviderConfig"],
   ["GET", "/ResourceTypes"],
+  ["GET", "/ResourceTypes/User"],
   ["GET", "/Schemas"],
+  ["GET", "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User"],
   ["GET", "/Me"],
 ];
 
@@ -35,6 +38,12 @@ const BAD_AUTH: [string, Record<string, string>][] = [
   ["Basic with the token", { Authorization: `Basic ${SCIM_TOKEN}` }],
   ["admin token", { Authorization: `Bearer ${ADMIN_TOKEN}` }],
   ["non-token (Okta SPEC test)", { Authorization: "non-token" }],
+  ["empty header", { Authorization: "" }],
+  ["scheme without a token", { Authorization: "Bearer" }],
+  ["token in another case", { Authorization: `Bearer ${SCIM_TOKEN.toUpperCase()}` }],
+  ["token followed by another word", { Authorization: `Bearer ${SCIM_TOKEN} ${SCIM_TOKEN}` }],
+  ["prefix of the next token", { Authorization: `Bearer ${"test-scim-token-next".slice(0, -1)}` }],
+  ["token after another scheme", { Authorization: `Token ${SCIM_TOKEN}` }],
 ];
 
 describe("SCIM authentication", () => {
