@@ -1,6 +1,7 @@
 import { and, eq, inArray, sql, type SQL } from "drizzle-orm";
+import { alias } from "drizzle-orm/sqlite-core";
 import { isRole, type Role } from "../roles/rules";
-import type { UserState } from "../users/view";
+import type { GroupRef, UserState } from "../users/view";
 import type { Db } from "./client";
 import { groupMembers, groups, users } from "./schema";
 
@@ -56,6 +57,47 @@ export function selectGroupsOfUsers(db: Db, userIds: SQL | string[]) {
     .from(groupMembers)
     .innerJoin(groups, eq(groups.id, groupMembers.groupId))
     .where(condition);
+}
+
+/** The alias the filter translator writes its column names against (USER_SQL_TARGET). */
+const u = alias(users, "u");
+
+export const countUsers = (db: Db, where: SQL) => db.select({ n: sql<number>`count(*)` }).from(u).where(where);
+
+/** Each user's groups as one JSON array, read per row through group_members_user_idx. */
+const groupsJson = sql<string>`(SELECT json_group_array(json_object('value', g.id, 'display', g.display_name))
+  FROM ${groupMembers} gm JOIN ${groups} g ON g.id = gm.group_id WHERE gm.user_id = u.id)`;
+
+/**
+ * One list page, with each user's groups when wanted, in ONE statement: the filter that picks the
+ * page runs once (a `co` filter scans the table; a second statement for the page's groups would
+ * scan it again). The page is chosen by a subquery that reads only seq, so in the default order
+ * it walks the narrow users_seq_idx: a page at the end of 100,000 users steps over index entries,
+ * not rows with their JSON; then only the page's own rows are read, by rowid.
+ */
+export function selectUserPage(db: Db, where: SQL, order: string, limit: number, offset: number, withGroups: boolean) {
+  const seqs = sql`SELECT u.seq FROM users u WHERE ${where} ORDER BY ${sql.raw(order)} LIMIT ${limit} OFFSET ${offset}`;
+  return db
+    .select({ user: u, groups: withGroups ? groupsJson : sql<string>`'[]'` })
+    .from(u)
+    .where(sql`u.seq IN (${seqs})`)
+    .orderBy(sql.raw(order));
+}
+
+/** The `groups` column of selectUserPage; anything unexpected reads as no groups. */
+export function parseGroupRefs(json: string): GroupRef[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(parsed)) return [];
+  return parsed.flatMap((g: unknown) => {
+    if (typeof g !== "object" || g === null) return [];
+    const { value, display } = g as Record<string, unknown>;
+    return typeof value === "string" && typeof display === "string" ? [{ value, display }] : [];
+  });
 }
 
 export function insertUser(db: Db, s: UserState, cols: UserColumns, passwordHash: string | null) {

@@ -1,11 +1,8 @@
 import { Hono, type Context } from "hono";
-import { alias } from "drizzle-orm/sqlite-core";
-import { sql } from "drizzle-orm";
 import { getDb } from "../db/client";
 import { filterToSql, sortToSql, USER_SQL_TARGET } from "../db/filter-sql";
-import { users } from "../db/schema";
 import { fragment } from "../db/sql";
-import { rowToState, selectGroupsOfUsers, selectUserById } from "../db/users";
+import { countUsers, parseGroupRefs, rowToState, selectGroupsOfUsers, selectUserById, selectUserPage } from "../db/users";
 import type { AppEnv } from "../env";
 import { readJsonObject } from "../http/body";
 import { etagOf, noContent, scimJson } from "../http/respond";
@@ -15,7 +12,7 @@ import { listParamsFromQuery, listParamsFromSearch, type ListParams } from "../s
 import { project, wantsAttribute, type Projection } from "../scim/projection";
 import { LIST_RESPONSE_SCHEMA, USER_RESOURCE } from "../scim/schemas";
 import { createUser, deleteUser, patchUser, replaceUser, type UserResult } from "../users/service";
-import { renderUser, type GroupRef } from "../users/view";
+import { renderUser } from "../users/view";
 import { writeContext } from "./write-context";
 
 export const userRoutes = new Hono<AppEnv>({ strict: false });
@@ -31,16 +28,6 @@ function queryProjection(c: Context<AppEnv>): Projection {
   return projectionOf(c.req.query("attributes"), c.req.query("excludedAttributes"));
 }
 
-function groupsByUser(rows: { userId: string; value: string; display: string }[]): Map<string, GroupRef[]> {
-  const map = new Map<string, GroupRef[]>();
-  for (const r of rows) {
-    const list = map.get(r.userId) ?? [];
-    list.push({ value: r.value, display: r.display });
-    map.set(r.userId, list);
-  }
-  return map;
-}
-
 function respondWithUser(c: Context<AppEnv>, result: UserResult, status: 200 | 201): Response {
   const body = project(renderUser(result.state, c.get("baseUrl"), result.groups), USER_RESOURCE, queryProjection(c));
   const location = `${c.get("baseUrl")}/Users/${result.state.id}`;
@@ -50,7 +37,7 @@ function respondWithUser(c: Context<AppEnv>, result: UserResult, status: 200 | 2
 }
 
 /**
- * One D1 round trip: the count and the page (and, when wanted, the page's groups) in one batch.
+ * One D1 round trip: the count and the page (with each user's groups, when wanted) in one batch.
  * The filter reaches SQL only as a parameterised fragment over indexed columns.
  */
 async function listUsers(c: Context<AppEnv>, params: ListParams): Promise<Response> {
@@ -59,26 +46,16 @@ async function listUsers(c: Context<AppEnv>, params: ListParams): Promise<Respon
   const where = filter ? filterToSql(filter, USER_SQL_TARGET) : { text: "1 = 1", params: [] };
   const order = sortToSql(params.sortBy, params.sortOrder, USER_RESOURCE, USER_SQL_TARGET);
   const projection = projectionOf(params.attributes, params.excludedAttributes);
-  const offset = params.startIndex - 1;
-  const u = alias(users, "u");
   const whereSql = fragment(where.text, where.params);
-  const countQuery = db.select({ n: sql<number>`count(*)` }).from(u).where(whereSql);
-  // The page is picked by a subquery that reads only seq, so in the default order it walks the
-  // narrow users_seq_idx: an import page at the end of 100,000 users skips index entries, not
-  // rows with their JSON. Only the page's own rows are then read, by rowid (bench/README.md).
-  const pageSeqs = sql`SELECT u.seq FROM users u WHERE ${whereSql} ORDER BY ${sql.raw(order)} LIMIT ${params.count} OFFSET ${offset}`;
-  const pageQuery = db.select().from(u).where(sql`u.seq IN (${pageSeqs})`).orderBy(sql.raw(order));
-  const pageIds = sql`SELECT u.id FROM users u WHERE u.seq IN (${pageSeqs})`;
-  const wantGroups = params.count > 0 && wantsAttribute(projection, USER_RESOURCE, "groups");
-  const [countRows, rows, memberships] = wantGroups
-    ? await db.batch([countQuery, pageQuery, selectGroupsOfUsers(db, pageIds)])
-    : params.count > 0
-      ? [...(await db.batch([countQuery, pageQuery])), []]
-      : [await countQuery, [], []];
-  const groups = groupsByUser(memberships);
+  const countQuery = countUsers(db, whereSql);
+  const wantGroups = wantsAttribute(projection, USER_RESOURCE, "groups");
+  const [countRows, rows] =
+    params.count > 0
+      ? await db.batch([countQuery, selectUserPage(db, whereSql, order, params.count, params.startIndex - 1, wantGroups)])
+      : [await countQuery, []];
   const baseUrl = c.get("baseUrl");
   const resources = rows.map((row) =>
-    project(renderUser(rowToState(row), baseUrl, groups.get(row.id)), USER_RESOURCE, projection),
+    project(renderUser(rowToState(row.user), baseUrl, parseGroupRefs(row.groups)), USER_RESOURCE, projection),
   );
   return scimJson(c, {
     schemas: [LIST_RESPONSE_SCHEMA],
