@@ -6,11 +6,12 @@
 //   node bench/run.mjs [--smoke] [--sizes 10000,100000] [--duration 10] [--concurrency 8]
 //                      [--http-seed 2000] [--bulk-seed 1000] [--group-size 10000] [--keep]
 // Each option can also be given as BENCH_<NAME> in the environment (BENCH_DURATION=5).
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { drive } from "./lib/load.mjs";
+import { groupCpuMs } from "./lib/cpu.mjs";
+import { drive, merge } from "./lib/load.mjs";
 import { ceilingTypes, requestTypes } from "./lib/mix.mjs";
 import { crossSizeChecks, resultsTable, seedingTable } from "./lib/report.mjs";
 import { createGroup, seedDatabase, seedThroughBulk, seedThroughPost } from "./lib/seed.mjs";
@@ -23,6 +24,7 @@ const { values: opts } = parseArgs({
     duration: { type: "string" },
     concurrency: { type: "string" },
     warmup: { type: "string" },
+    slice: { type: "string" },
     "http-seed": { type: "string" },
     "bulk-seed": { type: "string" },
     "group-size": { type: "string" },
@@ -40,6 +42,7 @@ const config = {
   sizes: setting("sizes", "10000,100000", "300").split(",").map(Number),
   durationMs: Number(setting("duration", 10, 1)) * 1000,
   warmupMs: Number(setting("warmup", 1, 0.2)) * 1000,
+  sliceMs: Number(setting("slice", 2, 0.5)) * 1000,
   concurrency: Number(setting("concurrency", 8, 4)),
   httpSeed: Number(setting("http-seed", 2000, 100)),
   bulkSeed: Number(setting("bulk-seed", 1000, 50)),
@@ -79,29 +82,55 @@ async function d1Totals(service) {
   return res.json();
 }
 
-/** Warm-up, then the measured phase; D1 work after the response is read from the service's totals. */
-async function phase(type, ctx, service) {
+/**
+ * One request type, interleaved with the single-query ceiling in slices (ceiling, type, ceiling,
+ * type, …) so both see the same machine at the same time and their ratio means something when
+ * the load of everything else on it changes. After each slice of the type its deferred work
+ * (waitUntil, the queue consumer) is given time to finish, so it neither goes uncounted in the
+ * CPU column nor slows the next ceiling slice.
+ */
+async function phase(type, single, service, ceiling) {
   if (config.warmupMs > 0) await drive({ concurrency: config.concurrency, durationMs: config.warmupMs, next: type.next });
-  const before = service ? await d1Totals(service) : undefined;
-  const result = await drive({ concurrency: config.concurrency, durationMs: config.durationMs, next: type.next });
-  let deferred;
-  if (service && before) {
-    // Deferred work runs in waitUntil and, for writes, after a queue send: give it time to land.
-    await sleep(type.target?.ratio === 0.4 ? 1500 : 300);
-    const after = await d1Totals(service);
-    const requests = after.requests - before.requests;
-    deferred = requests > 0 ? (after.deferred.roundTrips - before.deferred.roundTrips) / requests : undefined;
+  const settleMs = type.target?.ratio === 0.4 ? 1000 : 300;
+  await sleep(settleMs);
+  const before = await d1Totals(service.url);
+  const runs = [];
+  const ceilingRuns = [];
+  let cpu = 0;
+  let ceilingCpu = 0;
+  const slices = Math.max(1, Math.round(config.durationMs / config.sliceMs));
+  for (let k = 0; k < slices; k++) {
+    let c0 = groupCpuMs(ceiling.pid);
+    ceilingRuns.push(await drive({ concurrency: config.concurrency, durationMs: config.sliceMs, next: single.next }));
+    ceilingCpu += groupCpuMs(ceiling.pid) - c0;
+    c0 = groupCpuMs(service.pid);
+    const run = await drive({ concurrency: config.concurrency, durationMs: config.sliceMs, next: type.next });
+    runs.push(run);
+    await sleep(settleMs);
+    cpu += groupCpuMs(service.pid) - c0;
+    if (run.exhausted) break;
   }
-  if (result.errors) {
+  for (const w of [service, ceiling]) {
+    const gone = w.exited();
+    if (gone) throw new Error(`wrangler dev (pid ${w.pid}) exited during ${type.key}: ${JSON.stringify(gone)}`);
+  }
+  const after = await d1Totals(service.url);
+  const requests = after.requests - before.requests;
+  // A restarted Worker starts its totals again from zero: then the deferred count is unknown.
+  const deferred = requests > 0 && after.deferred.roundTrips >= before.deferred.roundTrips ? (after.deferred.roundTrips - before.deferred.roundTrips) / requests : undefined;
+  const result = merge(runs);
+  const query = merge(ceilingRuns);
+  for (const r of [result, query]) {
+    if (!r.errors) continue;
     failed = true;
-    console.error(`  ${type.key}: ${result.errors} errors, e.g.\n    ${result.errorSamples.join("\n    ")}`);
+    console.error(`  ${type.key}: ${r.errors} errors, e.g.\n    ${r.errorSamples.join("\n    ")}`);
   }
-  const row = { key: type.key, label: type.label, target: type.target, deferred, ...result };
+  const row = { key: type.key, label: type.label, target: type.target, deferred, ...result, ratio: result.rps / query.rps, cpuMs: cpu / result.requests };
   const rt = result.roundTrips.mode ?? "—";
   console.log(
-    `  ${type.key.padEnd(13)} ${result.rps.toFixed(0).padStart(5)} req/s  p50 ${result.p50.toFixed(1).padStart(6)} ms  p99 ${result.p99.toFixed(1).padStart(6)} ms  RT ${rt}${result.exhausted ? "  (source exhausted)" : ""}`,
+    `  ${type.key.padEnd(13)} ${result.rps.toFixed(0).padStart(5)} req/s (query ${query.rps.toFixed(0).padStart(4)}: ${row.ratio.toFixed(2)}×)  p50 ${result.p50.toFixed(1).padStart(6)} ms  p99 ${result.p99.toFixed(1).padStart(6)} ms  RT ${rt}  CPU ${row.cpuMs.toFixed(1)} ms${result.exhausted ? "  (source exhausted)" : ""}`,
   );
-  return row;
+  return { row, ceilingRuns, ceilingCpu };
 }
 
 async function runSize(n, bundleConfig, token) {
@@ -117,18 +146,21 @@ async function runSize(n, bundleConfig, token) {
     console.log(`  seeded ${viaSql} users as SQL in ${(db.sqlMs / 1000).toFixed(1)} s (migrations ${(db.migrateMs / 1000).toFixed(1)} s)`);
 
     const log = join(logDir, `wrangler-${runTag}-${n}.log`);
-    const service = await startDev({
-      name: "service",
-      // .dev.vars (the tokens) stays in the repo; events are kept as undeliverable (no receiver).
-      args: ["-c", bundleConfig, "--env-file", join(ROOT, ".dev.vars"), "--persist-to", state, "--var", "D1_STATS:1", "--var", "MAIN_SITE_URL:"],
-      logFile: log,
-      readyPath: "/healthz",
-    });
-    stops.add(service.stop);
-    const ceiling = await startDev({ name: "ceiling", cwd: join(ROOT, "bench", "worker"), args: ["--persist-to", state], logFile: log });
-    stops.add(ceiling.stop);
-    const api = `${service.url}/api/scim/v2`;
-    console.log(`  service ${service.url}, ceiling ${ceiling.url} (log: ${log})`);
+    const startService = async () => {
+      const dev = await startDev({
+        name: "service",
+        // .dev.vars (the tokens) stays in the repo; events are kept as undeliverable (no receiver).
+        args: ["-c", bundleConfig, "--env-file", join(ROOT, ".dev.vars"), "--persist-to", state, "--var", "D1_STATS:1", "--var", "MAIN_SITE_URL:"],
+        logFile: log,
+        stateDir: state,
+        readyPath: "/healthz",
+      });
+      stops.add(dev.stop);
+      return dev;
+    };
+    let service = await startService();
+    let api = `${service.url}/api/scim/v2`;
+    console.log(`  service ${service.url} (log: ${log})`);
 
     const users = [...db.users];
     if (viaHttp > 0) {
@@ -161,21 +193,34 @@ async function runSize(n, bundleConfig, token) {
     const count = await fetch(`${api}/Users?count=0`, { headers: { Authorization: `Bearer ${token}` } }).then((r) => r.json());
     if (count.totalResults !== n) throw new Error(`expected ${n} users, the service counts ${count.totalResults}`);
 
+    // The ceiling Worker reads a copy of the seeded database, made while the service is stopped:
+    // two workerd processes on one SQLite file lock each other out (SQLITE_BUSY), in both Workers.
+    await service.stop();
+    stops.delete(service.stop);
+    const ceilingState = join(state, "ceiling");
+    cpSync(join(state, "v3", "d1"), join(ceilingState, "v3", "d1"), { recursive: true });
+    service = await startService();
+    api = `${service.url}/api/scim/v2`;
+    const ceiling = await startDev({ name: "ceiling", cwd: join(ROOT, "bench", "worker"), args: ["--persist-to", ceilingState], logFile: log, stateDir: ceilingState });
+    stops.add(ceiling.stop);
+    console.log(`  service ${service.url}, ceiling ${ceiling.url} on a copy of the seeded database`);
+
     const ctx = { api, ceiling: ceiling.url, healthz: `${service.url}/healthz`, token, users, total: n, groupId: group.id, posted: [], run: runTag };
     const [healthz, single] = ceilingTypes(ctx);
-    const ceilings = [await phase(healthz, ctx), await phase(single, ctx)];
+    await drive({ concurrency: config.concurrency, durationMs: Math.max(config.warmupMs, 500), next: single.next });
     const rows = [];
-    for (const type of requestTypes(ctx)) rows.push(await phase(type, ctx, service.url));
-    const again = [await phase(healthz, ctx), await phase(single, ctx)];
-    // The ceiling is measured before and after the mix; the ratio uses their mean (a noisy machine).
-    const queryRps = (ceilings[1].rps + again[1].rps) / 2;
-    for (const r of rows) r.ratio = r.rps / queryRps;
-    const merged = ceilings.map((c, i) => {
-      const b = again[i];
-      const total = c.requests + b.requests;
-      return { ...c, label: `${c.label} (mean of 2 runs)`, rps: (c.rps + b.rps) / 2, p50: (c.p50 + b.p50) / 2, p95: (c.p95 + b.p95) / 2, p99: (c.p99 + b.p99) / 2, ratio: ((c.rps + b.rps) / 2) / queryRps, requests: total, target: undefined };
-    });
-    return { rows: [...merged, ...rows], seeding, ceilingRuns: [ceilings, again] };
+    const ceilingRuns = [];
+    let ceilingCpu = 0;
+    for (const type of [healthz, ...requestTypes(ctx)]) {
+      const p = await phase(type, single, service, ceiling);
+      rows.push(p.row);
+      ceilingRuns.push(...p.ceilingRuns);
+      ceilingCpu += p.ceilingCpu;
+    }
+    // The single-query ceiling: all its slices, interleaved through the whole run.
+    const query = merge(ceilingRuns);
+    const queryRow = { key: "single-query", label: `${single.label} (all slices)`, ...query, ratio: 1, cpuMs: ceilingCpu / query.requests };
+    return { rows: [queryRow, ...rows], seeding };
   } finally {
     await stopAll();
     if (!opts.keep) rmSync(state, { recursive: true, force: true });
@@ -208,7 +253,12 @@ async function main() {
 
   const out = [];
   out.push(`Machine: ${machine}. Load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(" ")}.`);
-  out.push(`${config.concurrency} clients, ${config.durationMs / 1000} s per request type. RT = D1 round trips on the request's path and stmts = SQL statements (most frequent value, from X-D1-Round-Trips / X-D1-Statements); RT after = D1 round trips per request after the response (waitUntil); × query = req/s over the single-query ceiling's.`);
+  out.push(
+    `${config.concurrency} clients; each request type runs ${config.durationMs / 1000} s in ${config.sliceMs / 1000} s slices interleaved with slices of the single-query ceiling. ` +
+      "RT = D1 round trips on the request's path, stmts = SQL statements (most frequent value of X-D1-Round-Trips / X-D1-Statements); " +
+      "RT after = D1 round trips per request after the response (waitUntil); × query = req/s over the ceiling's req/s in the neighbouring slices; " +
+      "CPU = CPU ms per request of the whole wrangler dev process group (Worker, local D1, queue consumer, wrangler itself).",
+  );
   for (const [n, rows] of bySize) out.push("", resultsTable(n, rows));
   out.push("", seedingTable(seeding));
   const cross = crossSizeChecks(bySize);
@@ -217,7 +267,8 @@ async function main() {
   console.log(`\n${text}`);
   const file = join(logDir, `bench-${smoke ? "smoke-" : ""}${started.toISOString().replaceAll(":", "-").slice(0, 19)}`);
   writeFileSync(`${file}.md`, `${text}\n`);
-  writeFileSync(`${file}.json`, JSON.stringify({ config, machine, sizes: Object.fromEntries(bySize), seeding }, null, 2));
+  const rowsOnly = Object.fromEntries([...bySize].map(([n, rows]) => [n, rows.map(({ latencies, ...r }) => r)]));
+  writeFileSync(`${file}.json`, JSON.stringify({ config, machine, sizes: rowsOnly, seeding }, null, 2));
   console.log(`\nSaved ${file}.md and .json`);
   if (failed) {
     console.error("Some requests failed (see above).");

@@ -80,6 +80,7 @@ export async function drive({ concurrency, durationMs, maxRequests = Infinity, n
   const seconds = (performance.now() - started) / 1000;
   const sorted = latencies.sort((a, b) => a - b);
   return {
+    latencies: sorted,
     requests: sorted.length,
     errors: errorCount,
     errorSamples: errors,
@@ -91,5 +92,30 @@ export async function drive({ concurrency, durationMs, maxRequests = Infinity, n
     p99: percentile(sorted, 0.99),
     roundTrips: summarize(roundTrips),
     statements: summarize(statements),
+  };
+}
+
+/** Several runs of one request type as one: requests over the time spent in them. */
+export function merge(runs) {
+  const sorted = runs.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const seconds = runs.reduce((t, r) => t + r.seconds, 0);
+  const histogram = (key) => {
+    const map = new Map();
+    for (const r of runs) for (const [v, n] of Object.entries(r[key].histogram)) map.set(Number(v), (map.get(Number(v)) ?? 0) + n);
+    return summarize(map);
+  };
+  return {
+    latencies: sorted,
+    requests: sorted.length,
+    errors: runs.reduce((t, r) => t + r.errors, 0),
+    errorSamples: runs.flatMap((r) => r.errorSamples).slice(0, 5),
+    exhausted: runs.some((r) => r.exhausted),
+    seconds,
+    rps: sorted.length / seconds,
+    p50: percentile(sorted, 0.5),
+    p95: percentile(sorted, 0.95),
+    p99: percentile(sorted, 0.99),
+    roundTrips: histogram("roundTrips"),
+    statements: histogram("statements"),
   };
 }

@@ -65,7 +65,7 @@ export async function freePort() {
  * answers. Returns { url, stop }. Its output goes to `logFile` (request lines are off: logging
  * every request would cost the machine more than the requests).
  */
-export async function startDev({ name, cwd = ROOT, args, logFile, readyPath = "/", timeoutMs = 120_000 }) {
+export async function startDev({ name, cwd = ROOT, args, logFile, stateDir, readyPath = "/", timeoutMs = 120_000 }) {
   const port = await freePort();
   const inspector = await freePort();
   const { openSync } = await import("node:fs");
@@ -73,7 +73,14 @@ export async function startDev({ name, cwd = ROOT, args, logFile, readyPath = "/
   const child = spawn(
     BIN,
     ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector), "--log-level", "warn", "--show-interactive-dev-session=false", ...args],
-    { cwd, env: ENV, stdio: ["ignore", out, out], detached: true },
+    {
+      cwd,
+      // Its own dev registry (no cross-talk with anyone else's `wrangler dev` on the machine) and
+      // its own debug log: wrangler logs every D1 call there, megabytes a minute.
+      env: { ...ENV, WRANGLER_REGISTRY_PATH: join(stateDir, "registry"), WRANGLER_LOG_PATH: join(stateDir, "wrangler-logs") },
+      stdio: ["ignore", out, out],
+      detached: true,
+    },
   );
   let exited = null;
   child.on("exit", (code, signal) => (exited = { code, signal }));
@@ -100,7 +107,7 @@ export async function startDev({ name, cwd = ROOT, args, logFile, readyPath = "/
     try {
       const res = await fetch(url + readyPath, { signal: AbortSignal.timeout(2_000) });
       await res.arrayBuffer();
-      if (res.status < 500) return { url, stop, pid: child.pid };
+      if (res.status < 500) return { url, stop, pid: child.pid, exited: () => exited };
     } catch {
       // not listening yet
     }
