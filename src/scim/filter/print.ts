@@ -2,8 +2,9 @@ import { USER_SCHEMA_ID, GROUP_SCHEMA_ID } from "../schemas";
 import type { AttrPath, Filter, FilterValue, PatchPath } from "./ast";
 
 /**
- * Prints a filter AST back as RFC 7644 §3.4.2.2 text that `parseFilter` reads to the same AST.
- * Used in log lines and by the property tests (parse ∘ print ≡ id); it is pure and total.
+ * Prints a filter AST back as RFC 7644 §3.4.2.2 text that `parseFilter` reads to the same AST
+ * (parse ∘ print ≡ id, checked by test/property/filter.test.ts). Pure and total, so anything
+ * that needs a filter as text (a log line, a query built from an AST) can use it.
  *
  * - Core attributes print by name, extension attributes with their URN (RFC 7644 §3.10), so a
  *   name never depends on the unprefixed-extension leniency of the parser.
