@@ -3,8 +3,11 @@ import type { AppEnv } from "../env";
 import { isInternal } from "../routes/internal";
 import { ScimError } from "../scim/errors";
 
-/** Seconds a client over the limit is told to wait; the binding's window is 10 or 60 s. */
-export const RETRY_AFTER_SECONDS = 10;
+/**
+ * Seconds a client over the limit is told to wait: the binding's window (`period` of
+ * SCIM_RATE_LIMITER in wrangler.toml), so a client that waits this long is admitted again.
+ */
+export const RETRY_AFTER_SECONDS = 60;
 
 /** The minute in which each client was last recorded as throttled (this isolate), bounded. */
 const throttleLogged = new Map<string, number>();
