@@ -178,11 +178,16 @@ async function runSize(n, bundleConfig, token) {
         if (http.result.errors) throw new Error(`POST /Users seeding: ${http.result.errorSamples.join("; ")}`);
         users.push(...http.users);
       } else {
-        if (bulk.result.errors || bulk.failures.length) throw new Error(`/Bulk seeding: ${[...bulk.result.errorSamples, ...bulk.failures].join("; ")}`);
         users.push(...bulk.users);
         const rate = bulk.users.length / bulk.result.seconds;
-        seeding.push({ n, step: "POST /Bulk, 500 operations a request", users: bulk.users.length, seconds: bulk.result.seconds, rate, p50: bulk.result.p50 });
+        const problems = [...bulk.result.errorSamples, ...bulk.failures];
+        seeding.push({ n, step: `POST /Bulk, 500 operations a request${problems.length ? " (FAILED, see the log)" : ""}`, users: bulk.users.length, seconds: bulk.result.seconds, rate, p50: bulk.result.p50 });
         console.log(`  seeded ${bulk.users.length} users through POST /Bulk: ${rate.toFixed(0)}/s`);
+        if (problems.length) {
+          // Reported and counted as an error, but the run goes on: the request mix is what it is for.
+          failed = true;
+          console.error(`  /Bulk seeding failed: ${problems.join("; ")}`);
+        }
       }
     }
     const members = users.slice(0, Math.min(config.groupSize, users.length)).map((u) => u.id);
@@ -191,7 +196,7 @@ async function runSize(n, bundleConfig, token) {
     console.log(`  created a ${members.length}-member group in ${group.ms.toFixed(0)} ms`);
 
     const count = await fetch(`${api}/Users?count=0`, { headers: { Authorization: `Bearer ${token}` } }).then((r) => r.json());
-    if (count.totalResults !== n) throw new Error(`expected ${n} users, the service counts ${count.totalResults}`);
+    if (count.totalResults !== n) console.error(`  expected ${n} users, the service counts ${count.totalResults} (a failed seeding step above)`);
 
     // The ceiling Worker reads a copy of the seeded database, made while the service is stopped:
     // two workerd processes on one SQLite file lock each other out (SQLITE_BUSY), in both Workers.
@@ -205,7 +210,7 @@ async function runSize(n, bundleConfig, token) {
     stops.add(ceiling.stop);
     console.log(`  service ${service.url}, ceiling ${ceiling.url} on a copy of the seeded database`);
 
-    const ctx = { api, ceiling: ceiling.url, healthz: `${service.url}/healthz`, token, users, total: n, groupId: group.id, posted: [], run: runTag };
+    const ctx = { api, ceiling: ceiling.url, healthz: `${service.url}/healthz`, token, users, total: count.totalResults, groupId: group.id, posted: [], run: runTag };
     const [healthz, single] = ceilingTypes(ctx);
     await drive({ concurrency: config.concurrency, durationMs: Math.max(config.warmupMs, 500), next: single.next });
     const rows = [];

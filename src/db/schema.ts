@@ -113,7 +113,10 @@ export const events = sqliteTable(
     uniqueIndex("events_id_uq").on(t.id),
     uniqueIndex("events_resource_version_uq").on(t.resourceType, t.resourceId, t.resourceVersion),
     index("events_state_idx").on(t.state, t.createdAt),
-    index("events_type_created_idx").on(t.type, t.createdAt),
+    // state is in the index so the deprovisioning guard's count (src/events/outbox.ts: recent
+    // deactivations, state <> 'discarded') reads index entries only, not every recent event row
+    // with its payload: 2.2 ms → 0.1 ms per deactivation after 2,000 in the hour (bench/README.md).
+    index("events_type_created_idx").on(t.type, t.createdAt, t.state),
     index("events_resource_idx").on(t.resourceId, t.seq),
   ],
 );
