@@ -56,6 +56,10 @@ export function updateGroup(
     .where(eq(groups.id, id));
 }
 
+/** A membership change made from elsewhere (a user deleted): the group's version moves by one. */
+export const bumpGroupVersion = (db: Db, id: string, at: string) =>
+  db.update(groups).set({ version: sql`${groups.version} + 1`, updatedAt: at }).where(eq(groups.id, id));
+
 export const addMembers = (db: Db, groupId: string, ids: readonly string[], at: string) =>
   db
     .insert(groupMembers)

@@ -47,6 +47,14 @@ export function selectMembershipsIn(db: Db, userId: string, groupIds: string[]) 
     .where(and(eq(groupMembers.userId, userId), inArray(groupMembers.groupId, groupIds.length ? groupIds : [""])));
 }
 
+/** The groups one user belongs to, as full rows (their events need the whole group). */
+export const selectGroupRowsOfUser = (db: Db, userId: string) =>
+  db
+    .select({ group: groups })
+    .from(groupMembers)
+    .innerJoin(groups, eq(groups.id, groupMembers.groupId))
+    .where(eq(groupMembers.userId, userId));
+
 /** The read-only `groups` of the given users, with display names. */
 export function selectGroupsOfUsers(db: Db, userIds: SQL | string[]) {
   const condition = Array.isArray(userIds)

@@ -1,4 +1,4 @@
-import { sql, inArray } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { events, users } from "../db/schema";
 import type { Settings } from "../settings/model";
@@ -66,13 +66,19 @@ export function outboxInsert(db: Db, e: NewEvent, settings: Settings, at: Date) 
   });
 }
 
+/** Ids as ONE bound parameter (D1 binds at most 100 per statement; a role mapping can touch thousands). */
+const idsIn = (ids: readonly string[]) => sql`(SELECT value FROM json_each(${JSON.stringify(ids)}))`;
+
 /** Reads back which of the just-written events are pending, as the last statement of the batch. */
 export function pendingOf(db: Db, ids: string[]) {
   return db
     .select({ id: events.id })
     .from(events)
-    .where(sql`${inArray(events.id, ids.length ? ids : [""])} AND ${events.state} = 'pending'`);
+    .where(sql`${events.id} IN ${idsIn(ids)} AND ${events.state} = 'pending'`);
 }
+
+/** Cloudflare Queues take at most 100 messages per sendBatch. */
+const SEND_CHUNK = 100;
 
 /**
  * After the batch has committed: put pending events on the queue and mark them queued.
@@ -80,15 +86,23 @@ export function pendingOf(db: Db, ids: string[]) {
  * never lost between D1 and the queue. Run it with waitUntil: it is off the request's path.
  */
 export async function enqueueEvents(db: Db, queue: Queue<{ v: 1; eventId: string }>, ids: string[]): Promise<void> {
-  if (ids.length === 0) return;
-  try {
-    await queue.sendBatch(ids.map((eventId) => ({ body: { v: 1 as const, eventId } })));
-    const now = new Date().toISOString();
-    await db
-      .update(events)
-      .set({ state: "queued", queuedAt: now, updatedAt: now })
-      .where(sql`${inArray(events.id, ids)} AND ${events.state} = 'pending'`);
-  } catch (err) {
-    console.error(JSON.stringify({ level: "warn", message: "queue send failed; the sweeper will retry", ids, err: String(err) }));
+  for (let i = 0; i < ids.length; i += SEND_CHUNK) {
+    const chunk = ids.slice(i, i + SEND_CHUNK);
+    try {
+      await queue.sendBatch(chunk.map((eventId) => ({ body: { v: 1 as const, eventId } })));
+    } catch (err) {
+      console.error(JSON.stringify({ level: "warn", message: "queue send failed; the sweeper will re-send", ids: chunk, err: String(err) }));
+      continue;
+    }
+    try {
+      const now = new Date().toISOString();
+      await db
+        .update(events)
+        .set({ state: "queued", queuedAt: now, updatedAt: now })
+        .where(sql`${events.id} IN ${idsIn(chunk)} AND ${events.state} = 'pending'`);
+    } catch (err) {
+      // Sent, but still marked pending: the sweeper may send it once more (same webhook-id).
+      console.error(JSON.stringify({ level: "warn", message: "events sent but not marked queued", ids: chunk, err: String(err) }));
+    }
   }
 }

@@ -12,7 +12,6 @@ import {
   selectRoleMembershipsFor,
   selectUsersForRoles,
   updateGroup,
-  type GroupRow,
 } from "../db/groups";
 import { isCasConflict, isUniqueViolation } from "../db/sql";
 import type { EventType } from "../events/types";
@@ -25,20 +24,9 @@ import { foldCase } from "../scim/text";
 import { checkIfMatch, commit, type WriteContext } from "../users/service";
 import { idsToAdd, membershipNeeds, netMembershipChange } from "./membership";
 import { isRoleGroup, roleChangeStatements, type RoleInputs } from "./roles";
-import { renderGroup, type GroupState } from "./view";
+import { groupState, renderGroup, type GroupState } from "./view";
 
 const MAX_ATTEMPTS = 3;
-
-export function groupState(row: GroupRow): GroupState {
-  let data: Record<string, unknown> = { displayName: row.displayName };
-  try {
-    const parsed: unknown = JSON.parse(row.data);
-    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) data = parsed as Record<string, unknown>;
-  } catch {
-    // keep the columns' view
-  }
-  return { id: row.id, data, version: row.version, createdAt: row.createdAt, updatedAt: row.updatedAt };
-}
 
 function groupColumns(data: Record<string, unknown>) {
   const displayName = typeof data.displayName === "string" ? data.displayName : "";

@@ -1,3 +1,4 @@
+import type { GroupRow } from "../db/groups";
 import { etagOf } from "../http/respond";
 import { GROUP_SCHEMA_ID } from "../scim/schemas";
 
@@ -29,4 +30,16 @@ export function renderGroup(g: GroupState, baseUrl: string, members?: readonly M
     version: etagOf(g.version),
   };
   return out;
+}
+
+/** A stored group row as state; the columns stand in if the JSON is unreadable. */
+export function groupState(row: GroupRow): GroupState {
+  let data: Record<string, unknown> = { displayName: row.displayName };
+  try {
+    const parsed: unknown = JSON.parse(row.data);
+    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) data = parsed as Record<string, unknown>;
+  } catch {
+    // keep the columns' view
+  }
+  return { id: row.id, data, version: row.version, createdAt: row.createdAt, updatedAt: row.updatedAt };
 }

@@ -7,12 +7,14 @@ import {
   deleteUserCas,
   insertUser,
   rowToState,
-  selectGroupsOfUsers,
+  selectGroupRowsOfUser,
   selectUserById,
   updateUserCas,
   type UserColumns,
 } from "../db/users";
 import type { Bindings } from "../env";
+import { bumpGroupVersion, type GroupRow } from "../db/groups";
+import { groupState, renderGroup } from "../groups/view";
 import { enqueueEvents, newEventId, outboxInsert, pendingOf } from "../events/outbox";
 import type { Audit } from "../http/audit";
 import { decideRole, roleFromGroups, roleFromUserType, type Role } from "../roles/rules";
@@ -175,16 +177,18 @@ interface Loaded {
   before: UserState;
   groupIds: string[];
   groups: GroupRef[];
+  groupRows: GroupRow[];
 }
 
 async function load(ctx: WriteContext, id: string): Promise<Loaded> {
   const { db } = ctx;
-  const [rows, memberships] = await db.batch([selectUserById(db, id), selectGroupsOfUsers(db, [id])]);
+  const [rows, memberships] = await db.batch([selectUserById(db, id), selectGroupRowsOfUser(db, id)]);
   const row = rows[0];
   if (!row) throw new ScimError(404, undefined, `User ${id} not found.`);
   ctx.audit.touch("User", id);
-  const groups = memberships.map((m) => ({ value: m.value, display: m.display }));
-  return { before: rowToState(row), groupIds: groups.map((g) => g.value), groups };
+  const groupRows = memberships.map((m) => m.group);
+  const groups = groupRows.map((g) => ({ value: g.id, display: g.displayName }));
+  return { before: rowToState(row), groupIds: groups.map((g) => g.value), groups, groupRows };
 }
 
 /** Shared tail of PUT and PATCH: role decision, events, compare-and-set commit. */
@@ -273,15 +277,45 @@ export async function patchUser(ctx: WriteContext, id: string, body: unknown): P
   });
 }
 
+/** group.members_removed for every group a deleted user was in (each group's version moves by one). */
+function leaveGroupsStatements(ctx: WriteContext, userId: string, groupRows: GroupRow[], at: Date) {
+  const iso = at.toISOString();
+  const ids: string[] = [];
+  const statements = groupRows.flatMap((row) => {
+    const eventId = newEventId();
+    ids.push(eventId);
+    const group = renderGroup({ ...groupState(row), version: row.version + 1, updatedAt: iso }, ctx.baseUrl);
+    return [
+      bumpGroupVersion(ctx.db, row.id, iso),
+      outboxInsert(
+        ctx.db,
+        {
+          id: eventId,
+          type: "group.members_removed",
+          resourceType: "Group",
+          resourceId: row.id,
+          resourceVersion: { belowCurrent: 0 },
+          data: { group, changes: { members: [userId], reason: "user deleted" } },
+        },
+        ctx.settings,
+        at,
+      ),
+    ];
+  });
+  return { statements, ids };
+}
+
 export async function deleteUser(ctx: WriteContext, id: string): Promise<void> {
   await withRetry(ctx, id, async (loaded) => {
     const { before } = loaded;
     const at = new Date();
     const events = eventStatements(ctx, before, id, before.version + 1, plannedUserEvents(before, null), at);
+    // Leaving its groups is a membership change of each of them: the site hears it per group too.
+    const left = leaveGroupsStatements(ctx, id, loaded.groupRows, at);
     await commit(
       ctx,
-      [deleteUserCas(ctx.db, id, before.version), ctx.db.run(casGuard), deleteMembershipsOfUser(ctx.db, id), ...events.statements],
-      events.ids,
+      [deleteUserCas(ctx.db, id, before.version), ctx.db.run(casGuard), deleteMembershipsOfUser(ctx.db, id), ...events.statements, ...left.statements],
+      [...events.ids, ...left.ids],
       204,
     );
     return { state: before, groups: [] };

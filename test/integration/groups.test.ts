@@ -203,7 +203,10 @@ describe("Groups: PATCH shapes from Okta and Entra", () => {
     expect((await scim("DELETE", `/Groups/${id}`)).status).toBe(204);
     await expectScimError(await scim("GET", `/Groups/${id}`), 404);
     await expectScimError(await scim("DELETE", `/Groups/${id}`), 404);
-    expect(await eventTypes(id)).toEqual(["group.created", "group.deleted"]);
+    // The deleted user left the group: the site hears that as a membership change of the group too.
+    expect(await eventTypes(id)).toEqual(["group.created", "group.members_removed", "group.deleted"]);
+    const left = await env.DB.prepare("SELECT payload FROM events WHERE resource_id = ? AND type = 'group.members_removed'").bind(id).first<{ payload: string }>();
+    expect((JSON.parse(left?.payload ?? "{}") as { data: { changes: { members: string[] } } }).data.changes.members).toEqual([a]);
   });
 });
 
