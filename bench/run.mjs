@@ -117,7 +117,11 @@ async function phase(type, single, service, ceiling) {
   const after = await d1Totals(service.url);
   const requests = after.requests - before.requests;
   // A restarted Worker starts its totals again from zero: then the deferred count is unknown.
-  const deferred = requests > 0 && after.deferred.roundTrips >= before.deferred.roundTrips ? (after.deferred.roundTrips - before.deferred.roundTrips) / requests : undefined;
+  const sane = requests > 0 && after.deferred.roundTrips >= before.deferred.roundTrips;
+  const deferred = sane ? (after.deferred.roundTrips - before.deferred.roundTrips) / requests : undefined;
+  // SQL time inside D1 per request, on the path and after it: the database's share, free of
+  // wrangler's per-call overhead, and the column that shows a query growing with N.
+  const sqlMs = sane ? (after.onPath.sqlMs - before.onPath.sqlMs + after.deferred.sqlMs - before.deferred.sqlMs) / requests : undefined;
   const result = merge(runs);
   const query = merge(ceilingRuns);
   for (const r of [result, query]) {
@@ -125,10 +129,10 @@ async function phase(type, single, service, ceiling) {
     failed = true;
     console.error(`  ${type.key}: ${r.errors} errors, e.g.\n    ${r.errorSamples.join("\n    ")}`);
   }
-  const row = { key: type.key, label: type.label, target: type.target, deferred, ...result, ratio: result.rps / query.rps, cpuMs: cpu / result.requests };
+  const row = { key: type.key, label: type.label, target: type.target, deferred, sqlMs, ...result, ratio: result.rps / query.rps, cpuMs: cpu / result.requests };
   const rt = result.roundTrips.mode ?? "—";
   console.log(
-    `  ${type.key.padEnd(13)} ${result.rps.toFixed(0).padStart(5)} req/s (query ${query.rps.toFixed(0).padStart(4)}: ${row.ratio.toFixed(2)}×)  p50 ${result.p50.toFixed(1).padStart(6)} ms  p99 ${result.p99.toFixed(1).padStart(6)} ms  RT ${rt}  CPU ${row.cpuMs.toFixed(1)} ms${result.exhausted ? "  (source exhausted)" : ""}`,
+    `  ${type.key.padEnd(13)} ${result.rps.toFixed(0).padStart(5)} req/s (query ${query.rps.toFixed(0).padStart(4)}: ${row.ratio.toFixed(2)}×)  p50 ${result.p50.toFixed(1).padStart(6)} ms  p99 ${result.p99.toFixed(1).padStart(6)} ms  RT ${rt}  SQL ${sqlMs === undefined ? "—" : sqlMs.toFixed(2)} ms  CPU ${row.cpuMs.toFixed(1)} ms${result.exhausted ? "  (source exhausted)" : ""}`,
   );
   return { row, ceilingRuns, ceilingCpu };
 }
@@ -261,7 +265,8 @@ async function main() {
   out.push(
     `${config.concurrency} clients; each request type runs ${config.durationMs / 1000} s in ${config.sliceMs / 1000} s slices interleaved with slices of the single-query ceiling. ` +
       "RT = D1 round trips on the request's path, stmts = SQL statements (most frequent value of X-D1-Round-Trips / X-D1-Statements); " +
-      "RT after = D1 round trips per request after the response (waitUntil); × query = req/s over the ceiling's req/s in the neighbouring slices; " +
+      "RT after = D1 round trips per request after the response (waitUntil); SQL ms = time D1 spent executing the request's SQL, path and after (meta.duration); " +
+      "× query = req/s over the ceiling's req/s in the neighbouring slices; " +
       "CPU = CPU ms per request of the whole wrangler dev process group (Worker, local D1, queue consumer, wrangler itself).",
   );
   for (const [n, rows] of bySize) out.push("", resultsTable(n, rows));

@@ -39,7 +39,7 @@ function table(headers, rows, align) {
 
 /** The results table of one N (markdown, so bench/README.md can hold it as printed). */
 export function resultsTable(n, rows) {
-  const headers = ["request type", "N", "req/s", "p50 ms", "p95 ms", "p99 ms", "RT", "stmts", "RT after", "× query", "CPU ms", "target", "result"];
+  const headers = ["request type", "N", "req/s", "p50 ms", "p95 ms", "p99 ms", "RT", "stmts", "RT after", "SQL ms", "× query", "CPU ms", "target", "result"];
   const body = rows.map((r) => {
     const verdict = r.target ? judge(r, rows) : null;
     const rt = r.roundTrips.mode === undefined ? "—" : `${r.roundTrips.mode}${r.roundTrips.max > r.roundTrips.mode ? ` (max ${r.roundTrips.max})` : ""}`;
@@ -53,13 +53,14 @@ export function resultsTable(n, rows) {
       rt,
       r.statements.mode ?? "—",
       r.deferred === undefined ? "—" : fmt(r.deferred, 2),
+      r.sqlMs === undefined ? "—" : fmt(r.sqlMs, 2),
       fmt(r.ratio, 2),
       fmt(r.cpuMs),
       targetText(r.target),
       verdict === null ? "" : verdict.ok ? "PASS" : `FAIL (${verdict.why.join("; ")})`,
     ];
   });
-  return table(headers, body, ["l", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "l", "l"]);
+  return table(headers, body, ["l", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "l", "l"]);
 }
 
 export function seedingTable(entries) {

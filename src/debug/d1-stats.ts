@@ -7,7 +7,8 @@
  * A call is counted when it settles. If it settled before the Worker returned its Response it
  * was on the request's path; otherwise it is deferred work (waitUntil: the provisioning-log row
  * of a read, the mark-queued update after a write). The response headers carry the on-path
- * counts; the per-isolate totals, deferred work included, are served at D1_STATS_PATH.
+ * counts (and the SQL time D1 reports in each result's meta.duration); the per-isolate totals,
+ * deferred work included, are served at D1_STATS_PATH.
  *
  * Enabled only when the var D1_STATS is "1" (`wrangler dev --var D1_STATS:1`); it is never set in
  * wrangler.toml, so a deployed Worker neither wraps D1 nor serves the totals.
@@ -16,6 +17,8 @@
 export interface D1Counts {
   roundTrips: number;
   statements: number;
+  /** Time spent executing SQL inside D1 (the sum of each result's meta.duration), in ms. */
+  sqlMs: number;
 }
 
 export interface D1Totals {
@@ -32,8 +35,20 @@ export interface DebugBindings {
 export const D1_STATS_PATH = "/debug/d1-stats";
 export const ROUND_TRIPS_HEADER = "X-D1-Round-Trips";
 export const STATEMENTS_HEADER = "X-D1-Statements";
+export const SQL_MS_HEADER = "X-D1-Sql-Ms";
 
-const zero = (): D1Counts => ({ roundTrips: 0, statements: 0 });
+const zero = (): D1Counts => ({ roundTrips: 0, statements: 0, sqlMs: 0 });
+
+function durationOf(result: unknown): number {
+  if (typeof result !== "object" || result === null || !("meta" in result)) return 0;
+  const meta: unknown = result.meta;
+  return typeof meta === "object" && meta !== null && "duration" in meta && typeof meta.duration === "number" ? meta.duration : 0;
+}
+
+/** SQL time reported by D1 for a result or a batch's results (first() and raw() report none). */
+function sqlMsOf(result: unknown): number {
+  return Array.isArray(result) ? result.reduce((t: number, r: unknown) => t + durationOf(r), 0) : durationOf(result);
+}
 
 /** Per-isolate totals: wrangler dev runs one isolate, so these are the whole bench's. */
 const totals: D1Totals = { requests: 0, onPath: zero(), deferred: zero() };
@@ -50,7 +65,16 @@ export class D1Stats {
 
   /** Counts `statements` statements in one round trip when `call` settles, whatever the outcome. */
   track<T>(call: Promise<T>, statements: number): Promise<T> {
-    return call.finally(() => this.record(statements));
+    return call.then(
+      (result) => {
+        this.record(statements, sqlMsOf(result));
+        return result;
+      },
+      (err: unknown) => {
+        this.record(statements, 0);
+        throw err;
+      },
+    );
   }
 
   /** Marks the Response as ready and returns what the request waited for. */
@@ -59,13 +83,12 @@ export class D1Stats {
     return { ...this.onPath };
   }
 
-  private record(statements: number): void {
-    const mine = this.responded ? this.deferred : this.onPath;
-    const all = this.responded ? totals.deferred : totals.onPath;
-    mine.roundTrips += 1;
-    mine.statements += statements;
-    all.roundTrips += 1;
-    all.statements += statements;
+  private record(statements: number, sqlMs: number): void {
+    for (const c of this.responded ? [this.deferred, totals.deferred] : [this.onPath, totals.onPath]) {
+      c.roundTrips += 1;
+      c.statements += statements;
+      c.sqlMs += sqlMs;
+    }
   }
 }
 
@@ -176,5 +199,6 @@ export async function fetchWithD1Stats<E extends { DB: D1Database }>(
   const out = new Response(res.body, res);
   out.headers.set(ROUND_TRIPS_HEADER, String(counts.roundTrips));
   out.headers.set(STATEMENTS_HEADER, String(counts.statements));
+  out.headers.set(SQL_MS_HEADER, String(counts.sqlMs));
   return out;
 }

@@ -12,6 +12,7 @@ interface Counted {
   statements: number;
   /** D1 work done after the response (waitUntil), from the per-isolate totals. */
   deferred: { roundTrips: number; statements: number };
+  sqlMs: number;
 }
 
 async function totals(): Promise<D1Totals> {
@@ -35,6 +36,7 @@ async function counted(method: string, path: string, body?: unknown): Promise<Co
     body: text ? (JSON.parse(text) as Json) : {},
     roundTrips: Number(res.headers.get("X-D1-Round-Trips")),
     statements: Number(res.headers.get("X-D1-Statements")),
+    sqlMs: Number(res.headers.get("X-D1-Sql-Ms")),
     deferred: {
       roundTrips: after.deferred.roundTrips - before.deferred.roundTrips,
       statements: after.deferred.statements - before.deferred.statements,
@@ -76,6 +78,7 @@ describe("D1 statistics (D1_STATS=1)", () => {
     expect(r.res.status, JSON.stringify(r.body)).toBe(200);
     expect(r.roundTrips).toBe(1);
     expect(r.statements).toBe(2);
+    expect(r.res.headers.get("X-D1-Sql-Ms")).toMatch(/^\d+(\.\d+)?$/);
     // The provisioning-log row of a read is written after the response.
     expect(r.deferred).toEqual({ roundTrips: 1, statements: 1 });
   });
