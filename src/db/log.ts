@@ -1,3 +1,4 @@
+import type { SQL } from "drizzle-orm";
 import type { Audit } from "../http/audit";
 import { provisioningLog } from "./schema";
 import type { Db } from "./client";
@@ -7,9 +8,10 @@ export interface LogEntryInput {
   requestId: string;
   method: string;
   path: string;
-  status: number;
+  /** A number, or SQL deciding it inside the batch (a read whose outcome the batch itself finds). */
+  status: number | SQL;
   audit: Audit;
-  detail?: string | undefined;
+  detail?: string | SQL | undefined;
 }
 
 /** The provisioning-log insert, so a write can put it in the same batch as its change. */

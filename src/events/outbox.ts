@@ -45,12 +45,15 @@ export function outboxInsert(db: Db, e: NewEvent, settings: Settings, at: Date) 
   const payload = sql`json_set(${JSON.stringify(body)}, '$.data.version', ${version})`;
   const since = new Date(at.getTime() - HOUR_MS).toISOString();
   const guarded = DEPROVISION_EVENT_TYPES.includes(e.type);
+  const recent = sql`(SELECT count(*) FROM ${events} WHERE ${events.type} IN ('user.deactivated','user.deleted') AND ${events.createdAt} > ${since} AND ${events.state} <> 'discarded')`;
   const state = settings.dryRun
     ? sql`'dry_run'`
     : guarded
-      ? sql`CASE WHEN (SELECT count(*) FROM ${events} WHERE ${events.type} IN ('user.deactivated','user.deleted') AND ${events.createdAt} > ${since} AND ${events.state} <> 'discarded')
-              >= max(${settings.deprovisionGuard.maxPerHour}, (SELECT count(*) FROM ${users} WHERE ${users.active} = 1) / 10)
-            THEN 'held' ELSE 'pending' END`
+      ? // Ordered WHENs stop at the first match, so the active-user count (a scan of an index
+        // over every user) is only taken once the hour's count has reached maxPerHour.
+        sql`CASE WHEN ${recent} < ${settings.deprovisionGuard.maxPerHour} THEN 'pending'
+              WHEN ${recent} >= (SELECT count(*) FROM ${users} WHERE ${users.active} = 1) / 10 THEN 'held'
+              ELSE 'pending' END`
       : sql`'pending'`;
   return db.insert(events).values({
     id: e.id,

@@ -1,9 +1,23 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";
 import { getDb, isoNow } from "../db/client";
-import { logStatement } from "../db/log";
+import { logStatement, type LogEntryInput } from "../db/log";
 
 const MAX_PATH = 2000;
+
+/** The log entry of the current request, for a handler that writes it in its own read batch. */
+export function ownLogEntry(c: Context<AppEnv>, status: LogEntryInput["status"], detail?: LogEntryInput["detail"]): LogEntryInput {
+  const url = new URL(c.req.url);
+  return {
+    at: isoNow(),
+    requestId: c.get("requestId"),
+    method: c.req.method,
+    path: (url.pathname + url.search).slice(0, MAX_PATH),
+    status,
+    audit: c.get("audit"),
+    detail,
+  };
+}
 
 /**
  * Writes the provisioning-log row of every SCIM request that did not already write it in
@@ -15,17 +29,7 @@ export function requestLog(): MiddlewareHandler<AppEnv> {
     await next();
     const audit = c.get("audit");
     if (audit.written || audit.unlogged) return;
-    const url = new URL(c.req.url);
-    const detail = await errorDetail(c.res);
-    const stmt = logStatement(getDb(c.env.DB), {
-      at: isoNow(),
-      requestId: c.get("requestId"),
-      method: c.req.method,
-      path: (url.pathname + url.search).slice(0, MAX_PATH),
-      status: c.res.status,
-      audit,
-      detail,
-    });
+    const stmt = logStatement(getDb(c.env.DB), ownLogEntry(c, c.res.status, await errorDetail(c.res)));
     const write = stmt.run().then(
       () => undefined,
       (err: unknown) => console.error(JSON.stringify({ level: "error", message: "provisioning log write failed", err: String(err) })),

@@ -1,10 +1,13 @@
+import { sql } from "drizzle-orm";
 import { Hono, type Context } from "hono";
 import { getDb } from "../db/client";
 import { filterToSql, sortToSql, USER_SQL_TARGET } from "../db/filter-sql";
 import { fragment } from "../db/sql";
 import { countUsers, parseGroupRefs, rowToState, selectGroupsOfUsers, selectUserById, selectUserPage } from "../db/users";
 import type { AppEnv } from "../env";
+import { logStatement } from "../db/log";
 import { readJsonObject } from "../http/body";
+import { ownLogEntry } from "../middleware/request-log";
 import { etagOf, noContent, scimJson } from "../http/respond";
 import { ScimError } from "../scim/errors";
 import { parseAttributeList, parseFilter } from "../scim/filter/parser";
@@ -49,10 +52,13 @@ async function listUsers(c: Context<AppEnv>, params: ListParams): Promise<Respon
   const whereSql = fragment(where.text, where.params);
   const countQuery = countUsers(db, whereSql);
   const wantGroups = wantsAttribute(projection, USER_RESOURCE, "groups");
+  // The read's own log row rides in the same batch: a read costs one D1 round trip in all.
+  const log = logStatement(db, ownLogEntry(c, 200));
   const [countRows, rows] =
     params.count > 0
-      ? await db.batch([countQuery, selectUserPage(db, whereSql, order, params.count, params.startIndex - 1, wantGroups)])
-      : [await countQuery, []];
+      ? await db.batch([countQuery, selectUserPage(db, whereSql, order, params.count, params.startIndex - 1, wantGroups), log])
+      : await db.batch([countQuery, log]).then(([n]) => [n, []] as const);
+  c.get("audit").written = true;
   const baseUrl = c.get("baseUrl");
   const resources = rows.map((row) =>
     project(renderUser(rowToState(row.user), baseUrl, parseGroupRefs(row.groups)), USER_RESOURCE, projection),
@@ -79,13 +85,22 @@ userRoutes.post("/", async (c) => {
 userRoutes.get("/:id", async (c) => {
   const db = getDb(c.env.DB);
   const id = c.req.param("id");
-  const [rows, memberships] = await db.batch([selectUserById(db, id), selectGroupsOfUsers(db, [id])]);
-  const row = rows[0];
-  if (!row) throw new ScimError(404, undefined, `User ${id} not found.`);
+  const inm = c.req.header("if-none-match");
+  const notFound = `User ${id} not found.`;
   c.get("audit").touch("User", id);
+  // The log row rides in the read's batch, its status decided there (200, or 404 if absent).
+  // A conditional GET may answer 304 instead, so its row is written after the response as usual.
+  const exists = sql`EXISTS (SELECT 1 FROM users WHERE id = ${id})`;
+  const log = logStatement(db, ownLogEntry(c, sql`CASE WHEN ${exists} THEN 200 ELSE 404 END`, sql`CASE WHEN ${exists} THEN NULL ELSE ${notFound} END`));
+  const [rows, memberships] =
+    inm === undefined
+      ? await db.batch([selectUserById(db, id), selectGroupsOfUsers(db, [id]), log])
+      : await db.batch([selectUserById(db, id), selectGroupsOfUsers(db, [id])]);
+  if (inm === undefined) c.get("audit").written = true;
+  const row = rows[0];
+  if (!row) throw new ScimError(404, undefined, notFound);
   const state = rowToState(row);
   const etag = etagOf(state.version);
-  const inm = c.req.header("if-none-match");
   if (inm !== undefined && inm.split(",").some((t) => t.trim() === etag || t.trim() === "*")) {
     return c.body(null, 304, { ETag: etag });
   }

@@ -72,15 +72,28 @@ describe("D1 statistics (D1_STATS=1)", () => {
     expect(r.deferred).toEqual({ roundTrips: 1, statements: 1 });
   });
 
-  it("GET /Users/{id}: one round trip (the user and its groups in one batch)", async () => {
+  it("GET /Users/{id}: one round trip in all (the user, its groups and its log row in one batch)", async () => {
     await warm();
     const r = await counted("GET", `/Users/${id}`);
     expect(r.res.status, JSON.stringify(r.body)).toBe(200);
     expect(r.roundTrips).toBe(1);
-    expect(r.statements).toBe(2);
+    expect(r.statements).toBe(3);
     expect(r.res.headers.get("X-D1-Sql-Ms")).toMatch(/^\d+(\.\d+)?$/);
-    // The provisioning-log row of a read is written after the response.
-    expect(r.deferred).toEqual({ roundTrips: 1, statements: 1 });
+    // Nothing is left for after the response: the read's log row was in its batch.
+    expect(r.deferred).toEqual({ roundTrips: 0, statements: 0 });
+  });
+
+  it("GET /Users/{id} that finds nothing: 404, still one round trip, logged as 404 with its detail", async () => {
+    await warm();
+    const missing = crypto.randomUUID();
+    const r = await counted("GET", `/Users/${missing}`);
+    expect(r.res.status).toBe(404);
+    expect(r.roundTrips).toBe(1);
+    expect(r.deferred).toEqual({ roundTrips: 0, statements: 0 });
+    const row = await env.DB.prepare("SELECT status, detail FROM provisioning_log WHERE resource_id = ? ORDER BY seq DESC LIMIT 1")
+      .bind(missing)
+      .first<{ status: number; detail: string }>();
+    expect(row).toEqual({ status: 404, detail: `User ${missing} not found.` });
   });
 
   it("GET /Users?filter=userName eq: one round trip (the count, and the page with its groups)", async () => {
@@ -89,7 +102,8 @@ describe("D1 statistics (D1_STATS=1)", () => {
     expect(r.res.status, JSON.stringify(r.body)).toBe(200);
     expect(r.body.totalResults).toBe(1);
     expect(r.roundTrips).toBe(1);
-    expect(r.statements).toBe(2);
+    expect(r.statements).toBe(3); // count, page with groups, log row
+    expect(r.deferred).toEqual({ roundTrips: 0, statements: 0 });
   });
 
   it("PATCH deactivate: two round trips (read batch, then one write batch)", async () => {
