@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ScimError } from "../scim/errors";
+import { LIST_RESPONSE_SCHEMA } from "../scim/schemas";
 
 export const SCIM_MEDIA_TYPE = "application/scim+json; charset=utf-8";
 
@@ -12,6 +13,20 @@ export function scimJson(
   headers: Record<string, string> = {},
 ): Response {
   return c.body(JSON.stringify(body), status, { ...headers, "Content-Type": SCIM_MEDIA_TYPE });
+}
+
+/**
+ * A ListResponse (RFC 7644 §3.4.2): the three numbers are integers and itemsPerPage is the
+ * length of this page, never the requested count (an Okta OIN review point).
+ */
+export function listResponse(c: Context, totalResults: number, startIndex: number, resources: unknown[]): Response {
+  return scimJson(c, {
+    schemas: [LIST_RESPONSE_SCHEMA],
+    totalResults,
+    startIndex,
+    itemsPerPage: resources.length,
+    Resources: resources,
+  });
 }
 
 /** 204 with no body (DELETE, Group PATCH). */

@@ -10,12 +10,12 @@ import type { AppEnv } from "../env";
 import { createGroup, deleteGroup, patchGroup, replaceGroup } from "../groups/service";
 import { groupState, renderGroup, type GroupState, type MemberRef } from "../groups/view";
 import { readJsonObject } from "../http/body";
-import { etagOf, noContent, scimJson } from "../http/respond";
+import { etagOf, listResponse, noContent, scimJson } from "../http/respond";
 import { ScimError } from "../scim/errors";
 import { parseAttributeList, parseFilter } from "../scim/filter/parser";
 import { listParamsFromQuery, listParamsFromSearch, type ListParams } from "../scim/list-params";
 import { project, wantsAttribute, type Projection } from "../scim/projection";
-import { GROUP_RESOURCE, LIST_RESPONSE_SCHEMA } from "../scim/schemas";
+import { GROUP_RESOURCE } from "../scim/schemas";
 import { writeContext } from "./write-context";
 
 export const groupRoutes = new Hono<AppEnv>({ strict: false });
@@ -89,13 +89,7 @@ async function listGroups(c: Context<AppEnv>, params: ListParams): Promise<Respo
   const members = byGroup(memberRows);
   const baseUrl = c.get("baseUrl");
   const resources = rows.map((row) => project(renderGroup(groupState(row), baseUrl, members.get(row.id)), GROUP_RESOURCE, projection));
-  return scimJson(c, {
-    schemas: [LIST_RESPONSE_SCHEMA],
-    totalResults: countRows[0]?.n ?? 0,
-    startIndex: params.startIndex,
-    itemsPerPage: resources.length,
-    Resources: resources,
-  });
+  return listResponse(c, countRows[0]?.n ?? 0, params.startIndex, resources);
 }
 
 groupRoutes.get("/", (c) => listGroups(c, listParamsFromQuery(c.req.query())));

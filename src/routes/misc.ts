@@ -1,10 +1,9 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { readJsonObject } from "../http/body";
-import { scimJson } from "../http/respond";
+import { listResponse, scimJson } from "../http/respond";
 import { ScimError } from "../scim/errors";
 import { listParamsFromSearch } from "../scim/list-params";
-import { LIST_RESPONSE_SCHEMA } from "../scim/schemas";
 import { dispatchInternal } from "./internal";
 
 export const scimMiscRoutes = new Hono<AppEnv>();
@@ -49,11 +48,5 @@ scimMiscRoutes.post("/.search", async (c) => {
     const page = await search("/Groups", groupStart, remaining);
     resources.push(...(page.body.Resources ?? []));
   }
-  return scimJson(c, {
-    schemas: [LIST_RESPONSE_SCHEMA],
-    totalResults: userTotal + groupTotal,
-    startIndex: start,
-    itemsPerPage: resources.length,
-    Resources: resources,
-  });
+  return listResponse(c, userTotal + groupTotal, start, resources);
 });

@@ -8,12 +8,12 @@ import type { AppEnv } from "../env";
 import { logStatement } from "../db/log";
 import { readJsonObject } from "../http/body";
 import { ownLogEntry } from "../middleware/request-log";
-import { etagOf, noContent, scimJson } from "../http/respond";
+import { etagOf, listResponse, noContent, scimJson } from "../http/respond";
 import { ScimError } from "../scim/errors";
 import { parseAttributeList, parseFilter } from "../scim/filter/parser";
 import { listParamsFromQuery, listParamsFromSearch, type ListParams } from "../scim/list-params";
 import { project, wantsAttribute, type Projection } from "../scim/projection";
-import { LIST_RESPONSE_SCHEMA, USER_RESOURCE } from "../scim/schemas";
+import { USER_RESOURCE } from "../scim/schemas";
 import { createUser, deleteUser, patchUser, replaceUser, type UserResult } from "../users/service";
 import { renderUser } from "../users/view";
 import { writeContext } from "./write-context";
@@ -63,13 +63,7 @@ async function listUsers(c: Context<AppEnv>, params: ListParams): Promise<Respon
   const resources = rows.map((row) =>
     project(renderUser(rowToState(row.user), baseUrl, parseGroupRefs(row.groups)), USER_RESOURCE, projection),
   );
-  return scimJson(c, {
-    schemas: [LIST_RESPONSE_SCHEMA],
-    totalResults: countRows[0]?.n ?? 0,
-    startIndex: params.startIndex,
-    itemsPerPage: resources.length,
-    Resources: resources,
-  });
+  return listResponse(c, countRows[0]?.n ?? 0, params.startIndex, resources);
 }
 
 userRoutes.get("/", (c) => listUsers(c, listParamsFromQuery(c.req.query())));
