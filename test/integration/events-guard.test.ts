@@ -1,10 +1,11 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { getDb } from "../../src/db/client";
 import { newEventId, outboxInsert } from "../../src/events/outbox";
 import { DEFAULT_SETTINGS, type Settings } from "../../src/settings/model";
 import worker from "../../src/index";
+import { acceptingSite } from "../site-double";
 import { admin, expectStatus, type Json } from "../helpers";
 
 /**
@@ -17,24 +18,7 @@ const SITE = env.MAIN_SITE_URL ?? "";
 const SECRET = env.MAIN_SITE_SIGNING_SECRET ?? "";
 const GUARD: Settings = { ...DEFAULT_SETTINGS, deprovisionGuard: { maxPerHour: 2 } };
 
-interface Captured {
-  headers: Record<string, string>;
-  body: string;
-}
-let calls: Captured[] = [];
-
-beforeEach(() => {
-  calls = [];
-  vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
-    const req = new Request(input, init);
-    if (req.url !== SITE) throw new Error(`unexpected outbound fetch to ${req.url}`);
-    calls.push({ headers: Object.fromEntries(req.headers), body: await req.text() });
-    return new Response(null, { status: 204 });
-  });
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-});
+const calls = acceptingSite(SITE);
 
 async function deactivate(): Promise<string> {
   const db = getDb(env.DB);

@@ -1,12 +1,13 @@
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { getDb } from "../../src/db/client";
 import { enqueueEvents, newEventId, outboxInsert } from "../../src/events/outbox";
 import { SWEEP_MAX_PER_RUN } from "../../src/events/sweeper";
 import { DEFAULT_SETTINGS } from "../../src/settings/model";
 import { invalidateSettingsCache, saveSettingsStatement } from "../../src/settings/store";
 import worker from "../../src/index";
+import { acceptingSite } from "../site-double";
 import { createUser, oktaUser, setSettings, uniqueName } from "../helpers";
 
 /**
@@ -17,24 +18,7 @@ import { createUser, oktaUser, setSettings, uniqueName } from "../helpers";
 const SITE = env.MAIN_SITE_URL ?? "";
 const SECRET = env.MAIN_SITE_SIGNING_SECRET ?? "";
 
-interface Captured {
-  headers: Record<string, string>;
-  body: string;
-}
-let calls: Captured[] = [];
-
-beforeEach(() => {
-  calls = [];
-  vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
-    const req = new Request(input, init);
-    if (req.url !== SITE) throw new Error(`unexpected outbound fetch to ${req.url}`);
-    calls.push({ headers: Object.fromEntries(req.headers), body: await req.text() });
-    return new Response(null, { status: 204 });
-  });
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-});
+const calls = acceptingSite(SITE);
 
 const sendOk = { metadata: { metrics: { backlogCount: 0, backlogBytes: 0, oldestMessageTimestamp: new Date(0) } } };
 
