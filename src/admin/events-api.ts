@@ -124,15 +124,9 @@ async function bulkTransition(
 
 // ---------------------------------------------------------------- presentation and input
 
-function present(row: EventRow) {
-  let payload: unknown = row.payload;
-  try {
-    payload = JSON.parse(row.payload);
-  } catch {
-    // Shown as stored: the body is delivered verbatim either way.
-  }
+/** An event's delivery state, as the events list and the user timeline show it. */
+export function eventSummary(row: EventRow) {
   return {
-    seq: row.seq,
     id: row.id,
     type: row.type,
     resourceType: row.resourceType,
@@ -146,8 +140,18 @@ function present(row: EventRow) {
     queuedAt: row.queuedAt,
     deliveredAt: row.deliveredAt,
     updatedAt: row.updatedAt,
-    payload,
   };
+}
+
+/** The summary plus the webhook body, for the events API. */
+function present(row: EventRow) {
+  let payload: unknown = row.payload;
+  try {
+    payload = JSON.parse(row.payload);
+  } catch {
+    // Shown as stored: the body is delivered verbatim either way.
+  }
+  return { seq: row.seq, ...eventSummary(row), payload };
 }
 
 const listQuerySchema = z.object({

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { getDb } from "../db/client";
 import { events, provisioningLog, users } from "../db/schema";
 import type { AppEnv } from "../env";
+import { eventSummary } from "./events-api";
 
 /**
  * /admin/api/log and /admin/api/users/{id}/timeline (SPEC §10): the provisioning log, searchable
@@ -13,7 +14,6 @@ import type { AppEnv } from "../env";
 export const logAdminRoutes = new Hono<AppEnv>();
 
 type LogRow = typeof provisioningLog.$inferSelect;
-type EventRow = typeof events.$inferSelect;
 
 const MAX_LIMIT = 200;
 const MAX_TEXT = 200;
@@ -114,23 +114,6 @@ function presentLog(row: LogRow) {
   };
 }
 
-function presentEvent(row: EventRow) {
-  return {
-    id: row.id,
-    type: row.type,
-    resourceType: row.resourceType,
-    resourceId: row.resourceId,
-    resourceVersion: row.resourceVersion,
-    state: row.state,
-    attempts: row.attempts,
-    lastStatus: row.lastStatus,
-    lastError: row.lastError,
-    createdAt: row.createdAt,
-    queuedAt: row.queuedAt,
-    deliveredAt: row.deliveredAt,
-    updatedAt: row.updatedAt,
-  };
-}
 
 /** Newest first by seq; `cursor` is the last seq of the previous page (exclusive). */
 logAdminRoutes.get("/log", async (c) => {
@@ -190,7 +173,7 @@ logAdminRoutes.get("/users/:id/timeline", async (c) => {
       .limit(limit + 1),
   ]);
   const requests = logRows.slice(0, limit).map((r) => ({ kind: "request" as const, ...presentLog(r) }));
-  const deliveries = eventRows.slice(0, limit).map((r) => ({ kind: "event" as const, at: r.createdAt, ...presentEvent(r) }));
+  const deliveries = eventRows.slice(0, limit).map((r) => ({ kind: "event" as const, at: r.createdAt, ...eventSummary(r) }));
   // ISO-8601 UTC strings sort as text. On a tie the event goes first (newest first): the
   // request that wrote it was logged in the same batch, so it happened "before" its event.
   const items = [...requests, ...deliveries].sort((a, b) => {
