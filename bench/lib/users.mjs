@@ -85,13 +85,7 @@ export function groupsSql(count, baseTime) {
   return `INSERT INTO groups (id, display_name, display_name_norm, external_id, data, version, created_at, updated_at) VALUES\n${rows.join(",\n")};`;
 }
 
+// SCIM on; every other setting takes its default (src/settings/model.ts), as in scripts/dev.mjs.
 export const SETTINGS_SQL = `INSERT OR IGNORE INTO settings (id, data, updated_at) VALUES (1, '${JSON.stringify({
   scimEnabled: true,
-  allowModeratorPromotion: false,
-  allowAdminPromotion: false,
-  moderatorGroup: null,
-  adminGroup: null,
-  dryRun: false,
-  deprovisionGuard: { maxPerHour: 25 },
-  logRetentionDays: 30,
 })}', strftime('%Y-%m-%dT%H:%M:%fZ','now'))`;
