@@ -29,7 +29,8 @@ export function isCasConflict(err: unknown): boolean {
   return String(err instanceof Error ? `${err.message} ${String(err.cause ?? "")}` : err).includes(CAS_FAILED_MARKER);
 }
 
-export function isUniqueViolation(err: unknown, column: string): boolean {
+/** A UNIQUE constraint refused the statement (on `column`, if given): the batch rolled back. */
+export function isUniqueViolation(err: unknown, column?: string): boolean {
   const text = String(err instanceof Error ? `${err.message} ${String(err.cause ?? "")}` : err);
-  return text.includes("UNIQUE constraint failed") && text.includes(column);
+  return text.includes("UNIQUE constraint failed") && (column === undefined || text.includes(column));
 }

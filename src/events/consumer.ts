@@ -99,6 +99,10 @@ async function deliverBatch(batch: MessageBatch<unknown>, env: Bindings): Promis
     return;
   }
   const target = deliveryTarget(env);
+  if ("problem" in target) {
+    await markUndeliverable(db, messages, rows, target.problem);
+    return;
+  }
   const seen = new Set<string>();
   // One at a time, in the order the queue gave them: the site sees this batch's events in order.
   for (const { msg, eventId } of messages) {
@@ -122,7 +126,7 @@ async function deliverOne(
   msg: Message<unknown>,
   eventId: string,
   row: EventRow | undefined,
-  target: DeliveryTarget | { problem: string },
+  target: DeliveryTarget,
 ): Promise<void> {
   if (!row) {
     log("warn", "message for an unknown event acked", { eventId });
@@ -130,12 +134,6 @@ async function deliverOne(
     return;
   }
   if (!SENDABLE.includes(row.state as EventState)) {
-    msg.ack();
-    return;
-  }
-  if ("problem" in target) {
-    // Kept, never dropped: the admin page lists it and redeliver sends it once configured.
-    await transition(db, eventId, SENDABLE, { state: "undeliverable", lastError: target.problem });
     msg.ack();
     return;
   }
@@ -161,6 +159,39 @@ async function deliverOne(
       msg.retry({ delaySeconds });
       return;
     }
+  }
+}
+
+/**
+ * No delivery target (SPEC §2: MAIN_SITE_URL unset, or the secret unusable): the batch's sendable
+ * events become undeliverable in one statement, kept, never dropped: the admin page lists them
+ * and redeliver sends them once the target is configured.
+ */
+async function markUndeliverable(
+  db: Db,
+  messages: { msg: Message<unknown>; eventId: string }[],
+  rows: Map<string, EventRow>,
+  problem: string,
+): Promise<void> {
+  const ids = [...new Set(messages.map((m) => m.eventId).filter((id) => SENDABLE.includes(rows.get(id)?.state as EventState)))];
+  if (ids.length > 0) {
+    try {
+      await db
+        .update(events)
+        .set({ state: "undeliverable", lastError: problem, updatedAt: new Date().toISOString() })
+        .where(and(sql`${events.id} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`, inArray(events.state, SENDABLE)));
+    } catch (err) {
+      log("error", "could not mark events undeliverable; batch will be retried", { ids, err: String(err) });
+      for (const { msg, eventId } of messages) {
+        if (ids.includes(eventId)) msg.retry();
+        else msg.ack();
+      }
+      return;
+    }
+  }
+  for (const { msg, eventId } of messages) {
+    if (!rows.has(eventId)) log("warn", "message for an unknown event acked", { eventId });
+    msg.ack();
   }
 }
 

@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { events, users } from "../db/schema";
 import type { Settings } from "../settings/model";
@@ -26,7 +26,11 @@ const HOUR_MS = 3_600_000;
 /**
  * The outbox insert for one event, to be put in the same D1 batch as the change it records.
  * Its state is decided in SQL, inside that batch: dry run → dry_run; a deactivation or
- * deletion past the deprovisioning guard's hourly threshold → held; otherwise pending.
+ * deletion past the deprovisioning guard's hourly threshold → held; otherwise queued, because
+ * the writer sends it on the queue right after the batch commits (`sendCommitted`), without a
+ * second D1 call to say so. A send that fails turns it back to pending for the sweeper; a
+ * writer that dies in between leaves it queued, and the sweeper reclaims a queued row nobody has
+ * touched for `QUEUED_UNTOUCHED_MS` (sweeper.ts).
  * The guard counts deprovisioning events of the last hour against
  * max(deprovisionGuard.maxPerHour, 10% of active users).
  */
@@ -46,15 +50,17 @@ export function outboxInsert(db: Db, e: NewEvent, settings: Settings, at: Date) 
   const since = new Date(at.getTime() - HOUR_MS).toISOString();
   const guarded = DEPROVISION_EVENT_TYPES.includes(e.type);
   const recent = sql`(SELECT count(*) FROM ${events} WHERE ${events.type} IN ('user.deactivated','user.deleted') AND ${events.createdAt} > ${since} AND ${events.state} <> 'discarded')`;
-  const state = settings.dryRun
-    ? sql`'dry_run'`
+  // Ordered WHENs stop at the first match, so the active-user count (a scan of an index over
+  // every user) is only taken once the hour's count has reached maxPerHour.
+  const guard = (sent: SQL, held: SQL) =>
+    sql`CASE WHEN ${recent} < ${settings.deprovisionGuard.maxPerHour} THEN ${sent}
+          WHEN ${recent} >= (SELECT count(*) FROM ${users} WHERE ${users.active} = 1) / 10 THEN ${held}
+          ELSE ${sent} END`;
+  const [state, queuedAt] = settings.dryRun
+    ? [sql`'dry_run'`, sql`NULL`]
     : guarded
-      ? // Ordered WHENs stop at the first match, so the active-user count (a scan of an index
-        // over every user) is only taken once the hour's count has reached maxPerHour.
-        sql`CASE WHEN ${recent} < ${settings.deprovisionGuard.maxPerHour} THEN 'pending'
-              WHEN ${recent} >= (SELECT count(*) FROM ${users} WHERE ${users.active} = 1) / 10 THEN 'held'
-              ELSE 'pending' END`
-      : sql`'pending'`;
+      ? [guard(sql`'queued'`, sql`'held'`), guard(sql`${createdAt}`, sql`NULL`)]
+      : [sql`'queued'`, sql`${createdAt}`];
   return db.insert(events).values({
     id: e.id,
     type: e.type,
@@ -63,6 +69,7 @@ export function outboxInsert(db: Db, e: NewEvent, settings: Settings, at: Date) 
     resourceVersion: version,
     payload,
     state,
+    queuedAt,
     attempts: 0,
     createdAt,
     updatedAt: createdAt,
@@ -72,29 +79,82 @@ export function outboxInsert(db: Db, e: NewEvent, settings: Settings, at: Date) 
 /** Ids as ONE bound parameter (D1 binds at most 100 per statement; a role mapping can touch thousands). */
 const idsIn = (ids: readonly string[]) => sql`(SELECT value FROM json_each(${JSON.stringify(ids)}))`;
 
-/** Reads back which of the just-written events are pending, as the last statement of the batch. */
-export function pendingOf(db: Db, ids: string[]) {
+/** Reads back which of the just-written events are to be sent (queued), as the last statement of the batch. */
+export function queuedOf(db: Db, ids: string[]) {
   return db
     .select({ id: events.id })
     .from(events)
-    .where(sql`${events.id} IN ${idsIn(ids)} AND ${events.state} = 'pending'`);
+    .where(sql`${events.id} IN ${idsIn(ids)} AND ${events.state} = 'queued'`);
 }
 
 /** Cloudflare Queues take at most 100 messages per sendBatch. */
 const SEND_CHUNK = 100;
 
+type EventQueue = Queue<{ v: 1; eventId: string }>;
+
+function warn(message: string, ids: string[], err: unknown): void {
+  console.error(JSON.stringify({ level: "warn", message, ids, err: String(err) }));
+}
+
 /**
- * After the batch has committed: put pending events on the queue and mark them queued.
- * If this fails (or the isolate dies first) the cron sweeper re-sends them, so a change is
- * never lost between D1 and the queue. Run it with waitUntil: it is off the request's path.
+ * After the write batch has committed: put its queued events on the queue. Costs no D1 call when
+ * the send succeeds (the batch already recorded them as queued). A chunk the queue refuses goes
+ * back to pending, which the cron sweeper re-sends after a minute; if even that update fails,
+ * the sweeper reclaims the untouched queued rows later. Run it with waitUntil: it is off the
+ * request's path.
  */
-export async function enqueueEvents(db: Db, queue: Queue<{ v: 1; eventId: string }>, ids: string[]): Promise<void> {
+export async function sendCommitted(db: Db, queue: EventQueue, ids: string[]): Promise<void> {
   for (let i = 0; i < ids.length; i += SEND_CHUNK) {
     const chunk = ids.slice(i, i + SEND_CHUNK);
     try {
       await queue.sendBatch(chunk.map((eventId) => ({ body: { v: 1 as const, eventId } })));
     } catch (err) {
-      console.error(JSON.stringify({ level: "warn", message: "queue send failed; the sweeper will re-send", ids: chunk, err: String(err) }));
+      warn("queue send failed; the sweeper will re-send", chunk, err);
+      try {
+        // Only rows no consumer has touched; updated_at stays, so the next sweep takes them.
+        await db
+          .update(events)
+          .set({ state: "pending", queuedAt: null })
+          .where(sql`${events.id} IN ${idsIn(chunk)} AND ${events.state} = 'queued'`);
+      } catch (markErr) {
+        warn("queue send failed and the events could not be set back to pending; the sweeper will reclaim them", chunk, markErr);
+      }
+    }
+  }
+}
+
+/**
+ * The write batch failed in a way that leaves it unknown whether it committed (the answer was
+ * lost): the events that did commit are found by id and sent. Nothing is sent for a batch that
+ * did not commit; if this lookup fails too, the sweeper reclaims the rows later.
+ */
+export async function sendIfCommitted(db: Db, queue: EventQueue, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  let committed: { id: string }[];
+  try {
+    committed = await queuedOf(db, ids);
+  } catch (err) {
+    warn("could not tell whether the write committed; the sweeper will reclaim its events", ids, err);
+    return;
+  }
+  await sendCommitted(
+    db,
+    queue,
+    committed.map((r) => r.id),
+  );
+}
+
+/**
+ * The sweeper's and the admin page's sender: put pending events on the queue and mark them
+ * queued. If this fails (or the isolate dies first) the cron sweeper re-sends them.
+ */
+export async function enqueueEvents(db: Db, queue: EventQueue, ids: string[]): Promise<void> {
+  for (let i = 0; i < ids.length; i += SEND_CHUNK) {
+    const chunk = ids.slice(i, i + SEND_CHUNK);
+    try {
+      await queue.sendBatch(chunk.map((eventId) => ({ body: { v: 1 as const, eventId } })));
+    } catch (err) {
+      warn("queue send failed; the sweeper will re-send", chunk, err);
       continue;
     }
     try {
@@ -105,7 +165,7 @@ export async function enqueueEvents(db: Db, queue: Queue<{ v: 1; eventId: string
         .where(sql`${events.id} IN ${idsIn(chunk)} AND ${events.state} = 'pending'`);
     } catch (err) {
       // Sent, but still marked pending: the sweeper may send it once more (same webhook-id).
-      console.error(JSON.stringify({ level: "warn", message: "events sent but not marked queued", ids: chunk, err: String(err) }));
+      warn("events sent but not marked queued", chunk, err);
     }
   }
 }

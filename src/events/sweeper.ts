@@ -7,16 +7,22 @@ import type { EventMessage } from "./messages";
 import { enqueueEvents } from "./outbox";
 
 /**
- * How long a committed `pending` row may wait before the sweeper re-sends it. The writer's own
- * waitUntil send normally marks it `queued` within milliseconds; past this, it failed or died.
+ * How long a `pending` row may wait before the sweeper re-sends it. A write's events are recorded
+ * `queued` and sent by the writer; they are `pending` only when that send failed (or an admin
+ * made them so and sends them itself), so the sweeper takes them after this grace.
  */
 export const SWEEP_GRACE_MS = 60_000;
 /**
- * A `queued` or `retrying` row untouched this long has lost its queue message: the consumer
- * touches a row on every attempt and our longest retry delay is an hour (backoff.ts). Messages
- * are lost when a queue is purged or recreated, outlive its retention, or (locally) when
- * `wrangler dev` reloads. Such rows go back to `pending`; the consumer's idempotence makes a
- * message that was only slow, not lost, harmless (same webhook-id, acked once delivered).
+ * A `queued` row no consumer has touched this long is taken to have lost its message (the writer
+ * died between commit and send, or the queue lost it) and is re-sent. A message that was only
+ * slow, in a backlog longer than this, is then delivered once anyway: the consumer acks the
+ * second copy of a delivered event without a POST (same webhook-id either way).
+ */
+export const QUEUED_UNTOUCHED_MS = 15 * 60_000;
+/**
+ * A `retrying` row untouched this long has lost its queue message: the consumer touches a row on
+ * every attempt and our longest retry delay is an hour (backoff.ts). Messages are lost when a
+ * queue is purged or recreated, outlive its retention, or (locally) when `wrangler dev` reloads.
  */
 export const STALE_IN_FLIGHT_MS = 6 * 3_600_000;
 /** Re-sent per cron run at most (the cron runs every minute, so 500/min drains any backlog). */
@@ -58,14 +64,19 @@ export async function sweepPending(db: Db, queue: Queue<EventMessage>, now = Dat
   return ids.length;
 }
 
-/** Returns stale in-flight rows to pending (keeping their old updated_at, so this run sends them). */
+/**
+ * Returns in-flight rows that lost their queue message to pending (keeping their old updated_at,
+ * so this run sends them): queued ones untouched for 15 minutes, retrying ones for 6 hours.
+ */
 export async function reclaimStale(db: Db, now = Date.now()): Promise<number> {
-  const cutoff = new Date(now - STALE_IN_FLIGHT_MS).toISOString();
+  const queuedCutoff = new Date(now - QUEUED_UNTOUCHED_MS).toISOString();
+  const retryingCutoff = new Date(now - STALE_IN_FLIGHT_MS).toISOString();
+  const lost = sql`((${events.state} = 'queued' AND ${events.updatedAt} < ${queuedCutoff}) OR (${events.state} = 'retrying' AND ${events.updatedAt} < ${retryingCutoff}))`;
   const rows = await db
     .update(events)
     .set({ state: "pending" })
     .where(
-      sql`${events.seq} IN (SELECT seq FROM ${events} WHERE ${events.state} IN ('queued', 'retrying') AND ${events.updatedAt} < ${cutoff} ORDER BY ${events.createdAt} LIMIT ${SWEEP_MAX_PER_RUN}) AND ${events.state} IN ('queued', 'retrying')`,
+      sql`${events.seq} IN (SELECT seq FROM ${events} WHERE ${lost} ORDER BY ${events.createdAt} LIMIT ${SWEEP_MAX_PER_RUN}) AND ${events.state} IN ('queued', 'retrying')`,
     )
     .returning({ id: events.id });
   if (rows.length > 0) {

@@ -15,7 +15,7 @@ import {
 import type { Bindings } from "../env";
 import { bumpGroupVersion, type GroupRow } from "../db/groups";
 import { groupState, renderGroup } from "../groups/view";
-import { enqueueEvents, newEventId, outboxInsert, pendingOf } from "../events/outbox";
+import { newEventId, outboxInsert, queuedOf, sendCommitted, sendIfCommitted } from "../events/outbox";
 import type { Audit } from "../http/audit";
 import { decideRole, roleFromGroups, roleFromUserType, type Role } from "../roles/rules";
 import { ScimError } from "../scim/errors";
@@ -108,7 +108,7 @@ export function checkIfMatch(ifMatch: string | undefined, version: number): void
   }
 }
 
-/** One D1 batch: the change, its outbox rows, its log row; then the pending events go on the queue. */
+/** One D1 batch: the change, its outbox rows (queued), its log row; then those events go on the queue. */
 export async function commit(
   ctx: WriteContext,
   statements: BatchItem<"sqlite">[],
@@ -124,10 +124,24 @@ export async function commit(
     status,
     audit: ctx.audit,
   });
-  const results: unknown[] = await db.batch([log, ...statements, pendingOf(db, eventIds)]);
+  let results: unknown[];
+  try {
+    results = await db.batch([log, ...statements, queuedOf(db, eventIds)]);
+  } catch (err) {
+    // A conflict or a duplicate rolled the batch back for sure; anything else may have committed
+    // with its answer lost, so look for this batch's events once and send those that exist.
+    if (!isCasConflict(err) && !isUniqueViolation(err)) ctx.waitUntil(sendIfCommitted(db, ctx.env.EVENTS, eventIds));
+    throw err;
+  }
   ctx.audit.written = true;
-  const pending = (results[results.length - 1] ?? []) as { id: string }[];
-  ctx.waitUntil(enqueueEvents(db, ctx.env.EVENTS, pending.map((r) => r.id)));
+  const queued = (results[results.length - 1] ?? []) as { id: string }[];
+  ctx.waitUntil(
+    sendCommitted(
+      db,
+      ctx.env.EVENTS,
+      queued.map((r) => r.id),
+    ),
+  );
 }
 
 function eventStatements(ctx: WriteContext, state: UserState | null, id: string, firstVersion: number, planned: PlannedEvent[], at: Date) {

@@ -6,6 +6,7 @@ import { newEventId, outboxInsert } from "../../src/events/outbox";
 import { EVENT_TYPES, type EventType } from "../../src/events/types";
 import { DEFAULT_SETTINGS, type Settings } from "../../src/settings/model";
 import worker from "../../src/index";
+import { FaultyD1, touches } from "../fault-d1";
 
 /**
  * The consumer against real local D1, driven with real MessageBatches. Only the main site is a
@@ -276,6 +277,30 @@ describe("events that are never sent by the consumer", () => {
     const r = await row(id);
     expect(r).toMatchObject({ state: "undeliverable", attempts: 0 });
     expect(r.last_error).toContain("MAIN_SITE_URL is not set");
+  });
+
+  it("MAIN_SITE_URL unset, a batch of ten: one read and one UPDATE for the batch; delivered and unknown events are only acked", async () => {
+    const ids = [];
+    for (let i = 0; i < 8; i++) ids.push(await writeEvent("user.updated"));
+    const done = await writeEvent("user.updated");
+    await env.DB.prepare("UPDATE events SET state = 'delivered' WHERE id = ?").bind(done).run();
+    const db = new FaultyD1(env.DB, () => undefined);
+    const { result } = await runQueue("scim-events", [...ids, done, "evt_unknown"].map(msg), 1, { ...env, DB: db, MAIN_SITE_URL: "" });
+    expect(result.explicitAcks).toHaveLength(10);
+    expect(result.retryMessages).toEqual([]);
+    expect(db.calls.map((c) => c.kind)).toEqual(["statement", "statement"]);
+    expect(calls).toHaveLength(0);
+    for (const id of ids) expect((await row(id)).state).toBe("undeliverable");
+    expect((await row(done)).state).toBe("delivered");
+  });
+
+  it("MAIN_SITE_URL unset and D1 refuses the UPDATE: the sendable messages are retried, nothing is marked", async () => {
+    const ids = [await writeEvent("user.updated"), await writeEvent("user.updated")];
+    const db = new FaultyD1(env.DB, (call) => (touches(call, /^update "events"/i) ? { kind: "unavailable" } : undefined));
+    const { result, ids: msgIds } = await runQueue("scim-events", ids.map(msg), 1, { ...env, DB: db, MAIN_SITE_URL: "" });
+    expect(result.explicitAcks).toEqual([]);
+    expect(result.retryMessages.map((r: { msgId: string }) => r.msgId).sort()).toEqual([...msgIds].sort());
+    for (const id of ids) expect((await row(id)).state).toBe("queued");
   });
 
   it("a bad signing secret also leaves the event undeliverable, never dropped", async () => {

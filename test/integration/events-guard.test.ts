@@ -48,7 +48,12 @@ describe("mass-deprovisioning guard", () => {
 
   it("holds deactivations past maxPerHour; the consumer never sends a held event", async () => {
     for (let i = 0; i < 4; i++) ids.push(await deactivate());
-    expect(await Promise.all(ids.map(stateOf))).toEqual(["pending", "pending", "held", "held"]);
+    expect(await Promise.all(ids.map(stateOf))).toEqual(["queued", "queued", "held", "held"]);
+    // Only the sent ones say when they went on the queue.
+    const queuedAt = await Promise.all(
+      ids.map(async (id) => (await env.DB.prepare("SELECT queued_at FROM events WHERE id = ?").bind(id).first<{ queued_at: string | null }>())?.queued_at ?? null),
+    );
+    expect(queuedAt.map((q) => q !== null)).toEqual([true, true, false, false]);
 
     const batch = createMessageBatch(
       "scim-events",

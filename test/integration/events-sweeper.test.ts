@@ -2,7 +2,7 @@ import { createExecutionContext, createScheduledController, env, waitOnExecution
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it, vi } from "vitest";
 import { getDb } from "../../src/db/client";
-import { enqueueEvents, newEventId, outboxInsert } from "../../src/events/outbox";
+import { newEventId, outboxInsert, sendCommitted } from "../../src/events/outbox";
 import { SWEEP_MAX_PER_RUN } from "../../src/events/sweeper";
 import { DEFAULT_SETTINGS } from "../../src/settings/model";
 import { invalidateSettingsCache, saveSettingsStatement } from "../../src/settings/store";
@@ -22,7 +22,8 @@ const calls = acceptingSite(SITE);
 
 const sendOk = { metadata: { metrics: { backlogCount: 0, backlogBytes: 0, oldestMessageTimestamp: new Date(0) } } };
 
-async function writePending(at: Date, n = 1): Promise<string[]> {
+/** Outbox rows as a write records them (queued), sent nowhere. */
+async function writeQueued(at: Date, n = 1): Promise<string[]> {
   const db = getDb(env.DB);
   const ids: string[] = [];
   const statements = [];
@@ -47,6 +48,13 @@ async function writePending(at: Date, n = 1): Promise<string[]> {
   return ids;
 }
 
+/** Rows whose writer's queue send failed: pending, for the sweeper. */
+async function writePending(at: Date, n = 1): Promise<string[]> {
+  const ids = await writeQueued(at, n);
+  await env.DB.prepare("UPDATE events SET state = 'pending', queued_at = NULL WHERE id IN (SELECT value FROM json_each(?))").bind(JSON.stringify(ids)).run();
+  return ids;
+}
+
 async function state(id: string): Promise<{ state: string; queued_at: string | null }> {
   const r = await env.DB.prepare("SELECT state, queued_at FROM events WHERE id = ?").bind(id).first<{ state: string; queued_at: string | null }>();
   if (!r) throw new Error(`no event ${id}`);
@@ -61,13 +69,14 @@ async function runCron(at = new Date()): Promise<void> {
 
 describe("sweeper: nothing is lost between D1 and the queue", () => {
   it("re-sends a committed event whose queue send failed, marks it queued, and it is delivered", async () => {
-    const [id] = await writePending(new Date(Date.now() - 120_000));
+    const [id] = await writeQueued(new Date(Date.now() - 120_000));
     if (!id) throw new Error("no id");
-    // The writer's own send after commit fails (queue unavailable): the row stays pending.
+    expect((await state(id)).state).toBe("queued");
+    // The writer's own send after commit fails (queue unavailable): the row goes back to pending.
     const failing = vi.spyOn(env.EVENTS, "sendBatch").mockRejectedValueOnce(new Error("queue unavailable"));
-    await enqueueEvents(getDb(env.DB), env.EVENTS, [id]);
+    await sendCommitted(getDb(env.DB), env.EVENTS, [id]);
     expect(failing).toHaveBeenCalledTimes(1);
-    expect((await state(id)).state).toBe("pending");
+    expect(await state(id)).toEqual({ state: "pending", queued_at: null });
     failing.mockRestore();
 
     const send = vi.spyOn(env.EVENTS, "sendBatch");
@@ -121,20 +130,23 @@ describe("sweeper: nothing is lost between D1 and the queue", () => {
     expect(left?.n).toBe(0);
   });
 
-  it("re-sends queued/retrying rows whose queue message was lost (untouched for 6 h), not recent ones", async () => {
-    const [lostQueued, lostRetrying, recentRetrying] = await writePending(new Date(Date.now() - 8 * 3_600_000), 3);
-    if (!lostQueued || !lostRetrying || !recentRetrying) throw new Error("setup");
-    const set = (id: string, s: string, hoursAgo: number) =>
+  it("re-sends queued rows untouched for 15 minutes and retrying rows untouched for 6 h, not recent ones", async () => {
+    const [lostQueued, recentQueued, lostRetrying, recentRetrying] = await writeQueued(new Date(Date.now() - 8 * 3_600_000), 4);
+    if (!lostQueued || !recentQueued || !lostRetrying || !recentRetrying) throw new Error("setup");
+    const set = (id: string, s: string, minutesAgo: number) =>
       env.DB.prepare("UPDATE events SET state = ?, updated_at = ? WHERE id = ?")
-        .bind(s, new Date(Date.now() - hoursAgo * 3_600_000).toISOString(), id)
+        .bind(s, new Date(Date.now() - minutesAgo * 60_000).toISOString(), id)
         .run();
-    await set(lostQueued, "queued", 7);
-    await set(lostRetrying, "retrying", 7);
-    await set(recentRetrying, "retrying", 1);
+    // A writer that died between commit and send leaves its rows queued and untouched.
+    await set(lostQueued, "queued", 16);
+    await set(recentQueued, "queued", 10);
+    await set(lostRetrying, "retrying", 7 * 60);
+    await set(recentRetrying, "retrying", 60);
     const send = vi.spyOn(env.EVENTS, "sendBatch").mockResolvedValue(sendOk);
     await runCron();
     const sent = send.mock.calls.flatMap((c) => Array.from(c[0], (m) => m.body.eventId));
     expect(sent).toEqual(expect.arrayContaining([lostQueued, lostRetrying]));
+    expect(sent).not.toContain(recentQueued);
     expect(sent).not.toContain(recentRetrying);
     expect((await state(lostQueued)).state).toBe("queued");
     expect((await state(lostRetrying)).state).toBe("queued");
@@ -150,13 +162,12 @@ describe("sweeper: nothing is lost between D1 and the queue", () => {
     const failing = vi.spyOn(env.EVENTS, "sendBatch").mockRejectedValue(new Error("queue unavailable"));
     const user = await createUser(oktaUser(uniqueName("Swept")));
     const userId = String(user.id);
-    await vi.waitUntil(() => failing.mock.calls.length > 0, { timeout: 5_000 });
-    failing.mockRestore();
-    const row = await env.DB.prepare("SELECT id, state FROM events WHERE resource_id = ? AND type = 'user.created'")
-      .bind(userId)
-      .first<{ id: string; state: string }>();
-    expect(row?.state).toBe("pending");
+    const row = await env.DB.prepare("SELECT id FROM events WHERE resource_id = ? AND type = 'user.created'").bind(userId).first<{ id: string }>();
     const eventId = row?.id ?? "";
+    // The refused send turns the row (recorded queued by the write) back to pending.
+    await vi.waitUntil(async () => (await state(eventId)).state === "pending", { timeout: 5_000, interval: 50 });
+    expect(failing).toHaveBeenCalled();
+    failing.mockRestore();
 
     await runCron(new Date(Date.now() + 61_000));
     await vi.waitUntil(async () => (await state(eventId)).state === "delivered", { timeout: 15_000, interval: 100 });

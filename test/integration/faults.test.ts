@@ -163,7 +163,7 @@ describe("a D1 error mid-request: a SCIM 5xx and nothing half-written", () => {
     expect(await count("SELECT count(*) AS n FROM users WHERE user_name_norm = ?", userName.toLowerCase())).toBe(0);
   });
 
-  it("the answer lost after commit: 5xx, yet the change and its event are whole; the retry is 409; the sweeper delivers once", async () => {
+  it("the answer lost after commit: 5xx, yet the change and its event are whole; the writer finds and sends its event; the retry is 409; delivered once", async () => {
     const userName = uniqueName("Lost");
     const { res } = await faultyFetch(writeBatchOf("users", { kind: "afterCommit" }), "POST", "/Users", oktaUser(userName));
     const body = await expectOpaque5xx(res);
@@ -171,13 +171,32 @@ describe("a D1 error mid-request: a SCIM 5xx and nothing half-written", () => {
     expect(body.detail).not.toMatch(/nothing was changed/i);
     const row = await env.DB.prepare("SELECT id FROM users WHERE user_name_norm = ?").bind(userName.toLowerCase()).first<{ id: string }>();
     if (!row) throw new Error("the committed user is missing");
-    const event = await env.DB.prepare("SELECT id, state FROM events WHERE resource_id = ?").bind(row.id).first<{ id: string; state: string }>();
-    expect(event?.state).toBe("pending");
+    const event = await env.DB.prepare("SELECT id FROM events WHERE resource_id = ?").bind(row.id).first<{ id: string }>();
+    const eventId = event?.id ?? "";
     await expectScimError(await scim("POST", "/Users", oktaUser(userName)), 409, "uniqueness");
 
-    await runCron(new Date(Date.now() + 61_000));
-    await vi.waitUntil(async () => (await stateOf(event?.id ?? "")) === "delivered", { timeout: 15_000, interval: 100 });
-    expect(deliveries.filter((d) => d.id === event?.id)).toHaveLength(1);
+    await vi.waitUntil(async () => (await stateOf(eventId)) === "delivered", { timeout: 15_000, interval: 100 });
+    await runCron(new Date(Date.now() + 16 * 60_000));
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(deliveries.filter((d) => d.id === eventId)).toHaveLength(1);
+  });
+
+  it("a batch that surely did not commit sends nothing; a uniqueness refusal does not even look", async () => {
+    const send = vi.spyOn(env.EVENTS, "sendBatch");
+    const { res, db } = await faultyFetch(writeBatchOf("users", { kind: "midBatch", at: 2 }), "POST", "/Users", oktaUser(uniqueName("Gone")));
+    await expectOpaque5xx(res);
+    // The one look after the failed batch: this batch's events by id; none exist, so no send.
+    const looks = db.calls.filter((c) => c.kind === "statement" && touches(c, /^select .* from "events"/i));
+    expect(looks).toHaveLength(1);
+    expect(send).not.toHaveBeenCalled();
+
+    const taken = uniqueName("Taken");
+    await createUser(oktaUser(taken));
+    send.mockClear();
+    const dup = await faultyFetch(() => undefined, "POST", "/Users", oktaUser(taken));
+    await expectScimError(dup.res, 409, "uniqueness");
+    expect(dup.db.calls.filter((c) => c.kind === "statement" && touches(c, /^select .* from "events"/i))).toHaveLength(0);
+    expect(send).not.toHaveBeenCalled();
   });
 });
 
@@ -196,12 +215,17 @@ describe("queue send failure after commit", () => {
       { op: "replace", path: "userType", value: "Moderator" },
       { op: "replace", path: "active", value: false },
     )), 200);
-    // waitUntil runs the send after the answer; wait for it to have been refused.
-    await vi.waitUntil(() => refused.mock.calls.length > 0, { timeout: 5_000 });
+    // waitUntil runs the send after the answer; once refused, the rows go back to pending.
+    const written = async () =>
+      (
+        await env.DB.prepare("SELECT id, type, state FROM events WHERE resource_id = ? AND resource_version > 1 ORDER BY resource_version")
+          .bind(id)
+          .all<{ id: string; type: string; state: string }>()
+      ).results;
+    await vi.waitUntil(async () => (await written()).every((r) => r.state === "pending"), { timeout: 5_000, interval: 50 });
+    expect(refused).toHaveBeenCalled();
     refused.mockRestore();
-    const { results } = await env.DB.prepare("SELECT id, type, state FROM events WHERE resource_id = ? AND resource_version > 1 ORDER BY resource_version")
-      .bind(id)
-      .all<{ id: string; type: string; state: string }>();
+    const results = await written();
     expect(results.map((r) => r.type)).toEqual(["user.updated", "user.role_changed", "user.deactivated"]);
     expect(results.map((r) => r.state)).toEqual(["pending", "pending", "pending"]);
 
@@ -215,18 +239,26 @@ describe("queue send failure after commit", () => {
     expect(versions).toEqual([2, 3, 4]);
   });
 
-  it("the send succeeded but marking the row queued failed: delivered once, and the sweeper does not send it again", async () => {
-    const userName = uniqueName("Mark");
-    const markQueued: FaultRule = (call) =>
-      call.kind === "statement" && touches(call, /^update "events"/i) && call.values.some((v) => v.includes("queued")) ? { kind: "unavailable" } : undefined;
-    const { res, db } = await faultyFetch(markQueued, "POST", "/Users", oktaUser(userName));
+  it("the queue refused the send and D1 refused setting the row back to pending: the sweeper reclaims it after 15 minutes, delivered once", async () => {
+    const refused = vi.spyOn(env.EVENTS, "sendBatch").mockRejectedValueOnce(new Error("Queue send failed: queue unavailable"));
+    const backToPending: FaultRule = (call) =>
+      call.kind === "statement" && touches(call, /^update "events"/i) && call.values.some((v) => v.includes("pending")) ? { kind: "unavailable" } : undefined;
+    const { res, db } = await faultyFetch(backToPending, "POST", "/Users", oktaUser(uniqueName("Stuck")));
     const created = await expectStatus(res, 201);
+    expect(refused).toHaveBeenCalledTimes(1);
     expect(db.calls.some((c) => c.fault !== undefined)).toBe(true);
-    const event = await env.DB.prepare("SELECT id FROM events WHERE resource_id = ?").bind(created.id).first<{ id: string }>();
+    const event = await env.DB.prepare("SELECT id, state FROM events WHERE resource_id = ?").bind(created.id).first<{ id: string; state: string }>();
     const eventId = event?.id ?? "";
-    await vi.waitUntil(async () => (await stateOf(eventId)) === "delivered", { timeout: 15_000, interval: 100 });
+    expect(event?.state).toBe("queued");
+
+    // Not yet: a queued row may just be waiting in a backlog.
     await runCron(new Date(Date.now() + 61_000));
-    await new Promise((r) => setTimeout(r, 1_500));
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(await stateOf(eventId)).toBe("queued");
+    expect(deliveries.filter((d) => d.id === eventId)).toHaveLength(0);
+
+    await runCron(new Date(Date.now() + 16 * 60_000));
+    await vi.waitUntil(async () => (await stateOf(eventId)) === "delivered", { timeout: 15_000, interval: 100 });
     expect(deliveries.filter((d) => d.id === eventId)).toHaveLength(1);
   });
 });
