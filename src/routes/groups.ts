@@ -2,6 +2,7 @@ import { Hono, type Context } from "hono";
 import { alias } from "drizzle-orm/sqlite-core";
 import { sql } from "drizzle-orm";
 import { getDb } from "../db/client";
+import { logStatement } from "../db/log";
 import { filterToSql, GROUP_SQL_TARGET, sortToSql } from "../db/filter-sql";
 import { selectGroupById, selectMembersOf } from "../db/groups";
 import { groups } from "../db/schema";
@@ -10,6 +11,7 @@ import type { AppEnv } from "../env";
 import { createGroup, deleteGroup, patchGroup, replaceGroup } from "../groups/service";
 import { groupState, renderGroup, type GroupState, type MemberRef } from "../groups/view";
 import { readJsonObject } from "../http/body";
+import { ownLogEntry } from "../middleware/request-log";
 import { etagOf, listResponse, noContent, scimJson } from "../http/respond";
 import { ScimError } from "../scim/errors";
 import { parseAttributeList, parseFilter } from "../scim/filter/parser";
@@ -29,7 +31,7 @@ function projectionOf(attributes: string | undefined, excluded: string | undefin
 
 const queryProjection = (c: Context<AppEnv>) => projectionOf(c.req.query("attributes"), c.req.query("excludedAttributes"));
 
-function byGroup(rows: { groupId: string; value: string; display: string }[]): Map<string, MemberRef[]> {
+function byGroup(rows: readonly { groupId: string; value: string; display: string }[]): Map<string, MemberRef[]> {
   const map = new Map<string, MemberRef[]>();
   for (const r of rows) {
     const list = map.get(r.groupId) ?? [];
@@ -47,18 +49,29 @@ async function respondWithGroup(c: Context<AppEnv>, id: string, status: 200 | 20
   const db = getDb(c.env.DB);
   const projection = queryProjection(c);
   const withMembers = wantsAttribute(projection, GROUP_RESOURCE, "members");
+  const audit = c.get("audit");
+  audit.touch("Group", id);
+  const inm = c.req.header("if-none-match");
   let state = known;
   let members: MemberRef[] = [];
   if (!state || withMembers) {
-    const [rows, memberRows] = await db.batch([selectGroupById(db, id), selectMembersOf(db, withMembers ? [id] : [])]);
+    const notFound = `Group ${id} not found.`;
+    const read = [selectGroupById(db, id), selectMembersOf(db, withMembers ? [id] : [])] as const;
+    // A plain GET's log row rides in its read batch (200, or 404 if absent): one round trip in
+    // all. After a write the write batch logged it; a conditional GET may answer 304, so its row
+    // is written after the response as usual.
+    const logHere = !audit.written && c.req.method === "GET" && inm === undefined;
+    const exists = sql`EXISTS (SELECT 1 FROM groups WHERE id = ${id})`;
+    const [rows, memberRows] = logHere
+      ? await db.batch([...read, logStatement(db, ownLogEntry(c, sql`CASE WHEN ${exists} THEN 200 ELSE 404 END`, sql`CASE WHEN ${exists} THEN NULL ELSE ${notFound} END`))])
+      : await db.batch(read);
+    if (logHere) audit.written = true;
     const row = rows[0];
-    if (!row) throw new ScimError(404, undefined, `Group ${id} not found.`);
+    if (!row) throw new ScimError(404, undefined, notFound);
     state = groupState(row);
     members = memberRows.map((m) => ({ value: m.value, display: m.display }));
   }
-  c.get("audit").touch("Group", id);
   const etag = etagOf(state.version);
-  const inm = c.req.header("if-none-match");
   if (status === 200 && c.req.method === "GET" && inm !== undefined && inm.split(",").some((t) => t.trim() === etag || t.trim() === "*")) {
     return c.body(null, 304, { ETag: etag });
   }
@@ -81,11 +94,14 @@ async function listGroups(c: Context<AppEnv>, params: ListParams): Promise<Respo
   const pageQuery = db.select().from(g).where(whereSql).orderBy(sql.raw(order)).limit(params.count).offset(offset);
   const pageIds = sql`SELECT g.id FROM groups g WHERE ${whereSql} ORDER BY ${sql.raw(order)} LIMIT ${params.count} OFFSET ${offset}`;
   const withMembers = params.count > 0 && wantsAttribute(projection, GROUP_RESOURCE, "members");
+  // The read's own log row rides in the same batch: a list costs one D1 round trip in all.
+  const log = logStatement(db, ownLogEntry(c, 200));
   const [countRows, rows, memberRows] = withMembers
-    ? await db.batch([countQuery, pageQuery, selectMembersOf(db, pageIds)])
+    ? await db.batch([countQuery, pageQuery, selectMembersOf(db, pageIds), log])
     : params.count > 0
-      ? [...(await db.batch([countQuery, pageQuery])), []]
-      : [await countQuery, [], []];
+      ? await db.batch([countQuery, pageQuery, log]).then(([n, page]) => [n, page, []] as const)
+      : await db.batch([countQuery, log]).then(([n]) => [n, [], []] as const);
+  c.get("audit").written = true;
   const members = byGroup(memberRows);
   const baseUrl = c.get("baseUrl");
   const resources = rows.map((row) => project(renderGroup(groupState(row), baseUrl, members.get(row.id)), GROUP_RESOURCE, projection));

@@ -111,6 +111,33 @@ describe("D1 statistics (D1_STATS=1)", () => {
     expect(r.deferred).toEqual({ roundTrips: 0, statements: 0 });
   });
 
+  it("GET /Groups?excludedAttributes=members and GET /Groups/{id}: one round trip in all, log row included", async () => {
+    const made = await counted("POST", "/Groups", { displayName: uniqueName("StatsGroup") });
+    expect(made.res.status, JSON.stringify(made.body)).toBe(201);
+    const gid = String(made.body.id);
+    await warm();
+    const list = await counted("GET", "/Groups?excludedAttributes=members&count=50");
+    expect(list.res.status, JSON.stringify(list.body)).toBe(200);
+    expect([list.roundTrips, list.statements]).toEqual([1, 3]); // count, page, log row
+    expect(list.deferred).toEqual({ roundTrips: 0, statements: 0 });
+    const one = await counted("GET", `/Groups/${gid}`);
+    expect(one.res.status, JSON.stringify(one.body)).toBe(200);
+    expect([one.roundTrips, one.statements]).toEqual([1, 3]); // group, members, log row
+    expect(one.deferred).toEqual({ roundTrips: 0, statements: 0 });
+    const missing = crypto.randomUUID();
+    const gone = await counted("GET", `/Groups/${missing}`);
+    expect(gone.res.status).toBe(404);
+    expect(gone.roundTrips).toBe(1);
+    expect(gone.deferred).toEqual({ roundTrips: 0, statements: 0 });
+    const rows = await env.DB.prepare("SELECT status, detail FROM provisioning_log WHERE request_id IN (?, ?) ORDER BY seq")
+      .bind(one.res.headers.get("x-request-id"), gone.res.headers.get("x-request-id"))
+      .all<{ status: number; detail: string | null }>();
+    expect(rows.results).toEqual([
+      { status: 200, detail: null },
+      { status: 404, detail: `Group ${missing} not found.` },
+    ]);
+  });
+
   it("PATCH deactivate: two round trips (read batch, then one write batch)", async () => {
     await warm();
     const r = await counted("PATCH", `/Users/${id}`, {
