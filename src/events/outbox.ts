@@ -50,11 +50,15 @@ export function outboxInsert(db: Db, e: NewEvent, settings: Settings, at: Date) 
   const since = new Date(at.getTime() - HOUR_MS).toISOString();
   const guarded = DEPROVISION_EVENT_TYPES.includes(e.type);
   const recent = sql`(SELECT count(*) FROM ${events} WHERE ${events.type} IN ('user.deactivated','user.deleted') AND ${events.createdAt} > ${since} AND ${events.state} <> 'discarded')`;
-  // Ordered WHENs stop at the first match, so the active-user count (a scan of an index over
-  // every user) is only taken once the hour's count has reached maxPerHour.
+  // Held when recent >= active / 10 (integer division), i.e. active <= 10 * recent + 9. Ordered
+  // WHENs stop at the first match, so active users are only counted once the hour's count has
+  // reached maxPerHour, and then only up to 10 * recent + 10 of them: the scan is bounded by the
+  // hour's deprovisionings, not by the size of the directory.
+  const bound = sql`(10 * ${recent} + 9)`;
+  const activeUpTo = sql`(SELECT count(*) FROM (SELECT 1 FROM ${users} WHERE ${users.active} = 1 LIMIT ${bound} + 1))`;
   const guard = (sent: SQL, held: SQL) =>
     sql`CASE WHEN ${recent} < ${settings.deprovisionGuard.maxPerHour} THEN ${sent}
-          WHEN ${recent} >= (SELECT count(*) FROM ${users} WHERE ${users.active} = 1) / 10 THEN ${held}
+          WHEN ${activeUpTo} <= ${bound} THEN ${held}
           ELSE ${sent} END`;
   const [state, queuedAt] = settings.dryRun
     ? [sql`'dry_run'`, sql`NULL`]
