@@ -28,7 +28,7 @@ const HOUR_MS = 3_600_000;
  * Its state is decided in SQL, inside that batch: dry run → dry_run; a deactivation or
  * deletion past the deprovisioning guard's hourly threshold → held; otherwise queued, because
  * the writer sends it on the queue right after the batch commits (`sendCommitted`), without a
- * second D1 call to say so. A send that fails turns it back to pending for the sweeper; a
+ * second D1 call to say so (the batch's last statement, `stampQueued`, sets its queued_at). A send that fails turns it back to pending for the sweeper; a
  * writer that dies in between leaves it queued, and the sweeper reclaims a queued row nobody has
  * touched for `QUEUED_UNTOUCHED_MS` (sweeper.ts).
  * The guard counts deprovisioning events of the last hour against
@@ -60,11 +60,7 @@ export function outboxInsert(db: Db, e: NewEvent, settings: Settings, at: Date) 
     sql`CASE WHEN ${recent} < ${settings.deprovisionGuard.maxPerHour} THEN ${sent}
           WHEN ${activeUpTo} <= ${bound} THEN ${held}
           ELSE ${sent} END`;
-  const [state, queuedAt] = settings.dryRun
-    ? [sql`'dry_run'`, sql`NULL`]
-    : guarded
-      ? [guard(sql`'queued'`, sql`'held'`), guard(sql`${createdAt}`, sql`NULL`)]
-      : [sql`'queued'`, sql`${createdAt}`];
+  const state = settings.dryRun ? sql`'dry_run'` : guarded ? guard(sql`'queued'`, sql`'held'`) : sql`'queued'`;
   return db.insert(events).values({
     id: e.id,
     type: e.type,
@@ -73,7 +69,6 @@ export function outboxInsert(db: Db, e: NewEvent, settings: Settings, at: Date) 
     resourceVersion: version,
     payload,
     state,
-    queuedAt,
     attempts: 0,
     createdAt,
     updatedAt: createdAt,
@@ -83,7 +78,19 @@ export function outboxInsert(db: Db, e: NewEvent, settings: Settings, at: Date) 
 /** Ids as ONE bound parameter (D1 binds at most 100 per statement; a role mapping can touch thousands). */
 const idsIn = (ids: readonly string[]) => sql`(SELECT value FROM json_each(${JSON.stringify(ids)}))`;
 
-/** Reads back which of the just-written events are to be sent (queued), as the last statement of the batch. */
+/**
+ * The last statement of a write batch: stamps queued_at on the just-written events that are to
+ * be sent (state queued, decided by outboxInsert) and returns their ids.
+ */
+export function stampQueued(db: Db, ids: string[], at: string) {
+  return db
+    .update(events)
+    .set({ queuedAt: at })
+    .where(sql`${events.id} IN ${idsIn(ids)} AND ${events.state} = 'queued'`)
+    .returning({ id: events.id });
+}
+
+/** Which of these events are queued: after a write batch whose outcome is unknown. */
 export function queuedOf(db: Db, ids: string[]) {
   return db
     .select({ id: events.id })

@@ -15,7 +15,7 @@ import {
 import type { Bindings } from "../env";
 import { bumpGroupVersion, type GroupRow } from "../db/groups";
 import { groupState, renderGroup } from "../groups/view";
-import { newEventId, outboxInsert, queuedOf, sendCommitted, sendIfCommitted } from "../events/outbox";
+import { newEventId, outboxInsert, sendCommitted, sendIfCommitted, stampQueued } from "../events/outbox";
 import type { Audit } from "../http/audit";
 import { decideRole, roleFromGroups, roleFromUserType, type Role } from "../roles/rules";
 import { ScimError } from "../scim/errors";
@@ -116,8 +116,9 @@ export async function commit(
   status: number,
 ): Promise<void> {
   const { db } = ctx;
+  const at = new Date().toISOString();
   const log = logStatement(db, {
-    at: new Date().toISOString(),
+    at,
     requestId: ctx.requestId,
     method: ctx.method,
     path: ctx.path,
@@ -126,7 +127,7 @@ export async function commit(
   });
   let results: unknown[];
   try {
-    results = await db.batch([log, ...statements, queuedOf(db, eventIds)]);
+    results = await db.batch([log, ...statements, stampQueued(db, eventIds, at)]);
   } catch (err) {
     // A conflict or a duplicate rolled the batch back for sure; anything else may have committed
     // with its answer lost, so look for this batch's events once and send those that exist.

@@ -62,7 +62,7 @@ describe("D1 statistics (D1_STATS=1)", () => {
     id = String(created.body.id);
   });
 
-  it("POST /Users: one round trip in all (the change, its outbox row, the log row, the queued read-back)", async () => {
+  it("POST /Users: one round trip in all (the change, its outbox row, the log row, the queued stamp)", async () => {
     await warm();
     const r = await counted("POST", "/Users", oktaUser(uniqueName("Stats")));
     expect(r.res.status, JSON.stringify(r.body)).toBe(201);

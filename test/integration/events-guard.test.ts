@@ -2,7 +2,7 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult } from 
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it, vi } from "vitest";
 import { getDb } from "../../src/db/client";
-import { newEventId, outboxInsert } from "../../src/events/outbox";
+import { newEventId, outboxInsert, stampQueued } from "../../src/events/outbox";
 import { DEFAULT_SETTINGS, type Settings } from "../../src/settings/model";
 import worker from "../../src/index";
 import { acceptingSite } from "../site-double";
@@ -31,6 +31,8 @@ async function deactivate(): Promise<string> {
       GUARD,
       new Date(),
     ),
+    // As a SCIM write's batch ends (users/service.ts commit): stamp the ones to be sent.
+    stampQueued(db, [id], new Date().toISOString()),
   ]);
   return id;
 }

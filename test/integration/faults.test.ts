@@ -90,7 +90,7 @@ const writeBatchOf = (table: string, fault: Fault): FaultRule => (call) =>
   call.kind === "batch" && touches(call, new RegExp(`^(insert into|update|delete from) "${table}"`, "i")) ? fault : undefined;
 
 describe("a D1 error mid-request: a SCIM 5xx and nothing half-written", () => {
-  // Positions inside the write batch [log row, change, outbox rows..., pending read-back].
+  // Positions inside the write batch [log row, change, outbox rows..., queued stamp].
   for (const at of [1, 2, 3]) {
     it(`POST /Users, batch failing after statement ${at}: no user, no event, no success in the log`, async () => {
       const userName = uniqueName("Fault");
