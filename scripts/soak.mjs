@@ -330,8 +330,8 @@ function makeWorker(index, ctx) {
       if (!res) return;
       u.deleted = true;
       u.expected++;
-      // Memberships go with the user, without group events: the site drops a deleted user everywhere.
-      for (const g of groups) g.members.delete(u.id);
+      // Each group the user was in loses a member: one group.members_removed, one group version.
+      for (const g of groups) if (g.members.delete(u.id)) g.expected++;
     },
     async groupCreate() {
       const displayName = `Soak ${runTag} w${index} g${++seq}`;
