@@ -1,4 +1,4 @@
-import { sql, type SQL } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { events, users } from "../db/schema";
 import type { Settings } from "../settings/model";
@@ -28,9 +28,10 @@ const HOUR_MS = 3_600_000;
  * Its state is decided in SQL, inside that batch: dry run → dry_run; a deactivation or
  * deletion past the deprovisioning guard's hourly threshold → held; otherwise queued, because
  * the writer sends it on the queue right after the batch commits (`sendCommitted`), without a
- * second D1 call to say so (the batch's last statement, `stampQueued`, sets its queued_at). A send that fails turns it back to pending for the sweeper; a
- * writer that dies in between leaves it queued, and the sweeper reclaims a queued row nobody has
- * touched for `QUEUED_UNTOUCHED_MS` (sweeper.ts).
+ * second D1 call to say so (the batch's last statement, `stampQueued`, sets its queued_at).
+ * A send that fails turns it back to pending for the sweeper; a writer that dies in between
+ * leaves it queued, and the sweeper reclaims a queued row nobody has touched for
+ * `QUEUED_UNTOUCHED_MS` (sweeper.ts).
  * The guard counts deprovisioning events of the last hour against
  * max(deprovisionGuard.maxPerHour, 10% of active users).
  */
@@ -56,11 +57,13 @@ export function outboxInsert(db: Db, e: NewEvent, settings: Settings, at: Date) 
   // hour's deprovisionings, not by the size of the directory.
   const bound = sql`(10 * ${recent} + 9)`;
   const activeUpTo = sql`(SELECT count(*) FROM (SELECT 1 FROM ${users} WHERE ${users.active} = 1 LIMIT ${bound} + 1))`;
-  const guard = (sent: SQL, held: SQL) =>
-    sql`CASE WHEN ${recent} < ${settings.deprovisionGuard.maxPerHour} THEN ${sent}
-          WHEN ${activeUpTo} <= ${bound} THEN ${held}
-          ELSE ${sent} END`;
-  const state = settings.dryRun ? sql`'dry_run'` : guarded ? guard(sql`'queued'`, sql`'held'`) : sql`'queued'`;
+  const state = settings.dryRun
+    ? sql`'dry_run'`
+    : guarded
+      ? sql`CASE WHEN ${recent} < ${settings.deprovisionGuard.maxPerHour} THEN 'queued'
+              WHEN ${activeUpTo} <= ${bound} THEN 'held'
+              ELSE 'queued' END`
+      : sql`'queued'`;
   return db.insert(events).values({
     id: e.id,
     type: e.type,
