@@ -110,6 +110,21 @@ function warn(message: string, ids: string[], err: unknown): void {
   console.error(JSON.stringify({ level: "warn", message, ids, err: String(err) }));
 }
 
+function* chunksOf(ids: string[]): Generator<string[]> {
+  for (let i = 0; i < ids.length; i += SEND_CHUNK) yield ids.slice(i, i + SEND_CHUNK);
+}
+
+/** One sendBatch; false (and a warning) if the queue refused it. */
+async function trySend(queue: EventQueue, chunk: string[]): Promise<boolean> {
+  try {
+    await queue.sendBatch(chunk.map((eventId) => ({ body: { v: 1 as const, eventId } })));
+    return true;
+  } catch (err) {
+    warn("queue send failed; the sweeper will re-send", chunk, err);
+    return false;
+  }
+}
+
 /**
  * After the write batch has committed: put its queued events on the queue. Costs no D1 call when
  * the send succeeds (the batch already recorded them as queued). A chunk the queue refuses goes
@@ -118,21 +133,16 @@ function warn(message: string, ids: string[], err: unknown): void {
  * request's path.
  */
 export async function sendCommitted(db: Db, queue: EventQueue, ids: string[]): Promise<void> {
-  for (let i = 0; i < ids.length; i += SEND_CHUNK) {
-    const chunk = ids.slice(i, i + SEND_CHUNK);
+  for (const chunk of chunksOf(ids)) {
+    if (await trySend(queue, chunk)) continue;
     try {
-      await queue.sendBatch(chunk.map((eventId) => ({ body: { v: 1 as const, eventId } })));
+      // Only rows no consumer has touched; updated_at stays, so the next sweep takes them.
+      await db
+        .update(events)
+        .set({ state: "pending", queuedAt: null })
+        .where(sql`${events.id} IN ${idsIn(chunk)} AND ${events.state} = 'queued'`);
     } catch (err) {
-      warn("queue send failed; the sweeper will re-send", chunk, err);
-      try {
-        // Only rows no consumer has touched; updated_at stays, so the next sweep takes them.
-        await db
-          .update(events)
-          .set({ state: "pending", queuedAt: null })
-          .where(sql`${events.id} IN ${idsIn(chunk)} AND ${events.state} = 'queued'`);
-      } catch (markErr) {
-        warn("queue send failed and the events could not be set back to pending; the sweeper will reclaim them", chunk, markErr);
-      }
+      warn("queue send failed and the events could not be set back to pending; the sweeper will reclaim them", chunk, err);
     }
   }
 }
@@ -163,14 +173,8 @@ export async function sendIfCommitted(db: Db, queue: EventQueue, ids: string[]):
  * queued. If this fails (or the isolate dies first) the cron sweeper re-sends them.
  */
 export async function enqueueEvents(db: Db, queue: EventQueue, ids: string[]): Promise<void> {
-  for (let i = 0; i < ids.length; i += SEND_CHUNK) {
-    const chunk = ids.slice(i, i + SEND_CHUNK);
-    try {
-      await queue.sendBatch(chunk.map((eventId) => ({ body: { v: 1 as const, eventId } })));
-    } catch (err) {
-      warn("queue send failed; the sweeper will re-send", chunk, err);
-      continue;
-    }
+  for (const chunk of chunksOf(ids)) {
+    if (!(await trySend(queue, chunk))) continue;
     try {
       const now = new Date().toISOString();
       await db
