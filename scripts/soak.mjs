@@ -17,17 +17,13 @@
 // times in a row: the consumer's backoff doubles from 30 s (src/events/backoff.ts), so a fourth
 // failure would wait 4 more minutes and a fifth 8, which only lengthens the drain; 3 keeps it
 // under 4 minutes after the traffic stops.
-import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, mkdirSync } from "node:fs";
 import { createServer } from "node:http";
-import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Webhook } from "standardwebhooks";
+import { ROOT, buildService, executeSql, migrate, sleep, startDev } from "../bench/lib/wrangler.mjs";
 
-const ROOT = new URL("..", import.meta.url).pathname;
-const BIN = join(ROOT, "node_modules", ".bin", process.platform === "win32" ? "wrangler.cmd" : "wrangler");
-const WRANGLER_ENV = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" };
 
 function numberEnv(name, fallback, { min = 0, max = Infinity } = {}) {
   const raw = process.env[name];
@@ -47,7 +43,6 @@ const DRAIN_SECONDS = numberEnv("SOAK_DRAIN_SECONDS", 600, { min: 10, max: 4 * 3
 const KEEP = process.env.SOAK_KEEP === "1";
 const REQUEST_TIMEOUT_MS = 30_000;
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User";
 const PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
@@ -69,91 +64,6 @@ function devVars() {
     if (!vars[name]) throw new Error(`.dev.vars has no ${name}`);
   }
   return { file, vars };
-}
-
-function wrangler(args, timeoutMs = 300_000) {
-  const r = spawnSync(BIN, args, { cwd: ROOT, env: WRANGLER_ENV, encoding: "utf8", timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
-  if (r.status !== 0) {
-    throw new Error(`wrangler ${args.slice(0, 4).join(" ")} failed (${r.error ? String(r.error) : `exit ${r.status}`}):\n${(r.stderr || "").slice(-2000)}`);
-  }
-  return r.stdout;
-}
-
-/**
- * The Worker as it is now, bundled once: `wrangler dev` on src/ would reload whenever someone
- * edits a file, and a reload drops the local queue's in-flight messages mid-soak.
- */
-function snapshot(dir) {
-  const outdir = join(dir, "bundle");
-  wrangler(["deploy", "--dry-run", "--outdir", outdir], 180_000);
-  let replaced = 0;
-  const config = readFileSync(join(ROOT, "wrangler.toml"), "utf8")
-    .replace(/^main = .*$/m, () => (replaced++, `main = ${JSON.stringify(join(outdir, "index.js"))}\nno_bundle = true`))
-    .replace(/^migrations_dir = .*$/m, () => (replaced++, `migrations_dir = ${JSON.stringify(join(ROOT, "migrations"))}`));
-  if (replaced !== 2) throw new Error("wrangler.toml: expected one `main = ` and one `migrations_dir = ` line");
-  const path = join(outdir, "wrangler.toml");
-  writeFileSync(path, config);
-  return path;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createNetServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** `wrangler dev` in its own process group (stopped by that group's id), ready when /healthz is. */
-async function startDev({ config, envFile, state, siteUrl, logFile }) {
-  const port = await freePort();
-  const inspector = await freePort();
-  const out = openSync(logFile, "a");
-  const child = spawn(
-    BIN,
-    [
-      "dev", "-c", config, "--env-file", envFile, "--persist-to", state, "--ip", "127.0.0.1", "--port", String(port),
-      "--inspector-port", String(inspector), "--var", `MAIN_SITE_URL:${siteUrl}`, "--test-scheduled",
-      "--log-level", "warn", "--show-interactive-dev-session=false",
-    ],
-    { cwd: ROOT, env: WRANGLER_ENV, stdio: ["ignore", out, out], detached: true },
-  );
-  let exited = null;
-  child.on("exit", (code, signal) => (exited = { code, signal }));
-  const stop = async () => {
-    if (exited) return;
-    try {
-      process.kill(-child.pid, "SIGTERM");
-    } catch {
-      return;
-    }
-    for (let i = 0; i < 50 && !exited; i++) await sleep(100);
-    if (!exited) {
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-  };
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
-    if (exited) throw new Error(`wrangler dev exited (${JSON.stringify(exited)}); see ${logFile}`);
-    try {
-      const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2_000) });
-      await res.arrayBuffer();
-      if (res.status === 200) return { url, stop, isAlive: () => !exited };
-    } catch {
-      // not listening yet
-    }
-    await sleep(250);
-  }
-  await stop();
-  throw new Error(`wrangler dev not ready after 120 s; see ${logFile}`);
 }
 
 // ------------------------------------------------------------------ the stand-in main site
@@ -557,18 +467,27 @@ async function main() {
   let exitCode = 0;
   try {
     console.log(`soak: ${SOAK_SECONDS} s of traffic, ${CONCURRENCY} connections, ${Math.round(FAIL_RATE * 100)}% of deliveries answered 503 (≤ ${MAX_FAILS} per event); temp dir ${dir}`);
-    const config = snapshot(dir);
-    wrangler(["d1", "migrations", "apply", "DB", "--local", "--persist-to", state]);
+    // The Worker as it is now, bundled once: `wrangler dev` on src/ would reload whenever someone
+    // edits a file, and a reload drops the local queue's in-flight messages mid-soak.
+    const config = buildService(join(dir, "bundle"));
+    migrate(state);
     // SCIM on; the deprovisioning guard out of the way: the soak deactivates and deletes far more
     // than 25 users an hour, and held events are the guard working, not delivery.
     const settings = JSON.stringify({ scimEnabled: true, deprovisionGuard: { maxPerHour: 1_000_000 } });
-    wrangler(["d1", "execute", "DB", "--local", "--persist-to", state, "--yes", "--command",
-      `INSERT OR REPLACE INTO settings (id, data, updated_at) VALUES (1, '${settings}', strftime('%Y-%m-%dT%H:%M:%fZ','now'))`]);
+    executeSql(state, {
+      command: `INSERT OR REPLACE INTO settings (id, data, updated_at) VALUES (1, '${settings}', strftime('%Y-%m-%dT%H:%M:%fZ','now'))`,
+    });
 
     const site = await startSite(vars.MAIN_SITE_SIGNING_SECRET);
     cleanups.push(site.close);
     const logFile = join(dir, "wrangler.log");
-    const dev = await startDev({ config, envFile, state, siteUrl: site.url, logFile });
+    const dev = await startDev({
+      name: "soak",
+      args: ["-c", config, "--env-file", envFile, "--persist-to", state, "--var", `MAIN_SITE_URL:${site.url}`, "--test-scheduled"],
+      logFile,
+      stateDir: dir,
+      readyPath: "/healthz",
+    });
     cleanups.push(dev.stop);
     const service = dev.url;
     const api = `${service}/api/scim/v2`;
@@ -610,7 +529,7 @@ async function main() {
       users = workers.reduce((s, w) => s + w.users.length, 0);
       const sent = [...latencies.values()].reduce((s, l) => s + l.length, 0);
       console.log(`  ${Math.round((Date.now() - t0) / 1000)} s: ${sent} requests, ${errorCount} errors, ${site.byId.size} events seen, ${site.stats.refused503} deliveries refused`);
-      if (!dev.isAlive()) ctx.aborted = true;
+      if (dev.exited()) ctx.aborted = true;
     }, 15_000);
     await Promise.all(workers.map((w) => w.run(deadline)));
     clearInterval(progress);
