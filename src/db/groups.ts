@@ -1,14 +1,10 @@
 import { and, eq, sql, type SQL } from "drizzle-orm";
 import type { Db } from "./client";
 import { groupMembers, groups, users } from "./schema";
+import { idsIn } from "./sql";
 
 export type GroupRow = typeof groups.$inferSelect;
 
-/**
- * Member id lists travel as ONE bound parameter (a JSON array read with json_each), so a
- * statement costs the same for 1 or 10,000 ids and never meets D1's 100-parameter limit.
- */
-const idsIn = (ids: readonly string[]) => sql`(SELECT value FROM json_each(${JSON.stringify(ids)}))`;
 
 export const selectGroupById = (db: Db, id: string) => db.select().from(groups).where(eq(groups.id, id));
 

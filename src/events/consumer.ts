@@ -1,6 +1,7 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { SQLiteUpdateSetSource } from "drizzle-orm/sqlite-core";
 import { getDb, type Db } from "../db/client";
+import { idsIn } from "../db/sql";
 import { events } from "../db/schema";
 import type { Bindings } from "../env";
 import { isLastAttempt, retryDelaySeconds, verdictFor } from "./backoff";
@@ -19,9 +20,6 @@ type EventRow = typeof events.$inferSelect;
 const SENDABLE: EventState[] = ["pending", "queued", "retrying", "undeliverable", "dead"];
 /** States the DLQ consumer may turn into dead: the ones a message on the queue leaves behind. */
 const IN_FLIGHT: EventState[] = ["pending", "queued", "retrying"];
-
-/** The largest `IN (...)` list we bind: D1 allows 100 bound parameters per statement. */
-const ID_CHUNK = 50;
 
 /**
  * Queue consumer for scim-events (deliver) and scim-events-dlq (mark dead), SPEC §9.
@@ -74,13 +72,11 @@ export function deliveryTarget(env: Pick<Bindings, "MAIN_SITE_URL" | "MAIN_SITE_
 }
 
 async function loadRows(db: Db, ids: string[]): Promise<Map<string, EventRow>> {
-  const rows = new Map<string, EventRow>();
-  const unique = [...new Set(ids)];
-  for (let i = 0; i < unique.length; i += ID_CHUNK) {
-    const found = await db.select().from(events).where(inArray(events.id, unique.slice(i, i + ID_CHUNK)));
-    for (const row of found) rows.set(row.id, row);
-  }
-  return rows;
+  const found = await db
+    .select()
+    .from(events)
+    .where(sql`${events.id} IN ${idsIn([...new Set(ids)])}`);
+  return new Map(found.map((row) => [row.id, row]));
 }
 
 async function deliverBatch(batch: MessageBatch<unknown>, env: Bindings): Promise<void> {
@@ -179,7 +175,7 @@ async function markUndeliverable(
       await db
         .update(events)
         .set({ state: "undeliverable", lastError: problem, updatedAt: new Date().toISOString() })
-        .where(and(sql`${events.id} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`, inArray(events.state, SENDABLE)));
+        .where(and(sql`${events.id} IN ${idsIn(ids)}`, inArray(events.state, SENDABLE)));
     } catch (err) {
       log("error", "could not mark events undeliverable; batch will be retried", { ids, err: String(err) });
       for (const { msg, eventId } of messages) {
@@ -213,28 +209,24 @@ async function markDead(batch: MessageBatch<unknown>, db: Db): Promise<void> {
   const messages = validMessages(batch);
   if (messages.length === 0) return;
   const ids = [...new Set(messages.map((m) => m.eventId))];
-  const dead: string[] = [];
+  let dead: { id: string }[];
   try {
-    const now = new Date().toISOString();
-    for (let i = 0; i < ids.length; i += ID_CHUNK) {
-      const rows = await db
-        .update(events)
-        .set({
-          state: "dead",
-          lastError: sql`coalesce(${events.lastError}, 'retries exhausted')`,
-          updatedAt: now,
-        })
-        .where(and(inArray(events.id, ids.slice(i, i + ID_CHUNK)), inArray(events.state, IN_FLIGHT)))
-        .returning({ id: events.id });
-      dead.push(...rows.map((r) => r.id));
-    }
+    dead = await db
+      .update(events)
+      .set({
+        state: "dead",
+        lastError: sql`coalesce(${events.lastError}, 'retries exhausted')`,
+        updatedAt: new Date().toISOString(),
+      })
+      .where(and(sql`${events.id} IN ${idsIn(ids)}`, inArray(events.state, IN_FLIGHT)))
+      .returning({ id: events.id });
   } catch (err) {
     log("error", "could not mark events dead; DLQ batch will be retried", { err: String(err) });
     for (const { msg } of messages) msg.retry();
     return;
   }
   // Events already delivered/rejected/discarded by another copy of the message stay as they are.
-  if (dead.length > 0) log("warn", "events dead after the last retry; redeliver them from the admin page", { ids: dead });
+  if (dead.length > 0) log("warn", "events dead after the last retry; redeliver them from the admin page", { ids: dead.map((r) => r.id) });
   for (const { msg } of messages) msg.ack();
 }
 

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
+import { idsIn } from "../db/sql";
 import { events, users } from "../db/schema";
 import type { Settings } from "../settings/model";
 import { DEPROVISION_EVENT_TYPES, type EventType, type WebhookBody } from "./types";
@@ -77,9 +78,6 @@ export function outboxInsert(db: Db, e: NewEvent, settings: Settings, at: Date) 
     updatedAt: createdAt,
   });
 }
-
-/** Ids as ONE bound parameter (D1 binds at most 100 per statement; a role mapping can touch thousands). */
-const idsIn = (ids: readonly string[]) => sql`(SELECT value FROM json_each(${JSON.stringify(ids)}))`;
 
 /**
  * The last statement of a write batch: stamps queued_at on the just-written events that are to
