@@ -6,7 +6,8 @@ import { logStatement } from "../db/log";
 import { events } from "../db/schema";
 import type { AppEnv } from "../env";
 import { Audit } from "../http/audit";
-import { requeueEvents, SWEEP_MAX_PER_RUN } from "../events/sweeper";
+import { enqueueEvents } from "../events/outbox";
+import { SWEEP_MAX_PER_RUN } from "../events/sweeper";
 import { EVENT_TYPES, type EventState } from "../events/types";
 
 /** /admin/api/events (SPEC §10): list, redeliver, release or discard held events. */
@@ -227,7 +228,7 @@ eventsAdminRoutes.post("/release-held", async (c) => {
   if (!parsed.success) return badRequest(c, "invalid_body", parsed.error.issues);
   const db = getDb(c.env.DB);
   const { count, moved } = await bulkTransition(db, ["held"], "pending", parsed.data.ids);
-  await requeueEvents(db, c.env.EVENTS, moved);
+  await enqueueEvents(db, c.env.EVENTS, moved);
   await logAdminAction(c, db, `held events released: ${count}`);
   return c.json({ released: count, sentNow: moved.length, skipped: skippedIds(parsed.data.ids, moved) });
 });
@@ -252,7 +253,7 @@ eventsAdminRoutes.post("/redeliver", async (c) => {
   const { ids, state } = parsed.data;
   const db = getDb(c.env.DB);
   const { count, moved } = await bulkTransition(db, state ? [state] : REDELIVERABLE, "pending", ids);
-  await requeueEvents(db, c.env.EVENTS, moved);
+  await enqueueEvents(db, c.env.EVENTS, moved);
   await logAdminAction(c, db, `events redelivered${state ? ` (state ${state})` : ""}: ${count}`);
   return c.json({ redelivered: count, sentNow: moved.length, skipped: skippedIds(ids, moved) }, 202);
 });
@@ -284,7 +285,7 @@ eventsAdminRoutes.post("/:id/redeliver", async (c) => {
       409,
     );
   }
-  await requeueEvents(db, c.env.EVENTS, moved);
+  await enqueueEvents(db, c.env.EVENTS, moved);
   await logAdminAction(c, db, `event ${id} (${before.type}) redelivered, was ${before.state}`, {
     type: before.resourceType,
     id: before.resourceId,

@@ -27,24 +27,9 @@ export const QUEUED_UNTOUCHED_MS = 15 * 60_000;
 export const STALE_IN_FLIGHT_MS = 6 * 3_600_000;
 /** Re-sent per cron run at most (the cron runs every minute, so 500/min drains any backlog). */
 export const SWEEP_MAX_PER_RUN = 500;
-/**
- * Ids per queue send: a sendBatch takes at most 100 messages, and enqueueEvents binds every id
- * in one UPDATE, where D1 allows 100 bound parameters.
- */
-export const SEND_CHUNK = 50;
 /** Provisioning-log rows deleted per statement, and statements per run: bounded work per cron. */
 export const PRUNE_CHUNK = 1_000;
 export const PRUNE_MAX_CHUNKS = 10;
-
-/**
- * Sends the given pending events on the queue and marks them queued, in chunks, through the one
- * sender (enqueueEvents). A chunk that fails stays pending and the next sweep retries it.
- */
-export async function requeueEvents(db: Db, queue: Queue<EventMessage>, ids: readonly string[]): Promise<void> {
-  for (let i = 0; i < ids.length; i += SEND_CHUNK) {
-    await enqueueEvents(db, queue, ids.slice(i, i + SEND_CHUNK));
-  }
-}
 
 /**
  * SPEC §9 outbox: rows committed but not confirmed sent (still `pending` after the grace), oldest
@@ -60,7 +45,7 @@ export async function sweepPending(db: Db, queue: Queue<EventMessage>, now = Dat
     .orderBy(asc(events.createdAt), asc(events.seq))
     .limit(SWEEP_MAX_PER_RUN);
   const ids = rows.map((r) => r.id);
-  await requeueEvents(db, queue, ids);
+  await enqueueEvents(db, queue, ids);
   return ids.length;
 }
 
