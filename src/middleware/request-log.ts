@@ -1,3 +1,4 @@
+import { sql, type SQL } from "drizzle-orm";
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";
 import { getDb, isoNow } from "../db/client";
@@ -17,6 +18,14 @@ export function ownLogEntry(c: Context<AppEnv>, status: LogEntryInput["status"],
     audit: c.get("audit"),
     detail,
   };
+}
+
+/**
+ * The log entry of a read by id, for its own read batch: 200 if `exists` holds when the batch
+ * runs, else 404 with `notFound` as its detail (decided in SQL, so it needs no second round trip).
+ */
+export function ownReadLogEntry(c: Context<AppEnv>, exists: SQL, notFound: string): LogEntryInput {
+  return ownLogEntry(c, sql`CASE WHEN ${exists} THEN 200 ELSE 404 END`, sql`CASE WHEN ${exists} THEN NULL ELSE ${notFound} END`);
 }
 
 /**

@@ -11,7 +11,7 @@ import type { AppEnv } from "../env";
 import { createGroup, deleteGroup, patchGroup, replaceGroup } from "../groups/service";
 import { groupState, renderGroup, type GroupState, type MemberRef } from "../groups/view";
 import { readJsonObject } from "../http/body";
-import { ownLogEntry } from "../middleware/request-log";
+import { ownLogEntry, ownReadLogEntry } from "../middleware/request-log";
 import { etagOf, listResponse, noContent, scimJson } from "../http/respond";
 import { ScimError } from "../scim/errors";
 import { parseAttributeList, parseFilter } from "../scim/filter/parser";
@@ -61,9 +61,8 @@ async function respondWithGroup(c: Context<AppEnv>, id: string, status: 200 | 20
     // all. After a write the write batch logged it; a conditional GET may answer 304, so its row
     // is written after the response as usual.
     const logHere = !audit.written && c.req.method === "GET" && inm === undefined;
-    const exists = sql`EXISTS (SELECT 1 FROM groups WHERE id = ${id})`;
     const [rows, memberRows] = logHere
-      ? await db.batch([...read, logStatement(db, ownLogEntry(c, sql`CASE WHEN ${exists} THEN 200 ELSE 404 END`, sql`CASE WHEN ${exists} THEN NULL ELSE ${notFound} END`))])
+      ? await db.batch([...read, logStatement(db, ownReadLogEntry(c, sql`EXISTS (SELECT 1 FROM groups WHERE id = ${id})`, notFound))])
       : await db.batch(read);
     if (logHere) audit.written = true;
     const row = rows[0];

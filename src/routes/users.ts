@@ -7,7 +7,7 @@ import { countUsers, parseGroupRefs, rowToState, selectGroupsOfUsers, selectUser
 import type { AppEnv } from "../env";
 import { logStatement } from "../db/log";
 import { readJsonObject } from "../http/body";
-import { ownLogEntry } from "../middleware/request-log";
+import { ownLogEntry, ownReadLogEntry } from "../middleware/request-log";
 import { etagOf, listResponse, noContent, scimJson } from "../http/respond";
 import { ScimError } from "../scim/errors";
 import { parseAttributeList, parseFilter } from "../scim/filter/parser";
@@ -84,8 +84,7 @@ userRoutes.get("/:id", async (c) => {
   c.get("audit").touch("User", id);
   // The log row rides in the read's batch, its status decided there (200, or 404 if absent).
   // A conditional GET may answer 304 instead, so its row is written after the response as usual.
-  const exists = sql`EXISTS (SELECT 1 FROM users WHERE id = ${id})`;
-  const log = logStatement(db, ownLogEntry(c, sql`CASE WHEN ${exists} THEN 200 ELSE 404 END`, sql`CASE WHEN ${exists} THEN NULL ELSE ${notFound} END`));
+  const log = logStatement(db, ownReadLogEntry(c, sql`EXISTS (SELECT 1 FROM users WHERE id = ${id})`, notFound));
   const [rows, memberships] =
     inm === undefined
       ? await db.batch([selectUserById(db, id), selectGroupsOfUsers(db, [id]), log])
