@@ -4,6 +4,7 @@ import { ScimError } from "../../src/scim/errors";
 import type { AttrPath, CompareOp, Filter, FilterValue, PatchPath } from "../../src/scim/filter/ast";
 import { normaliseDateTime, parseAttributeList, parseFilter, parsePath } from "../../src/scim/filter/parser";
 import { ENTERPRISE_USER_SCHEMA_ID, GROUP_RESOURCE, GROUP_SCHEMA_ID, USER_RESOURCE, USER_SCHEMA_ID } from "../../src/scim/schemas";
+import { scimErrorOf } from "./scim-error";
 
 const U = USER_SCHEMA_ID;
 const E = ENTERPRISE_USER_SCHEMA_ID;
@@ -19,17 +20,6 @@ const or = (left: Filter, right: Filter): Filter => ({ kind: "or", left, right }
 const not = (filter: Filter): Filter => ({ kind: "not", filter });
 const pr = (path: AttrPath): Filter => ({ kind: "present", path });
 const vp = (path: AttrPath, filter: Filter): Filter => ({ kind: "valuePath", path, filter });
-
-/** Catches the ScimError a call throws (fails the test if it throws anything else or nothing). */
-function scimErrorOf(fn: () => unknown): ScimError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ScimError) return err;
-    throw err;
-  }
-  throw new Error("expected a ScimError");
-}
 
 describe("parseFilter: valid User filters → AST", () => {
   const userName = (v: FilterValue) => cmp(u("userName"), "eq", v);

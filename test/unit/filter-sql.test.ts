@@ -4,6 +4,7 @@ import { filterToSql, GROUP_SQL_TARGET, MAX_FILTER_PARAMS, sortToSql, USER_SQL_T
 import { ScimError } from "../../src/scim/errors";
 import { parseFilter } from "../../src/scim/filter/parser";
 import { GROUP_RESOURCE, USER_RESOURCE } from "../../src/scim/schemas";
+import { scimErrorOf } from "./scim-error";
 
 const ENT = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 const userSql = (filter: string) => filterToSql(parseFilter(filter, USER_RESOURCE), USER_SQL_TARGET);
@@ -14,16 +15,6 @@ const present = (doc: string, path: string) =>
   `WHEN 'null' THEN 0 ELSE json_type(${doc}, '${path}') IS NOT NULL END`;
 const emailsExists = (where: string) =>
   `EXISTS (SELECT 1 FROM json_each(u.data, '$."emails"') AS e1 WHERE e1.type = 'object' AND ${where})`;
-
-function scimErrorOf(fn: () => unknown): ScimError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ScimError) return err;
-    throw err;
-  }
-  throw new Error("expected a ScimError");
-}
 
 describe("filterToSql: Users", () => {
   const cases: { filter: string; text: string; params: (string | number)[] }[] = [

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { ScimError } from "../../src/scim/errors";
 import { applyPatch, type MemberOp } from "../../src/scim/patch";
 import type { StoredResource } from "../../src/scim/resource";
 import {
@@ -9,6 +8,7 @@ import {
   USER_RESOURCE,
   type ResourceTypeDef,
 } from "../../src/scim/schemas";
+import { expectScimError } from "./scim-error";
 
 const USER_ID = "2819c223-7f76-453a-919d-413861904646";
 const GROUP_ID = "e9e30dba-f08f-4109-8486-d5c6a331660a";
@@ -564,19 +564,6 @@ function run(c: { base?: StoredResource; rt?: ResourceTypeDef; body: unknown }) 
   const rt = c.rt ?? USER_RESOURCE;
   const base = c.base ?? (rt === GROUP_RESOURCE ? GROUP : USER);
   return applyPatch(deepFreeze(structuredClone(base)), c.body, rt, { id: rt === GROUP_RESOURCE ? GROUP_ID : USER_ID });
-}
-
-function expectScimError(fn: () => unknown, status: number, scimType: string, detail?: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(ScimError);
-  const err = caught as ScimError;
-  expect({ status: err.status, scimType: err.scimType, detail: err.detail }).toMatchObject({ status, scimType });
-  if (detail) expect(err.detail).toMatch(detail);
 }
 
 describe("applyPatch: users", () => {

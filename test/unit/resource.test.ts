@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { ScimError } from "../../src/scim/errors";
 import { coerceValue, normalizeResource, type StoredResource } from "../../src/scim/resource";
 import {
   ENTERPRISE_USER_SCHEMA_ID as ENT,
@@ -11,6 +10,7 @@ import {
   findAttribute,
   type ResourceTypeDef,
 } from "../../src/scim/schemas";
+import { expectScimError } from "./scim-error";
 
 interface OkCase {
   name: string;
@@ -31,19 +31,6 @@ interface ErrorCase {
 }
 
 const u = (extra: Record<string, unknown>) => ({ userName: "bjensen", ...extra });
-
-function expectScimError(fn: () => unknown, status: number, scimType: string, detail?: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught).toBeInstanceOf(ScimError);
-  const err = caught as ScimError;
-  expect({ status: err.status, scimType: err.scimType }).toEqual({ status, scimType });
-  if (detail) expect(err.detail).toMatch(detail);
-}
 
 const okCases: OkCase[] = [
   {
