@@ -129,7 +129,16 @@ async function phase(type, single, service, ceiling) {
     failed = true;
     console.error(`  ${type.key}: ${r.errors} errors, e.g.\n    ${r.errorSamples.join("\n    ")}`);
   }
-  const row = { key: type.key, label: type.label, target: type.target, deferred, sqlMs, ...result, ratio: result.rps / query.rps, cpuMs: cpu / result.requests };
+  const row = {
+    key: type.key,
+    label: type.label,
+    target: type.target,
+    deferred,
+    sqlMs,
+    ...result,
+    ratio: result.rps / query.rps,
+    cpuMs: cpu / result.requests,
+  };
   const rt = result.roundTrips.mode ?? "—";
   console.log(
     `  ${type.key.padEnd(13)} ${result.rps.toFixed(0).padStart(5)} req/s (query ${query.rps.toFixed(0).padStart(4)}: ${row.ratio.toFixed(2)}×)  p50 ${result.p50.toFixed(1).padStart(6)} ms  p99 ${result.p99.toFixed(1).padStart(6)} ms  RT ${rt}  SQL ${sqlMs === undefined ? "—" : sqlMs.toFixed(2)} ms  CPU ${row.cpuMs.toFixed(1)} ms${result.exhausted ? "  (source exhausted)" : ""}`,
@@ -146,7 +155,13 @@ async function runSize(n, bundleConfig, token) {
     const viaBulk = Math.min(config.bulkSeed, n - viaHttp);
     const viaSql = n - viaHttp - viaBulk;
     const db = seedDatabase(state, viaSql, config.groups);
-    seeding.push({ n, step: `SQL file (wrangler d1 execute --local), + ${config.groups} groups`, users: viaSql, seconds: db.sqlMs / 1000, rate: viaSql / (db.sqlMs / 1000) });
+    seeding.push({
+      n,
+      step: `SQL file (wrangler d1 execute --local), + ${config.groups} groups`,
+      users: viaSql,
+      seconds: db.sqlMs / 1000,
+      rate: viaSql / (db.sqlMs / 1000),
+    });
     console.log(`  seeded ${viaSql} users as SQL in ${(db.sqlMs / 1000).toFixed(1)} s (migrations ${(db.migrateMs / 1000).toFixed(1)} s)`);
 
     const log = join(logDir, `wrangler-${runTag}-${n}.log`);
@@ -154,7 +169,18 @@ async function runSize(n, bundleConfig, token) {
       const dev = await startDev({
         name: "service",
         // .dev.vars (the tokens) stays in the repo; events are kept as undeliverable (no receiver).
-        args: ["-c", bundleConfig, "--env-file", join(ROOT, ".dev.vars"), "--persist-to", state, "--var", "D1_STATS:1", "--var", "MAIN_SITE_URL:"],
+        args: [
+          "-c",
+          bundleConfig,
+          "--env-file",
+          join(ROOT, ".dev.vars"),
+          "--persist-to",
+          state,
+          "--var",
+          "D1_STATS:1",
+          "--var",
+          "MAIN_SITE_URL:",
+        ],
         logFile: log,
         stateDir: state,
         readyPath: "/healthz",
@@ -171,7 +197,14 @@ async function runSize(n, bundleConfig, token) {
       const http = await seedThroughPost(api, token, viaSql, viaSql + viaHttp, config.concurrency);
       if (http.result.errors) throw new Error(`POST /Users seeding: ${http.result.errorSamples.join("; ")}`);
       users.push(...http.users);
-      seeding.push({ n, step: `POST /Users, ${config.concurrency} clients`, users: http.users.length, seconds: http.result.seconds, rate: http.result.rps, p50: http.result.p50 });
+      seeding.push({
+        n,
+        step: `POST /Users, ${config.concurrency} clients`,
+        users: http.users.length,
+        seconds: http.result.seconds,
+        rate: http.result.rps,
+        p50: http.result.p50,
+      });
       console.log(`  seeded ${http.users.length} users through POST /Users: ${http.result.rps.toFixed(0)}/s`);
     }
     if (viaBulk > 0) {
@@ -185,7 +218,14 @@ async function runSize(n, bundleConfig, token) {
         users.push(...bulk.users);
         const rate = bulk.users.length / bulk.result.seconds;
         const problems = [...bulk.result.errorSamples, ...bulk.failures];
-        seeding.push({ n, step: `POST /Bulk, 500 operations a request${problems.length ? " (FAILED, see the log)" : ""}`, users: bulk.users.length, seconds: bulk.result.seconds, rate, p50: bulk.result.p50 });
+        seeding.push({
+          n,
+          step: `POST /Bulk, 500 operations a request${problems.length ? " (FAILED, see the log)" : ""}`,
+          users: bulk.users.length,
+          seconds: bulk.result.seconds,
+          rate,
+          p50: bulk.result.p50,
+        });
         console.log(`  seeded ${bulk.users.length} users through POST /Bulk: ${rate.toFixed(0)}/s`);
         if (problems.length) {
           // Reported and counted as an error, but the run goes on: the request mix is what it is for.
@@ -196,11 +236,18 @@ async function runSize(n, bundleConfig, token) {
     }
     const members = users.slice(0, Math.min(config.groupSize, users.length)).map((u) => u.id);
     const group = await createGroup(api, token, "Bench Everyone", members);
-    seeding.push({ n, step: `POST /Groups with ${members.length} members`, users: members.length, seconds: group.ms / 1000, rate: members.length / (group.ms / 1000) });
+    seeding.push({
+      n,
+      step: `POST /Groups with ${members.length} members`,
+      users: members.length,
+      seconds: group.ms / 1000,
+      rate: members.length / (group.ms / 1000),
+    });
     console.log(`  created a ${members.length}-member group in ${group.ms.toFixed(0)} ms`);
 
     const count = await fetch(`${api}/Users?count=0`, { headers: { Authorization: `Bearer ${token}` } }).then((r) => r.json());
-    if (count.totalResults !== n) console.error(`  expected ${n} users, the service counts ${count.totalResults} (a failed seeding step above)`);
+    if (count.totalResults !== n)
+      console.error(`  expected ${n} users, the service counts ${count.totalResults} (a failed seeding step above)`);
 
     // The ceiling Worker reads a copy of the seeded database, made while the service is stopped:
     // two workerd processes on one SQLite file lock each other out (SQLITE_BUSY), in both Workers.
@@ -210,11 +257,27 @@ async function runSize(n, bundleConfig, token) {
     cpSync(join(state, "v3", "d1"), join(ceilingState, "v3", "d1"), { recursive: true });
     service = await startService();
     api = `${service.url}/api/scim/v2`;
-    const ceiling = await startDev({ name: "ceiling", cwd: join(ROOT, "bench", "worker"), args: ["--persist-to", ceilingState], logFile: log, stateDir: ceilingState });
+    const ceiling = await startDev({
+      name: "ceiling",
+      cwd: join(ROOT, "bench", "worker"),
+      args: ["--persist-to", ceilingState],
+      logFile: log,
+      stateDir: ceilingState,
+    });
     stops.add(ceiling.stop);
     console.log(`  service ${service.url}, ceiling ${ceiling.url} on a copy of the seeded database`);
 
-    const ctx = { api, ceiling: ceiling.url, healthz: `${service.url}/healthz`, token, users, total: count.totalResults, groupId: group.id, posted: [], run: runTag };
+    const ctx = {
+      api,
+      ceiling: ceiling.url,
+      healthz: `${service.url}/healthz`,
+      token,
+      users,
+      total: count.totalResults,
+      groupId: group.id,
+      posted: [],
+      run: runTag,
+    };
     const [healthz, single] = ceilingTypes(ctx);
     await drive({ concurrency: config.concurrency, durationMs: Math.max(config.warmupMs, 500), next: single.next });
     const rows = [];
@@ -244,8 +307,14 @@ async function main() {
   const bundleConfig = buildService(buildDir);
   const wranglerVersion = wrangler(["--version"]).trim().split("\n").pop();
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, wrangler ${wranglerVersion}`;
-  console.log(`scim-edge bench${smoke ? " (smoke)" : ""}: ${machine}; load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
-  console.log(`N = ${config.sizes.join(", ")}; ${config.concurrency} clients; ${config.durationMs / 1000} s per request type after ${config.warmupMs / 1000} s warm-up`);
+  console.log(
+    `scim-edge bench${smoke ? " (smoke)" : ""}: ${machine}; load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")}`,
+  );
+  console.log(
+    `N = ${config.sizes.join(", ")}; ${config.concurrency} clients; ${config.durationMs / 1000} s per request type after ${config.warmupMs / 1000} s warm-up`,
+  );
 
   const bySize = new Map();
   const seeding = [];
@@ -261,7 +330,11 @@ async function main() {
   }
 
   const out = [];
-  out.push(`Machine: ${machine}. Load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(" ")}.`);
+  out.push(
+    `Machine: ${machine}. Load average at the end: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" ")}.`,
+  );
   out.push(
     `${config.concurrency} clients; each request type runs ${config.durationMs / 1000} s in ${config.sliceMs / 1000} s slices interleaved with slices of the single-query ceiling. ` +
       "RT = D1 round trips on the request's path, stmts = SQL statements (most frequent value of X-D1-Round-Trips / X-D1-Statements); " +

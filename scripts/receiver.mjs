@@ -10,7 +10,7 @@
 //   npm run receiver -- --status 503                  # answer 503 to everything (simulate an outage)
 //
 // For `npm run dev`, set MAIN_SITE_URL=http://127.0.0.1:8788/webhooks/scim in .dev.vars.
-import { readFileSync, existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";

@@ -17,13 +17,12 @@
 // times in a row: the consumer's backoff doubles from 30 s (src/events/backoff.ts), so a fourth
 // failure would wait 4 more minutes and a fifth 8, which only lengthens the drain; 3 keeps it
 // under 4 minutes after the traffic stops.
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, mkdirSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Webhook } from "standardwebhooks";
-import { ROOT, buildService, executeSql, migrate, sleep, startDev } from "../bench/lib/wrangler.mjs";
-
+import { buildService, executeSql, migrate, ROOT, sleep, startDev } from "../bench/lib/wrangler.mjs";
 
 function numberEnv(name, fallback, { min = 0, max = Infinity } = {}) {
   const raw = process.env[name];
@@ -139,7 +138,12 @@ function makeWorker(index, ctx) {
       let res;
       let text = "";
       try {
-        res = await fetch(`${ctx.api}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+        res = await fetch(`${ctx.api}${path}`, {
+          method,
+          headers,
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+        });
         text = await res.text();
       } catch (err) {
         ctx.record(op, performance.now() - t0, `network: ${err.message}`);
@@ -183,7 +187,16 @@ function makeWorker(index, ctx) {
   const ops = {
     async create() {
       const n = ++seq;
-      const u = { userName: `Soak.${runTag}.w${index}.u${n}@Example.com`, givenName: "Soak", familyName: `W${index}U${n}`, displayName: `Soak ${index}-${n}`, title: "Engineer", active: true, deleted: false, expected: 1 };
+      const u = {
+        userName: `Soak.${runTag}.w${index}.u${n}@Example.com`,
+        givenName: "Soak",
+        familyName: `W${index}U${n}`,
+        displayName: `Soak ${index}-${n}`,
+        title: "Engineer",
+        active: true,
+        deleted: false,
+        expected: 1,
+      };
       const filter = encodeURIComponent(`userName eq "${u.userName.toUpperCase()}"`);
       const found = await call("lookup", "GET", `/Users?filter=${filter}`, undefined, 200);
       if (!found) return;
@@ -198,10 +211,11 @@ function makeWorker(index, ctx) {
       const u = pick(live());
       if (!u) return ops.create();
       const got = await call("get", "GET", `/Users/${u.id}`, undefined, 200);
-      if (got && (got.json.title !== u.title || got.json.active !== u.active)) ctx.record("get", 0, `${u.id}: read ${got.json.title}/${got.json.active}, model ${u.title}/${u.active}`);
+      if (got && (got.json.title !== u.title || got.json.active !== u.active))
+        ctx.record("get", 0, `${u.id}: read ${got.json.title}/${got.json.active}, model ${u.title}/${u.active}`);
     },
     async list() {
-      const start = 1 + Math.floor(Math.random() * Math.max(1, ctx.userCount())) ;
+      const start = 1 + Math.floor(Math.random() * Math.max(1, ctx.userCount()));
       await call("list", "GET", `/Users?startIndex=${start}&count=100`, undefined, 200);
     },
     async put() {
@@ -218,7 +232,13 @@ function makeWorker(index, ctx) {
       const u = pick(live());
       if (!u) return ops.create();
       const title = `Patched ${++seq}`;
-      const res = await call("patch", "PATCH", `/Users/${u.id}`, { schemas: [PATCH_SCHEMA], Operations: [{ op: "Replace", path: "title", value: title }] }, 200);
+      const res = await call(
+        "patch",
+        "PATCH",
+        `/Users/${u.id}`,
+        { schemas: [PATCH_SCHEMA], Operations: [{ op: "Replace", path: "title", value: title }] },
+        200,
+      );
       if (!res) return;
       u.title = title;
       u.expected++;
@@ -227,7 +247,13 @@ function makeWorker(index, ctx) {
     async toggleActive() {
       const u = pick(live());
       if (!u) return ops.create();
-      const res = await call(u.active ? "deactivate" : "reactivate", "PATCH", `/Users/${u.id}`, { schemas: [PATCH_SCHEMA], Operations: [{ op: "replace", value: { active: !u.active } }] }, 200);
+      const res = await call(
+        u.active ? "deactivate" : "reactivate",
+        "PATCH",
+        `/Users/${u.id}`,
+        { schemas: [PATCH_SCHEMA], Operations: [{ op: "replace", value: { active: !u.active } }] },
+        200,
+      );
       if (!res) return;
       u.active = !u.active;
       u.expected++;
@@ -245,9 +271,21 @@ function makeWorker(index, ctx) {
     },
     async groupCreate() {
       const displayName = `Soak ${runTag} w${index} g${++seq}`;
-      const found = await call("groupLookup", "GET", `/Groups?filter=${encodeURIComponent(`displayName eq "${displayName}"`)}&excludedAttributes=members`, undefined, 200);
+      const found = await call(
+        "groupLookup",
+        "GET",
+        `/Groups?filter=${encodeURIComponent(`displayName eq "${displayName}"`)}&excludedAttributes=members`,
+        undefined,
+        200,
+      );
       if (!found) return;
-      const res = await call("groupCreate", "POST", "/Groups", { schemas: ["urn:ietf:params:scim:schemas:core:2.0:Group"], displayName, members: [] }, 201);
+      const res = await call(
+        "groupCreate",
+        "POST",
+        "/Groups",
+        { schemas: ["urn:ietf:params:scim:schemas:core:2.0:Group"], displayName, members: [] },
+        201,
+      );
       if (res) groups.push({ id: res.json.id, displayName, members: new Set(), expected: 1 });
     },
     async groupAdd() {
@@ -255,7 +293,13 @@ function makeWorker(index, ctx) {
       const candidates = live().filter((u) => g && !g.members.has(u.id));
       const u = pick(candidates);
       if (!g || !u) return ops.groupCreate();
-      const res = await call("groupAdd", "PATCH", `/Groups/${g.id}`, { schemas: [PATCH_SCHEMA], Operations: [{ op: "add", path: "members", value: [{ value: u.id }] }] }, 204);
+      const res = await call(
+        "groupAdd",
+        "PATCH",
+        `/Groups/${g.id}`,
+        { schemas: [PATCH_SCHEMA], Operations: [{ op: "add", path: "members", value: [{ value: u.id }] }] },
+        204,
+      );
       if (!res) return;
       g.members.add(u.id);
       g.expected++;
@@ -264,7 +308,13 @@ function makeWorker(index, ctx) {
       const g = pick(groups.filter((x) => x.members.size > 0));
       if (!g) return ops.groupAdd();
       const uid = pick([...g.members]);
-      const res = await call("groupRemove", "PATCH", `/Groups/${g.id}`, { schemas: [PATCH_SCHEMA], Operations: [{ op: "remove", path: `members[value eq "${uid}"]` }] }, 204);
+      const res = await call(
+        "groupRemove",
+        "PATCH",
+        `/Groups/${g.id}`,
+        { schemas: [PATCH_SCHEMA], Operations: [{ op: "remove", path: `members[value eq "${uid}"]` }] },
+        204,
+      );
       if (!res) return;
       g.members.delete(uid);
       g.expected++;
@@ -274,7 +324,13 @@ function makeWorker(index, ctx) {
       if (!g) return ops.groupCreate();
       const displayName = `Soak ${runTag} w${index} g${++seq} renamed`;
       // Okta's group push: a path-less replace that repeats the id.
-      const res = await call("groupRename", "PATCH", `/Groups/${g.id}`, { schemas: [PATCH_SCHEMA], Operations: [{ op: "replace", value: { id: g.id, displayName } }] }, 204);
+      const res = await call(
+        "groupRename",
+        "PATCH",
+        `/Groups/${g.id}`,
+        { schemas: [PATCH_SCHEMA], Operations: [{ op: "replace", value: { id: g.id, displayName } }] },
+        204,
+      );
       if (!res) return;
       g.displayName = displayName;
       g.expected++;
@@ -283,8 +339,17 @@ function makeWorker(index, ctx) {
 
   // Weights: Okta mostly looks up, creates, reads and updates; deletes are rare.
   const MIX = [
-    ["create", 18], ["read", 14], ["list", 4], ["put", 14], ["patchTitle", 10], ["toggleActive", 12], ["remove", 3],
-    ["groupCreate", 3], ["groupAdd", 12], ["groupRemove", 6], ["groupRename", 4],
+    ["create", 18],
+    ["read", 14],
+    ["list", 4],
+    ["put", 14],
+    ["patchTitle", 10],
+    ["toggleActive", 12],
+    ["remove", 3],
+    ["groupCreate", 3],
+    ["groupAdd", 12],
+    ["groupRemove", 6],
+    ["groupRename", 4],
   ];
   const total = MIX.reduce((s, [, w]) => s + w, 0);
   const choose = () => {
@@ -308,7 +373,10 @@ function makeWorker(index, ctx) {
 function canon(value) {
   if (Array.isArray(value)) return `[${value.map(canon).join(",")}]`;
   if (value !== null && typeof value === "object") {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canon(value[k])}`).join(",")}}`;
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canon(value[k])}`)
+      .join(",")}}`;
   }
   return JSON.stringify(value);
 }
@@ -412,7 +480,8 @@ async function check(workers, site, service, api, scimHeaders, adminHeaders) {
       for (const x of [...replica]) if ((delivered.get(x) ?? []).some((e) => e.type === "user.deleted")) replica.delete(x);
       if (JSON.stringify(directory) !== JSON.stringify(model)) fail(`group ${r.id}: members in the directory ≠ model`);
       if (JSON.stringify([...replica].sort()) !== JSON.stringify(model)) fail(`group ${r.id}: the site's members ≠ model`);
-      if (json.displayName !== r.model.displayName || last.data.group?.displayName !== r.model.displayName) fail(`group ${r.id}: displayName differs`);
+      if (json.displayName !== r.model.displayName || last.data.group?.displayName !== r.model.displayName)
+        fail(`group ${r.id}: displayName differs`);
     }
   }
   for (const rid of delivered.keys()) if (!known.has(rid)) fail(`events delivered for ${rid}, which the soak never touched`);
@@ -458,15 +527,20 @@ async function main() {
   };
   for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => void cleanup().then(() => process.exit(130)));
   // A last resort, so the script always ends by itself.
-  const hardStop = setTimeout(() => {
-    console.error("soak: overall time limit reached; stopping");
-    void cleanup().then(() => process.exit(1));
-  }, (SOAK_SECONDS + DRAIN_SECONDS + 600) * 1000);
+  const hardStop = setTimeout(
+    () => {
+      console.error("soak: overall time limit reached; stopping");
+      void cleanup().then(() => process.exit(1));
+    },
+    (SOAK_SECONDS + DRAIN_SECONDS + 600) * 1000,
+  );
   hardStop.unref();
 
   let exitCode = 0;
   try {
-    console.log(`soak: ${SOAK_SECONDS} s of traffic, ${CONCURRENCY} connections, ${Math.round(FAIL_RATE * 100)}% of deliveries answered 503 (≤ ${MAX_FAILS} per event); temp dir ${dir}`);
+    console.log(
+      `soak: ${SOAK_SECONDS} s of traffic, ${CONCURRENCY} connections, ${Math.round(FAIL_RATE * 100)}% of deliveries answered 503 (≤ ${MAX_FAILS} per event); temp dir ${dir}`,
+    );
     // The Worker as it is now, bundled once: `wrangler dev` on src/ would reload whenever someone
     // edits a file, and a reload drops the local queue's in-flight messages mid-soak.
     const config = buildService(join(dir, "bundle"));
@@ -491,7 +565,11 @@ async function main() {
     cleanups.push(dev.stop);
     const service = dev.url;
     const api = `${service}/api/scim/v2`;
-    const scimHeaders = { Authorization: `Bearer ${vars.SCIM_BEARER_TOKEN}`, Accept: "application/scim+json", "CF-Connecting-IP": "10.77.255.1" };
+    const scimHeaders = {
+      Authorization: `Bearer ${vars.SCIM_BEARER_TOKEN}`,
+      Accept: "application/scim+json",
+      "CF-Connecting-IP": "10.77.255.1",
+    };
     const adminHeaders = { Authorization: `Bearer ${vars.ADMIN_TOKEN}` };
     console.log(`soak: service ${service}, main site ${site.url}, wrangler log ${logFile}`);
 
@@ -528,7 +606,9 @@ async function main() {
     const progress = setInterval(() => {
       users = workers.reduce((s, w) => s + w.users.length, 0);
       const sent = [...latencies.values()].reduce((s, l) => s + l.length, 0);
-      console.log(`  ${Math.round((Date.now() - t0) / 1000)} s: ${sent} requests, ${errorCount} errors, ${site.byId.size} events seen, ${site.stats.refused503} deliveries refused`);
+      console.log(
+        `  ${Math.round((Date.now() - t0) / 1000)} s: ${sent} requests, ${errorCount} errors, ${site.byId.size} events seen, ${site.stats.refused503} deliveries refused`,
+      );
       if (dev.exited()) ctx.aborted = true;
     }, 15_000);
     await Promise.all(workers.map((w) => w.run(deadline)));
@@ -554,13 +634,21 @@ async function main() {
     const retried = [...site.byId.values()].filter((x) => x.failed > 0).length;
 
     console.log("\n== soak summary ==");
-    console.log(`traffic     ${trafficSeconds.toFixed(0)} s, ${requests} requests (${(requests / trafficSeconds).toFixed(1)} req/s), p50 ${percentile(all, 0.5).toFixed(1)} ms, p99 ${percentile(all, 0.99).toFixed(1)} ms, ${errorCount} errors, ${ctx.throttled} throttled (429)`);
+    console.log(
+      `traffic     ${trafficSeconds.toFixed(0)} s, ${requests} requests (${(requests / trafficSeconds).toFixed(1)} req/s), p50 ${percentile(all, 0.5).toFixed(1)} ms, p99 ${percentile(all, 0.99).toFixed(1)} ms, ${errorCount} errors, ${ctx.throttled} throttled (429)`,
+    );
     console.log(`by request  ${[...latencies].map(([op, l]) => `${op} ${l.length}`).join(", ")}`);
     const liveUsers = workers.reduce((s, w) => s + w.users.filter((u) => !u.deleted).length, 0);
     const deletedUsers = workers.reduce((s, w) => s + w.users.filter((u) => u.deleted).length, 0);
-    console.log(`directory   ${liveUsers} users (${deletedUsers} more created and deleted), ${workers.reduce((s, w) => s + w.groups.length, 0)} groups`);
-    console.log(`events      ${result.expectedEvents} changes made; ${site.byId.size} event ids seen by the site; D1 states ${JSON.stringify(result.counts)}`);
-    console.log(`deliveries  ${attempts} POSTs, ${site.stats.refused503} answered 503, ${retried} events needed a retry, ${site.stats.badSignature} bad signatures`);
+    console.log(
+      `directory   ${liveUsers} users (${deletedUsers} more created and deleted), ${workers.reduce((s, w) => s + w.groups.length, 0)} groups`,
+    );
+    console.log(
+      `events      ${result.expectedEvents} changes made; ${site.byId.size} event ids seen by the site; D1 states ${JSON.stringify(result.counts)}`,
+    );
+    console.log(
+      `deliveries  ${attempts} POSTs, ${site.stats.refused503} answered 503, ${retried} events needed a retry, ${site.stats.badSignature} bad signatures`,
+    );
     console.log(`drain       ${drainSeconds.toFixed(0)} s${drainState.done ? "" : " (NOT drained within SOAK_DRAIN_SECONDS)"}`);
     if (errors.length) console.log(`errors      ${errors.join("\n            ")}`);
     if (result.problems.length) console.log(`problems    ${result.problems.join("\n            ")}`);

@@ -10,9 +10,9 @@ import { scimAuth } from "./middleware/scim-auth";
 import { scimEnabled } from "./middleware/scim-enabled";
 import { bulkRoutes } from "./routes/bulk";
 import { discoveryRoutes } from "./routes/discovery";
+import { groupRoutes } from "./routes/groups";
 import { setDispatcher } from "./routes/internal";
 import { scimMiscRoutes } from "./routes/misc";
-import { groupRoutes } from "./routes/groups";
 import { userRoutes } from "./routes/users";
 import { ScimError } from "./scim/errors";
 
@@ -54,11 +54,15 @@ export function buildApp(): Hono<AppEnv> {
     const path = new URL(c.req.url).pathname;
     if (path.startsWith("/admin/api") && !(err instanceof ScimError)) {
       console.error(JSON.stringify({ level: "error", requestId: c.get("requestId"), message: String(err) }));
-      return c.json({ error: "internal", detail: `Request ${c.get("requestId")} failed; any change it made was applied whole or not at all, so reload before retrying.` }, 500);
+      return c.json(
+        {
+          error: "internal",
+          detail: `Request ${c.get("requestId")} failed; any change it made was applied whole or not at all, so reload before retrying.`,
+        },
+        500,
+      );
     }
     return renderError(c, err, c.get("requestId") ?? "unknown");
   });
   return app;
 }
-
-

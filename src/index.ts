@@ -1,5 +1,5 @@
 import { buildApp } from "./app";
-import { fetchWithD1Stats, type DebugBindings } from "./debug/d1-stats";
+import { type DebugBindings, fetchWithD1Stats } from "./debug/d1-stats";
 import type { Bindings } from "./env";
 import { handleQueue } from "./events/consumer";
 import { handleScheduled } from "./events/sweeper";

@@ -63,7 +63,13 @@ export function requestTypes(ctx) {
   const lastStart = Math.max(1, ctx.total - 99);
 
   const get = (url, i, expect = 200) => ({ url, headers: scimHeaders(ctx.token, i), expect });
-  const send = (method, url, body, i, expect) => ({ method, url, headers: scimHeaders(ctx.token, i, true), body: JSON.stringify(body), expect });
+  const send = (method, url, body, i, expect) => ({
+    method,
+    url,
+    headers: scimHeaders(ctx.token, i, true),
+    body: JSON.stringify(body),
+    expect,
+  });
 
   return [
     {
@@ -149,9 +155,7 @@ export function requestTypes(ctx) {
         const k = groupOps++;
         const id = ctx.posted[k % ctx.posted.length];
         const add = Math.floor(k / ctx.posted.length) % 2 === 0;
-        const op = add
-          ? { op: "add", path: "members", value: [{ value: id }] }
-          : { op: "remove", path: `members[value eq "${id}"]` };
+        const op = add ? { op: "add", path: "members", value: [{ value: id }] } : { op: "remove", path: `members[value eq "${id}"]` };
         return send("PATCH", `${ctx.api}/Groups/${ctx.groupId}`, { schemas: [PATCH_SCHEMA], Operations: [op] }, i, 204);
       },
     },
@@ -162,7 +166,9 @@ export function requestTypes(ctx) {
       // Deletes the users the POST phase created; stops when they are all gone.
       next: (i) => {
         const id = ctx.posted[deleted++];
-        return id === undefined ? null : { method: "DELETE", url: `${ctx.api}/Users/${id}`, headers: scimHeaders(ctx.token, i), expect: 204 };
+        return id === undefined
+          ? null
+          : { method: "DELETE", url: `${ctx.api}/Users/${id}`, headers: scimHeaders(ctx.token, i), expect: 204 };
       },
     },
   ];

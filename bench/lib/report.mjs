@@ -32,17 +32,36 @@ export function judge(row, rows) {
 
 function table(headers, rows, align) {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (cells) => `| ${cells.map((c, i) => (align[i] === "r" ? String(c).padStart(widths[i]) : String(c).padEnd(widths[i]))).join(" | ")} |`;
+  const line = (cells) =>
+    `| ${cells.map((c, i) => (align[i] === "r" ? String(c).padStart(widths[i]) : String(c).padEnd(widths[i]))).join(" | ")} |`;
   const rule = `|${widths.map((w, i) => (align[i] === "r" ? `${"-".repeat(w + 1)}:` : `:${"-".repeat(w + 1)}`)).join("|")}|`;
   return [line(headers), rule, ...rows.map(line)].join("\n");
 }
 
 /** The results table of one N (markdown, so bench/README.md can hold it as printed). */
 export function resultsTable(n, rows) {
-  const headers = ["request type", "N", "req/s", "p50 ms", "p95 ms", "p99 ms", "RT", "stmts", "RT after", "SQL ms", "× query", "CPU ms", "target", "result"];
+  const headers = [
+    "request type",
+    "N",
+    "req/s",
+    "p50 ms",
+    "p95 ms",
+    "p99 ms",
+    "RT",
+    "stmts",
+    "RT after",
+    "SQL ms",
+    "× query",
+    "CPU ms",
+    "target",
+    "result",
+  ];
   const body = rows.map((r) => {
     const verdict = r.target ? judge(r, rows) : null;
-    const rt = r.roundTrips.mode === undefined ? "—" : `${r.roundTrips.mode}${r.roundTrips.max > r.roundTrips.mode ? ` (max ${r.roundTrips.max})` : ""}`;
+    const rt =
+      r.roundTrips.mode === undefined
+        ? "—"
+        : `${r.roundTrips.mode}${r.roundTrips.max > r.roundTrips.mode ? ` (max ${r.roundTrips.max})` : ""}`;
     return [
       r.label,
       n.toLocaleString("en-US"),
@@ -65,7 +84,14 @@ export function resultsTable(n, rows) {
 
 export function seedingTable(entries) {
   const headers = ["N", "seeding step", "users", "seconds", "users/s", "p50 ms (per request)"];
-  const rows = entries.map((e) => [e.n.toLocaleString("en-US"), e.step, e.users.toLocaleString("en-US"), fmt(e.seconds, 1), fmt(e.rate, 0), fmt(e.p50)]);
+  const rows = entries.map((e) => [
+    e.n.toLocaleString("en-US"),
+    e.step,
+    e.users.toLocaleString("en-US"),
+    fmt(e.seconds, 1),
+    fmt(e.rate, 0),
+    fmt(e.p50),
+  ]);
   return table(headers, rows, ["r", "l", "r", "r", "r", "r"]);
 }
 

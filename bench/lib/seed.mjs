@@ -83,7 +83,8 @@ export async function seedThroughBulk(api, token, from, to, perRequest) {
           for (const op of JSON.parse(text).Operations ?? []) {
             const n = Number(String(op.bulkId).slice(1));
             if (op.status === "201" && typeof op.location === "string") users.push({ id: op.location.split("/").pop(), tag: "B", i: n });
-            else if (failures.length < 3) failures.push(`bulk op ${op.bulkId}: ${op.status} ${JSON.stringify(op.response ?? "").slice(0, 200)}`);
+            else if (failures.length < 3)
+              failures.push(`bulk op ${op.bulkId}: ${op.status} ${JSON.stringify(op.response ?? "").slice(0, 200)}`);
           }
         },
       };

@@ -79,7 +79,9 @@ export function groupsSql(count, baseTime) {
   for (let i = 0; i < count; i++) {
     const data = { displayName: `Bench Team ${i}`, externalId: `00g${i}` };
     const at = new Date(baseTime + i).toISOString();
-    rows.push(`(${[randomUUID(), data.displayName, foldCase(data.displayName), data.externalId, JSON.stringify(data), 1, at, at].map(q).join(",")})`);
+    rows.push(
+      `(${[randomUUID(), data.displayName, foldCase(data.displayName), data.externalId, JSON.stringify(data), 1, at, at].map(q).join(",")})`,
+    );
   }
   if (!rows.length) return "";
   return `INSERT INTO groups (id, display_name, display_name_norm, external_id, data, version, created_at, updated_at) VALUES\n${rows.join(",\n")};`;

@@ -1,8 +1,8 @@
 // Wrangler as the bench uses it: local D1 only, every command bounded in time, every process it
 // starts stopped by its own process group id.
 import { spawn, spawnSync } from "node:child_process";
-import { createServer } from "node:net";
 import { readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 
 export const ROOT = new URL("../..", import.meta.url).pathname;
@@ -15,7 +15,9 @@ export function wrangler(args, { cwd = ROOT, timeoutMs = 600_000 } = {}) {
   const r = spawnSync(BIN, args, { cwd, env: ENV, encoding: "utf8", timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
   if (r.status !== 0) {
     const why = r.error ? String(r.error) : `exit ${r.status}`;
-    throw new Error(`wrangler ${args.slice(0, 4).join(" ")} … failed (${why}):\n${(r.stderr || "").slice(-2000)}\n${(r.stdout || "").slice(-2000)}`);
+    throw new Error(
+      `wrangler ${args.slice(0, 4).join(" ")} … failed (${why}):\n${(r.stderr || "").slice(-2000)}\n${(r.stdout || "").slice(-2000)}`,
+    );
   }
   return r.stdout;
 }
@@ -72,7 +74,19 @@ export async function startDev({ name, cwd = ROOT, args, logFile, stateDir, read
   const out = openSync(logFile, "a");
   const child = spawn(
     BIN,
-    ["dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspector), "--log-level", "warn", "--show-interactive-dev-session=false", ...args],
+    [
+      "dev",
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--inspector-port",
+      String(inspector),
+      "--log-level",
+      "warn",
+      "--show-interactive-dev-session=false",
+      ...args,
+    ],
     {
       cwd,
       // Its own dev registry (no cross-talk with anyone else's `wrangler dev` on the machine) and

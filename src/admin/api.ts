@@ -1,11 +1,11 @@
-import { Hono } from "hono";
 import { asc, count, eq, inArray } from "drizzle-orm";
-import type { AppEnv } from "../env";
+import { Hono } from "hono";
 import { getDb, isoNow } from "../db/client";
-import { groupMembers, groups } from "../db/schema";
 import { logStatement } from "../db/log";
+import { groupMembers, groups } from "../db/schema";
+import type { AppEnv } from "../env";
 import { Audit } from "../http/audit";
-import { describeSettingsChange, settingsPatchSchema, type Settings } from "../settings/model";
+import { describeSettingsChange, type Settings, settingsPatchSchema } from "../settings/model";
 import { invalidateSettingsCache, loadSettings, saveSettingsStatement } from "../settings/store";
 import { adminAuth } from "./auth";
 import { eventsAdminRoutes } from "./events-api";

@@ -1,14 +1,14 @@
-import { and, asc, desc, eq, inArray, lt, sql, type SQL } from "drizzle-orm";
-import { Hono, type Context } from "hono";
+import { and, asc, desc, eq, inArray, lt, type SQL, sql } from "drizzle-orm";
+import { type Context, Hono } from "hono";
 import { z } from "zod";
-import { getDb, isoNow, type Db } from "../db/client";
+import { type Db, getDb, isoNow } from "../db/client";
 import { logStatement } from "../db/log";
 import { events } from "../db/schema";
 import type { AppEnv } from "../env";
-import { Audit } from "../http/audit";
 import { enqueueEvents } from "../events/outbox";
 import { SWEEP_MAX_PER_RUN } from "../events/sweeper";
 import { EVENT_TYPES, type EventState } from "../events/types";
+import { Audit } from "../http/audit";
 
 /** /admin/api/events (SPEC §10): list, redeliver, release or discard held events. */
 export const eventsAdminRoutes = new Hono<AppEnv>();
@@ -75,10 +75,7 @@ async function listEvents(db: Db, f: ListFilter): Promise<{ rows: EventRow[]; ne
 /** Per-state counts over all events (every state present, zero included), for the admin page. */
 async function countByState(db: Db): Promise<Record<EventState, number>> {
   const counts = Object.fromEntries(EVENT_STATES.map((s) => [s, 0])) as Record<EventState, number>;
-  const rows = await db
-    .select({ state: events.state, n: sql<number>`count(*)` })
-    .from(events)
-    .groupBy(events.state);
+  const rows = await db.select({ state: events.state, n: sql<number>`count(*)` }).from(events).groupBy(events.state);
   for (const r of rows) if (r.state in STATE_NAMES) counts[r.state as EventState] = Number(r.n);
   return counts;
 }
@@ -109,10 +106,7 @@ async function bulkTransition(
     }
     return { count: moved.length, moved };
   }
-  const res = await db
-    .update(events)
-    .set({ state: to, updatedAt: at })
-    .where(inArray(events.state, from));
+  const res = await db.update(events).set({ state: to, updatedAt: at }).where(inArray(events.state, from));
   if (to !== "pending") return { count: res.meta.changes, moved: [] };
   const first = await db
     .select({ id: events.id })
@@ -158,7 +152,12 @@ function present(row: EventRow) {
 const listQuerySchema = z.object({
   state: z
     .string()
-    .transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(",")
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.enum(EVENT_STATES)).min(1))
     .optional(),
   resourceId: z.string().min(1).max(200).optional(),
@@ -166,11 +165,7 @@ const listQuerySchema = z.object({
   userId: z.string().min(1).max(200).optional(),
   type: z.enum(EVENT_TYPES).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z
-    .string()
-    .regex(/^\d+$/, "cursor is the nextCursor of the previous page")
-    .transform(Number)
-    .optional(),
+  cursor: z.string().regex(/^\d+$/, "cursor is the nextCursor of the previous page").transform(Number).optional(),
 });
 
 const idsSchema = z.array(z.string().min(1).max(200)).min(1).max(MAX_IDS);
@@ -223,7 +218,7 @@ eventsAdminRoutes.get("/", async (c) => {
 
 eventsAdminRoutes.post("/release-held", async (c) => {
   const body = await readBody(c);
-  if (!body.ok) return badRequest(c, "invalid_json", "The body must be empty or a JSON object like {\"ids\":[...]}.");
+  if (!body.ok) return badRequest(c, "invalid_json", 'The body must be empty or a JSON object like {"ids":[...]}.');
   const parsed = heldBodySchema.safeParse(body.value);
   if (!parsed.success) return badRequest(c, "invalid_body", parsed.error.issues);
   const db = getDb(c.env.DB);
@@ -235,7 +230,7 @@ eventsAdminRoutes.post("/release-held", async (c) => {
 
 eventsAdminRoutes.post("/discard-held", async (c) => {
   const body = await readBody(c);
-  if (!body.ok) return badRequest(c, "invalid_json", "The body must be empty or a JSON object like {\"ids\":[...]}.");
+  if (!body.ok) return badRequest(c, "invalid_json", 'The body must be empty or a JSON object like {"ids":[...]}.');
   const parsed = heldBodySchema.safeParse(body.value);
   if (!parsed.success) return badRequest(c, "invalid_body", parsed.error.issues);
   const db = getDb(c.env.DB);
@@ -247,7 +242,7 @@ eventsAdminRoutes.post("/discard-held", async (c) => {
 /** Bulk redelivery, e.g. every dead event after the site was down for a day: {"state":"dead"}. */
 eventsAdminRoutes.post("/redeliver", async (c) => {
   const body = await readBody(c);
-  if (!body.ok) return badRequest(c, "invalid_json", "The body must be a JSON object like {\"state\":\"dead\"} or {\"ids\":[...]}.");
+  if (!body.ok) return badRequest(c, "invalid_json", 'The body must be a JSON object like {"state":"dead"} or {"ids":[...]}.');
   const parsed = bulkRedeliverSchema.safeParse(body.value);
   if (!parsed.success) return badRequest(c, "invalid_body", parsed.error.issues);
   const { ids, state } = parsed.data;

@@ -1,5 +1,5 @@
-import { and, desc, eq, gte, isNotNull, lt, ne, or, sql, type SQL } from "drizzle-orm";
-import { Hono, type Context } from "hono";
+import { and, desc, eq, gte, isNotNull, lt, ne, or, type SQL, sql } from "drizzle-orm";
+import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { getDb } from "../db/client";
 import { events, provisioningLog, users } from "../db/schema";
@@ -90,12 +90,14 @@ function outcomeCondition(outcome: (typeof OUTCOMES)[number]): SQL {
 function searchCondition(q: string): SQL {
   const pattern = likePattern(q);
   const like = (col: SQL | typeof provisioningLog.path) => sql`${col} LIKE ${pattern} ESCAPE '\\'`;
-  return or(
-    like(provisioningLog.path),
-    like(sql`coalesce(${provisioningLog.resourceId}, '')`),
-    like(sql`coalesce(${provisioningLog.decisions}, '')`),
-    like(sql`coalesce(${provisioningLog.quirks}, '')`),
-  ) ?? sql`0`;
+  return (
+    or(
+      like(provisioningLog.path),
+      like(sql`coalesce(${provisioningLog.resourceId}, '')`),
+      like(sql`coalesce(${provisioningLog.decisions}, '')`),
+      like(sql`coalesce(${provisioningLog.quirks}, '')`),
+    ) ?? sql`0`
+  );
 }
 
 function presentLog(row: LogRow) {
@@ -113,7 +115,6 @@ function presentLog(row: LogRow) {
     detail: row.detail,
   };
 }
-
 
 /** Newest first by seq; `cursor` is the last seq of the previous page (exclusive). */
 logAdminRoutes.get("/log", async (c) => {

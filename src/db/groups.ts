@@ -1,16 +1,18 @@
-import { and, eq, sql, type SQL } from "drizzle-orm";
+import { and, eq, type SQL, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import { groupMembers, groups, users } from "./schema";
 import { idsIn } from "./sql";
 
 export type GroupRow = typeof groups.$inferSelect;
 
-
 export const selectGroupById = (db: Db, id: string) => db.select().from(groups).where(eq(groups.id, id));
 
 /** Which of `ids` are users (to refuse unknown member ids with their names). */
 export const selectExistingUserIds = (db: Db, ids: readonly string[]) =>
-  db.select({ id: users.id }).from(users).where(sql`${users.id} IN ${idsIn(ids)}`);
+  db
+    .select({ id: users.id })
+    .from(users)
+    .where(sql`${users.id} IN ${idsIn(ids)}`);
 
 /** Which of `ids` are already members of the group. */
 export const selectMembersAmong = (db: Db, groupId: string, ids: readonly string[]) =>
@@ -28,7 +30,11 @@ export function selectMembersOf(db: Db, groupIds: SQL | string[]) {
     ? sql`${groupMembers.groupId} IN ${idsIn(groupIds)}`
     : sql`${groupMembers.groupId} IN (${groupIds})`;
   return db
-    .select({ groupId: groupMembers.groupId, value: groupMembers.userId, display: sql<string>`coalesce(${users.displayName}, ${users.userName})` })
+    .select({
+      groupId: groupMembers.groupId,
+      value: groupMembers.userId,
+      display: sql<string>`coalesce(${users.displayName}, ${users.userName})`,
+    })
     .from(groupMembers)
     .innerJoin(users, eq(users.id, groupMembers.userId))
     .where(condition)
@@ -54,7 +60,10 @@ export function updateGroup(
 
 /** A membership change made from elsewhere (a user deleted): the group's version moves by one. */
 export const bumpGroupVersion = (db: Db, id: string, at: string) =>
-  db.update(groups).set({ version: sql`${groups.version} + 1`, updatedAt: at }).where(eq(groups.id, id));
+  db
+    .update(groups)
+    .set({ version: sql`${groups.version} + 1`, updatedAt: at })
+    .where(eq(groups.id, id));
 
 export const addMembers = (db: Db, groupId: string, ids: readonly string[], at: string) =>
   db
@@ -74,9 +83,7 @@ export const deleteAllMembers = (db: Db, groupId: string) => db.delete(groupMemb
  */
 function affectedUsers(ids: readonly string[], allOf: string | null) {
   const named = sql`${users.id} IN ${idsIn(ids)}`;
-  return allOf === null
-    ? named
-    : sql`(${named} OR ${users.id} IN (SELECT user_id FROM group_members WHERE group_id = ${allOf}))`;
+  return allOf === null ? named : sql`(${named} OR ${users.id} IN (SELECT user_id FROM group_members WHERE group_id = ${allOf}))`;
 }
 
 export const selectUsersForRoles = (db: Db, ids: readonly string[], allOf: string | null) =>

@@ -1,7 +1,7 @@
 import type { SQL } from "drizzle-orm";
 import type { Audit } from "../http/audit";
-import { provisioningLog } from "./schema";
 import type { Db } from "./client";
+import { provisioningLog } from "./schema";
 
 export interface LogEntryInput {
   at: string;

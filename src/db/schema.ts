@@ -139,10 +139,5 @@ export const provisioningLog = sqliteTable(
     decisions: text("decisions"),
     detail: text("detail"),
   },
-  (t) => [
-    index("log_at_idx").on(t.at),
-    index("log_resource_idx").on(t.resourceId, t.seq),
-    index("log_status_idx").on(t.status, t.seq),
-  ],
+  (t) => [index("log_at_idx").on(t.at), index("log_resource_idx").on(t.resourceId, t.seq), index("log_status_idx").on(t.status, t.seq)],
 );
-

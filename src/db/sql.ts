@@ -1,4 +1,4 @@
-import { sql, type SQL } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 
 /**
  * Turns a SQL fragment with `?` placeholders (from the pure filter translator, which never

@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql, type SQL } from "drizzle-orm";
+import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
 import { isRole, type Role } from "../roles/rules";
 import type { GroupRef, UserState } from "../users/view";
@@ -124,13 +124,7 @@ export function insertUser(db: Db, s: UserState, cols: UserColumns, passwordHash
 }
 
 /** Compare-and-set update: changes the row only if it is still at `expectedVersion`. */
-export function updateUserCas(
-  db: Db,
-  s: UserState,
-  cols: UserColumns,
-  expectedVersion: number,
-  passwordHash: string | undefined,
-) {
+export function updateUserCas(db: Db, s: UserState, cols: UserColumns, expectedVersion: number, passwordHash: string | undefined) {
   return db
     .update(users)
     .set({

@@ -1,11 +1,11 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { SQLiteUpdateSetSource } from "drizzle-orm/sqlite-core";
-import { getDb, type Db } from "../db/client";
-import { idsIn } from "../db/sql";
+import { type Db, getDb } from "../db/client";
 import { events } from "../db/schema";
+import { idsIn } from "../db/sql";
 import type { Bindings } from "../env";
 import { isLastAttempt, retryDelaySeconds, verdictFor } from "./backoff";
-import { postWebhook, type DeliveryTarget } from "./deliver";
+import { type DeliveryTarget, postWebhook } from "./deliver";
 import { eventMessageSchema } from "./messages";
 import { decodeSigningSecret } from "./signing";
 import type { EventState } from "./types";

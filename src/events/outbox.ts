@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { idsIn } from "../db/sql";
 import { events, users } from "../db/schema";
+import { idsIn } from "../db/sql";
 import type { Settings } from "../settings/model";
 import { DEPROVISION_EVENT_TYPES, type EventType, type WebhookBody } from "./types";
 

@@ -1,5 +1,5 @@
 import { and, asc, eq, lt, sql } from "drizzle-orm";
-import { getDb, type Db } from "../db/client";
+import { type Db, getDb } from "../db/client";
 import { events, provisioningLog } from "../db/schema";
 import type { Bindings } from "../env";
 import { loadSettings } from "../settings/store";
@@ -65,7 +65,9 @@ export async function reclaimStale(db: Db, now = Date.now()): Promise<number> {
     )
     .returning({ id: events.id });
   if (rows.length > 0) {
-    console.warn(JSON.stringify({ level: "warn", message: "in-flight events lost their queue message; re-sending", ids: rows.map((r) => r.id) }));
+    console.warn(
+      JSON.stringify({ level: "warn", message: "in-flight events lost their queue message; re-sending", ids: rows.map((r) => r.id) }),
+    );
   }
   return rows.length;
 }

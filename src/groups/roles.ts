@@ -1,6 +1,6 @@
 import type { BatchItem } from "drizzle-orm/batch";
 import { casGuard } from "../db/sql";
-import { rowToState, updateUserRoleCas, type UserRow } from "../db/users";
+import { rowToState, type UserRow, updateUserRoleCas } from "../db/users";
 import { newEventId, outboxInsert } from "../events/outbox";
 import { decideRole, roleFromGroups } from "../roles/rules";
 import type { WriteContext } from "../users/service";
@@ -53,7 +53,10 @@ export function roleChangeStatements(
           resourceType: "User",
           resourceId: row.id,
           resourceVersion: after.version,
-          data: { user: renderUser(after, ctx.baseUrl), changes: { role: { from: before.role, to: after.role }, reason: decision.reason ?? null } },
+          data: {
+            user: renderUser(after, ctx.baseUrl),
+            changes: { role: { from: before.role, to: after.role }, reason: decision.reason ?? null },
+          },
         },
         ctx.settings,
         at,

@@ -14,8 +14,8 @@ import {
   updateGroup,
 } from "../db/groups";
 import { isCasConflict, isUniqueViolation } from "../db/sql";
-import type { EventType } from "../events/types";
 import { newEventId, outboxInsert } from "../events/outbox";
+import type { EventType } from "../events/types";
 import { ScimError } from "../scim/errors";
 import { applyPatch, type MemberOp } from "../scim/patch";
 import { normalizeResource } from "../scim/resource";
@@ -23,8 +23,8 @@ import { GROUP_RESOURCE } from "../scim/schemas";
 import { foldCase } from "../scim/text";
 import { checkIfMatch, commit, type WriteContext } from "../users/service";
 import { idsToAdd, membershipNeeds, netMembershipChange } from "./membership";
-import { isRoleGroup, roleChangeStatements, type RoleInputs } from "./roles";
-import { groupState, renderGroup, type GroupState } from "./view";
+import { isRoleGroup, type RoleInputs, roleChangeStatements } from "./roles";
+import { type GroupState, groupState, renderGroup } from "./view";
 
 const MAX_ATTEMPTS = 3;
 
@@ -41,7 +41,9 @@ function groupColumns(data: Record<string, unknown>) {
 function membersOf(data: Record<string, unknown>): { data: Record<string, unknown>; ids: string[] | undefined } {
   const { members, ...rest } = data;
   if (!Array.isArray(members)) return { data: rest, ids: members === undefined ? undefined : [] };
-  const ids = members.flatMap((m) => (typeof m === "object" && m !== null && typeof (m as { value?: unknown }).value === "string" ? [(m as { value: string }).value] : []));
+  const ids = members.flatMap((m) =>
+    typeof m === "object" && m !== null && typeof (m as { value?: unknown }).value === "string" ? [(m as { value: string }).value] : [],
+  );
   return { data: rest, ids: [...new Set(ids)] };
 }
 
@@ -49,8 +51,15 @@ function unknownMembers(requested: readonly string[], existing: { id: string }[]
   const found = new Set(existing.map((r) => r.id));
   const missing = requested.filter((id) => !found.has(id));
   if (missing.length) {
-    const shown = missing.slice(0, 5).map((id) => `"${id}"`).join(", ");
-    throw new ScimError(400, "invalidValue", `No user with id ${shown}${missing.length > 5 ? ` and ${missing.length - 5} more` : ""}; members must be existing Users.`);
+    const shown = missing
+      .slice(0, 5)
+      .map((id) => `"${id}"`)
+      .join(", ");
+    throw new ScimError(
+      400,
+      "invalidValue",
+      `No user with id ${shown}${missing.length > 5 ? ` and ${missing.length - 5} more` : ""}; members must be existing Users.`,
+    );
   }
 }
 
@@ -174,9 +183,20 @@ async function applyGroupChange(
   const iso = at.toISOString();
 
   if (nextData === null) {
-    const events = groupEvents(ctx, before, [{ type: "group.deleted", changes: { members: change.removed } }], at, () => before.version + 1);
+    const events = groupEvents(
+      ctx,
+      before,
+      [{ type: "group.deleted", changes: { members: change.removed } }],
+      at,
+      () => before.version + 1,
+    );
     const roles = roleChangeStatements(ctx, before.id, () => false, roleInputs, at);
-    await commit(ctx, [deleteAllMembers(db, before.id), deleteGroupRow(db, before.id), ...events.statements, ...roles.statements], [...events.ids, ...roles.eventIds], 204);
+    await commit(
+      ctx,
+      [deleteAllMembers(db, before.id), deleteGroupRow(db, before.id), ...events.statements, ...roles.statements],
+      [...events.ids, ...roles.eventIds],
+      204,
+    );
     return before;
   }
 
@@ -195,7 +215,13 @@ async function applyGroupChange(
   const removedSet = new Set(change.removed);
   // Only users whose membership of this group changed can have their role changed by it.
   const affected: RoleInputs = { ...roleInputs, users: roleInputs.users.filter((u) => addedSet.has(u.id) || removedSet.has(u.id)) };
-  const roles = roleChangeStatements(ctx, before.id, (uid) => addedSet.has(uid) || (!removedSet.has(uid) && current.has(uid)), affected, at);
+  const roles = roleChangeStatements(
+    ctx,
+    before.id,
+    (uid) => addedSet.has(uid) || (!removedSet.has(uid) && current.has(uid)),
+    affected,
+    at,
+  );
   const statements: BatchItem<"sqlite">[] = [
     updateGroup(db, before.id, { ...cols, data: JSON.stringify(nextData), updatedAt: iso }, k),
     ...(change.removed.length ? [removeMembers(db, before.id, change.removed)] : []),
@@ -223,8 +249,10 @@ async function withRetry<T>(ctx: WriteContext, run: () => Promise<T>): Promise<T
       return await run();
     } catch (err) {
       if (!isCasConflict(err) && !isUniqueViolation(err, "resource_version")) throw err;
-      if (ctx.ifMatch !== undefined) throw new ScimError(412, undefined, "The group changed while this request was applied; GET it again and retry.");
-      if (attempt >= MAX_ATTEMPTS) throw new ScimError(409, undefined, "The group is being changed by concurrent requests; retry this request.");
+      if (ctx.ifMatch !== undefined)
+        throw new ScimError(412, undefined, "The group changed while this request was applied; GET it again and retry.");
+      if (attempt >= MAX_ATTEMPTS)
+        throw new ScimError(409, undefined, "The group is being changed by concurrent requests; retry this request.");
     }
   }
 }

@@ -14,11 +14,7 @@ export async function readJsonObject(c: Context, limit = MAX_BODY_BYTES): Promis
   if (type !== undefined && type.trim() !== "") {
     const mediaType = type.split(";")[0]?.trim().toLowerCase() ?? "";
     if (mediaType !== "application/scim+json" && mediaType !== "application/json") {
-      throw new ScimError(
-        415,
-        undefined,
-        `Content-Type "${mediaType}" is not supported; send application/scim+json or application/json.`,
-      );
+      throw new ScimError(415, undefined, `Content-Type "${mediaType}" is not supported; send application/scim+json or application/json.`);
     }
   }
   const declared = Number(c.req.header("content-length") ?? "0");

@@ -1,8 +1,8 @@
-import { sql, type SQL } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import type { Context, MiddlewareHandler } from "hono";
-import type { AppEnv } from "../env";
 import { getDb, isoNow } from "../db/client";
-import { logStatement, type LogEntryInput } from "../db/log";
+import { type LogEntryInput, logStatement } from "../db/log";
+import type { AppEnv } from "../env";
 
 const MAX_PATH = 2000;
 

@@ -24,7 +24,12 @@ export function scimAuth(): MiddlewareHandler<AppEnv> {
     }
     const presented = presentedToken(c.req.header("authorization"));
     if (!presented || presented.token === "") {
-      throw new ScimError(401, undefined, "Authentication required: send the SCIM bearer token as 'Authorization: Bearer <token>'.", CHALLENGE);
+      throw new ScimError(
+        401,
+        undefined,
+        "Authentication required: send the SCIM bearer token as 'Authorization: Bearer <token>'.",
+        CHALLENGE,
+      );
     }
     if (!(await matchesAnyToken(presented.token, tokens))) {
       throw new ScimError(401, undefined, "The bearer token is not valid for this site.", CHALLENGE);

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
-import type { AppEnv } from "../env";
 import { getDb } from "../db/client";
+import type { AppEnv } from "../env";
 import { ScimError } from "../scim/errors";
 import { loadSettings } from "../settings/store";
 

@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../env";
 import { readJsonObject } from "../http/body";
 import { scimJson } from "../http/respond";
-import { parseBulkRequest, referencedBulkIds, resolveBulkIds, type BulkOperation } from "../scim/bulk";
+import { type BulkOperation, parseBulkRequest, referencedBulkIds, resolveBulkIds } from "../scim/bulk";
 import { LIMITS } from "../scim/discovery";
 import { ScimError } from "../scim/errors";
 import { BULK_RESPONSE_SCHEMA } from "../scim/schemas";
@@ -35,7 +35,8 @@ bulkRoutes.post("/", async (c) => {
   const failLimit = request.failOnErrors ?? Number.POSITIVE_INFINITY;
 
   for (const op of request.operations) {
-    if ("error" in op) results.set(op.index, { method: op.method, ...(op.bulkId ? { bulkId: op.bulkId } : {}), status: "400", response: op.error.toBody() });
+    if ("error" in op)
+      results.set(op.index, { method: op.method, ...(op.bulkId ? { bulkId: op.bulkId } : {}), status: "400", response: op.error.toBody() });
   }
   errors = results.size;
   let pending = request.operations.filter((op): op is BulkOperation => !("error" in op));
@@ -46,7 +47,9 @@ bulkRoutes.post("/", async (c) => {
     if (!ready.length) {
       for (const op of waiting) {
         const missing = [...referencedBulkIds([op.path, op.data])].filter((id) => !created.has(id));
-        const why = missing.some((id) => postedBulkIds.has(id)) ? "refers to a bulkId that could not be created first (circular or failed)" : "refers to an unknown bulkId";
+        const why = missing.some((id) => postedBulkIds.has(id))
+          ? "refers to a bulkId that could not be created first (circular or failed)"
+          : "refers to an unknown bulkId";
         const err = new ScimError(409, undefined, `Operation ${op.index + 1} ${why}: ${missing.join(", ")}.`);
         results.set(op.index, { method: op.method, ...(op.bulkId ? { bulkId: op.bulkId } : {}), status: "409", response: err.toBody() });
         errors++;
@@ -55,7 +58,12 @@ bulkRoutes.post("/", async (c) => {
     }
     const op = ready.reduce((a, b) => (a.index <= b.index ? a : b));
     pending = pending.filter((p) => p !== op);
-    const res = await dispatchInternal(c, op.method, resolveBulkIds(op.path, created), op.method === "DELETE" ? undefined : resolveBulkIds(op.data, created));
+    const res = await dispatchInternal(
+      c,
+      op.method,
+      resolveBulkIds(op.path, created),
+      op.method === "DELETE" ? undefined : resolveBulkIds(op.data, created),
+    );
     const text = await res.text();
     // Sub-responses are this service's own JSON (or empty for 204).
     let body: unknown;
@@ -72,7 +80,13 @@ bulkRoutes.post("/", async (c) => {
       if (location) result.location = location;
       const etag = res.headers.get("etag");
       if (etag) result.version = etag;
-      if (op.method === "POST" && op.bulkId && typeof body === "object" && body !== null && typeof (body as { id?: unknown }).id === "string") {
+      if (
+        op.method === "POST" &&
+        op.bulkId &&
+        typeof body === "object" &&
+        body !== null &&
+        typeof (body as { id?: unknown }).id === "string"
+      ) {
         created.set(op.bulkId, (body as { id: string }).id);
       }
     } else {

@@ -1,15 +1,8 @@
-import { Hono, type Context } from "hono";
+import { type Context, Hono } from "hono";
 import type { AppEnv } from "../env";
 import { scimJson } from "../http/respond";
+import { findResourceType, findSchema, listOf, resourceTypeResource, schemaResource, serviceProviderConfig } from "../scim/discovery";
 import { ScimError } from "../scim/errors";
-import {
-  findResourceType,
-  findSchema,
-  listOf,
-  resourceTypeResource,
-  schemaResource,
-  serviceProviderConfig,
-} from "../scim/discovery";
 import { ALL_SCHEMAS, RESOURCE_TYPES } from "../scim/schemas";
 
 /** RFC 7644 §4: filtering discovery endpoints is 403; paging parameters are ignored. */

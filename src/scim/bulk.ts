@@ -47,7 +47,7 @@ function field(obj: Record<string, unknown>, name: string): unknown {
  */
 export function parseBulkRequest(body: Record<string, unknown>): BulkRequest {
   const ops = field(body, "Operations");
-  if (!Array.isArray(ops)) throw new ScimError(400, "invalidSyntax", "A BulkRequest needs an \"Operations\" array.");
+  if (!Array.isArray(ops)) throw new ScimError(400, "invalidSyntax", 'A BulkRequest needs an "Operations" array.');
   if (ops.length > LIMITS.bulkMaxOperations) {
     throw new ScimError(413, undefined, `The BulkRequest has ${ops.length} operations; at most ${LIMITS.bulkMaxOperations} are allowed.`);
   }

@@ -3,10 +3,10 @@ import {
   LIST_RESPONSE_SCHEMA,
   RESOURCE_TYPE_SCHEMA,
   RESOURCE_TYPES,
-  SCHEMA_SCHEMA,
-  SPC_SCHEMA,
   type ResourceTypeDef,
+  SCHEMA_SCHEMA,
   type SchemaDef,
+  SPC_SCHEMA,
 } from "./schemas";
 
 /** The limits the service enforces, advertised truthfully in /ServiceProviderConfig. */

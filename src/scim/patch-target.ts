@@ -7,15 +7,8 @@ import { badRequest } from "./errors";
 import type { Filter, PatchPath } from "./filter/ast";
 import { matchesFilter } from "./filter/evaluate";
 import type { PatchVerb } from "./patch-members";
-import {
-  addQuirk,
-  coerceElement,
-  coerceValue,
-  isPlainObject,
-  isUnassigned,
-  type StoredResource,
-} from "./resource";
-import { findAttribute, type AttributeDef } from "./schemas";
+import { addQuirk, coerceElement, coerceValue, isPlainObject, isUnassigned, type StoredResource } from "./resource";
+import { type AttributeDef, findAttribute } from "./schemas";
 
 export interface TargetChange {
   op: PatchVerb;
@@ -105,9 +98,7 @@ function applyWhole({ op, def, container, value, hasValue, label, quirks }: Targ
     if (def.multiValued && hasValue && !isUnassigned(value)) {
       const listed = coerceValue(def, value, quirks, label);
       const drop = Array.isArray(listed) ? listed.filter(isPlainObject) : [];
-      const keep = elementsOf(container, def.name).filter(
-        (el) => !drop.some((d) => Object.keys(d).every((k) => deepEqual(el[k], d[k]))),
-      );
+      const keep = elementsOf(container, def.name).filter((el) => !drop.some((d) => Object.keys(d).every((k) => deepEqual(el[k], d[k]))));
       store(container, def.name, keep);
       return;
     }
@@ -184,7 +175,11 @@ function applySubToEveryElement(change: TargetChange, sub: AttributeDef): void {
     if (coerced === undefined) delete el[sub.name];
     else el[sub.name] = coerced;
   }
-  store(container, def.name, all.filter((el) => Object.keys(el).length > 0));
+  store(
+    container,
+    def.name,
+    all.filter((el) => Object.keys(el).length > 0),
+  );
 }
 
 function applyFiltered(change: TargetChange, filter: Filter): void {
@@ -203,7 +198,11 @@ function applyFiltered(change: TargetChange, filter: Filter): void {
     }
     if (sub) for (const el of matches) delete el[sub.name];
     else all = all.filter((el) => !matches.includes(el));
-    store(container, def.name, all.filter((el) => Object.keys(el).length > 0));
+    store(
+      container,
+      def.name,
+      all.filter((el) => Object.keys(el).length > 0),
+    );
     return;
   }
 

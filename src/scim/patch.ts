@@ -10,7 +10,7 @@
 import { badRequest } from "./errors";
 import type { PatchPath } from "./filter/ast";
 import { parsePath } from "./filter/parser";
-import { memberOperation, type MemberOp, type PatchVerb } from "./patch-members";
+import { type MemberOp, memberOperation, type PatchVerb } from "./patch-members";
 import { applyChange } from "./patch-target";
 import {
   addQuirk,
@@ -20,8 +20,8 @@ import {
   isPlainObject,
   isUnassigned,
   normalizeResource,
-  splitUrnKey,
   type StoredResource,
+  splitUrnKey,
 } from "./resource";
 import { findAttribute, findExtension, type ResourceTypeDef } from "./schemas";
 
@@ -67,7 +67,7 @@ export function applyPatch(resource: StoredResource, body: unknown, rt: Resource
   }
   const operations = field(body, "Operations");
   if (!Array.isArray(operations.value)) {
-    throw badRequest("invalidSyntax", "The PATCH body needs an \"Operations\" array (RFC 7644 §3.5.2).");
+    throw badRequest("invalidSyntax", 'The PATCH body needs an "Operations" array (RFC 7644 §3.5.2).');
   }
   const state: State = { data: structuredClone(resource), rt, ctx, quirks: [], memberOps: [] };
   // Operations: [] is a no-op (the Entra validator sends it; scimmy#59).

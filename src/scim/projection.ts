@@ -21,7 +21,10 @@ function isObject(v: unknown): v is Json {
 
 function pick(value: unknown, sub: string): unknown {
   if (Array.isArray(value)) {
-    const items = value.filter(isObject).filter((el) => el[sub] !== undefined).map((el) => ({ [sub]: el[sub] }));
+    const items = value
+      .filter(isObject)
+      .filter((el) => el[sub] !== undefined)
+      .map((el) => ({ [sub]: el[sub] }));
     return items.length ? items : undefined;
   }
   if (isObject(value) && value[sub] !== undefined) return { [sub]: value[sub] };

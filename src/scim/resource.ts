@@ -8,14 +8,7 @@
  * `__proto__` or `constructor` in the input can never reach a prototype.
  */
 import { badRequest, type ScimError } from "./errors";
-import {
-  GROUP_SCHEMA,
-  findAttribute,
-  findExtension,
-  type AttributeDef,
-  type ResourceTypeDef,
-  type SchemaDef,
-} from "./schemas";
+import { type AttributeDef, findAttribute, findExtension, GROUP_SCHEMA, type ResourceTypeDef, type SchemaDef } from "./schemas";
 
 /** Only schema attributes, canonical names; extension attributes under their URN key. */
 export type StoredResource = Record<string, unknown>;

@@ -1,5 +1,6 @@
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../db/client";
+import { bumpGroupVersion, type GroupRow } from "../db/groups";
 import { logStatement } from "../db/log";
 import { casGuard, isCasConflict, isUniqueViolation } from "../db/sql";
 import {
@@ -9,24 +10,23 @@ import {
   rowToState,
   selectGroupRowsOfUser,
   selectUserById,
-  updateUserCas,
   type UserColumns,
+  updateUserCas,
 } from "../db/users";
 import type { Bindings } from "../env";
-import { bumpGroupVersion, type GroupRow } from "../db/groups";
-import { groupState, renderGroup } from "../groups/view";
 import { newEventId, outboxInsert, sendCommitted, sendIfCommitted, stampQueued } from "../events/outbox";
+import { groupState, renderGroup } from "../groups/view";
 import type { Audit } from "../http/audit";
-import { decideRole, roleFromGroups, roleFromUserType, type Role } from "../roles/rules";
+import { decideRole, type Role, roleFromGroups, roleFromUserType } from "../roles/rules";
 import { ScimError } from "../scim/errors";
 import { applyPatch } from "../scim/patch";
 import { normalizeResource } from "../scim/resource";
 import { USER_RESOURCE } from "../scim/schemas";
 import { foldCase } from "../scim/text";
 import type { Settings } from "../settings/model";
-import { plannedUserEvents, type PlannedEvent } from "./events";
+import { type PlannedEvent, plannedUserEvents } from "./events";
 import { hashPassword } from "./password";
-import { renderUser, type GroupRef, type UserState } from "./view";
+import { type GroupRef, renderUser, type UserState } from "./view";
 
 /** Everything a user write needs from the request, with the I/O handles. */
 export interface WriteContext {
@@ -109,12 +109,7 @@ export function checkIfMatch(ifMatch: string | undefined, version: number): void
 }
 
 /** One D1 batch: the change, its outbox rows (queued), its log row; then those events go on the queue. */
-export async function commit(
-  ctx: WriteContext,
-  statements: BatchItem<"sqlite">[],
-  eventIds: string[],
-  status: number,
-): Promise<void> {
+export async function commit(ctx: WriteContext, statements: BatchItem<"sqlite">[], eventIds: string[], status: number): Promise<void> {
   const { db } = ctx;
   const at = new Date().toISOString();
   const log = logStatement(db, {
@@ -153,7 +148,14 @@ function eventStatements(ctx: WriteContext, state: UserState | null, id: string,
     ids.push(eventId);
     return outboxInsert(
       ctx.db,
-      { id: eventId, type: e.type, resourceType: "User", resourceId: id, resourceVersion: firstVersion + i, data: { user, changes: e.changes } },
+      {
+        id: eventId,
+        type: e.type,
+        resourceType: "User",
+        resourceId: id,
+        resourceVersion: firstVersion + i,
+        data: { user, changes: e.changes },
+      },
       ctx.settings,
       at,
     );
@@ -329,7 +331,13 @@ export async function deleteUser(ctx: WriteContext, id: string): Promise<void> {
     const left = leaveGroupsStatements(ctx, id, loaded.groupRows, at);
     await commit(
       ctx,
-      [deleteUserCas(ctx.db, id, before.version), ctx.db.run(casGuard), deleteMembershipsOfUser(ctx.db, id), ...events.statements, ...left.statements],
+      [
+        deleteUserCas(ctx.db, id, before.version),
+        ctx.db.run(casGuard),
+        deleteMembershipsOfUser(ctx.db, id),
+        ...events.statements,
+        ...left.statements,
+      ],
       [...events.ids, ...left.ids],
       204,
     );

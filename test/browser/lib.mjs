@@ -75,11 +75,16 @@ export function applyMigrations(persistDir) {
 export function startWrangler({ persistDir, port, inspectorPort, envFile, vars, logFile }) {
   const args = [
     "dev",
-    "--ip", "127.0.0.1",
-    "--port", String(port),
-    "--inspector-port", String(inspectorPort),
-    "--persist-to", persistDir,
-    "--env-file", envFile,
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--inspector-port",
+    String(inspectorPort),
+    "--persist-to",
+    persistDir,
+    "--env-file",
+    envFile,
     "--show-interactive-dev-session=false",
     ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
   ];

@@ -9,9 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import {
-  ROOT,
   applyMigrations,
   freePort,
+  ROOT,
   randomToken,
   startHook,
   startWrangler,
@@ -61,7 +61,11 @@ async function check(name, fn) {
     console.log(`  ok   ${name}`);
   } catch (err) {
     results.push({ name, ok: false });
-    console.log(`  FAIL ${name}\n       ${String(err instanceof Error ? err.message : err).split("\n").join("\n       ")}`);
+    console.log(
+      `  FAIL ${name}\n       ${String(err instanceof Error ? err.message : err)
+        .split("\n")
+        .join("\n       ")}`,
+    );
   }
 }
 
@@ -96,7 +100,13 @@ async function main() {
     ADMIN_TOKEN: randomToken("admin"),
     MAIN_SITE_SIGNING_SECRET: `whsec_${randomBytes(24).toString("base64")}`,
   };
-  writeFileSync(envFile, Object.entries(secrets).map(([k, v]) => `${k}=${v}`).join("\n") + "\n", { mode: 0o600 });
+  writeFileSync(
+    envFile,
+    Object.entries(secrets)
+      .map(([k, v]) => `${k}=${v}`)
+      .join("\n") + "\n",
+    { mode: 0o600 },
+  );
 
   const [port, hookPort, inspectorPort] = [await freePort(), await freePort(), await freePort()];
   const origin = `http://127.0.0.1:${port}`;
@@ -147,7 +157,7 @@ let code = 0;
 try {
   await main();
 } catch (err) {
-  console.log(`browser: setup failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  console.log(`browser: setup failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
   results.push({ name: "setup", ok: false });
   code = 1;
 } finally {

@@ -95,14 +95,23 @@ export async function runScenarios({ page, context, origin, secrets, hook, artif
       async () => {
         await page.locator("#events-form").getByRole("button", { name: "Refresh" }).click();
         await page.waitForTimeout(300);
-        return (await page.locator(`#events-body tr[data-event-id="${id}"]`).getAttribute("data-state").catch(() => null)) === state;
+        return (
+          (await page
+            .locator(`#events-body tr[data-event-id="${id}"]`)
+            .getAttribute("data-state")
+            .catch(() => null)) === state
+        );
       },
       { ms, every: 700, label: `event ${id} listed as ${state}` },
     );
   }
 
   await check("page, script and stylesheet carry the strict CSP and safe headers", async () => {
-    for (const [path, type] of [["/admin", /^text\/html/], ["/admin/app.js", /^text\/javascript/], ["/admin/app.css", /^text\/css/]]) {
+    for (const [path, type] of [
+      ["/admin", /^text\/html/],
+      ["/admin/app.js", /^text\/javascript/],
+      ["/admin/app.css", /^text\/css/],
+    ]) {
       const res = await fetch(`${origin}${path}`, { signal: AbortSignal.timeout(10_000) });
       await res.arrayBuffer();
       assert(res.status === 200, `${path}: ${res.status}`);
@@ -166,7 +175,10 @@ export async function runScenarios({ page, context, origin, secrets, hook, artif
   });
 
   await check("userType promotion follows the two Allow ... Promotion checkboxes", async () => {
-    assert(roleOf(await patchUser(alice.id, { op: "replace", path: "userType", value: "Admin" })) === "registered", "promoted with promotion off");
+    assert(
+      roleOf(await patchUser(alice.id, { op: "replace", path: "userType", value: "Admin" })) === "registered",
+      "promoted with promotion off",
+    );
     await page.getByLabel("Allow Moderator Promotion via a userType property").check();
     await saveSettings();
     assert((await settings()).allowModeratorPromotion === true, "allowModeratorPromotion not saved");
@@ -177,7 +189,10 @@ export async function runScenarios({ page, context, origin, secrets, hook, artif
     assert(roleOf(await patchUser(alice.id, { op: "replace", value: { userType: "Admin" } })) === "admin", "not admin");
     await page.getByLabel("Allow Admin Promotion via a userType property").uncheck();
     await saveSettings();
-    assert(roleOf(await patchUser(alice.id, { op: "replace", path: "userType", value: "Registered" })) === "admin", "demoted with admin promotion off");
+    assert(
+      roleOf(await patchUser(alice.id, { op: "replace", path: "userType", value: "Registered" })) === "admin",
+      "demoted with admin promotion off",
+    );
   });
 
   await check("group-to-role mapping: pick a pushed group, and its members get the role", async () => {
@@ -188,7 +203,9 @@ export async function runScenarios({ page, context, origin, secrets, hook, artif
     assertStatus(group, 201, "POST /Groups");
     const member = await createUser("Member");
     await page.getByRole("button", { name: "Reload groups" }).click();
-    await waitFor(async () => (await page.locator(`#moderatorGroup option[value="${group.body.id}"]`).count()) === 1, { label: "group listed" });
+    await waitFor(async () => (await page.locator(`#moderatorGroup option[value="${group.body.id}"]`).count()) === 1, {
+      label: "group listed",
+    });
     await page.getByLabel("Moderator group").selectOption(group.body.id);
     await saveSettings();
     assert((await settings()).moderatorGroup === group.body.id, "moderatorGroup not saved");
@@ -235,16 +252,26 @@ export async function runScenarios({ page, context, origin, secrets, hook, artif
     assert(e2?.state === "held" && e3?.state === "held", `states: ${e2?.state}, ${e3?.state}`);
     await page.getByLabel("Delivery state", { exact: true }).selectOption("held");
     await waitEventRow(e2.id, "held");
-    await page.locator("#events").getByRole("button", { name: `Release held event user.deactivated ${e2.id}` }).click();
+    await page
+      .locator("#events")
+      .getByRole("button", { name: `Release held event user.deactivated ${e2.id}` })
+      .click();
     await waitFor(async () => hook.deliveries.some((d) => d.id === e2.id && d.status === 204), { label: "released event delivered" });
-    await page.locator("#events").getByRole("button", { name: `Discard held event user.deactivated ${e3.id}` }).click();
+    await page
+      .locator("#events")
+      .getByRole("button", { name: `Discard held event user.deactivated ${e3.id}` })
+      .click();
     await waitFor(async () => (await heldOf(d3))?.state === "discarded", { label: "held event discarded" });
     await page.getByLabel("Deprovisioning guard: deactivations and deletions delivered per hour").fill("25");
     await saveSettings();
   });
 
   await check("the provisioning log is searchable by user and filterable by outcome", async () => {
-    assertStatus(await scim("PATCH", `/Users/${alice.id}`, patchOp({ op: "replace", path: "noSuchAttribute", value: 1 })), 400, "bad PATCH");
+    assertStatus(
+      await scim("PATCH", `/Users/${alice.id}`, patchOp({ op: "replace", path: "noSuchAttribute", value: 1 })),
+      400,
+      "bad PATCH",
+    );
     await page.locator("#log-user").fill(alice.id);
     await page.locator("#log-outcome").selectOption("");
     await page.locator("#log-form").getByRole("button", { name: "Search" }).click();
@@ -275,14 +302,20 @@ export async function runScenarios({ page, context, origin, secrets, hook, artif
     await patchUser(alice.id, { op: "replace", path: "displayName", value: "Alice Timeline" });
     await page.locator("#log-user").fill(alice.id);
     await page.locator("#log-form").getByRole("button", { name: "Search" }).click();
-    await page.getByRole("button", { name: `Show the timeline of user ${alice.id}` }).first().click();
+    await page
+      .getByRole("button", { name: `Show the timeline of user ${alice.id}` })
+      .first()
+      .click();
     await waitText("#timeline-msg", new RegExp(`User Alice\\..*role admin, active`));
     const kinds = await page.locator("#timeline-list > li").evaluateAll((lis) => lis.map((li) => li.getAttribute("data-kind")));
     assert(kinds.includes("request") && kinds.includes("event"), `kinds: ${kinds}`);
     const first = await text("#timeline-list > li:first-child");
     assert(/user\.updated|PATCH/.test(first), `newest entry: ${first}`);
     const failed = page.locator(`#timeline-list li[data-event-id="${hook.failedId}"]`);
-    assert((await failed.count()) === 1 && /retrying/.test(await failed.textContent()), "the failed event is not in the timeline as retrying");
+    assert(
+      (await failed.count()) === 1 && /retrying/.test(await failed.textContent()),
+      "the failed event is not in the timeline as retrying",
+    );
   });
 
   await check("a failed event is listed with its delivery state and delivered after Redeliver", async () => {
@@ -293,12 +326,18 @@ export async function runScenarios({ page, context, origin, secrets, hook, artif
     const row = await text(`#events-body tr[data-event-id="${id}"]`);
     assert(/HTTP 500/.test(row), `row shows no HTTP 500: ${row}`);
     hook.failing = false;
-    await page.locator("#events").getByRole("button", { name: `Redeliver event user.created ${id}` }).click();
+    await page
+      .locator("#events")
+      .getByRole("button", { name: `Redeliver event user.created ${id}` })
+      .click();
     await waitText("#events-msg", new RegExp(`Event ${id} sent again`));
     await waitFor(async () => hook.deliveries.some((d) => d.id === id && d.status === 204), { label: "redelivered event received" });
     await page.getByLabel("Delivery state", { exact: true }).selectOption("delivered");
     await waitEventRow(id, "delivered");
-    assert(hook.deliveries.every((d) => d.signed), "an unsigned delivery");
+    assert(
+      hook.deliveries.every((d) => d.signed),
+      "an unsigned delivery",
+    );
   });
 
   await check("rejected events are sent again with Redeliver all rejected events", async () => {

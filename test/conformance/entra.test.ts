@@ -6,7 +6,7 @@
  */
 import { SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { BASE, SCIM_TOKEN, setSettings, type Json } from "../helpers";
+import { BASE, type Json, SCIM_TOKEN, setSettings } from "../helpers";
 
 const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -73,7 +73,18 @@ describe("Entra: users, in the order the provisioning engine sends them", () => 
     expect(r.status).toBe(200);
     const user = (r.json.Resources as Json[]).find((s) => s.id === "urn:ietf:params:scim:schemas:core:2.0:User");
     const names = ((user?.attributes as Json[]) ?? []).map((a) => a.name);
-    for (const n of ["userName", "externalId", "active", "displayName", "emails", "name", "title", "addresses", "phoneNumbers", "preferredLanguage"]) {
+    for (const n of [
+      "userName",
+      "externalId",
+      "active",
+      "displayName",
+      "emails",
+      "name",
+      "title",
+      "addresses",
+      "phoneNumbers",
+      "preferredLanguage",
+    ]) {
       expect(names).toContain(n);
     }
   });
@@ -93,10 +104,17 @@ describe("Entra: users, in the order the provisioning engine sends them", () => 
   });
 
   it("lookups by userName (any case), externalId and work email", async () => {
-    for (const filter of [`userName eq "${userName.toUpperCase()}"`, `externalId eq "${externalId}"`, `emails[type eq "work"].value eq "${userName}"`]) {
+    for (const filter of [
+      `userName eq "${userName.toUpperCase()}"`,
+      `externalId eq "${externalId}"`,
+      `emails[type eq "work"].value eq "${userName}"`,
+    ]) {
       const r = await call("GET", `/Users?${q(filter)}`);
       expect(r.status).toBe(200);
-      expect((r.json.Resources as Json[]).map((u) => u.id), filter).toEqual([id]);
+      expect(
+        (r.json.Resources as Json[]).map((u) => u.id),
+        filter,
+      ).toEqual([id]);
     }
   });
 
@@ -130,7 +148,11 @@ describe("Entra: users, in the order the provisioning engine sends them", () => 
   });
 
   it("SCIM_Update_Manager: set (tutorial form), change, remove", async () => {
-    const set = await call("PATCH", `/Users/${id}`, patch({ op: "Add", path: "manager", value: [{ $ref: `../Users/${managerId}`, value: managerId }] }));
+    const set = await call(
+      "PATCH",
+      `/Users/${id}`,
+      patch({ op: "Add", path: "manager", value: [{ $ref: `../Users/${managerId}`, value: managerId }] }),
+    );
     expect(((set.json[ENTERPRISE] as Json).manager as Json).value).toBe(managerId);
     const changed = await call("PATCH", `/Users/${id}`, patch({ op: "Replace", path: `${ENTERPRISE}:manager`, value: id }));
     expect(((changed.json[ENTERPRISE] as Json).manager as Json).value).toBe(id);
@@ -138,14 +160,14 @@ describe("Entra: users, in the order the provisioning engine sends them", () => 
     expect((removed.json[ENTERPRISE] as Json | undefined)?.manager).toBeUndefined();
   });
 
-  it("SCIM_Null_Update: \"\" then null remove the attribute", async () => {
+  it('SCIM_Null_Update: "" then null remove the attribute', async () => {
     await call("PATCH", `/Users/${id}`, patch({ op: "Replace", path: "title", value: "Lead" }));
     expect((await call("PATCH", `/Users/${id}`, patch({ op: "Replace", path: "title", value: "" }))).json).not.toHaveProperty("title");
     await call("PATCH", `/Users/${id}`, patch({ op: "Replace", path: "title", value: "Lead" }));
     expect((await call("PATCH", `/Users/${id}`, patch({ op: "Replace", path: "title", value: null }))).json).not.toHaveProperty("title");
   });
 
-  it("disable with \"False\" (no flag) and false (flag); restore by reassign with \"True\"; GET and filter show it", async () => {
+  it('disable with "False" (no flag) and false (flag); restore by reassign with "True"; GET and filter show it', async () => {
     expect((await call("PATCH", `/Users/${id}`, patch({ op: "Replace", path: "active", value: "False" }))).json.active).toBe(false);
     const filtered = await call("GET", `/Users?${q(`userName eq "${userName}" and active eq false`)}`);
     expect((filtered.json.Resources as Json[]).map((u) => u.id)).toEqual([id]);
@@ -193,7 +215,8 @@ describe("Entra: groups", () => {
 
   beforeAll(async () => {
     await setSettings();
-    for (let i = 0; i < 3; i++) members.push((await call("POST", "/Users", entraUser(`member.${tag}.${i}@contoso.com`, crypto.randomUUID()))).json.id as string);
+    for (let i = 0; i < 3; i++)
+      members.push((await call("POST", "/Users", entraUser(`member.${tag}.${i}@contoso.com`, crypto.randomUUID()))).json.id as string);
   });
 
   it("lookup (excludedAttributes=members, displayName eq) finds none; create with the ADSCIM URN → 201", async () => {
@@ -217,9 +240,17 @@ describe("Entra: groups", () => {
   });
 
   it("Add several members → 204; Remove one, old form → 204 and only it leaves; flag form too", async () => {
-    const add = await call("PATCH", `/Groups/${groupId}`, patch({ op: "Add", path: "members", value: members.map((m) => ({ $ref: null, value: m })) }));
+    const add = await call(
+      "PATCH",
+      `/Groups/${groupId}`,
+      patch({ op: "Add", path: "members", value: members.map((m) => ({ $ref: null, value: m })) }),
+    );
     expect(add.status).toBe(204);
-    const remove = await call("PATCH", `/Groups/${groupId}`, patch({ op: "Remove", path: "members", value: [{ $ref: null, value: members[0] }] }));
+    const remove = await call(
+      "PATCH",
+      `/Groups/${groupId}`,
+      patch({ op: "Remove", path: "members", value: [{ $ref: null, value: members[0] }] }),
+    );
     expect(remove.status).toBe(204);
     const flag = await call("PATCH", `/Groups/${groupId}`, patch({ op: "remove", path: `members[value eq "${members[1] as string}"]` }));
     expect(flag.status).toBe(204);
@@ -230,7 +261,9 @@ describe("Entra: groups", () => {
   });
 
   it("rename by Replace displayName → 204; group pagination answers startIndex", async () => {
-    expect((await call("PATCH", `/Groups/${groupId}`, patch({ op: "Replace", path: "displayName", value: `${displayName} renamed` }))).status).toBe(204);
+    expect(
+      (await call("PATCH", `/Groups/${groupId}`, patch({ op: "Replace", path: "displayName", value: `${displayName} renamed` }))).status,
+    ).toBe(204);
     expect((await call("GET", `/Groups/${groupId}?excludedAttributes=members`)).json.displayName).toBe(`${displayName} renamed`);
     const page = await call("GET", "/Groups?startIndex=1&count=5&excludedAttributes=members");
     expect(page.json.startIndex).toBe(1);

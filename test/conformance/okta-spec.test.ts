@@ -5,7 +5,7 @@
  */
 import { SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { BASE, SCIM_TOKEN, setSettings, type Json } from "../helpers";
+import { BASE, type Json, SCIM_TOKEN, setSettings } from "../helpers";
 
 const suffix = Math.random().toString(36).slice(2, 10);
 // Initial_Script_Spec.txt: Runscope###Xxxxxxxx###@atko.com, mixed case; the caps variant for the lookup.
@@ -33,7 +33,12 @@ async function step(method: string, path: string, headers: Record<string, string
 
 const notEmpty = (v: unknown) => v !== undefined && v !== null && v !== "";
 const get = (obj: unknown, path: string): unknown =>
-  path.split(".").reduce<unknown>((o, k) => (o !== null && typeof o === "object" ? (o as Record<string, unknown>)[/^\d+$/.test(k) ? Number(k) : k] : undefined), obj);
+  path
+    .split(".")
+    .reduce<unknown>(
+      (o, k) => (o !== null && typeof o === "object" ? (o as Record<string, unknown>)[/^\d+$/.test(k) ? Number(k) : k] : undefined),
+      obj,
+    );
 
 let idUserOne = "";
 let createdId = "";

@@ -1,6 +1,6 @@
 import { SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ORIGIN, SCIM_TOKEN, admin, createUser, expectStatus, oktaUser, scim, setSettings, uniqueName } from "../helpers";
+import { admin, createUser, expectStatus, ORIGIN, oktaUser, SCIM_TOKEN, scim, setSettings, uniqueName } from "../helpers";
 
 interface LogEntry {
   seq: number;
@@ -127,9 +127,7 @@ describe("admin log API: the provisioning log", () => {
     const byDecision = await getLog({ q: "ADMIN PROMOTION OFF", resourceId: id });
     expect(byDecision.entries.length).toBeGreaterThan(0);
     expect((await getLog({ q: "%" })).entries.every((e) => JSON.stringify(e).includes("%"))).toBe(true);
-    expect((await getLog({ q: `${id.slice(0, 8)}_` })).entries.every((e) => JSON.stringify(e).includes(`${id.slice(0, 8)}_`))).toBe(
-      true,
-    );
+    expect((await getLog({ q: `${id.slice(0, 8)}_` })).entries.every((e) => JSON.stringify(e).includes(`${id.slice(0, 8)}_`))).toBe(true);
   });
 
   it("pages newest first with limit and cursor, without gaps or repeats", async () => {
@@ -150,7 +148,16 @@ describe("admin log API: the provisioning log", () => {
   });
 
   it("answers 400 with {error, detail} for bad query values", async () => {
-    for (const query of ["limit=0", "limit=201", "limit=ten", "cursor=abc", "cursor=-1", "outcome=maybe", `q=${"x".repeat(201)}`, "colour=red"]) {
+    for (const query of [
+      "limit=0",
+      "limit=201",
+      "limit=ten",
+      "cursor=abc",
+      "cursor=-1",
+      "outcome=maybe",
+      `q=${"x".repeat(201)}`,
+      "colour=red",
+    ]) {
       const body = await expectStatus(await admin("GET", `/log?${query}`), 400);
       expect(body.error).toBe("invalid_query");
       expect(typeof body.detail).toBe("string");

@@ -1,6 +1,6 @@
 import { SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, BASE, ORIGIN, SCIM_TOKEN, admin, expectScimError, expectStatus, scim, setSettings } from "../helpers";
+import { ADMIN_TOKEN, admin, BASE, expectScimError, expectStatus, ORIGIN, SCIM_TOKEN, scim, setSettings } from "../helpers";
 
 // Every SCIM route, one shared table: each must refuse every bad credential the same way.
 const ROUTES: [string, string][] = [

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createUser, expectScimError, expectStatus, json, oktaUser, scim, setSettings, uniqueName, type Json } from "../helpers";
+import { createUser, expectScimError, expectStatus, type Json, json, oktaUser, scim, setSettings, uniqueName } from "../helpers";
 
 const BULK = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
 
@@ -18,7 +18,12 @@ describe("/Bulk (RFC 7644 §3.7)", () => {
         schemas: [BULK],
         Operations: [
           // The group comes first and refers to users created later: it waits for them.
-          { method: "POST", path: "/Groups", bulkId: "g1", data: { displayName: groupName, members: [{ value: "bulkId:u1" }, { value: "bulkId:u2" }] } },
+          {
+            method: "POST",
+            path: "/Groups",
+            bulkId: "g1",
+            data: { displayName: groupName, members: [{ value: "bulkId:u1" }, { value: "bulkId:u2" }] },
+          },
           { method: "POST", path: "/Users", bulkId: "u1", data: { userName: a } },
           { method: "POST", path: "/Users", bulkId: "u2", data: { userName: b } },
           { method: "PATCH", path: "/Users/bulkId:u1", data: { Operations: [{ op: "replace", value: { active: false } }] } },
@@ -83,9 +88,17 @@ describe("/Bulk (RFC 7644 §3.7)", () => {
 
   it("more than maxOperations or maxPayloadSize is 413 and nothing runs", async () => {
     const before = await env.DB.prepare("SELECT count(*) AS n FROM users").first<{ n: number }>();
-    const many = Array.from({ length: 1001 }, (_, i) => ({ method: "POST", path: "/Users", bulkId: `b${i}`, data: { userName: `${uniqueName()}${i}` } }));
+    const many = Array.from({ length: 1001 }, (_, i) => ({
+      method: "POST",
+      path: "/Users",
+      bulkId: `b${i}`,
+      data: { userName: `${uniqueName()}${i}` },
+    }));
     await expectScimError(await scim("POST", "/Bulk", { schemas: [BULK], Operations: many }), 413);
-    const big = { schemas: [BULK], Operations: [{ method: "POST", path: "/Users", bulkId: "x", data: { userName: uniqueName(), title: "x".repeat(1_100_000) } }] };
+    const big = {
+      schemas: [BULK],
+      Operations: [{ method: "POST", path: "/Users", bulkId: "x", data: { userName: uniqueName(), title: "x".repeat(1_100_000) } }],
+    };
     await expectScimError(await scim("POST", "/Bulk", big), 413);
     const after = await env.DB.prepare("SELECT count(*) AS n FROM users").first<{ n: number }>();
     expect(after?.n).toBe(before?.n);
@@ -102,7 +115,10 @@ describe("POST /.search at the root", () => {
     const tag = crypto.randomUUID().slice(0, 8);
     const u = await createUser(oktaUser(`root.${tag}@example.com`));
     const g = await expectStatus(await scim("POST", "/Groups", { displayName: `root.${tag}` }), 201);
-    const both = await expectStatus(await scim("POST", "/.search", { filter: `id eq "${u.id as string}" or id eq "${g.id as string}"` }), 200);
+    const both = await expectStatus(
+      await scim("POST", "/.search", { filter: `id eq "${u.id as string}" or id eq "${g.id as string}"` }),
+      200,
+    );
     expect(both.totalResults).toBe(2);
     expect((both.Resources as Json[]).map((r) => (r.meta as Json).resourceType)).toEqual(["User", "Group"]);
     const users = await expectStatus(
@@ -110,7 +126,10 @@ describe("POST /.search at the root", () => {
       200,
     );
     expect((users.Resources as Json[]).map((r) => r.id)).toEqual([u.id]);
-    const second = await expectStatus(await scim("POST", "/.search", { filter: `id eq "${u.id as string}" or id eq "${g.id as string}"`, startIndex: 2, count: 1 }), 200);
+    const second = await expectStatus(
+      await scim("POST", "/.search", { filter: `id eq "${u.id as string}" or id eq "${g.id as string}"`, startIndex: 2, count: 1 }),
+      200,
+    );
     expect((second.Resources as Json[]).map((r) => r.id)).toEqual([g.id]);
     await expectScimError(await scim("POST", "/.search", { filter: "userName ssw login" }), 400, "invalidFilter");
   });

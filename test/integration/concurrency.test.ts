@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createUser, expectScimError, expectStatus, json, oktaUser, scim, setSettings, uniqueName, type Json } from "../helpers";
+import { createUser, expectScimError, expectStatus, type Json, json, oktaUser, scim, setSettings, uniqueName } from "../helpers";
 
 /**
  * Concurrent writes through the Worker's real fetch against real D1 (SPEC §6: user writes are
@@ -20,7 +20,9 @@ interface EventRow {
 }
 
 async function eventsOf(resourceId: string): Promise<EventRow[]> {
-  const { results } = await env.DB.prepare("SELECT type, resource_version AS version, payload FROM events WHERE resource_id = ? ORDER BY resource_version")
+  const { results } = await env.DB.prepare(
+    "SELECT type, resource_version AS version, payload FROM events WHERE resource_id = ? ORDER BY resource_version",
+  )
     .bind(resourceId)
     .all<{ type: string; version: number; payload: string }>();
   return results.map((r) => ({ type: r.type, version: r.version, payload: JSON.parse(r.payload) as EventRow["payload"] }));
@@ -43,7 +45,10 @@ async function expectEventsConverge(userId: string): Promise<EventRow[]> {
 }
 
 async function newGroup(members: string[] = []): Promise<Json> {
-  return expectStatus(await scim("POST", "/Groups", { displayName: uniqueName("Group"), members: members.map((value) => ({ value })) }), 201);
+  return expectStatus(
+    await scim("POST", "/Groups", { displayName: uniqueName("Group"), members: members.map((value) => ({ value })) }),
+    201,
+  );
 }
 
 async function memberIds(groupId: string): Promise<string[]> {
@@ -110,7 +115,9 @@ describe("parallel PATCHes to one user", () => {
     const etag = (u.meta as Json).version as string;
     const titles = Array.from({ length: 8 }, (_, i) => `title-${i}`);
     const results = await Promise.all(
-      titles.map((title) => scim("PATCH", `/Users/${id}`, ops({ op: "replace", path: "title", value: title }), { headers: { "If-Match": etag } })),
+      titles.map((title) =>
+        scim("PATCH", `/Users/${id}`, ops({ op: "replace", path: "title", value: title }), { headers: { "If-Match": etag } }),
+      ),
     );
     const statuses = results.map((r) => r.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
@@ -212,7 +219,9 @@ describe("parallel group membership changes lose nothing", () => {
     expect(await memberIds(id)).toEqual(expected);
 
     // What the main site receives, applied in version order, gives the same membership.
-    const { results: rows } = await env.DB.prepare("SELECT type, resource_version AS v, payload FROM events WHERE resource_id = ? ORDER BY resource_version")
+    const { results: rows } = await env.DB.prepare(
+      "SELECT type, resource_version AS v, payload FROM events WHERE resource_id = ? ORDER BY resource_version",
+    )
       .bind(id)
       .all<{ type: string; v: number; payload: string }>();
     expect(rows.map((r) => r.v)).toEqual(rows.map((_, i) => i + 1));
@@ -254,7 +263,10 @@ describe("parallel group membership changes lose nothing", () => {
         // Member and moderator go together: never a member left registered, or the reverse.
         expect(members.has(u)).toBe(groupRes.status === 204);
         expect((user.roles as Json[])[0]?.value).toBe(members.has(u) ? "moderator" : "registered");
-        for (const [res, attr, value] of [[titleRes, "title", `t-${i}`], [nickRes, "nickName", `n-${i}`]] as const) {
+        for (const [res, attr, value] of [
+          [titleRes, "title", `t-${i}`],
+          [nickRes, "nickName", `n-${i}`],
+        ] as const) {
           expect([200, 409], await res.clone().text()).toContain(res.status);
           if (res.status === 200) expect(user[attr]).toBe(value);
           else expect(user[attr]).not.toBe(value);

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { D1_STATS_PATH, type D1Totals } from "../../src/debug/d1-stats";
 import worker from "../../src/index";
 import { invalidateSettingsCache } from "../../src/settings/store";
-import { BASE, ORIGIN, SCIM_TOKEN, oktaUser, setSettings, uniqueName, type Json } from "../helpers";
+import { BASE, type Json, ORIGIN, oktaUser, SCIM_TOKEN, setSettings, uniqueName } from "../helpers";
 
 interface Counted {
   res: Response;
@@ -26,7 +26,11 @@ async function counted(method: string, path: string, body?: unknown): Promise<Co
   if (body !== undefined) headers["Content-Type"] = "application/scim+json";
   const before = await totals();
   const ctx = createExecutionContext();
-  const req = new Request<unknown, IncomingRequestCfProperties>(`${BASE}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const req = new Request<unknown, IncomingRequestCfProperties>(`${BASE}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const res = await worker.fetch(req, { ...env, D1_STATS: "1" }, ctx);
   const text = await res.text();
   await waitOnExecutionContext(ctx);

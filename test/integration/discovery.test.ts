@@ -1,7 +1,15 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { BASE, expectScimError, expectStatus, scim, setSettings, type Json } from "../helpers";
+import { BASE, expectScimError, expectStatus, type Json, scim, setSettings } from "../helpers";
 
-type Attr = { name: string; subAttributes?: Attr[]; mutability: string; returned: string; caseExact: boolean; uniqueness: string; required: boolean };
+type Attr = {
+  name: string;
+  subAttributes?: Attr[];
+  mutability: string;
+  returned: string;
+  caseExact: boolean;
+  uniqueness: string;
+  required: boolean;
+};
 
 describe("Discovery (RFC 7644 §4)", () => {
   beforeAll(async () => {
@@ -22,7 +30,11 @@ describe("Discovery (RFC 7644 §4)", () => {
       etag: { supported: true },
       meta: { resourceType: "ServiceProviderConfig", location: `${BASE}/ServiceProviderConfig` },
     });
-    expect((spc.authenticationSchemes as Json[])[0]).toMatchObject({ type: "oauthbearertoken", name: expect.any(String), description: expect.any(String) });
+    expect((spc.authenticationSchemes as Json[])[0]).toMatchObject({
+      type: "oauthbearertoken",
+      name: expect.any(String),
+      description: expect.any(String),
+    });
   });
 
   it("ResourceTypes: User first with the enterprise extension; by id; unknown 404", async () => {

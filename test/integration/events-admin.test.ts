@@ -4,8 +4,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { getDb } from "../../src/db/client";
 import { newEventId, outboxInsert } from "../../src/events/outbox";
 import type { EventType } from "../../src/events/types";
-import { DEFAULT_SETTINGS, type Settings } from "../../src/settings/model";
 import worker from "../../src/index";
+import { DEFAULT_SETTINGS, type Settings } from "../../src/settings/model";
 import { admin, expectStatus, type Json } from "../helpers";
 
 /** /admin/api/events through the Worker's fetch, with real D1 and the real scim-events queue. */
@@ -90,14 +90,25 @@ describe("GET /admin/api/events", () => {
     const events1 = page1.events as Json[];
     expect(events1.map((e) => e.id)).toEqual([ids[4], ids[3]]);
     expect(typeof page1.nextCursor).toBe("string");
-    const page2 = await expectStatus(await admin("GET", `/events?resourceId=${resourceId}&limit=2&cursor=${String(page1.nextCursor)}`), 200);
+    const page2 = await expectStatus(
+      await admin("GET", `/events?resourceId=${resourceId}&limit=2&cursor=${String(page1.nextCursor)}`),
+      200,
+    );
     expect((page2.events as Json[]).map((e) => e.id)).toEqual([ids[2], ids[1]]);
     const page3 = await expectStatus(await admin("GET", `/events?userId=${resourceId}&limit=2&cursor=${String(page2.nextCursor)}`), 200);
     expect((page3.events as Json[]).map((e) => e.id)).toEqual([ids[0]]);
     expect(page3.nextCursor).toBeNull();
 
     const first = (page3.events as Json[])[0] ?? {};
-    expect(first).toMatchObject({ id: ids[0], type: "user.updated", resourceType: "User", resourceId, state: "delivered", attempts: 1, lastStatus: 204 });
+    expect(first).toMatchObject({
+      id: ids[0],
+      type: "user.updated",
+      resourceType: "User",
+      resourceId,
+      state: "delivered",
+      attempts: 1,
+      lastStatus: 204,
+    });
     expect(first.payload).toMatchObject({ type: "user.updated", data: { id: resourceId } });
 
     const delivered = await expectStatus(await admin("GET", `/events?resourceId=${resourceId}&state=delivered`), 200);
@@ -176,7 +187,9 @@ describe("POST /admin/api/events/{id}/redeliver", () => {
     await waitDelivered(dead);
     expect(deliveriesOf(dead)).toHaveLength(1);
 
-    const log = await env.DB.prepare("SELECT decisions FROM provisioning_log WHERE decisions LIKE ?").bind(`%${dead}%`).first<{ decisions: string }>();
+    const log = await env.DB.prepare("SELECT decisions FROM provisioning_log WHERE decisions LIKE ?")
+      .bind(`%${dead}%`)
+      .first<{ decisions: string }>();
     expect(log?.decisions).toContain("redelivered, was dead");
   });
 
@@ -234,7 +247,10 @@ describe("POST /admin/api/events/redeliver (bulk)", () => {
     for (const id of ids) expect(deliveriesOf(id)).toHaveLength(1);
   });
 
-  it.each([[{}], [{ state: "held" }], [{ state: "delivered" }], [{ state: "dead", ids: ["x"] }], [{ ids: [] }], [{ bogus: 1 }]])("400 for %j", async (payload) => {
-    expect((await expectStatus(await admin("POST", "/events/redeliver", payload), 400)).error).toBe("invalid_body");
-  });
+  it.each([[{}], [{ state: "held" }], [{ state: "delivered" }], [{ state: "dead", ids: ["x"] }], [{ ids: [] }], [{ bogus: 1 }]])(
+    "400 for %j",
+    async (payload) => {
+      expect((await expectStatus(await admin("POST", "/events/redeliver", payload), 400)).error).toBe("invalid_body");
+    },
+  );
 });

@@ -4,8 +4,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { getDb } from "../../src/db/client";
 import { newEventId, outboxInsert } from "../../src/events/outbox";
 import { EVENT_TYPES, type EventType } from "../../src/events/types";
-import { DEFAULT_SETTINGS, type Settings } from "../../src/settings/model";
 import worker from "../../src/index";
+import { DEFAULT_SETTINGS, type Settings } from "../../src/settings/model";
 import { FaultyD1, touches } from "../fault-d1";
 
 /**
@@ -110,10 +110,9 @@ function verified(c: Captured): { type: string; timestamp: string; data: Record<
 describe("delivery: one signed Standard Webhooks POST per event", () => {
   it.each(EVENT_TYPES.map((type) => ({ type })))("$type: body, headers and signature", async ({ type }) => {
     const resourceId = crypto.randomUUID();
-    const data =
-      type.startsWith("group.")
-        ? { group: { id: resourceId, displayName: "Engineering" }, changes: { members: ["u1"] } }
-        : { user: { id: resourceId, userName: "ann@example.com", active: type !== "user.deactivated" }, changes: { attributes: ["title"] } };
+    const data = type.startsWith("group.")
+      ? { group: { id: resourceId, displayName: "Engineering" }, changes: { members: ["u1"] } }
+      : { user: { id: resourceId, userName: "ann@example.com", active: type !== "user.deactivated" }, changes: { attributes: ["title"] } };
     const id = await writeEvent(type, { resourceId, data });
     const { result, ids } = await runQueue("scim-events", [msg(id)]);
 

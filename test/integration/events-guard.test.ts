@@ -3,10 +3,10 @@ import { Webhook } from "standardwebhooks";
 import { describe, expect, it, vi } from "vitest";
 import { getDb } from "../../src/db/client";
 import { newEventId, outboxInsert, stampQueued } from "../../src/events/outbox";
-import { DEFAULT_SETTINGS, type Settings } from "../../src/settings/model";
 import worker from "../../src/index";
-import { acceptingSite } from "../site-double";
+import { DEFAULT_SETTINGS, type Settings } from "../../src/settings/model";
 import { admin, expectStatus, type Json } from "../helpers";
+import { acceptingSite } from "../site-double";
 
 /**
  * The mass-deprovisioning guard (SPEC §9): outboxInsert holds deactivations past the hourly
@@ -27,7 +27,14 @@ async function deactivate(): Promise<string> {
   await db.batch([
     outboxInsert(
       db,
-      { id, type: "user.deactivated", resourceType: "User", resourceId, resourceVersion: 2, data: { changes: { active: { from: true, to: false } } } },
+      {
+        id,
+        type: "user.deactivated",
+        resourceType: "User",
+        resourceId,
+        resourceVersion: 2,
+        data: { changes: { active: { from: true, to: false } } },
+      },
       GUARD,
       new Date(),
     ),
@@ -53,7 +60,11 @@ describe("mass-deprovisioning guard", () => {
     expect(await Promise.all(ids.map(stateOf))).toEqual(["queued", "queued", "held", "held"]);
     // Only the sent ones say when they went on the queue.
     const queuedAt = await Promise.all(
-      ids.map(async (id) => (await env.DB.prepare("SELECT queued_at FROM events WHERE id = ?").bind(id).first<{ queued_at: string | null }>())?.queued_at ?? null),
+      ids.map(
+        async (id) =>
+          (await env.DB.prepare("SELECT queued_at FROM events WHERE id = ?").bind(id).first<{ queued_at: string | null }>())?.queued_at ??
+          null,
+      ),
     );
     expect(queuedAt.map((q) => q !== null)).toEqual([true, true, false, false]);
 

@@ -4,11 +4,11 @@ import { describe, expect, it, vi } from "vitest";
 import { getDb } from "../../src/db/client";
 import { newEventId, outboxInsert, sendCommitted } from "../../src/events/outbox";
 import { SWEEP_MAX_PER_RUN } from "../../src/events/sweeper";
+import worker from "../../src/index";
 import { DEFAULT_SETTINGS } from "../../src/settings/model";
 import { invalidateSettingsCache, saveSettingsStatement } from "../../src/settings/store";
-import worker from "../../src/index";
-import { acceptingSite } from "../site-double";
 import { createUser, oktaUser, setSettings, uniqueName } from "../helpers";
+import { acceptingSite } from "../site-double";
 
 /**
  * The outbox sweeper (cron) against real D1 and the real scim-events queue, whose real consumer
@@ -51,12 +51,16 @@ async function writeQueued(at: Date, n = 1): Promise<string[]> {
 /** Rows whose writer's queue send failed: pending, for the sweeper. */
 async function writePending(at: Date, n = 1): Promise<string[]> {
   const ids = await writeQueued(at, n);
-  await env.DB.prepare("UPDATE events SET state = 'pending', queued_at = NULL WHERE id IN (SELECT value FROM json_each(?))").bind(JSON.stringify(ids)).run();
+  await env.DB.prepare("UPDATE events SET state = 'pending', queued_at = NULL WHERE id IN (SELECT value FROM json_each(?))")
+    .bind(JSON.stringify(ids))
+    .run();
   return ids;
 }
 
 async function state(id: string): Promise<{ state: string; queued_at: string | null }> {
-  const r = await env.DB.prepare("SELECT state, queued_at FROM events WHERE id = ?").bind(id).first<{ state: string; queued_at: string | null }>();
+  const r = await env.DB.prepare("SELECT state, queued_at FROM events WHERE id = ?")
+    .bind(id)
+    .first<{ state: string; queued_at: string | null }>();
   if (!r) throw new Error(`no event ${id}`);
   return r;
 }
@@ -113,9 +117,7 @@ describe("sweeper: nothing is lost between D1 and the queue", () => {
     const send = vi.spyOn(env.EVENTS, "sendBatch").mockResolvedValue(sendOk);
     await runCron();
     for (const call of send.mock.calls) expect(Array.from(call[0]).length).toBeLessThanOrEqual(100);
-    const { results } = await env.DB.prepare(
-      `SELECT id, state FROM events WHERE id IN (SELECT value FROM json_each(?))`,
-    )
+    const { results } = await env.DB.prepare(`SELECT id, state FROM events WHERE id IN (SELECT value FROM json_each(?))`)
       .bind(JSON.stringify(ids))
       .all<{ id: string; state: string }>();
     const byId = new Map(results.map((r) => [r.id, r.state]));
@@ -162,7 +164,9 @@ describe("sweeper: nothing is lost between D1 and the queue", () => {
     const failing = vi.spyOn(env.EVENTS, "sendBatch").mockRejectedValue(new Error("queue unavailable"));
     const user = await createUser(oktaUser(uniqueName("Swept")));
     const userId = String(user.id);
-    const row = await env.DB.prepare("SELECT id FROM events WHERE resource_id = ? AND type = 'user.created'").bind(userId).first<{ id: string }>();
+    const row = await env.DB.prepare("SELECT id FROM events WHERE resource_id = ? AND type = 'user.created'")
+      .bind(userId)
+      .first<{ id: string }>();
     const eventId = row?.id ?? "";
     // The refused send turns the row (recorded queued by the write) back to pending.
     await vi.waitUntil(async () => (await state(eventId)).state === "pending", { timeout: 5_000, interval: 50 });

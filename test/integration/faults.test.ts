@@ -1,12 +1,31 @@
-import { createExecutionContext, createMessageBatch, createScheduledController, env, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createMessageBatch,
+  createScheduledController,
+  env,
+  getQueueResult,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { getDb } from "../../src/db/client";
 import { newEventId, outboxInsert } from "../../src/events/outbox";
-import { DEFAULT_SETTINGS } from "../../src/settings/model";
 import worker from "../../src/index";
-import { FaultyD1, touches, type Fault, type FaultRule } from "../fault-d1";
-import { BASE, SCIM_TOKEN, createUser, expectScimError, expectStatus, json, oktaUser, scim, setSettings, uniqueName, type Json } from "../helpers";
+import { DEFAULT_SETTINGS } from "../../src/settings/model";
+import { type Fault, type FaultRule, FaultyD1, touches } from "../fault-d1";
+import {
+  BASE,
+  createUser,
+  expectScimError,
+  expectStatus,
+  type Json,
+  json,
+  oktaUser,
+  SCIM_TOKEN,
+  scim,
+  setSettings,
+  uniqueName,
+} from "../helpers";
 
 /**
  * Faults around the real things: D1 failing mid-request (a real D1 error inside a real batch,
@@ -69,10 +88,16 @@ async function expectOpaque5xx(res: Response): Promise<Json> {
 }
 
 const count = async (sql: string, ...binds: unknown[]): Promise<number> =>
-  (await env.DB.prepare(sql).bind(...binds).first<{ n: number }>())?.n ?? 0;
+  (
+    await env.DB.prepare(sql)
+      .bind(...binds)
+      .first<{ n: number }>()
+  )?.n ?? 0;
 
 async function logStatuses(requestId: string): Promise<number[]> {
-  const { results } = await env.DB.prepare("SELECT status FROM provisioning_log WHERE request_id = ?").bind(requestId).all<{ status: number }>();
+  const { results } = await env.DB.prepare("SELECT status FROM provisioning_log WHERE request_id = ?")
+    .bind(requestId)
+    .all<{ status: number }>();
   return results.map((r) => r.status);
 }
 
@@ -86,8 +111,10 @@ const stateOf = async (eventId: string) =>
   (await env.DB.prepare("SELECT state FROM events WHERE id = ?").bind(eventId).first<{ state: string }>())?.state;
 
 /** The write batch of a request: the one that changes `table`. */
-const writeBatchOf = (table: string, fault: Fault): FaultRule => (call) =>
-  call.kind === "batch" && touches(call, new RegExp(`^(insert into|update|delete from) "${table}"`, "i")) ? fault : undefined;
+const writeBatchOf =
+  (table: string, fault: Fault): FaultRule =>
+  (call) =>
+    call.kind === "batch" && touches(call, new RegExp(`^(insert into|update|delete from) "${table}"`, "i")) ? fault : undefined;
 
 describe("a D1 error mid-request: a SCIM 5xx and nothing half-written", () => {
   // Positions inside the write batch [log row, change, outbox rows..., queued stamp].
@@ -110,10 +137,12 @@ describe("a D1 error mid-request: a SCIM 5xx and nothing half-written", () => {
     const u = await createUser(oktaUser(uniqueName()));
     const id = u.id as string;
     const events = await count("SELECT count(*) AS n FROM events WHERE resource_id = ?", id);
-    const { res } = await faultyFetch(writeBatchOf("users", { kind: "midBatch", at: 2 }), "PATCH", `/Users/${id}`, ops(
-      { op: "replace", value: { active: false } },
-      { op: "replace", path: "title", value: "Half?" },
-    ));
+    const { res } = await faultyFetch(
+      writeBatchOf("users", { kind: "midBatch", at: 2 }),
+      "PATCH",
+      `/Users/${id}`,
+      ops({ op: "replace", value: { active: false } }, { op: "replace", path: "title", value: "Half?" }),
+    );
     await expectOpaque5xx(res);
     expect(await json(await scim("GET", `/Users/${id}`))).toEqual(u);
     expect(await count("SELECT count(*) AS n FROM events WHERE resource_id = ?", id)).toBe(events);
@@ -124,10 +153,12 @@ describe("a D1 error mid-request: a SCIM 5xx and nothing half-written", () => {
     const g = await expectStatus(await scim("POST", "/Groups", { displayName: uniqueName("G"), members: [{ value: a.id }] }), 201);
     const gid = g.id as string;
     const before = await json(await scim("GET", `/Groups/${gid}`));
-    const { res } = await faultyFetch(writeBatchOf("group_members", { kind: "midBatch", at: 2 }), "PATCH", `/Groups/${gid}`, ops(
-      { op: "add", path: "members", value: [{ value: b.id }] },
-      { op: "remove", path: `members[value eq "${a.id as string}"]` },
-    ));
+    const { res } = await faultyFetch(
+      writeBatchOf("group_members", { kind: "midBatch", at: 2 }),
+      "PATCH",
+      `/Groups/${gid}`,
+      ops({ op: "add", path: "members", value: [{ value: b.id }] }, { op: "remove", path: `members[value eq "${a.id as string}"]` }),
+    );
     await expectOpaque5xx(res);
     expect(await json(await scim("GET", `/Groups/${gid}`))).toEqual(before);
     expect(await count("SELECT count(*) AS n FROM events WHERE resource_id = ?", gid)).toBe(1);
@@ -183,7 +214,12 @@ describe("a D1 error mid-request: a SCIM 5xx and nothing half-written", () => {
 
   it("a batch that surely did not commit sends nothing; a uniqueness refusal does not even look", async () => {
     const send = vi.spyOn(env.EVENTS, "sendBatch");
-    const { res, db } = await faultyFetch(writeBatchOf("users", { kind: "midBatch", at: 2 }), "POST", "/Users", oktaUser(uniqueName("Gone")));
+    const { res, db } = await faultyFetch(
+      writeBatchOf("users", { kind: "midBatch", at: 2 }),
+      "POST",
+      "/Users",
+      oktaUser(uniqueName("Gone")),
+    );
     await expectOpaque5xx(res);
     // The one look after the failed batch: this batch's events by id; none exist, so no send.
     const looks = db.calls.filter((c) => c.kind === "statement" && touches(c, /^select .* from "events"/i));
@@ -210,11 +246,18 @@ describe("queue send failure after commit", () => {
     const u = await createUser(oktaUser(uniqueName()));
     const id = u.id as string;
     const refused = vi.spyOn(env.EVENTS, "sendBatch").mockRejectedValue(new Error("Queue send failed: queue unavailable"));
-    await expectStatus(await scim("PATCH", `/Users/${id}`, ops(
-      { op: "replace", path: "title", value: "T" },
-      { op: "replace", path: "userType", value: "Moderator" },
-      { op: "replace", path: "active", value: false },
-    )), 200);
+    await expectStatus(
+      await scim(
+        "PATCH",
+        `/Users/${id}`,
+        ops(
+          { op: "replace", path: "title", value: "T" },
+          { op: "replace", path: "userType", value: "Moderator" },
+          { op: "replace", path: "active", value: false },
+        ),
+      ),
+      200,
+    );
     // waitUntil runs the send after the answer; once refused, the rows go back to pending.
     const written = async () =>
       (
@@ -231,7 +274,10 @@ describe("queue send failure after commit", () => {
 
     await runCron(new Date(Date.now() + 61_000));
     const ids = results.map((r) => r.id);
-    await vi.waitUntil(async () => (await Promise.all(ids.map(stateOf))).every((s) => s === "delivered"), { timeout: 15_000, interval: 100 });
+    await vi.waitUntil(async () => (await Promise.all(ids.map(stateOf))).every((s) => s === "delivered"), {
+      timeout: 15_000,
+      interval: 100,
+    });
     const mine = deliveries.filter((d) => ids.includes(d.id));
     expect(mine.map((d) => d.id)).toEqual(ids);
     for (const d of mine) expect(new Webhook(SECRET).verify(d.body, d.headers)).toBeTruthy();
@@ -242,12 +288,16 @@ describe("queue send failure after commit", () => {
   it("the queue refused the send and D1 refused setting the row back to pending: the sweeper reclaims it after 15 minutes, delivered once", async () => {
     const refused = vi.spyOn(env.EVENTS, "sendBatch").mockRejectedValueOnce(new Error("Queue send failed: queue unavailable"));
     const backToPending: FaultRule = (call) =>
-      call.kind === "statement" && touches(call, /^update "events"/i) && call.values.some((v) => v.includes("pending")) ? { kind: "unavailable" } : undefined;
+      call.kind === "statement" && touches(call, /^update "events"/i) && call.values.some((v) => v.includes("pending"))
+        ? { kind: "unavailable" }
+        : undefined;
     const { res, db } = await faultyFetch(backToPending, "POST", "/Users", oktaUser(uniqueName("Stuck")));
     const created = await expectStatus(res, 201);
     expect(refused).toHaveBeenCalledTimes(1);
     expect(db.calls.some((c) => c.fault !== undefined)).toBe(true);
-    const event = await env.DB.prepare("SELECT id, state FROM events WHERE resource_id = ?").bind(created.id).first<{ id: string; state: string }>();
+    const event = await env.DB.prepare("SELECT id, state FROM events WHERE resource_id = ?")
+      .bind(created.id)
+      .first<{ id: string; state: string }>();
     const eventId = event?.id ?? "";
     expect(event?.state).toBe("queued");
 
@@ -270,7 +320,14 @@ describe("a consumer crash mid-batch", () => {
     const [first, ...rest] = ids.map((id, i) =>
       outboxInsert(
         db,
-        { id, type: "user.updated", resourceType: "User", resourceId: crypto.randomUUID(), resourceVersion: 2 + i, data: { changes: { attributes: ["title"] } } },
+        {
+          id,
+          type: "user.updated",
+          resourceType: "User",
+          resourceId: crypto.randomUUID(),
+          resourceVersion: 2 + i,
+          data: { changes: { attributes: ["title"] } },
+        },
         DEFAULT_SETTINGS,
         new Date(),
       ),
@@ -293,7 +350,9 @@ describe("a consumer crash mid-batch", () => {
     const ids = await writeEvents(5);
     const victim = ids[2] ?? "";
     const crashAfterPost: FaultRule = (call) =>
-      call.kind === "statement" && touches(call, /^update "events"/i) && call.values.some((v) => v.includes(victim) && v.includes("delivered"))
+      call.kind === "statement" &&
+      touches(call, /^update "events"/i) &&
+      call.values.some((v) => v.includes(victim) && v.includes("delivered"))
         ? { kind: "unavailable" }
         : undefined;
     const first = await deliverBatch(ids, 1, new FaultyD1(env.DB, crashAfterPost));

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createUser, expectScimError, expectStatus, json, oktaUser, scim, setSettings, uniqueName, type Json } from "../helpers";
+import { createUser, expectScimError, expectStatus, type Json, json, oktaUser, scim, setSettings, uniqueName } from "../helpers";
 
 const GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group";
 const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -31,7 +31,9 @@ async function patchGroup(groupId: string, body: unknown, status = 204): Promise
 }
 
 async function eventTypes(id: string): Promise<string[]> {
-  const { results } = await env.DB.prepare("SELECT type FROM events WHERE resource_id = ? ORDER BY resource_version").bind(id).all<{ type: string }>();
+  const { results } = await env.DB.prepare("SELECT type FROM events WHERE resource_id = ? ORDER BY resource_version")
+    .bind(id)
+    .all<{ type: string }>();
   return results.map((r) => r.type);
 }
 
@@ -66,7 +68,11 @@ describe("Groups: create, read, lookup", () => {
     await expectScimError(await scim("POST", "/Groups", { schemas: [GROUP] }), 400, "invalidValue");
     const g = await newGroup();
     await expectScimError(await scim("POST", "/Groups", { displayName: (g.displayName as string).toUpperCase() }), 409, "uniqueness");
-    const err = await expectScimError(await scim("POST", "/Groups", { displayName: groupName(), members: [{ value: "nobody-here" }] }), 400, "invalidValue");
+    const err = await expectScimError(
+      await scim("POST", "/Groups", { displayName: groupName(), members: [{ value: "nobody-here" }] }),
+      400,
+      "invalidValue",
+    );
     expect(err.detail).toContain("nobody-here");
   });
 
@@ -99,8 +105,14 @@ describe("Groups: create, read, lookup", () => {
     const [u1] = await users(1);
     const g = await newGroup({ members: [{ value: u1 }] });
     const user = await json(await scim("GET", `/Users/${u1 as string}`));
-    expect(user.groups).toEqual([{ value: g.id, $ref: expect.stringContaining(`/Groups/${g.id as string}`), display: g.displayName, type: "direct" }]);
-    await expectScimError(await scim("PATCH", `/Users/${u1 as string}`, ops({ op: "add", path: "groups", value: [{ value: g.id }] })), 400, "mutability");
+    expect(user.groups).toEqual([
+      { value: g.id, $ref: expect.stringContaining(`/Groups/${g.id as string}`), display: g.displayName, type: "direct" },
+    ]);
+    await expectScimError(
+      await scim("PATCH", `/Users/${u1 as string}`, ops({ op: "add", path: "groups", value: [{ value: g.id }] })),
+      400,
+      "mutability",
+    );
   });
 });
 
@@ -140,12 +152,19 @@ describe("Groups: PATCH shapes from Okta and Entra", () => {
     await patchGroup(id, ops({ op: "replace", value: { id, displayName: newName } }));
     await patchGroup(
       id,
-      ops({ op: "remove", path: `members[value eq "${a as string}"]` }, { op: "add", path: "members", value: [{ value: b, display: "test.user@okta.local" }] }),
+      ops(
+        { op: "remove", path: `members[value eq "${a as string}"]` },
+        { op: "add", path: "members", value: [{ value: b, display: "test.user@okta.local" }] },
+      ),
     );
     const got = await json(await scim("GET", `/Groups/${id}`));
     expect(got.displayName).toBe(newName);
     expect(await memberIds(id)).toEqual([b]);
-    await expectScimError(await scim("PATCH", `/Groups/${id}`, ops({ op: "replace", value: { id: "other", displayName: "x" } })), 400, "mutability");
+    await expectScimError(
+      await scim("PATCH", `/Groups/${id}`, ops({ op: "replace", value: { id: "other", displayName: "x" } })),
+      400,
+      "mutability",
+    );
   });
 
   it("replace members sets exactly that set; [] empties; path-less replace with members; remove all", async () => {
@@ -167,7 +186,11 @@ describe("Groups: PATCH shapes from Okta and Entra", () => {
     const id = g.id as string;
     await patchGroup(id, ops({ op: "Replace", path: "displayName", value: "Entra Renamed " + id }));
     await patchGroup(id, ops({ op: "Add", path: "externalId", value: "ext-added" }));
-    const res = await scim("PATCH", `/Groups/${id}?excludedAttributes=members`, ops({ op: "replace", path: "displayName", value: "Final " + id }));
+    const res = await scim(
+      "PATCH",
+      `/Groups/${id}?excludedAttributes=members`,
+      ops({ op: "replace", path: "displayName", value: "Final " + id }),
+    );
     const body = await expectStatus(res, 200);
     expect(body).toMatchObject({ id, displayName: "Final " + id, externalId: "ext-added" });
   });
@@ -205,7 +228,9 @@ describe("Groups: PATCH shapes from Okta and Entra", () => {
     await expectScimError(await scim("DELETE", `/Groups/${id}`), 404);
     // The deleted user left the group: the site hears that as a membership change of the group too.
     expect(await eventTypes(id)).toEqual(["group.created", "group.members_removed", "group.deleted"]);
-    const left = await env.DB.prepare("SELECT payload FROM events WHERE resource_id = ? AND type = 'group.members_removed'").bind(id).first<{ payload: string }>();
+    const left = await env.DB.prepare("SELECT payload FROM events WHERE resource_id = ? AND type = 'group.members_removed'")
+      .bind(id)
+      .first<{ payload: string }>();
     expect((JSON.parse(left?.payload ?? "{}") as { data: { changes: { members: string[] } } }).data.changes.members).toEqual([a]);
   });
 });
@@ -219,7 +244,9 @@ describe("Groups: concurrency", () => {
     const ids = await users(12);
     const g = await newGroup();
     const id = g.id as string;
-    const results = await Promise.all(ids.map((u) => scim("PATCH", `/Groups/${id}`, ops({ op: "add", path: "members", value: [{ value: u }] }))));
+    const results = await Promise.all(
+      ids.map((u) => scim("PATCH", `/Groups/${id}`, ops({ op: "add", path: "members", value: [{ value: u }] }))),
+    );
     for (const r of results) expect(r.status, await r.clone().text()).toBe(204);
     expect(await memberIds(id)).toEqual([...ids].sort());
     const versions = await env.DB.prepare("SELECT resource_version AS v FROM events WHERE resource_id = ?").bind(id).all<{ v: number }>();
@@ -250,13 +277,19 @@ describe("Groups: group-to-role mapping", () => {
     expect(await role(uid)).toBe("moderator");
     await patchGroup(mods.id as string, ops({ op: "remove", path: "members" }));
     expect(await role(uid)).toBe("registered");
-    const { results } = await env.DB.prepare("SELECT payload FROM events WHERE resource_id = ? AND type = 'user.role_changed' ORDER BY resource_version")
+    const { results } = await env.DB.prepare(
+      "SELECT payload FROM events WHERE resource_id = ? AND type = 'user.role_changed' ORDER BY resource_version",
+    )
       .bind(uid)
       .all<{ payload: string }>();
-    const changes = results.map((r) => (JSON.parse(r.payload) as { data: { changes: { role: { to: string }; reason: string } } }).data.changes);
+    const changes = results.map(
+      (r) => (JSON.parse(r.payload) as { data: { changes: { role: { to: string }; reason: string } } }).data.changes,
+    );
     expect(changes.map((c) => c.role.to)).toEqual(["moderator", "admin", "moderator", "registered"]);
     expect(changes[0]?.reason).toMatch(/group mapping/);
-    const log = await env.DB.prepare("SELECT decisions FROM provisioning_log WHERE resource_id = ? AND decisions LIKE '%admin promotion off%'")
+    const log = await env.DB.prepare(
+      "SELECT decisions FROM provisioning_log WHERE resource_id = ? AND decisions LIKE '%admin promotion off%'",
+    )
       .bind(admins.id as string)
       .all();
     expect(log.results.length).toBeGreaterThan(0);

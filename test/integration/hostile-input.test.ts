@@ -1,6 +1,18 @@
 import { env, SELF } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { BASE, SCIM_TOKEN, createUser, expectScimError, expectStatus, json, oktaUser, scim, setSettings, uniqueName, type Json } from "../helpers";
+import {
+  BASE,
+  createUser,
+  expectScimError,
+  expectStatus,
+  type Json,
+  json,
+  oktaUser,
+  SCIM_TOKEN,
+  scim,
+  setSettings,
+  uniqueName,
+} from "../helpers";
 
 /**
  * Hostile and malformed input through the Worker's real fetch, against real D1: each request is
@@ -31,7 +43,10 @@ async function eventCount(resourceId: string): Promise<number> {
 beforeAll(async () => {
   await setSettings();
   bystanderUser = await createUser(oktaUser(uniqueName("Bystander")));
-  bystanderGroup = await expectStatus(await scim("POST", "/Groups", { displayName: `Bystanders ${uniqueName()}`, members: [{ value: bystanderUser.id }] }), 201);
+  bystanderGroup = await expectStatus(
+    await scim("POST", "/Groups", { displayName: `Bystanders ${uniqueName()}`, members: [{ value: bystanderUser.id }] }),
+    201,
+  );
   bystanderUser = await json(await scim("GET", `/Users/${bystanderUser.id as string}`));
   bystanderGroup = await json(await scim("GET", `/Groups/${bystanderGroup.id as string}`));
   bystanderEvents = (await eventCount(bystanderUser.id as string)) + (await eventCount(bystanderGroup.id as string));
@@ -54,7 +69,12 @@ async function expectCleanError(res: Response, status: number, scimType?: string
   return body;
 }
 
-async function rawRequest(method: string, path: string, body: string | Uint8Array, contentType = "application/scim+json"): Promise<Response> {
+async function rawRequest(
+  method: string,
+  path: string,
+  body: string | Uint8Array,
+  contentType = "application/scim+json",
+): Promise<Response> {
   return SELF.fetch(`${BASE}${path}`, {
     method,
     headers: { Authorization: `Bearer ${SCIM_TOKEN}`, "Content-Type": contentType },
@@ -171,7 +191,11 @@ describe("huge arrays and long strings", () => {
     const many = Array.from({ length: 10_000 }, (_, i) => ({ op: "replace", path: "title", value: `t${i}` }));
     const patched = await expectStatus(await scim("PATCH", `/Users/${u.id as string}`, ops(...many)), 200);
     expect(patched.title).toBe("t9999");
-    await expectCleanError(await rawRequest("POST", "/Users", JSON.stringify(Array.from({ length: 100_000 }, () => 1))), 400, "invalidSyntax");
+    await expectCleanError(
+      await rawRequest("POST", "/Users", JSON.stringify(Array.from({ length: 100_000 }, () => 1))),
+      400,
+      "invalidSyntax",
+    );
     const members = Array.from({ length: 10_000 }, () => ({ value: crypto.randomUUID() }));
     const g = await expectCleanError(await scim("POST", "/Groups", { displayName: uniqueName("G"), members }), 400, "invalidValue");
     expect(g.detail).toMatch(/and 9995 more/);
@@ -188,7 +212,11 @@ describe("huge arrays and long strings", () => {
 
   it("a long URL, filter, sortBy and attributes list → SCIM answers, the log keeps a bounded path", async () => {
     await expectCleanError(await scim("GET", `/Users/${"a".repeat(20_000)}`), 404);
-    await expectCleanError(await scim("GET", `/Users?filter=${encodeURIComponent(`userName eq "${"x".repeat(5_000)}"`)}`), 400, "invalidFilter");
+    await expectCleanError(
+      await scim("GET", `/Users?filter=${encodeURIComponent(`userName eq "${"x".repeat(5_000)}"`)}`),
+      400,
+      "invalidFilter",
+    );
     await expectCleanError(await scim("GET", `/Users?sortBy=${"y".repeat(5_000)}`), 400);
     await expectStatus(await scim("GET", `/Users?count=1&attributes=${"userName,".repeat(2_000)}`), 200);
     const longest = await env.DB.prepare("SELECT max(length(path)) AS n FROM provisioning_log").first<{ n: number }>();
@@ -298,9 +326,15 @@ describe("prototype-pollution keys", () => {
     const u = await expectStatus(await scim("POST", "/Users", { userName: "__proto__", displayName: "constructor" }), 201);
     const found = await json(await scim("GET", `/Users?filter=${encodeURIComponent('userName eq "__PROTO__"')}`));
     expect((found.Resources as Json[])[0]?.id).toBe(u.id);
-    const patched = await expectStatus(await scim("PATCH", `/Users/${u.id as string}`, ops({ op: "replace", path: "title", value: "prototype" })), 200);
+    const patched = await expectStatus(
+      await scim("PATCH", `/Users/${u.id as string}`, ops({ op: "replace", path: "title", value: "prototype" })),
+      200,
+    );
     expect(patched.title).toBe("prototype");
-    const g = await expectStatus(await scim("POST", "/Groups", { displayName: `constructor ${uniqueName()}`, members: [{ value: u.id }] }), 201);
+    const g = await expectStatus(
+      await scim("POST", "/Groups", { displayName: `constructor ${uniqueName()}`, members: [{ value: u.id }] }),
+      201,
+    );
     await expectStatus(await scim("DELETE", `/Groups/${g.id as string}`), 204);
     await expectStatus(await scim("DELETE", `/Users/${u.id as string}`), 204);
   });
@@ -311,7 +345,12 @@ describe("prototype-pollution keys", () => {
         schemas: ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
         Operations: [
           { method: "POST", path: "/Users", bulkId: "__proto__", data: { userName: uniqueName() } },
-          { method: "POST", path: "/Groups", bulkId: "constructor", data: { displayName: uniqueName("G"), members: [{ value: "bulkId:__proto__" }] } },
+          {
+            method: "POST",
+            path: "/Groups",
+            bulkId: "constructor",
+            data: { displayName: uniqueName("G"), members: [{ value: "bulkId:__proto__" }] },
+          },
         ],
       }),
       200,

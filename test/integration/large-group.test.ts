@@ -2,7 +2,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../../src/app";
 import { fetchWithD1Stats } from "../../src/debug/d1-stats";
-import { BASE, SCIM_TOKEN, createUser, expectStatus, oktaUser, scim, setSettings, uniqueName, type Json } from "../helpers";
+import { BASE, createUser, expectStatus, type Json, oktaUser, SCIM_TOKEN, scim, setSettings, uniqueName } from "../helpers";
 
 const app = buildApp();
 const SIZE = 10_000;

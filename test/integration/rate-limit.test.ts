@@ -1,7 +1,7 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../../src/index";
-import { BASE, SCIM_TOKEN, expectScimError, expectStatus, setSettings } from "../helpers";
+import { BASE, expectScimError, expectStatus, SCIM_TOKEN, setSettings } from "../helpers";
 
 /**
  * Rate limiting with real miniflare rate-limit bindings (Workers `ratelimits`). The Worker is
@@ -28,11 +28,18 @@ async function startOfWindow(): Promise<void> {
 let clientSeq = 0;
 const newClient = () => `198.51.100.${++clientSeq}-${crypto.randomUUID().slice(0, 6)}`;
 
-async function call(client: string, opts: { token?: string; limiter?: RateLimit; requestId?: string; path?: string } = {}): Promise<Response> {
+async function call(
+  client: string,
+  opts: { token?: string; limiter?: RateLimit; requestId?: string; path?: string } = {},
+): Promise<Response> {
   const headers: Record<string, string> = { Authorization: `Bearer ${opts.token ?? SCIM_TOKEN}`, "cf-connecting-ip": client };
   if (opts.requestId) headers["cf-ray"] = opts.requestId;
   const ctx = createExecutionContext();
-  const res = await worker.fetch(new Request(`${BASE}${opts.path ?? "/Users?count=1"}`, { headers }), { ...env, SCIM_RATE_LIMITER: opts.limiter ?? tinyLimiter() }, ctx);
+  const res = await worker.fetch(
+    new Request(`${BASE}${opts.path ?? "/Users?count=1"}`, { headers }),
+    { ...env, SCIM_RATE_LIMITER: opts.limiter ?? tinyLimiter() },
+    ctx,
+  );
   await waitOnExecutionContext(ctx);
   return res;
 }
@@ -75,7 +82,9 @@ describe("a client over the rate", () => {
     );
     await waitOnExecutionContext(ctx);
     await expectScimError(post, 429);
-    const n = await env.DB.prepare("SELECT count(*) AS n FROM users WHERE user_name_norm = ?").bind(`throttled-${client}@example.com`.toLowerCase()).first<{ n: number }>();
+    const n = await env.DB.prepare("SELECT count(*) AS n FROM users WHERE user_name_norm = ?")
+      .bind(`throttled-${client}@example.com`.toLowerCase())
+      .first<{ n: number }>();
     expect(n?.n).toBe(0);
   });
 
@@ -89,7 +98,9 @@ describe("a client over the rate", () => {
     expect(statuses.slice(TINY_LIMIT)).toEqual(Array.from({ length: 20 - TINY_LIMIT }, () => 429));
     // The refused guesses are logged (an admin sees a wrong token), and the throttling once;
     // the other 16 throttled requests cost no D1 write.
-    const { results } = await env.DB.prepare("SELECT status FROM provisioning_log WHERE request_id LIKE ? ORDER BY seq").bind(`${prefix}-%`).all<{ status: number }>();
+    const { results } = await env.DB.prepare("SELECT status FROM provisioning_log WHERE request_id LIKE ? ORDER BY seq")
+      .bind(`${prefix}-%`)
+      .all<{ status: number }>();
     expect(results.map((r) => r.status)).toEqual([...Array.from({ length: TINY_LIMIT }, () => 401), 429]);
   });
 });
@@ -126,7 +137,8 @@ describe("production limits (SCIM_RATE_LIMITER from wrangler.toml) let an Okta i
     );
     const statuses: number[] = [];
     const worker10 = async () => {
-      for (let path = paths.shift(); path !== undefined; path = paths.shift()) statuses.push((await call(client, { limiter, path })).status);
+      for (let path = paths.shift(); path !== undefined; path = paths.shift())
+        statuses.push((await call(client, { limiter, path })).status);
     };
     await Promise.all(Array.from({ length: 10 }, worker10));
     expect(statuses).toHaveLength(300);

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { createUser, expectStatus, oktaUser, scim, setSettings, uniqueName, type Json } from "../helpers";
+import { createUser, expectStatus, type Json, oktaUser, scim, setSettings, uniqueName } from "../helpers";
 
 const ops = (...Operations: unknown[]) => ({ schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], Operations });
 const role = (u: Json) => (u.roles as { value: string }[])[0]?.value;
@@ -32,7 +32,9 @@ describe("Roles through userType (seed: promotion and demotion)", () => {
     expect(role(admin)).toBe("moderator");
     const down = await expectStatus(await scim("PATCH", `/Users/${id}`, ops({ op: "replace", value: { userType: "Registered" } })), 200);
     expect(role(down)).toBe("registered");
-    const { results } = await env.DB.prepare("SELECT type, payload FROM events WHERE resource_id = ? AND type = 'user.role_changed' ORDER BY resource_version")
+    const { results } = await env.DB.prepare(
+      "SELECT type, payload FROM events WHERE resource_id = ? AND type = 'user.role_changed' ORDER BY resource_version",
+    )
       .bind(id)
       .all<{ type: string; payload: string }>();
     expect(results).toHaveLength(2);
@@ -45,7 +47,10 @@ describe("Roles through userType (seed: promotion and demotion)", () => {
     await setSettings({ allowModeratorPromotion: false, allowAdminPromotion: true });
     const u = await createUser(oktaUser(uniqueName(), { userType: "ADMIN" }));
     expect(role(u)).toBe("admin");
-    const put = await expectStatus(await scim("PUT", `/Users/${u.id as string}`, { ...oktaUser(u.userName as string), userType: "Employee" }), 200);
+    const put = await expectStatus(
+      await scim("PUT", `/Users/${u.id as string}`, { ...oktaUser(u.userName as string), userType: "Employee" }),
+      200,
+    );
     expect(put.userType).toBe("Employee");
     expect(role(put)).toBe("admin");
     expect(await decisions(u.id as string)).toMatch(/userType "Employee" does not name a site role/);

@@ -2,7 +2,7 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult, SELF }
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
 import { FaultyD1 } from "../fault-d1";
-import { ADMIN_TOKEN, BASE, ORIGIN, SCIM_TOKEN, createUser, expectStatus, oktaUser, setSettings, uniqueName } from "../helpers";
+import { ADMIN_TOKEN, BASE, createUser, expectStatus, ORIGIN, oktaUser, SCIM_TOKEN, setSettings, uniqueName } from "../helpers";
 
 /**
  * Secrets never leave the Worker: not in any response (body or header), not in any console
@@ -15,15 +15,7 @@ const SIGNING_SECRET = env.MAIN_SITE_SIGNING_SECRET ?? "";
 const SIGNING_KEY = SIGNING_SECRET.replace(/^whsec_/, "");
 /** Wrong credentials a client might send: they are secrets too (a typo'd token is nearly the token). */
 const NEAR_MISSES = [SCIM_TOKEN.slice(0, -1), `${SCIM_TOKEN}x`, `x${ADMIN_TOKEN}`, "guess-7f1c9e2a"];
-const SECRETS = [
-  SCIM_TOKEN,
-  NEXT_TOKEN,
-  ADMIN_TOKEN,
-  SIGNING_SECRET,
-  SIGNING_KEY,
-  ...NEAR_MISSES,
-  btoa(`okta:${SCIM_TOKEN}`),
-];
+const SECRETS = [SCIM_TOKEN, NEXT_TOKEN, ADMIN_TOKEN, SIGNING_SECRET, SIGNING_KEY, ...NEAR_MISSES, btoa(`okta:${SCIM_TOKEN}`)];
 
 const lines: string[] = [];
 const seen: string[] = [];
@@ -55,7 +47,7 @@ function expectNoSecret(where: string, texts: readonly string[]): void {
 beforeAll(() => {
   for (const level of ["log", "info", "warn", "error", "debug"] as const) {
     vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
-      lines.push(args.map((a) => (typeof a === "string" ? a : JSON.stringify(a) ?? String(a))).join(" "));
+      lines.push(args.map((a) => (typeof a === "string" ? a : (JSON.stringify(a) ?? String(a)))).join(" "));
     });
   }
 });
@@ -73,13 +65,26 @@ describe("secrets in responses, logs, the provisioning log and events", () => {
     const u = await createUser(oktaUser(uniqueName()));
     const id = u.id as string;
     await send(`/Users/${id}`, { headers: bearer(SCIM_TOKEN) });
-    await send(`/Users/${id}`, { method: "PATCH", headers: bearer(NEXT_TOKEN, json), body: JSON.stringify({ schemas: [PATCH_OP], Operations: [{ op: "replace", value: { active: false, password: SCIM_TOKEN } }] }) });
+    await send(`/Users/${id}`, {
+      method: "PATCH",
+      headers: bearer(NEXT_TOKEN, json),
+      body: JSON.stringify({ schemas: [PATCH_OP], Operations: [{ op: "replace", value: { active: false, password: SCIM_TOKEN } }] }),
+    });
     await send("/Bulk", {
       method: "POST",
       headers: bearer(SCIM_TOKEN, json),
-      body: JSON.stringify({ Operations: [{ method: "POST", path: "/Users", bulkId: "b", data: { userName: uniqueName() } }, { method: "GET", path: "/nope" }] }),
+      body: JSON.stringify({
+        Operations: [
+          { method: "POST", path: "/Users", bulkId: "b", data: { userName: uniqueName() } },
+          { method: "GET", path: "/nope" },
+        ],
+      }),
     });
-    await send("/.search", { method: "POST", headers: bearer(SCIM_TOKEN, json), body: JSON.stringify({ filter: "userName pr", count: 2 }) });
+    await send("/.search", {
+      method: "POST",
+      headers: bearer(SCIM_TOKEN, json),
+      body: JSON.stringify({ filter: "userName pr", count: 2 }),
+    });
     await send("/Users?filter=bogus", { headers: bearer(SCIM_TOKEN) });
     await send("/Users", { method: "POST", headers: bearer(SCIM_TOKEN, json), body: "{not json" });
 
@@ -93,7 +98,14 @@ describe("secrets in responses, logs, the provisioning log and events", () => {
     for (const token of [SCIM_TOKEN, NEXT_TOKEN, ...NEAR_MISSES]) await send(`${ORIGIN}/admin/api/settings`, { headers: bearer(token) });
 
     // The admin side with the admin token: settings, events, the log, the page, health.
-    for (const path of ["/admin/api/settings", "/admin/api/events", "/admin/api/log?limit=200", `/admin/api/users/${id}/timeline`, "/admin", "/healthz"]) {
+    for (const path of [
+      "/admin/api/settings",
+      "/admin/api/events",
+      "/admin/api/log?limit=200",
+      `/admin/api/users/${id}/timeline`,
+      "/admin",
+      "/healthz",
+    ]) {
       await send(`${ORIGIN}${path}`, { headers: bearer(ADMIN_TOKEN) });
     }
 
@@ -108,13 +120,17 @@ describe("secrets in responses, logs, the provisioning log and events", () => {
     );
 
     // The consumer signing and delivering, and a site answering an error that echoes what it got.
-    const event = await env.DB.prepare("SELECT id FROM events WHERE resource_id = ? ORDER BY resource_version DESC").bind(id).first<{ id: string }>();
+    const event = await env.DB.prepare("SELECT id FROM events WHERE resource_id = ? ORDER BY resource_version DESC")
+      .bind(id)
+      .first<{ id: string }>();
     vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
       const req = new Request(input, init);
       const echoed = [...req.headers].map(([k, v]) => `${k}=${v}`).join("; ");
       return new Response(`rejected: ${echoed}`, { status: 400 });
     });
-    const batch = createMessageBatch("scim-events", [{ id: "m1", timestamp: new Date(), attempts: 1, body: { v: 1, eventId: event?.id ?? "" } }]);
+    const batch = createMessageBatch("scim-events", [
+      { id: "m1", timestamp: new Date(), attempts: 1, body: { v: 1, eventId: event?.id ?? "" } },
+    ]);
     const qctx = createExecutionContext();
     await worker.queue(batch, env, qctx);
     await getQueueResult(batch, qctx);
@@ -126,11 +142,20 @@ describe("secrets in responses, logs, the provisioning log and events", () => {
 
     const log = await env.DB.prepare("SELECT * FROM provisioning_log").all<Record<string, unknown>>();
     expect(log.results.length).toBeGreaterThan(20);
-    expectNoSecret("the provisioning log", log.results.map((r) => JSON.stringify(r)));
+    expectNoSecret(
+      "the provisioning log",
+      log.results.map((r) => JSON.stringify(r)),
+    );
     const events = await env.DB.prepare("SELECT payload, last_error FROM events").all<Record<string, unknown>>();
-    expectNoSecret("an event", events.results.map((r) => JSON.stringify(r)));
+    expectNoSecret(
+      "an event",
+      events.results.map((r) => JSON.stringify(r)),
+    );
     const users = await env.DB.prepare("SELECT data, password_hash FROM users").all<Record<string, unknown>>();
-    expectNoSecret("a stored user", users.results.map((r) => JSON.stringify(r)));
+    expectNoSecret(
+      "a stored user",
+      users.results.map((r) => JSON.stringify(r)),
+    );
   });
 
   it("401 answers never echo the credential that was sent", async () => {

@@ -6,13 +6,22 @@ describe("Settings admin API", () => {
   it("GET returns the whole document; PUT merges, validates and logs each change", async () => {
     await setSettings({ allowModeratorPromotion: false });
     const got = (await (await admin("GET", "/settings")).json()) as Record<string, unknown>;
-    expect(Object.keys(got).sort()).toEqual(
-      ["adminGroup", "allowAdminPromotion", "allowModeratorPromotion", "deprovisionGuard", "dryRun", "logRetentionDays", "moderatorGroup", "scimEnabled"],
-    );
+    expect(Object.keys(got).sort()).toEqual([
+      "adminGroup",
+      "allowAdminPromotion",
+      "allowModeratorPromotion",
+      "deprovisionGuard",
+      "dryRun",
+      "logRetentionDays",
+      "moderatorGroup",
+      "scimEnabled",
+    ]);
     const put = await admin("PUT", "/settings", { allowModeratorPromotion: true });
     expect(put.status).toBe(200);
     expect(((await put.json()) as Record<string, unknown>).allowModeratorPromotion).toBe(true);
-    const log = await env.DB.prepare("SELECT decisions FROM provisioning_log WHERE resource_type = 'Settings' ORDER BY seq DESC LIMIT 1").first<{ decisions: string }>();
+    const log = await env.DB.prepare(
+      "SELECT decisions FROM provisioning_log WHERE resource_type = 'Settings' ORDER BY seq DESC LIMIT 1",
+    ).first<{ decisions: string }>();
     expect(log?.decisions).toContain("allowModeratorPromotion: false → true");
     await setSettings({ allowModeratorPromotion: false });
   });

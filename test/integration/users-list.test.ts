@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { createUser, expectScimError, expectStatus, json, oktaUser, scim, setSettings, type Json } from "../helpers";
+import { createUser, expectScimError, expectStatus, type Json, json, oktaUser, scim, setSettings } from "../helpers";
 
 const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 const tag = `L${Date.now().toString(36)}`;
@@ -80,8 +80,9 @@ describe("Users: list, paging, filters", () => {
   it("operators, precedence, not, value paths, URN attributes, literal % and _", async () => {
     const q = (filter: string) => list(f(`userName co "${tag}" and (${filter})`));
     expect(userNames(await q("active eq false"))).toEqual([names[1]]);
-    expect(userNames(await q('userType eq "Employee" and (emails co "example.com" or emails.value co "example.org")')))
-      .toEqual([names[0], names[2]].sort());
+    expect(userNames(await q('userType eq "Employee" and (emails co "example.com" or emails.value co "example.org")'))).toEqual(
+      [names[0], names[2]].sort(),
+    );
     expect(userNames(await q(`name.FamilyName eq Employee`))).toEqual([names[2]]);
     expect(userNames(await q(`not (userType pr)`))).toEqual([names[3], names[4]].sort());
     expect(userNames(await q(`${ENTERPRISE}:department eq "R&D"`))).toEqual([names[0]]);
@@ -96,7 +97,15 @@ describe("Users: list, paging, filters", () => {
   });
 
   it("bad filters are 400 invalidFilter", async () => {
-    for (const filter of ["userName eq", 'userName ssw "x"', '(userName eq "x"', 'userName eq "unterminated', "active gt true", "", 'foo eq "x"']) {
+    for (const filter of [
+      "userName eq",
+      'userName ssw "x"',
+      '(userName eq "x"',
+      'userName eq "unterminated',
+      "active gt true",
+      "",
+      'foo eq "x"',
+    ]) {
       await expectScimError(await scim("GET", `/Users?${f(filter)}`), 400, "invalidFilter");
     }
     await expectScimError(await scim("GET", `/Users?${f("(".repeat(100) + 'userName eq "x"' + ")".repeat(100))}`), 400, "invalidFilter");

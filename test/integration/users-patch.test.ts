@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createUser, expectScimError, expectStatus, json, oktaUser, scim, setSettings, uniqueName, type Json } from "../helpers";
+import { createUser, expectScimError, expectStatus, type Json, json, oktaUser, scim, setSettings, uniqueName } from "../helpers";
 
 const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -29,7 +29,9 @@ describe("Users: PATCH shapes real IdPs send", () => {
     expect((await json(await scim("GET", `/Users/${id}`))).active).toBe(false);
     const on = await patch(id, ops({ op: "replace", value: { active: true } }));
     expect(on.active).toBe(true);
-    const types = await env.DB.prepare("SELECT type FROM events WHERE resource_id = ? ORDER BY resource_version").bind(id).all<{ type: string }>();
+    const types = await env.DB.prepare("SELECT type FROM events WHERE resource_id = ? ORDER BY resource_version")
+      .bind(id)
+      .all<{ type: string }>();
     expect(types.results.map((r) => r.type)).toEqual(["user.created", "user.deactivated", "user.reactivated"]);
   });
 
@@ -38,21 +40,25 @@ describe("Users: PATCH shapes real IdPs send", () => {
     const id = u.id as string;
     const res = await patch(id, ops({ op: "replace", value: { password: "n3w-Secret!" } }));
     expect(res).not.toHaveProperty("password");
-    const row = await env.DB.prepare("SELECT password_hash, data FROM users WHERE id = ?").bind(id).first<{ password_hash: string; data: string }>();
+    const row = await env.DB.prepare("SELECT password_hash, data FROM users WHERE id = ?")
+      .bind(id)
+      .first<{ password_hash: string; data: string }>();
     expect(row?.password_hash).toMatch(/^pbkdf2-sha256\$/);
     expect(row?.data).not.toContain("n3w-Secret!");
     const n = await env.DB.prepare("SELECT count(*) AS n FROM events WHERE resource_id = ?").bind(id).first<{ n: number }>();
     expect(n?.n).toBe(1);
   });
 
-  it("Entra disable, old form: Replace with \"False\" / \"True\" strings; logs the quirk", async () => {
+  it('Entra disable, old form: Replace with "False" / "True" strings; logs the quirk', async () => {
     const u = await newUser();
     const id = u.id as string;
     expect((await patch(id, ops({ op: "Replace", path: "active", value: "False" }))).active).toBe(false);
     expect((await patch(id, ops({ op: "Replace", path: "active", value: "True" }))).active).toBe(true);
     expect((await patch(id, ops({ op: "replace", path: "active", value: "false" }))).active).toBe(false);
     expect((await patch(id, ops({ op: "replace", path: "active", value: true }))).active).toBe(true);
-    const log = await env.DB.prepare("SELECT quirks FROM provisioning_log WHERE resource_id = ? AND quirks IS NOT NULL").bind(id).all<{ quirks: string }>();
+    const log = await env.DB.prepare("SELECT quirks FROM provisioning_log WHERE resource_id = ? AND quirks IS NOT NULL")
+      .bind(id)
+      .all<{ quirks: string }>();
     expect(log.results.map((r) => r.quirks).join(" ")).toMatch(/False/);
   });
 
@@ -89,7 +95,7 @@ describe("Users: PATCH shapes real IdPs send", () => {
     expect(res.emails).toEqual([{ type: "work", value: "w@example.com" }]);
   });
 
-  it("manager: set as string, as {value}, Entra array form; change; remove by \"\", null, remove op", async () => {
+  it('manager: set as string, as {value}, Entra array form; change; remove by "", null, remove op', async () => {
     const m1 = await newUser();
     const m2 = await newUser();
     const u = await newUser();
@@ -98,8 +104,9 @@ describe("Users: PATCH shapes real IdPs send", () => {
     const manager = (r: Json) => (r[ENTERPRISE] as Json | undefined)?.manager;
     expect(manager(await patch(id, ops({ op: "add", path, value: m1.id })))).toEqual({ value: m1.id });
     expect(manager(await patch(id, ops({ op: "replace", path, value: { value: m2.id } })))).toEqual({ value: m2.id });
-    expect(manager(await patch(id, ops({ op: "Add", path: "manager", value: [{ $ref: `../Users/${m1.id as string}`, value: m1.id }] }))))
-      .toMatchObject({ value: m1.id });
+    expect(
+      manager(await patch(id, ops({ op: "Add", path: "manager", value: [{ $ref: `../Users/${m1.id as string}`, value: m1.id }] }))),
+    ).toMatchObject({ value: m1.id });
     expect(manager(await patch(id, ops({ op: "Replace", path, value: "" })))).toBeUndefined();
     await patch(id, ops({ op: "add", path, value: m1.id }));
     expect(manager(await patch(id, ops({ op: "replace", path, value: null })))).toBeUndefined();
@@ -164,7 +171,12 @@ describe("Users: PATCH errors are atomic and specific", () => {
     ["read-only groups", ops({ op: "add", path: "groups", value: [{ value: "g" }] }), 400, "mutability"],
     ["remove without path", ops({ op: "remove", value: { nickName: "x" } }), 400, "noTarget"],
     ["valid then invalid (atomic)", ops({ op: "replace", path: "title", value: "Applied?" }, { op: "bogus" }), 400, "invalidSyntax"],
-    ["valid then unknown path (atomic)", ops({ op: "replace", path: "title", value: "Applied?" }, { op: "add", path: "nope", value: 1 }), 400, "invalidPath"],
+    [
+      "valid then unknown path (atomic)",
+      ops({ op: "replace", path: "title", value: "Applied?" }, { op: "add", path: "nope", value: 1 }),
+      400,
+      "invalidPath",
+    ],
   ];
 
   for (const [label, body, status, scimType] of errors) {
@@ -197,7 +209,9 @@ describe("Users: concurrent PATCHes never lose an update", () => {
       expect([200, 409]).toContain(res.status);
       if (res.status === 200) expect(final[attr]).toBe(`v-${attr}`);
     });
-    const versions = await env.DB.prepare("SELECT resource_version AS v FROM events WHERE resource_id = ? ORDER BY v").bind(id).all<{ v: number }>();
+    const versions = await env.DB.prepare("SELECT resource_version AS v FROM events WHERE resource_id = ? ORDER BY v")
+      .bind(id)
+      .all<{ v: number }>();
     const vs = versions.results.map((r) => r.v);
     expect(new Set(vs).size).toBe(vs.length);
   });

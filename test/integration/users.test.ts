@@ -1,16 +1,6 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import {
-  BASE,
-  createUser,
-  expectScimError,
-  expectStatus,
-  json,
-  oktaUser,
-  scim,
-  setSettings,
-  uniqueName,
-} from "../helpers";
+import { BASE, createUser, expectScimError, expectStatus, json, oktaUser, scim, setSettings, uniqueName } from "../helpers";
 
 const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
@@ -131,9 +121,20 @@ describe("Users: bad input is refused and changes nothing", () => {
     ["empty userName", { body: { userName: "" } }, 400, "invalidValue"],
     ["numeric userName", { body: { userName: 123 } }, 400, "invalidValue"],
     ["active yes", { body: { userName: "a@b.c", active: "yes" } }, 400, "invalidValue"],
-    ["two primary emails", {
-      body: { userName: "p@b.c", emails: [{ value: "a@b.c", primary: true }, { value: "c@b.c", primary: true }] },
-    }, 400, "invalidValue"],
+    [
+      "two primary emails",
+      {
+        body: {
+          userName: "p@b.c",
+          emails: [
+            { value: "a@b.c", primary: true },
+            { value: "c@b.c", primary: true },
+          ],
+        },
+      },
+      400,
+      "invalidValue",
+    ],
     ["text/plain", { raw: '{"userName":"t@b.c"}', headers: { "Content-Type": "text/plain" } }, 415, undefined],
     ["form encoded", { raw: "userName=x", headers: { "Content-Type": "application/x-www-form-urlencoded" } }, 415, undefined],
   ];

@@ -5,12 +5,7 @@
 import fc from "fast-check";
 import type { AttrPath, CompareOp, Filter, FilterValue, PatchPath } from "../../src/scim/filter/ast";
 import { EMAIL_ALIAS } from "../../src/scim/filter/parser";
-import {
-  META_ATTRIBUTE,
-  USER_SCHEMA_ID,
-  type AttributeDef,
-  type ResourceTypeDef,
-} from "../../src/scim/schemas";
+import { type AttributeDef, META_ATTRIBUTE, type ResourceTypeDef, USER_SCHEMA_ID } from "../../src/scim/schemas";
 
 /** Any UTF-16 code unit, lone surrogates and control characters included. */
 const anyCodeUnit = fc.integer({ min: 0, max: 0xffff }).map((n) => String.fromCharCode(n));
@@ -97,7 +92,10 @@ function comparison(leaf: Leaf): fc.Arbitrary<Filter> {
   const nullable = fc.constantFrom<CompareOp>("eq", "ne").map((op) => make(op, null));
   switch (leaf.def.type) {
     case "boolean":
-      return fc.oneof(fc.tuple(fc.constantFrom<CompareOp>("eq", "ne"), fc.boolean()).map(([op, v]) => make(op, v)), nullable);
+      return fc.oneof(
+        fc.tuple(fc.constantFrom<CompareOp>("eq", "ne"), fc.boolean()).map(([op, v]) => make(op, v)),
+        nullable,
+      );
     case "dateTime":
       return fc.oneof(
         fc.tuple(fc.constantFrom<CompareOp>("eq", "ne", ...ORDERING), isoDate).map(([op, v]) => make(op, v)),
@@ -130,7 +128,9 @@ function combine(base: fc.Arbitrary<Filter>, depth: number): fc.Arbitrary<Filter
     f: fc.oneof(
       { depthSize: "small", maxDepth: depth },
       base,
-      fc.tuple(fc.constantFrom<"and" | "or">("and", "or"), tie("f"), tie("f")).map(([kind, left, right]): Filter => ({ kind, left, right })),
+      fc
+        .tuple(fc.constantFrom<"and" | "or">("and", "or"), tie("f"), tie("f"))
+        .map(([kind, left, right]): Filter => ({ kind, left, right })),
       tie("f").map((filter): Filter => ({ kind: "not", filter })),
     ),
   }));
@@ -158,11 +158,13 @@ export function patchPathAst(rt: ResourceTypeDef): fc.Arbitrary<PatchPath> {
   const plain = fc
     .constantFrom(...v.leaves.filter((l) => l.path.attr !== EMAIL_ALIAS).map((l) => l.path), ...v.wholes)
     .map((path): PatchPath => ({ path }));
-  const filtered = fc.constantFrom(...v.valuePaths).chain((t) =>
-    fc.tuple(elementFilter(t, 2), fc.option(fc.constantFrom(...t.elementLeaves.map((l) => l.path.attr)), { nil: undefined })).map(
-      ([filter, sub]): PatchPath => (sub === undefined ? { path: t.path, filter } : { path: t.path, filter, subAfterFilter: sub }),
-    ),
-  );
+  const filtered = fc
+    .constantFrom(...v.valuePaths)
+    .chain((t) =>
+      fc
+        .tuple(elementFilter(t, 2), fc.option(fc.constantFrom(...t.elementLeaves.map((l) => l.path.attr)), { nil: undefined }))
+        .map(([filter, sub]): PatchPath => (sub === undefined ? { path: t.path, filter } : { path: t.path, filter, subAfterFilter: sub })),
+    );
   return fc.oneof(plain, filtered);
 }
 
@@ -191,7 +193,10 @@ export function mutated(text: fc.Arbitrary<string>): fc.Arbitrary<string> {
   const edit = fc.tuple(
     fc.constantFrom("delete", "insert", "replace", "truncate", "duplicate"),
     fc.nat(),
-    fc.oneof(fc.constantFrom("(", ")", "[", "]", '"', "\\", " ", ".", ":", "and", "or", "not", "pr", "eq", "\u0000", "\ud800"), anyString(3)),
+    fc.oneof(
+      fc.constantFrom("(", ")", "[", "]", '"', "\\", " ", ".", ":", "and", "or", "not", "pr", "eq", "\u0000", "\ud800"),
+      anyString(3),
+    ),
   );
   return fc.tuple(text, fc.array(edit, { minLength: 1, maxLength: 4 })).map(([t, edits]) =>
     edits.reduce((s, [kind, at, piece]) => {

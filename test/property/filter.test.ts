@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ScimError } from "../../src/scim/errors";
 import { MAX_FILTER_LENGTH, parseAttributeList, parseFilter, parsePath } from "../../src/scim/filter/parser";
 import { printFilter, printPatchPath } from "../../src/scim/filter/print";
-import { GROUP_RESOURCE, USER_RESOURCE, type ResourceTypeDef } from "../../src/scim/schemas";
+import { GROUP_RESOURCE, type ResourceTypeDef, USER_RESOURCE } from "../../src/scim/schemas";
 import { anyString, filterAst, mutated, patchPathAst, shout } from "./arbitraries";
 
 /**
@@ -103,7 +103,9 @@ describe("garbage never throws anything but a 400 ScimError", () => {
       fc.nat({ max: 20_000 }).map((n) => "(".repeat(n)),
       fc.nat({ max: 2_000 }).map((n) => `${"emails[".repeat(n)}value eq "x"${"]".repeat(n)}`),
       fc.nat({ max: 200 }).map((n) => `${"not (".repeat(n)}userName pr${")".repeat(n)}`),
-      fc.tuple(fc.nat({ max: 2_000 }), anyString(4)).map(([n, s]) => Array.from({ length: n }, () => `userName eq ${JSON.stringify(s)}`).join(" or ")),
+      fc
+        .tuple(fc.nat({ max: 2_000 }), anyString(4))
+        .map(([n, s]) => Array.from({ length: n }, () => `userName eq ${JSON.stringify(s)}`).join(" or ")),
     );
     fc.assert(
       fc.property(hostile, (text) => {

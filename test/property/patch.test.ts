@@ -19,7 +19,8 @@ const USER_ID = "2819c223-7f76-453a-919d-413861904646";
 const GROUP_ID = "e9e30dba-f08f-4109-8486-d5c6a331660a";
 
 const body = (operations: unknown[]) => ({ schemas: [PATCH_OP_SCHEMA], Operations: operations });
-const patchUser = (user: StoredResource, operations: unknown[]): PatchResult => applyPatch(user, body(operations), USER_RESOURCE, { id: USER_ID });
+const patchUser = (user: StoredResource, operations: unknown[]): PatchResult =>
+  applyPatch(user, body(operations), USER_RESOURCE, { id: USER_ID });
 
 /** Frozen all the way down: any write to the input throws a TypeError, which the properties reject. */
 function deepFreeze<T>(value: T): T {
@@ -35,7 +36,8 @@ function outcome(fn: () => PatchResult): PatchResult | ScimError {
   try {
     return fn();
   } catch (err) {
-    if (!(err instanceof ScimError)) throw new Error(`threw a non-SCIM error: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+    if (!(err instanceof ScimError))
+      throw new Error(`threw a non-SCIM error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     expect(err.status).toBe(400);
     expect(err.scimType).toBeDefined();
     expect(err.detail.length).toBeGreaterThan(10);
@@ -67,7 +69,10 @@ const storedUser: fc.Arbitrary<StoredResource> = fc
       emails: fc.array(element, { maxLength: 3 }),
       phoneNumbers: fc.array(element, { maxLength: 2 }),
       primaryEmail: fc.boolean(),
-      [ENT]: fc.record({ department: anyString(), employeeNumber: anyString(), manager: fc.record({ value: anyString() }) }, { requiredKeys: [] }),
+      [ENT]: fc.record(
+        { department: anyString(), employeeNumber: anyString(), manager: fc.record({ value: anyString() }) },
+        { requiredKeys: [] },
+      ),
     },
     { requiredKeys: ["userName"] },
   )
@@ -78,8 +83,21 @@ const storedUser: fc.Arbitrary<StoredResource> = fc
   });
 
 const SIMPLE = [
-  "displayName", "nickName", "title", "userType", "preferredLanguage", "locale", "timezone", "externalId", "profileUrl",
-  "name.givenName", "name.familyName", "name.formatted", `${ENT}:department`, `${ENT}:employeeNumber`, `${ENT}:costCenter`,
+  "displayName",
+  "nickName",
+  "title",
+  "userType",
+  "preferredLanguage",
+  "locale",
+  "timezone",
+  "externalId",
+  "profileUrl",
+  "name.givenName",
+  "name.familyName",
+  "name.formatted",
+  `${ENT}:department`,
+  `${ENT}:employeeNumber`,
+  `${ENT}:costCenter`,
 ];
 const MULTI = ["emails", "phoneNumbers", "ims", "photos", "entitlements"] as const;
 const verb = (v: string) => fc.constantFrom(v, v.charAt(0).toUpperCase() + v.slice(1));
@@ -92,13 +110,19 @@ const plausibleOp: fc.Arbitrary<unknown> = fc.oneof(
   fc.record({ op: verb("add"), path: fc.constantFrom(...MULTI), value: fc.array(element, { maxLength: 2 }) }),
   fc.record({
     op: fc.oneof(verb("add"), verb("replace")),
-    path: fc.constantFrom('emails[type eq "work"].value', 'phoneNumbers[type eq "home"].value', 'emails[primary eq true].type'),
+    path: fc.constantFrom('emails[type eq "work"].value', 'phoneNumbers[type eq "home"].value', "emails[primary eq true].type"),
     value: anyString(),
   }),
-  fc.record({ op: verb("remove"), path: fc.constantFrom('emails[type eq "home"]', 'emails[value co "a"]', "emails", 'phoneNumbers[type eq "work"].value') }),
+  fc.record({
+    op: verb("remove"),
+    path: fc.constantFrom('emails[type eq "home"]', 'emails[value co "a"]', "emails", 'phoneNumbers[type eq "work"].value'),
+  }),
   fc.record({
     op: verb("replace"),
-    value: fc.record({ displayName: anyString(), "name.givenName": anyString(), active: fc.boolean(), [`${ENT}:department`]: anyString() }, { requiredKeys: [] }),
+    value: fc.record(
+      { displayName: anyString(), "name.givenName": anyString(), active: fc.boolean(), [`${ENT}:department`]: anyString() },
+      { requiredKeys: [] },
+    ),
   }),
   fc.record({ op: verb("replace"), path: fc.constant(`${ENT}:manager`), value: fc.oneof(anyString(), fc.record({ value: anyString() })) }),
   fc.record({ op: verb("replace"), path: fc.constant("userName"), value: fc.string({ minLength: 1, maxLength: 8 }) }),
@@ -111,7 +135,9 @@ const { json } = fc.letrec<{ json: unknown }>((tie) => ({
     { depthSize: "small", maxDepth: 4 },
     fc.oneof(anyString(), fc.boolean(), fc.constant(null), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer()),
     fc.array(tie("json"), { maxLength: 4 }),
-    fc.array(fc.tuple(fc.oneof(fc.constantFrom(...KEYS), anyString(6)), tie("json")), { maxLength: 4 }).map((entries) => Object.fromEntries(entries)),
+    fc
+      .array(fc.tuple(fc.oneof(fc.constantFrom(...KEYS), anyString(6)), tie("json")), { maxLength: 4 })
+      .map((entries) => Object.fromEntries(entries)),
   ),
 }));
 const viaJson = (v: unknown): unknown => JSON.parse(JSON.stringify(v) ?? "null");
@@ -121,7 +147,11 @@ const garbageOp: fc.Arbitrary<unknown> = fc.oneof(
   fc.record(
     {
       op: fc.oneof(fc.constantFrom("add", "replace", "remove", "REMOVE", "move", "", "__proto__"), anyString(6), json),
-      path: fc.oneof(fc.constantFrom("__proto__", "constructor.prototype", "name.__proto__", "emails[__proto__ eq 1]", "", " "), anyString(30), json),
+      path: fc.oneof(
+        fc.constantFrom("__proto__", "constructor.prototype", "name.__proto__", "emails[__proto__ eq 1]", "", " "),
+        anyString(30),
+        json,
+      ),
       value: json,
     },
     { requiredKeys: [] },
@@ -130,7 +160,11 @@ const garbageOp: fc.Arbitrary<unknown> = fc.oneof(
 
 describe("applyPatch: anything in, a valid resource or a 400 ScimError out", () => {
   it("random bodies (any JSON, with __proto__ and constructor keys)", () => {
-    const bodies = fc.oneof(json, fc.array(fc.oneof(garbageOp, plausibleOp), { maxLength: 6 }).map(body), json.map((o) => ({ Operations: o })));
+    const bodies = fc.oneof(
+      json,
+      fc.array(fc.oneof(garbageOp, plausibleOp), { maxLength: 6 }).map(body),
+      json.map((o) => ({ Operations: o })),
+    );
     fc.assert(
       fc.property(storedUser, bodies, (user, b) => {
         outcome(() => applyPatch(user, viaJson(b), USER_RESOURCE, { id: USER_ID }));
@@ -236,18 +270,27 @@ describe("remove after add of the same value restores the original", () => {
 
   it.each(MULTI)("%s: add a new value, then remove it by filter or by value (one request or two)", (attr) => {
     fc.assert(
-      fc.property(storedUser, marker, fc.option(fc.constantFrom(...TYPES), { nil: undefined }), fc.boolean(), fc.boolean(), (user, value, type, byValue, together) => {
-        const added = type === undefined ? { value } : { value, type };
-        const add = { op: "add", path: attr, value: [added] };
-        const remove = byValue ? { op: "remove", path: attr, value: [added] } : { op: "remove", path: `${attr}[value eq ${JSON.stringify(value)}]` };
-        if (together) {
-          expect(patchUser(user, [add, remove]).data).toEqual(user);
-        } else {
-          const after = patchUser(user, [add]).data;
-          expect(after).not.toEqual(user);
-          expect(patchUser(after, [remove]).data).toEqual(user);
-        }
-      }),
+      fc.property(
+        storedUser,
+        marker,
+        fc.option(fc.constantFrom(...TYPES), { nil: undefined }),
+        fc.boolean(),
+        fc.boolean(),
+        (user, value, type, byValue, together) => {
+          const added = type === undefined ? { value } : { value, type };
+          const add = { op: "add", path: attr, value: [added] };
+          const remove = byValue
+            ? { op: "remove", path: attr, value: [added] }
+            : { op: "remove", path: `${attr}[value eq ${JSON.stringify(value)}]` };
+          if (together) {
+            expect(patchUser(user, [add, remove]).data).toEqual(user);
+          } else {
+            const after = patchUser(user, [add]).data;
+            expect(after).not.toEqual(user);
+            expect(patchUser(after, [remove]).data).toEqual(user);
+          }
+        },
+      ),
       RUNS,
     );
   });

@@ -54,9 +54,9 @@ describe("matchesFilter over a stored User", () => {
     { filter: 'emails[type eq "home" and value co "@example.com"]', expected: false },
     { filter: 'emails[type eq "WORK"].value eq "bjensen@example.com"', expected: true },
     { filter: 'emails[type eq "home"].value eq "bjensen@example.com"', expected: false },
-    { filter: "emails[primary eq true].value ew \"example.com\"", expected: true },
+    { filter: 'emails[primary eq true].value ew "example.com"', expected: true },
     { filter: 'emails[not (type eq "work")]', expected: true },
-    { filter: "phoneNumbers[type eq \"work\"]", expected: false },
+    { filter: 'phoneNumbers[type eq "work"]', expected: false },
     { filter: "active eq true", expected: true },
     { filter: "active eq false", expected: false },
     { filter: "active ne false", expected: true },
@@ -140,8 +140,8 @@ describe("matchesFilter over one element (PATCH value filters)", () => {
   it.each([
     [pathFilter('emails[type eq "WORK"]'), { type: "work", value: "a@x" }, emails, true],
     [pathFilter('emails[type eq "work" and value ew "X.COM"]'), { type: "work", value: "a@x.com" }, emails, true],
-    [pathFilter('emails[primary eq true]'), { type: "work", value: "a@x" }, emails, false],
-    [pathFilter('emails[value pr]'), { type: "work", value: "" }, emails, false],
+    [pathFilter("emails[primary eq true]"), { type: "work", value: "a@x" }, emails, false],
+    [pathFilter("emails[value pr]"), { type: "work", value: "" }, emails, false],
     [pathFilter('members[value eq "ABC"]', GROUP_RESOURCE), { value: "abc" }, members, false],
     [pathFilter('members[value eq "abc"]', GROUP_RESOURCE), { value: "abc" }, members, true],
     // Without the element path, sub-attributes compare case-insensitively.

@@ -62,7 +62,10 @@ describe("parseFilter: valid User filters → AST", () => {
     { input: `${ENT.toUpperCase()}:DEPARTMENT eq "Eng"`, expected: cmp(e("department"), "eq", "Eng") },
     { input: `${ENT}:manager.value eq "m1"`, expected: cmp(e("manager", "value"), "eq", "m1") },
     { input: 'urn:ietf:params:scim:schemas:core:2.0:User:userName eq "x"', expected: userName("x") },
-    { input: 'urn:ietf:params:scim:schemas:core:2.0:User:meta.created ge "2020-01-01"', expected: cmp(u("meta", "created"), "ge", "2020-01-01T00:00:00.000Z") },
+    {
+      input: 'urn:ietf:params:scim:schemas:core:2.0:User:meta.created ge "2020-01-01"',
+      expected: cmp(u("meta", "created"), "ge", "2020-01-01T00:00:00.000Z"),
+    },
     { input: 'department eq "Eng"', expected: cmp(e("department"), "eq", "Eng") },
     // Okta "Unique identifier field for users" = email.
     { input: 'email eq "a@b.c"', expected: cmp(u("email"), "eq", "a@b.c") },
@@ -89,7 +92,7 @@ describe("parseFilter: valid User filters → AST", () => {
       input: 'emails[type eq "work" and value co "@example.com"]',
       expected: vp(u("emails"), and(cmp(u("type"), "eq", "work"), cmp(u("value"), "co", "@example.com"))),
     },
-    { input: 'EMAILS[TYPE eq work]', expected: vp(u("emails"), cmp(u("type"), "eq", "work")) },
+    { input: "EMAILS[TYPE eq work]", expected: vp(u("emails"), cmp(u("type"), "eq", "work")) },
     { input: 'emails[not (type eq "home")]', expected: vp(u("emails"), not(cmp(u("type"), "eq", "home"))) },
     { input: "emails[primary eq true]", expected: vp(u("emails"), cmp(u("primary"), "eq", true)) },
     { input: 'name[familyName eq "x"]', expected: vp(u("name"), cmp(u("familyName"), "eq", "x")) },
@@ -137,7 +140,7 @@ describe("parseFilter: errors are 400 invalidFilter with a detail that says what
     { input: "", detail: /empty/ },
     { input: "   ", detail: /empty/ },
     { input: "userName eq", detail: /Missing value after "eq" at character 10/ },
-    { input: 'userName eq and active eq true', detail: /Missing value after "eq"/ },
+    { input: "userName eq and active eq true", detail: /Missing value after "eq"/ },
     { input: "userName", detail: /Missing operator after "userName"/ },
     { input: 'userName ssw "x"', detail: /Unknown operator "ssw" at character 10/ },
     { input: 'userName "x"', detail: /Expected an operator .* string "x"/ },
@@ -150,7 +153,7 @@ describe("parseFilter: errors are 400 invalidFilter with a detail that says what
     { input: "active gt true", detail: /"active" is boolean: only eq, ne and pr/ },
     { input: 'active co "t"', detail: /"active" is boolean/ },
     { input: 'active eq "maybe"', detail: /compare it with true or false/ },
-    { input: 'emails[primary gt false]', detail: /"primary" is boolean/ },
+    { input: "emails[primary gt false]", detail: /"primary" is boolean/ },
     { input: 'userName pr "x"', detail: /"pr" \(present\) at character 10 takes no value/ },
     { input: "userName pr x", detail: /takes no value/ },
     { input: 'name eq "x"', detail: /"name" is a complex attribute .* name\.familyName/ },
@@ -207,10 +210,42 @@ describe("parseFilter: errors are 400 invalidFilter with a detail that says what
 
 /** Random inputs: the only exception ever thrown is a 400 ScimError with the right scimType. */
 const pieces = fc.constantFrom(
-  "(", ")", "[", "]", '"', "\\", " ", ".", "userName", "emails", "name.familyName", ".value", "type", "value", "members",
-  "eq", "ne", "co", "gt", "pr", "and", "or", "not", "true", "null", "12", '"x"', "email", `${ENT}:department`, "meta.created",
+  "(",
+  ")",
+  "[",
+  "]",
+  '"',
+  "\\",
+  " ",
+  ".",
+  "userName",
+  "emails",
+  "name.familyName",
+  ".value",
+  "type",
+  "value",
+  "members",
+  "eq",
+  "ne",
+  "co",
+  "gt",
+  "pr",
+  "and",
+  "or",
+  "not",
+  "true",
+  "null",
+  "12",
+  '"x"',
+  "email",
+  `${ENT}:department`,
+  "meta.created",
 );
-const soup = fc.oneof(fc.string({ maxLength: 80 }), fc.array(pieces, { maxLength: 40 }).map((a) => a.join(" ")), fc.array(pieces, { maxLength: 40 }).map((a) => a.join("")));
+const soup = fc.oneof(
+  fc.string({ maxLength: 80 }),
+  fc.array(pieces, { maxLength: 40 }).map((a) => a.join(" ")),
+  fc.array(pieces, { maxLength: 40 }).map((a) => a.join("")),
+);
 
 function onlyScimErrors(fn: () => unknown, scimType: string): void {
   try {
@@ -254,7 +289,10 @@ describe("parsePath (RFC 7644 §3.5.2)", () => {
       input: 'emails[type eq "work" and value ew "example.com"]',
       expected: { path: u("emails"), filter: and(cmp(u("type"), "eq", "work"), cmp(u("value"), "ew", "example.com")) },
     },
-    { input: 'emails[type eq "work"].value', expected: { path: u("emails"), filter: cmp(u("type"), "eq", "work"), subAfterFilter: "value" } },
+    {
+      input: 'emails[type eq "work"].value',
+      expected: { path: u("emails"), filter: cmp(u("type"), "eq", "work"), subAfterFilter: "value" },
+    },
     {
       input: 'addresses[type eq "work"].STREETADDRESS',
       expected: { path: u("addresses"), filter: cmp(u("type"), "eq", "work"), subAfterFilter: "streetAddress" },

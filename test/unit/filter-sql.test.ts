@@ -77,7 +77,11 @@ describe("filterToSql: Users", () => {
     // Okta "email" alias → both indexed columns.
     { filter: 'email eq "A@B.c"', text: "(u.user_name_norm = ? OR u.email_norm = ?)", params: ["a@b.c", "a@b.c"] },
     { filter: 'email ne "a"', text: "NOT COALESCE((u.user_name_norm = ? OR u.email_norm = ?), 0)", params: ["a", "a"] },
-    { filter: 'groups eq "g1"', text: "EXISTS (SELECT 1 FROM group_members gm1 WHERE gm1.user_id = u.id AND lower(gm1.group_id) = ?)", params: ["g1"] },
+    {
+      filter: 'groups eq "g1"',
+      text: "EXISTS (SELECT 1 FROM group_members gm1 WHERE gm1.user_id = u.id AND lower(gm1.group_id) = ?)",
+      params: ["g1"],
+    },
     // Precedence: and inside or needs no parentheses; or inside and does; a top-level or is wrapped.
     {
       filter: 'userName eq "a" or userName eq "b" and active eq true',
@@ -202,9 +206,25 @@ describe("sortToSql (RFC 7644 §3.4.2.3)", () => {
 /** Random filters from the grammar: SQL generation throws nothing but ScimError and binds every value. */
 const leaf = fc
   .tuple(
-    fc.constantFrom("userName", "externalId", "active", "name.familyName", "emails", "emails.value", "title", "meta.lastModified", `${ENT}:department`, "email", "groups", "id"),
+    fc.constantFrom(
+      "userName",
+      "externalId",
+      "active",
+      "name.familyName",
+      "emails",
+      "emails.value",
+      "title",
+      "meta.lastModified",
+      `${ENT}:department`,
+      "email",
+      "groups",
+      "id",
+    ),
     fc.constantFrom("eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le"),
-    fc.oneof(fc.string({ maxLength: 6 }).map((s) => JSON.stringify(s)), fc.constantFrom("true", "false", "null", "12", '"2011-05-13T04:42:34Z"', "'?'")),
+    fc.oneof(
+      fc.string({ maxLength: 6 }).map((s) => JSON.stringify(s)),
+      fc.constantFrom("true", "false", "null", "12", '"2011-05-13T04:42:34Z"', "'?'"),
+    ),
   )
   .map(([a, op, v]) => `${a} ${op} ${v}`);
 const { filter: randomFilter } = fc.letrec<{ filter: string }>((tie) => ({

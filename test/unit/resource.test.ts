@@ -2,13 +2,13 @@ import { describe, expect, it } from "vitest";
 import { coerceValue, normalizeResource, type StoredResource } from "../../src/scim/resource";
 import {
   ENTERPRISE_USER_SCHEMA_ID as ENT,
+  findAttribute,
   GROUP_RESOURCE,
   GROUP_SCHEMA_ID,
+  type ResourceTypeDef,
   USER_RESOURCE,
   USER_SCHEMA,
   USER_SCHEMA_ID,
-  findAttribute,
-  type ResourceTypeDef,
 } from "../../src/scim/schemas";
 import { expectScimError } from "./scim-error";
 
@@ -223,18 +223,35 @@ const errorCases: ErrorCase[] = [
   { name: "body is an array", input: [], status: 400, scimType: "invalidSyntax" },
   { name: "body is a string", input: "x", status: 400, scimType: "invalidSyntax" },
   { name: "body is null", input: null, status: 400, scimType: "invalidSyntax" },
-  { name: "no userName (CONFORMANCE 48)", input: { name: { givenName: "x" } }, status: 400, scimType: "invalidValue", detail: /userName is required/ },
+  {
+    name: "no userName (CONFORMANCE 48)",
+    input: { name: { givenName: "x" } },
+    status: 400,
+    scimType: "invalidValue",
+    detail: /userName is required/,
+  },
   { name: 'userName ""', input: { userName: "" }, status: 400, scimType: "invalidValue", detail: /userName is required/ },
   { name: "userName as a number (CONFORMANCE 50)", input: { userName: 123 }, status: 400, scimType: "invalidValue", detail: /userName/ },
   { name: 'active "yes"', input: u({ active: "yes" }), status: 400, scimType: "invalidValue", detail: /'active'/ },
   { name: "active 1", input: u({ active: 1 }), status: 400, scimType: "invalidValue", detail: /'active'/ },
-  { name: "phone number as a number", input: u({ phoneNumbers: [{ value: 5555 }] }), status: 400, scimType: "invalidValue", detail: /phoneNumbers\[0\]\.value/ },
+  {
+    name: "phone number as a number",
+    input: u({ phoneNumbers: [{ value: 5555 }] }),
+    status: 400,
+    scimType: "invalidValue",
+    detail: /phoneNumbers\[0\]\.value/,
+  },
   { name: "name as a string", input: u({ name: "Bob" }), status: 400, scimType: "invalidValue", detail: /'name'/ },
   { name: "emails element as a string", input: u({ emails: ["a@x"] }), status: 400, scimType: "invalidValue", detail: /emails\[0\]/ },
   { name: "single-valued attribute as an array", input: u({ title: ["a", "b"] }), status: 400, scimType: "invalidValue", detail: /title/ },
   {
     name: "two primary emails (CONFORMANCE 50, RFC 7643 §2.4)",
-    input: u({ emails: [{ value: "a@x", primary: true }, { value: "b@x", primary: "True" }] }),
+    input: u({
+      emails: [
+        { value: "a@x", primary: true },
+        { value: "b@x", primary: "True" },
+      ],
+    }),
     status: 400,
     scimType: "invalidValue",
     detail: /emails.*primary/,
@@ -248,11 +265,38 @@ const errorCases: ErrorCase[] = [
     detail: /phoneNumbers/,
   },
   { name: "extension as a string", input: u({ [ENT]: "Eng" }), status: 400, scimType: "invalidValue", detail: /enterprise/ },
-  { name: "same attribute twice in different case", input: { userName: "a", USERNAME: "b" }, status: 400, scimType: "invalidValue", detail: /more than once/ },
+  {
+    name: "same attribute twice in different case",
+    input: { userName: "a", USERNAME: "b" },
+    status: 400,
+    scimType: "invalidValue",
+    detail: /more than once/,
+  },
   { name: "password as a number", input: u({ password: 1234 }), status: 400, scimType: "invalidValue", detail: /password/ },
-  { name: "group without displayName (CONFORMANCE 80)", rt: GROUP_RESOURCE, input: { members: [] }, status: 400, scimType: "invalidValue", detail: /displayName is required/ },
-  { name: "group member without value", rt: GROUP_RESOURCE, input: { displayName: "g", members: [{ display: "x" }] }, status: 400, scimType: "invalidValue", detail: /members\[0\]\.value/ },
-  { name: "group member value as a number", rt: GROUP_RESOURCE, input: { displayName: "g", members: [{ value: 7 }] }, status: 400, scimType: "invalidValue", detail: /members\[0\]\.value/ },
+  {
+    name: "group without displayName (CONFORMANCE 80)",
+    rt: GROUP_RESOURCE,
+    input: { members: [] },
+    status: 400,
+    scimType: "invalidValue",
+    detail: /displayName is required/,
+  },
+  {
+    name: "group member without value",
+    rt: GROUP_RESOURCE,
+    input: { displayName: "g", members: [{ display: "x" }] },
+    status: 400,
+    scimType: "invalidValue",
+    detail: /members\[0\]\.value/,
+  },
+  {
+    name: "group member value as a number",
+    rt: GROUP_RESOURCE,
+    input: { displayName: "g", members: [{ value: 7 }] },
+    status: 400,
+    scimType: "invalidValue",
+    detail: /members\[0\]\.value/,
+  },
 ];
 
 describe("normalizeResource", () => {
@@ -268,7 +312,9 @@ describe("normalizeResource", () => {
   });
 
   it("never pollutes prototypes and never writes them into data", () => {
-    const input: unknown = JSON.parse('{"userName":"p","__proto__":{"isAdmin":true},"emails":[{"value":"a@x","__proto__":{"isAdmin":true}}]}');
+    const input: unknown = JSON.parse(
+      '{"userName":"p","__proto__":{"isAdmin":true},"emails":[{"value":"a@x","__proto__":{"isAdmin":true}}]}',
+    );
     const { data } = normalizeResource(input, USER_RESOURCE);
     expect(Object.getPrototypeOf(data)).toBe(Object.prototype);
     expect(({} as Record<string, unknown>).isAdmin).toBeUndefined();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decideRole, roleFromGroups, roleFromUserType, type Role } from "../../src/roles/rules";
+import { decideRole, type Role, roleFromGroups, roleFromUserType } from "../../src/roles/rules";
 
 const both = { allowModeratorPromotion: true, allowAdminPromotion: true };
 const none = { allowModeratorPromotion: false, allowAdminPromotion: false };
@@ -34,11 +34,38 @@ describe("decideRole (SPEC §5)", () => {
     ["promote to admin allowed without moderator setting", "registered", "admin", null, adminOnly, "admin", true, /→ admin/],
     ["demote admin → moderator needs admin setting", "admin", "moderator", null, modOnly, "admin", false, /admin promotion off/],
     ["demote admin → registered allowed", "admin", "registered", null, adminOnly, "registered", true, /admin → registered/],
-    ["demote moderator → registered needs moderator setting", "moderator", "registered", null, adminOnly, "moderator", false, /moderator promotion off/],
+    [
+      "demote moderator → registered needs moderator setting",
+      "moderator",
+      "registered",
+      null,
+      adminOnly,
+      "moderator",
+      false,
+      /moderator promotion off/,
+    ],
     ["moderator → admin needs admin setting only", "moderator", "admin", null, adminOnly, "admin", true, /moderator → admin/],
-    ["highest source wins: group admin over userType registered", "registered", "registered", "admin", both, "admin", true, /group mapping/],
+    [
+      "highest source wins: group admin over userType registered",
+      "registered",
+      "registered",
+      "admin",
+      both,
+      "admin",
+      true,
+      /group mapping/,
+    ],
     ["highest source wins: userType admin over group moderator", "moderator", "admin", "moderator", both, "admin", true, /userType/],
-    ["leaving the mapped group demotes (group says registered)", "moderator", null, "registered", both, "registered", true, /moderator → registered/],
+    [
+      "leaving the mapped group demotes (group says registered)",
+      "moderator",
+      null,
+      "registered",
+      both,
+      "registered",
+      true,
+      /moderator → registered/,
+    ],
   ];
   it.each(table)("%s", (_label, current, typeRole, groupRole, settings, role, changed, reason) => {
     const d = decideRole({ current, typeRole, groupRole }, settings);

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import {
   BACKOFF_CAP_SECONDS,
-  QUEUE_MAX_RETRIES,
   backoffSeconds,
   isLastAttempt,
   parseRetryAfter,
+  QUEUE_MAX_RETRIES,
   retryDelaySeconds,
   verdictFor,
 } from "../../src/events/backoff";

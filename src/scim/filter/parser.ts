@@ -119,8 +119,7 @@ export function attributeOf(path: AttrPath, parent?: AttributeDef): { attr: Attr
   return leaf ? { attr, leaf } : undefined;
 }
 
-const DATE_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*([Zz]|[+-]\d{2}(?::?\d{2})?)?$/;
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?\s*([Zz]|[+-]\d{2}(?::?\d{2})?)?$/;
 
 /**
  * An ISO 8601 / RFC 3339 date-time as UTC with milliseconds (`2015-10-10T21:38:21.861Z`),
@@ -203,7 +202,9 @@ class Parser {
 
   tooDeep(t?: Token): never {
     const where = t ? ` at character ${t.pos}` : "";
-    this.fail(`The ${this.what} is nested too deeply${where}: at most ${MAX_FILTER_DEPTH} levels of parentheses, not, [ ] and and/or are allowed.`);
+    this.fail(
+      `The ${this.what} is nested too deeply${where}: at most ${MAX_FILTER_DEPTH} levels of parentheses, not, [ ] and and/or are allowed.`,
+    );
   }
 
   checkDepth(f: Filter): void {
@@ -217,7 +218,10 @@ class Parser {
       this.depth--;
       return;
     }
-    if (!t) this.fail(`Unbalanced ${want === ")" ? "parentheses" : "brackets"}: the "${open.text}" at character ${open.pos} is never closed with "${want}".`);
+    if (!t)
+      this.fail(
+        `Unbalanced ${want === ")" ? "parentheses" : "brackets"}: the "${open.text}" at character ${open.pos} is never closed with "${want}".`,
+      );
     this.fail(`Expected "${want}" to close the "${open.text}" at character ${open.pos}, but found ${describeToken(t)}.`);
   }
 
@@ -315,7 +319,8 @@ class Parser {
 
   /** `attr[filter]`, optionally followed by `.sub op value` (parsePath handles its own tail). */
   valueFilter(name: Token, res: ResolvedAttr, scope: Scope): Filter {
-    if (scope.kind === "element") this.fail(`Value filters can't be nested: "[" after "${name.text}" at character ${name.pos} is inside another [...].`);
+    if (scope.kind === "element")
+      this.fail(`Value filters can't be nested: "[" after "${name.text}" at character ${name.pos} is inside another [...].`);
     if (res.path.sub !== undefined || res.attr.type !== "complex") {
       this.fail(`"${name.text}" is not a complex attribute, so it can't take a [filter] (character ${name.pos}).`);
     }
@@ -443,7 +448,8 @@ function tooLong(text: string, scimType: ScimType, what: string): void {
 export function parseFilter(text: string, rt: ResourceTypeDef): Filter {
   tooLong(text, "invalidFilter", "filter");
   const tokens = tokenize(text, "invalidFilter", "filter");
-  if (tokens.length === 0) throw new ScimError(400, "invalidFilter", 'The filter is empty: give an expression such as userName eq "bjensen".');
+  if (tokens.length === 0)
+    throw new ScimError(400, "invalidFilter", 'The filter is empty: give an expression such as userName eq "bjensen".');
   const p: Parser = new Parser(tokens, rt, "invalidFilter", "filter");
   const filter = p.parseOr({ kind: "resource" });
   p.expectEnd();

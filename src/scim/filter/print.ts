@@ -1,4 +1,4 @@
-import { USER_SCHEMA_ID, GROUP_SCHEMA_ID } from "../schemas";
+import { GROUP_SCHEMA_ID, USER_SCHEMA_ID } from "../schemas";
 import type { AttrPath, Filter, FilterValue, PatchPath } from "./ast";
 
 /**
