@@ -354,7 +354,10 @@ function makeWorker(index, ctx) {
   const total = MIX.reduce((s, [, w]) => s + w, 0);
   const choose = () => {
     let r = Math.random() * total;
-    for (const [name, w] of MIX) if ((r -= w) < 0) return name;
+    for (const [name, w] of MIX) {
+      r -= w;
+      if (r < 0) return name;
+    }
     return "read";
   };
 

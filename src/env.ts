@@ -13,7 +13,7 @@ export interface Bindings {
 }
 
 /** Request-scoped values set by middleware. */
-export interface Variables {
+interface Variables {
   requestId: string;
   /** Absolute base URL of the SCIM API, e.g. https://scim.example.com/api/scim/v2 */
   baseUrl: string;

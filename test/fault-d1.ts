@@ -23,7 +23,7 @@ export interface D1Call {
 export type FaultRule = (call: D1Call) => Fault | undefined;
 
 /** What the real D1 answers for these, so callers see D1's own error shapes. */
-export const UNAVAILABLE_MESSAGE = "D1_ERROR: Network connection lost.";
+const UNAVAILABLE_MESSAGE = "D1_ERROR: Network connection lost.";
 const FAILING_STATEMENT = "SELECT * FROM fault_injected_no_such_table";
 
 class FaultyStatement implements D1PreparedStatement {

@@ -4,7 +4,7 @@
 
 const REQUEST_TIMEOUT_MS = 30_000;
 
-export function percentile(sorted, q) {
+function percentile(sorted, q) {
   if (!sorted.length) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }

@@ -1,10 +1,10 @@
 // The Okta request mix: what each request type sends, which users it touches, and its targets.
 // Writes always change something (a PATCH that deactivates an inactive user writes nothing), so
 // each write type draws its users from its own pool and never repeats one within a lap.
-import { PATCH_SCHEMA, USER_SCHEMA, userAttributes, userBody } from "./users.mjs";
+import { PATCH_SCHEMA, userAttributes, userBody } from "./users.mjs";
 
 /** A small deterministic PRNG (mulberry32): the same seed picks the same users on every run. */
-export function rng(seed) {
+function rng(seed) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -15,7 +15,7 @@ export function rng(seed) {
   };
 }
 
-export function shuffled(list, random) {
+function shuffled(list, random) {
   const a = [...list];
   for (let i = a.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
@@ -186,5 +186,3 @@ export function ceilingTypes(ctx) {
     },
   ];
 }
-
-export { USER_SCHEMA };

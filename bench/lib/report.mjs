@@ -14,7 +14,7 @@ function targetText(t) {
 }
 
 /** Checks one row against its targets; `rows` are the other rows of the same N. */
-export function judge(row, rows) {
+function judge(row, rows) {
   const t = row.target;
   if (!t) return { ok: true, why: [] };
   const why = [];

@@ -4,7 +4,7 @@
 // and `email_norm` are foldCase (NFKC, then lower case: src/scim/text.ts), version 1.
 import { randomUUID } from "node:crypto";
 
-export const USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User";
+const USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User";
 export const GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group";
 export const PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 

@@ -43,15 +43,21 @@ export function buildService(outdir) {
   const source = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
   let replaced = 0;
   const config = source
-    .replace(/^main = .*$/m, () => (replaced++, `main = ${JSON.stringify(join(outdir, "index.js"))}\nno_bundle = true`))
-    .replace(/^migrations_dir = .*$/m, () => (replaced++, `migrations_dir = ${JSON.stringify(join(ROOT, "migrations"))}`));
+    .replace(/^main = .*$/m, () => {
+      replaced++;
+      return `main = ${JSON.stringify(join(outdir, "index.js"))}\nno_bundle = true`;
+    })
+    .replace(/^migrations_dir = .*$/m, () => {
+      replaced++;
+      return `migrations_dir = ${JSON.stringify(join(ROOT, "migrations"))}`;
+    });
   if (replaced !== 2) throw new Error("wrangler.toml: expected one `main = ` and one `migrations_dir = ` line");
   const path = join(outdir, "wrangler.toml");
   writeFileSync(path, config);
   return path;
 }
 
-export async function freePort() {
+async function freePort() {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.on("error", reject);

@@ -3,7 +3,7 @@
  * view, and wiring. Shares scope with page-js-core.ts (el, api, setMsg, timeEl, ...).
  * Same rules: text only into the DOM, no backtick or "${" in the script.
  */
-export const PAGE_JS_VIEWS = String.raw`
+export const PAGE_JS_VIEWS = `
 /**
  * Mirrors events-api.ts: the states an admin may resend one by one (REDELIVERABLE), and the
  * ones POST /events/redeliver takes as {"state"} (BULK_REDELIVERABLE, not delivered history).

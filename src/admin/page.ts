@@ -16,7 +16,7 @@ export const adminPage = new Hono<AppEnv>();
  * Nothing but same-origin script, style and API calls; no inline code, no framing, no form
  * posts (the page's forms are handled by its script), no base-tag or plugin tricks.
  */
-export const ADMIN_CSP = [
+const ADMIN_CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",

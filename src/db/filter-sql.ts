@@ -13,7 +13,7 @@ import { foldCase } from "../scim/text";
  * present". SQL three-valued logic is kept out of NOT with COALESCE(…, 0).
  */
 
-export interface SqlColumn {
+interface SqlColumn {
   /** Column expression(s); several mean "any of them" (the Okta `email` alias). */
   sql: string | readonly string[];
   /** The column holds foldCase(value): compare it with foldCase(filter value), hitting the index. */
@@ -23,7 +23,7 @@ export interface SqlColumn {
 }
 
 /** A multi-valued attribute stored as rows of another table (membership). */
-export interface SqlRelation {
+interface SqlRelation {
   table: string;
   /** Alias prefix; a counter makes each use unique. */
   alias: string;
@@ -291,7 +291,7 @@ class Translator {
   private valuePath(path: AttrPath, filter: Filter, scope: Scope): Frag {
     if (scope.kind !== "root") throw invalid("Value filters can't be nested.");
     const defs = attributeOf(path);
-    if (!defs || defs.attr.type !== "complex") throw invalid(`"${this.key(path)}" can't take a [filter].`);
+    if (defs?.attr.type !== "complex") throw invalid(`"${this.key(path)}" can't take a [filter].`);
     const parent = defs.attr;
     const rel = this.relation(path);
     if (rel) return this.exists(rel, (alias) => this.node(filter, { kind: "relation", alias, rel, parent }));

@@ -22,7 +22,7 @@ export function fragment(text: string, params: readonly (string | number)[]): SQ
  * changed exactly one row: the compare-and-set guard after `UPDATE ... WHERE version = ?`.
  * json() of a non-JSON string is an error, the one way plain SQL can abort a batch.
  */
-export const CAS_FAILED_MARKER = "malformed JSON";
+const CAS_FAILED_MARKER = "malformed JSON";
 export const casGuard = sql`SELECT json(CASE WHEN changes() = 1 THEN '1' ELSE 'version-conflict' END)`;
 
 export function isCasConflict(err: unknown): boolean {

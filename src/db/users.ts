@@ -39,14 +39,6 @@ export function rowToState(row: UserRow): UserState {
 
 export const selectUserById = (db: Db, id: string) => db.select().from(users).where(eq(users.id, id));
 
-/** The user's memberships among the given groups (the mapped role groups). */
-export function selectMembershipsIn(db: Db, userId: string, groupIds: string[]) {
-  return db
-    .select({ groupId: groupMembers.groupId })
-    .from(groupMembers)
-    .where(and(eq(groupMembers.userId, userId), inArray(groupMembers.groupId, groupIds.length ? groupIds : [""])));
-}
-
 /** The groups one user belongs to, as full rows (their events need the whole group). */
 export const selectGroupRowsOfUser = (db: Db, userId: string) =>
   db
@@ -144,10 +136,6 @@ export const deleteUserCas = (db: Db, id: string, expectedVersion: number) =>
   db.delete(users).where(and(eq(users.id, id), eq(users.version, expectedVersion)));
 
 export const deleteMembershipsOfUser = (db: Db, id: string) => db.delete(groupMembers).where(eq(groupMembers.userId, id));
-
-export function roleOrRegistered(value: unknown): Role {
-  return isRole(value) ? value : "registered";
-}
 
 /** Role-only compare-and-set update (group mapping changes a member's role). */
 export function updateUserRoleCas(db: Db, id: string, role: Role, expectedVersion: number, at: string) {

@@ -14,7 +14,7 @@
  * wrangler.toml, so a deployed Worker neither wraps D1 nor serves the totals.
  */
 
-export interface D1Counts {
+interface D1Counts {
   roundTrips: number;
   statements: number;
   /** Time spent executing SQL inside D1 (the sum of each result's meta.duration), in ms. */
@@ -33,9 +33,9 @@ export interface DebugBindings {
 }
 
 export const D1_STATS_PATH = "/debug/d1-stats";
-export const ROUND_TRIPS_HEADER = "X-D1-Round-Trips";
-export const STATEMENTS_HEADER = "X-D1-Statements";
-export const SQL_MS_HEADER = "X-D1-Sql-Ms";
+const ROUND_TRIPS_HEADER = "X-D1-Round-Trips";
+const STATEMENTS_HEADER = "X-D1-Statements";
+const SQL_MS_HEADER = "X-D1-Sql-Ms";
 
 const zero = (): D1Counts => ({ roundTrips: 0, statements: 0, sqlMs: 0 });
 
@@ -53,12 +53,12 @@ function sqlMsOf(result: unknown): number {
 /** Per-isolate totals: wrangler dev runs one isolate, so these are the whole bench's. */
 const totals: D1Totals = { requests: 0, onPath: zero(), deferred: zero() };
 
-export function d1Totals(): D1Totals {
+function d1Totals(): D1Totals {
   return { requests: totals.requests, onPath: { ...totals.onPath }, deferred: { ...totals.deferred } };
 }
 
 /** One request's counts, split at the moment its Response was ready. */
-export class D1Stats {
+class D1Stats {
   readonly onPath = zero();
   readonly deferred = zero();
   private responded = false;
@@ -174,7 +174,7 @@ class CountingDatabase implements D1Database {
   }
 }
 
-export function countingD1(db: D1Database, stats: D1Stats): D1Database {
+function countingD1(db: D1Database, stats: D1Stats): D1Database {
   return new CountingDatabase(db, stats);
 }
 

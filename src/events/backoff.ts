@@ -14,7 +14,7 @@ export const QUEUE_MAX_RETRIES = 8;
  * 32 min, 1 h: about 2 h in all, so a main site that is down for an hour still gets every event
  * without an operator. Cloudflare Queues accept a retry delay of at most 12 h.
  */
-export const BACKOFF_BASE_SECONDS = 15;
+const BACKOFF_BASE_SECONDS = 15;
 export const BACKOFF_CAP_SECONDS = 3_600;
 
 export type Verdict = "delivered" | "retry" | "rejected";

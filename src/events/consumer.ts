@@ -49,7 +49,7 @@ function validMessages(batch: MessageBatch<unknown>): { msg: Message<unknown>; e
 }
 
 /** Where deliveries go, or why they cannot go anywhere (SPEC §2: unset URL → undeliverable). */
-export function deliveryTarget(env: Pick<Bindings, "MAIN_SITE_URL" | "MAIN_SITE_SIGNING_SECRET">): DeliveryTarget | { problem: string } {
+function deliveryTarget(env: Pick<Bindings, "MAIN_SITE_URL" | "MAIN_SITE_SIGNING_SECRET">): DeliveryTarget | { problem: string } {
   const url = env.MAIN_SITE_URL?.trim() ?? "";
   if (url === "") return { problem: "MAIN_SITE_URL is not set; set it, then redeliver." };
   let parsed: URL;

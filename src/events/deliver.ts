@@ -1,9 +1,9 @@
 import { signWebhook } from "./signing";
 
 /** How long the main site has to answer one delivery before it counts as a network failure. */
-export const DELIVERY_TIMEOUT_MS = 10_000;
+const DELIVERY_TIMEOUT_MS = 10_000;
 
-export const USER_AGENT = "scim-edge-webhooks/1 (+https://www.standardwebhooks.com/)";
+const USER_AGENT = "scim-edge-webhooks/1 (+https://www.standardwebhooks.com/)";
 
 /** The most of the site's answer kept in last_error: enough to read why, never the whole page. */
 const ERROR_SNIPPET_CHARS = 300;

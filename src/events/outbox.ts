@@ -92,7 +92,7 @@ export function stampQueued(db: Db, ids: string[], at: string) {
 }
 
 /** Which of these events are queued: after a write batch whose outcome is unknown. */
-export function queuedOf(db: Db, ids: string[]) {
+function queuedOf(db: Db, ids: string[]) {
   return db
     .select({ id: events.id })
     .from(events)

@@ -5,7 +5,7 @@
  * Pure apart from WebCrypto, so tests can check it against the `standardwebhooks` package.
  */
 
-export const SECRET_PREFIX = "whsec_";
+const SECRET_PREFIX = "whsec_";
 
 export class SigningSecretError extends Error {
   override readonly name = "SigningSecretError";

@@ -11,32 +11,32 @@ import { enqueueEvents } from "./outbox";
  * `queued` and sent by the writer; they are `pending` only when that send failed (or an admin
  * made them so and sends them itself), so the sweeper takes them after this grace.
  */
-export const SWEEP_GRACE_MS = 60_000;
+const SWEEP_GRACE_MS = 60_000;
 /**
  * A `queued` row no consumer has touched this long is taken to have lost its message (the writer
  * died between commit and send, or the queue lost it) and is re-sent. A message that was only
  * slow, in a backlog longer than this, is then delivered once anyway: the consumer acks the
  * second copy of a delivered event without a POST (same webhook-id either way).
  */
-export const QUEUED_UNTOUCHED_MS = 15 * 60_000;
+const QUEUED_UNTOUCHED_MS = 15 * 60_000;
 /**
  * A `retrying` row untouched this long has lost its queue message: the consumer touches a row on
  * every attempt and our longest retry delay is an hour (backoff.ts). Messages are lost when a
  * queue is purged or recreated, outlive its retention, or (locally) when `wrangler dev` reloads.
  */
-export const STALE_IN_FLIGHT_MS = 6 * 3_600_000;
+const STALE_IN_FLIGHT_MS = 6 * 3_600_000;
 /** Re-sent per cron run at most (the cron runs every minute, so 500/min drains any backlog). */
 export const SWEEP_MAX_PER_RUN = 500;
 /** Provisioning-log rows deleted per statement, and statements per run: bounded work per cron. */
-export const PRUNE_CHUNK = 1_000;
-export const PRUNE_MAX_CHUNKS = 10;
+const PRUNE_CHUNK = 1_000;
+const PRUNE_MAX_CHUNKS = 10;
 
 /**
  * SPEC §9 outbox: rows committed but not confirmed sent (still `pending` after the grace), oldest
  * first. "Since" is updated_at, not created_at: a row released or redelivered by an admin is
  * pending again from that moment, and the admin action sends it itself.
  */
-export async function sweepPending(db: Db, queue: Queue<EventMessage>, now = Date.now()): Promise<number> {
+async function sweepPending(db: Db, queue: Queue<EventMessage>, now = Date.now()): Promise<number> {
   const cutoff = new Date(now - SWEEP_GRACE_MS).toISOString();
   const rows = await db
     .select({ id: events.id })
@@ -53,7 +53,7 @@ export async function sweepPending(db: Db, queue: Queue<EventMessage>, now = Dat
  * Returns in-flight rows that lost their queue message to pending (keeping their old updated_at,
  * so this run sends them): queued ones untouched for 15 minutes, retrying ones for 6 hours.
  */
-export async function reclaimStale(db: Db, now = Date.now()): Promise<number> {
+async function reclaimStale(db: Db, now = Date.now()): Promise<number> {
   const queuedCutoff = new Date(now - QUEUED_UNTOUCHED_MS).toISOString();
   const retryingCutoff = new Date(now - STALE_IN_FLIGHT_MS).toISOString();
   const lost = sql`((${events.state} = 'queued' AND ${events.updatedAt} < ${queuedCutoff}) OR (${events.state} = 'retrying' AND ${events.updatedAt} < ${retryingCutoff}))`;
@@ -73,7 +73,7 @@ export async function reclaimStale(db: Db, now = Date.now()): Promise<number> {
 }
 
 /** Deletes provisioning-log rows older than the retention (settings.logRetentionDays), bounded. */
-export async function pruneLog(db: Db, retentionDays: number, now = Date.now()): Promise<number> {
+async function pruneLog(db: Db, retentionDays: number, now = Date.now()): Promise<number> {
   const cutoff = new Date(now - retentionDays * 86_400_000).toISOString();
   let deleted = 0;
   for (let i = 0; i < PRUNE_MAX_CHUNKS; i++) {

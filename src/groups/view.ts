@@ -19,7 +19,7 @@ export interface MemberRef {
 export function renderGroup(g: GroupState, baseUrl: string, members?: readonly MemberRef[]): Record<string, unknown> {
   const out: Record<string, unknown> = { schemas: [GROUP_SCHEMA_ID], id: g.id };
   for (const [k, v] of Object.entries(g.data)) if (k !== "members") out[k] = v;
-  if (members && members.length) {
+  if (members?.length) {
     out.members = members.map((m) => ({ value: m.value, $ref: `${baseUrl}/Users/${m.value}`, display: m.display, type: "User" }));
   }
   out.meta = {

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { ScimError } from "../scim/errors";
 
-export const MAX_BODY_BYTES = 1024 * 1024;
+const MAX_BODY_BYTES = 1024 * 1024;
 
 /**
  * Reads a JSON request body under SCIM rules: application/scim+json or application/json

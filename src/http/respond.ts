@@ -3,7 +3,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ScimError } from "../scim/errors";
 import { LIST_RESPONSE_SCHEMA } from "../scim/schemas";
 
-export const SCIM_MEDIA_TYPE = "application/scim+json; charset=utf-8";
+const SCIM_MEDIA_TYPE = "application/scim+json; charset=utf-8";
 
 /** Every SCIM answer goes through here so the media type is always application/scim+json. */
 export function scimJson(c: Context, body: unknown, status: ContentfulStatusCode = 200, headers: Record<string, string> = {}): Response {

@@ -7,7 +7,7 @@ import { ScimError } from "../scim/errors";
  * Seconds a client over the limit is told to wait: the binding's window (`period` of
  * SCIM_RATE_LIMITER in wrangler.toml), so a client that waits this long is admitted again.
  */
-export const RETRY_AFTER_SECONDS = 60;
+const RETRY_AFTER_SECONDS = 60;
 
 /** The minute in which each client was last recorded as throttled (this isolate), bounded. */
 const throttleLogged = new Map<string, number>();
@@ -18,7 +18,7 @@ const MAX_TRACKED_CLIENTS = 1_000;
  * does, so the admin sees the throttling; the rest of a flood (bad tokens included, as the
  * limit comes before auth) costs no D1 write, or throttling would not protect D1 at all.
  */
-export function firstThrottleThisMinute(client: string, now = Date.now()): boolean {
+function firstThrottleThisMinute(client: string, now = Date.now()): boolean {
   const minute = Math.floor(now / 60_000);
   if (throttleLogged.get(client) === minute) return false;
   if (throttleLogged.size >= MAX_TRACKED_CLIENTS) throttleLogged.clear();

@@ -4,7 +4,7 @@
  */
 export type Role = "registered" | "moderator" | "admin";
 
-export const ROLES: readonly Role[] = ["registered", "moderator", "admin"];
+const ROLES: readonly Role[] = ["registered", "moderator", "admin"];
 const RANK: Record<Role, number> = { registered: 0, moderator: 1, admin: 2 };
 
 export function isRole(value: unknown): value is Role {

@@ -71,7 +71,7 @@ async function respondWithGroup(c: Context<AppEnv>, id: string, status: 200 | 20
     members = memberRows.map((m) => ({ value: m.value, display: m.display }));
   }
   const etag = etagOf(state.version);
-  if (status === 200 && c.req.method === "GET" && inm !== undefined && inm.split(",").some((t) => t.trim() === etag || t.trim() === "*")) {
+  if (status === 200 && c.req.method === "GET" && inm?.split(",").some((t) => t.trim() === etag || t.trim() === "*")) {
     return c.body(null, 304, { ETag: etag });
   }
   const headers: Record<string, string> = { ETag: etag };

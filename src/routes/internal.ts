@@ -8,8 +8,6 @@ import type { AppEnv } from "../env";
  */
 const internal = new WeakSet<Request>();
 
-export type Dispatch = (req: Request, c: Context<AppEnv>) => Promise<Response>;
-
 let dispatcher: ((req: Request, env: AppEnv["Bindings"], ctx: ExecutionContext) => Promise<Response>) | undefined;
 
 export function setDispatcher(fn: (req: Request, env: AppEnv["Bindings"], ctx: ExecutionContext) => Promise<Response>): void {

@@ -94,7 +94,7 @@ userRoutes.get("/:id", async (c) => {
   if (!row) throw new ScimError(404, undefined, notFound);
   const state = rowToState(row);
   const etag = etagOf(state.version);
-  if (inm !== undefined && inm.split(",").some((t) => t.trim() === etag || t.trim() === "*")) {
+  if (inm?.split(",").some((t) => t.trim() === etag || t.trim() === "*")) {
     return c.body(null, 304, { ETag: etag });
   }
   return respondWithUser(c, { state, groups: memberships.map((m) => ({ value: m.value, display: m.display })) }, 200);

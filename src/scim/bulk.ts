@@ -23,7 +23,7 @@ const METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
  * few levels (resource → extension → manager → value); the bulkId walk below recurses, so a
  * hostile body nested 100,000 levels deep would overflow the stack and answer 500.
  */
-export const MAX_DATA_DEPTH = 32;
+const MAX_DATA_DEPTH = 32;
 
 /** Whether `value` nests arrays/objects more than `max` levels deep. Iterative: safe on any input. */
 function nestedDeeperThan(value: unknown, max: number): boolean {

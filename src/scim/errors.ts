@@ -11,7 +11,7 @@ export type ScimType =
   | "invalidVers"
   | "sensitive";
 
-export const ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error";
+const ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error";
 
 /**
  * The one error of this service. Throw it anywhere; `renderError` in http/ turns it into
@@ -47,4 +47,3 @@ export interface ScimErrorBody {
 }
 
 export const badRequest = (scimType: ScimType, detail: string) => new ScimError(400, scimType, detail);
-export const notFound = (detail: string) => new ScimError(404, undefined, detail);

@@ -21,9 +21,9 @@ export interface NormalizeResult {
   quirks: string[];
 }
 
-export const MAX_STRING_LENGTH = 8192;
+const MAX_STRING_LENGTH = 8192;
 /** Per multi-valued attribute (emails, phoneNumbers, ...); group members are bounded by body size instead. */
-export const MAX_MULTI_VALUES = 100;
+const MAX_MULTI_VALUES = 100;
 const MAX_QUIRKS = 50;
 
 /** The Group `members` definition: members are normalised to [{value, type?}] and not capped. */
@@ -173,7 +173,7 @@ function coerceMultiValued(def: AttributeDef, value: unknown, quirks: string[], 
 }
 
 /** RFC 7643 §2.4: the primary attribute value "true" MUST appear no more than once. */
-export function assertSinglePrimary(values: readonly unknown[], label: string): void {
+function assertSinglePrimary(values: readonly unknown[], label: string): void {
   const primaries = values.filter((v) => isPlainObject(v) && v.primary === true).length;
   if (primaries > 1) {
     throw invalidValue(`Attribute '${label}' has ${primaries} values marked primary; at most one may be (RFC 7643 §2.4).`);

@@ -4,10 +4,10 @@
  * so what is advertised is exactly what is stored and round-trips.
  */
 
-export type AttrType = "string" | "boolean" | "decimal" | "integer" | "dateTime" | "reference" | "complex" | "binary";
-export type Mutability = "readOnly" | "readWrite" | "immutable" | "writeOnly";
-export type Returned = "always" | "never" | "default" | "request";
-export type Uniqueness = "none" | "server" | "global";
+type AttrType = "string" | "boolean" | "decimal" | "integer" | "dateTime" | "reference" | "complex" | "binary";
+type Mutability = "readOnly" | "readWrite" | "immutable" | "writeOnly";
+type Returned = "always" | "never" | "default" | "request";
+type Uniqueness = "none" | "server" | "global";
 
 export interface AttributeDef {
   name: string;
@@ -36,8 +36,6 @@ export const GROUP_SCHEMA_ID = "urn:ietf:params:scim:schemas:core:2.0:Group";
 export const ENTERPRISE_USER_SCHEMA_ID = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 export const PATCH_OP_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 export const LIST_RESPONSE_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
-export const SEARCH_REQUEST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
-export const BULK_REQUEST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
 export const BULK_RESPONSE_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:BulkResponse";
 export const SPC_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
 export const RESOURCE_TYPE_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
@@ -165,7 +163,7 @@ export const USER_SCHEMA: SchemaDef = {
   ],
 };
 
-export const ENTERPRISE_USER_SCHEMA: SchemaDef = {
+const ENTERPRISE_USER_SCHEMA: SchemaDef = {
   id: ENTERPRISE_USER_SCHEMA_ID,
   name: "EnterpriseUser",
   description: "Enterprise User",

@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /** The settings document (SPEC §10). Defaults are the safe ones: SCIM off, no promotion. */
-export const settingsSchema = z
+const settingsSchema = z
   .object({
     scimEnabled: z.boolean(),
     allowModeratorPromotion: z.boolean(),
@@ -18,7 +18,6 @@ export type Settings = z.infer<typeof settingsSchema>;
 
 /** PUT accepts the same shape; keys left out keep their current value. */
 export const settingsPatchSchema = settingsSchema.partial().strict();
-export type SettingsPatch = z.infer<typeof settingsPatchSchema>;
 
 export const DEFAULT_SETTINGS: Settings = {
   scimEnabled: false,

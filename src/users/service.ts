@@ -73,7 +73,7 @@ function primaryEmail(data: Record<string, unknown>): string | null {
   return value === null ? null : foldCase(value);
 }
 
-export function columnsOf(data: Record<string, unknown>): UserColumns {
+function columnsOf(data: Record<string, unknown>): UserColumns {
   const userName = str(data.userName);
   if (userName === null) throw new ScimError(400, "invalidValue", "userName is required and must be a non-empty string.");
   return {

@@ -32,7 +32,7 @@ export function renderUser(u: UserState, baseUrl: string, groups?: readonly Grou
   for (const [k, v] of Object.entries(u.data)) if (k !== "active") out[k] = v;
   out.active = u.active;
   out.roles = [{ value: u.role, primary: true }];
-  if (groups && groups.length) {
+  if (groups?.length) {
     out.groups = groups.map((g) => ({ value: g.value, $ref: `${baseUrl}/Groups/${g.value}`, display: g.display, type: "direct" }));
   }
   out.meta = {

@@ -29,7 +29,7 @@ export function freePort() {
   });
 }
 
-export function sleep(ms) {
+function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 

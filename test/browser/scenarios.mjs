@@ -306,7 +306,7 @@ export async function runScenarios({ page, context, origin, secrets, hook, artif
       .getByRole("button", { name: `Show the timeline of user ${alice.id}` })
       .first()
       .click();
-    await waitText("#timeline-msg", new RegExp(`User Alice\\..*role admin, active`));
+    await waitText("#timeline-msg", /User Alice\..*role admin, active/);
     const kinds = await page.locator("#timeline-list > li").evaluateAll((lis) => lis.map((li) => li.getAttribute("data-kind")));
     assert(kinds.includes("request") && kinds.includes("event"), `kinds: ${kinds}`);
     const first = await text("#timeline-list > li:first-child");

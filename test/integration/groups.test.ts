@@ -184,15 +184,15 @@ describe("Groups: PATCH shapes from Okta and Entra", () => {
   it("Entra rename by path, Add on externalId; 200 with the resource when attributes is asked", async () => {
     const g = await newGroup();
     const id = g.id as string;
-    await patchGroup(id, ops({ op: "Replace", path: "displayName", value: "Entra Renamed " + id }));
+    await patchGroup(id, ops({ op: "Replace", path: "displayName", value: `Entra Renamed ${id}` }));
     await patchGroup(id, ops({ op: "Add", path: "externalId", value: "ext-added" }));
     const res = await scim(
       "PATCH",
       `/Groups/${id}?excludedAttributes=members`,
-      ops({ op: "replace", path: "displayName", value: "Final " + id }),
+      ops({ op: "replace", path: "displayName", value: `Final ${id}` }),
     );
     const body = await expectStatus(res, 200);
-    expect(body).toMatchObject({ id, displayName: "Final " + id, externalId: "ext-added" });
+    expect(body).toMatchObject({ id, displayName: `Final ${id}`, externalId: "ext-added" });
   });
 
   it("unknown member id on add → 400 invalidValue naming it, nothing changed; unknown group → 404", async () => {

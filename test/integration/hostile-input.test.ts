@@ -156,7 +156,7 @@ describe("deeply nested JSON", () => {
     const res = await expectStatus(await rawRequest("POST", "/Bulk", bulk), 200);
     const [deep, ok] = res.Operations as Json[];
     expect(deep?.status).toBe("400");
-    expect((deep?.response as Json).scimType).toBe("invalidValue");
+    expect((deep?.response as Json | undefined)?.scimType).toBe("invalidValue");
     expect(ok?.status).toBe("201");
     const found = await json(await scim("GET", `/Users?filter=${encodeURIComponent(`userName eq "${deepName}"`)}`));
     expect(found.totalResults).toBe(0);
@@ -357,8 +357,8 @@ describe("prototype-pollution keys", () => {
     );
     const results = res.Operations as Json[];
     expect(results.map((r) => r.status)).toEqual(["201", "201"]);
-    const groupId = (results[1]?.location as string).split("/").pop() ?? "";
-    const userId = (results[0]?.location as string).split("/").pop() ?? "";
+    const groupId = String(results[1]?.location).split("/").pop() ?? "";
+    const userId = String(results[0]?.location).split("/").pop() ?? "";
     const group = await json(await scim("GET", `/Groups/${groupId}`));
     expect((group.members as Json[]).map((m) => m.value)).toEqual([userId]);
   });

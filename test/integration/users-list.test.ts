@@ -93,7 +93,7 @@ describe("Users: list, paging, filters", () => {
     expect(userNames(await q('emails[type eq "home" and value co "bob"]'))).toEqual([names[1]]);
     expect(userNames(await q('meta.lastModified gt "2011-05-13T04:42:34Z"'))).toHaveLength(5);
     expect(userNames(await q("meta.created gt 2015-10-10T14:38:21.8617979-07:00"))).toHaveLength(5);
-    expect(userNames(await q('USERNAME EQ "' + names[0] + '"'))).toEqual([names[0]]);
+    expect(userNames(await q(`USERNAME EQ "${names[0]}"`))).toEqual([names[0]]);
   });
 
   it("bad filters are 400 invalidFilter", async () => {
@@ -108,7 +108,7 @@ describe("Users: list, paging, filters", () => {
     ]) {
       await expectScimError(await scim("GET", `/Users?${f(filter)}`), 400, "invalidFilter");
     }
-    await expectScimError(await scim("GET", `/Users?${f("(".repeat(100) + 'userName eq "x"' + ")".repeat(100))}`), 400, "invalidFilter");
+    await expectScimError(await scim("GET", `/Users?${f(`${"(".repeat(100)}userName eq "x"${")".repeat(100)}`)}`), 400, "invalidFilter");
   });
 
   it("sortBy / sortOrder; bad sortOrder is 400 invalidValue", async () => {

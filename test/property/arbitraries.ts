@@ -31,7 +31,7 @@ interface ValuePathTarget {
   elementLeaves: Leaf[];
 }
 
-export interface FilterVocabulary {
+interface FilterVocabulary {
   leaves: Leaf[];
   /** Paths `pr` can take besides the leaves: complex attributes as a whole. */
   wholes: AttrPath[];
@@ -40,7 +40,7 @@ export interface FilterVocabulary {
 
 const filterable = (d: AttributeDef): boolean => d.returned !== "never";
 
-export function filterVocabulary(rt: ResourceTypeDef): FilterVocabulary {
+function filterVocabulary(rt: ResourceTypeDef): FilterVocabulary {
   const leaves: Leaf[] = [];
   const wholes: AttrPath[] = [];
   const valuePaths: ValuePathTarget[] = [];
@@ -138,7 +138,7 @@ function combine(base: fc.Arbitrary<Filter>, depth: number): fc.Arbitrary<Filter
 }
 
 /** The filter inside `attr[...]`: paths relative to the element, no nested value paths. */
-export function elementFilter(target: ValuePathTarget, depth = 3): fc.Arbitrary<Filter> {
+function elementFilter(target: ValuePathTarget, depth = 3): fc.Arbitrary<Filter> {
   return combine(atom(target.elementLeaves, []), depth);
 }
 

@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { filterToSql, GROUP_SQL_TARGET, MAX_FILTER_PARAMS, sortToSql, USER_SQL_TARGET } from "../../src/db/filter-sql";
+import { filterToSql, GROUP_SQL_TARGET, MAX_FILTER_PARAMS, type SqlFragment, sortToSql, USER_SQL_TARGET } from "../../src/db/filter-sql";
 import { ScimError } from "../../src/scim/errors";
+import type { Filter } from "../../src/scim/filter/ast";
 import { parseFilter } from "../../src/scim/filter/parser";
 import { GROUP_RESOURCE, USER_RESOURCE } from "../../src/scim/schemas";
 import { scimErrorOf } from "./scim-error";
@@ -241,14 +242,14 @@ describe("filterToSql robustness (fast-check)", () => {
   it("placeholders and params always line up; values never reach the SQL text", () => {
     fc.assert(
       fc.property(randomFilter, (text) => {
-        let parsed;
+        let parsed: Filter;
         try {
           parsed = parseFilter(text, USER_RESOURCE);
         } catch (err) {
           expect(err).toBeInstanceOf(ScimError);
           return;
         }
-        let sql;
+        let sql: SqlFragment;
         try {
           sql = filterToSql(parsed, USER_SQL_TARGET);
         } catch (err) {

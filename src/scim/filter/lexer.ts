@@ -10,7 +10,7 @@ import { ScimError, type ScimType } from "../errors";
  * `meta.created gt 2015-10-10T14:38:21.8617979-07:00`, CONFORMANCE §2). The parser decides
  * what a word means from where it stands.
  */
-export type TokenKind = "word" | "string" | "lparen" | "rparen" | "lbracket" | "rbracket";
+type TokenKind = "word" | "string" | "lparen" | "rparen" | "lbracket" | "rbracket";
 
 export interface Token {
   kind: TokenKind;

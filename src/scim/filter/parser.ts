@@ -13,7 +13,7 @@ import { describeToken, type Token, tokenize } from "./lexer";
 
 /** SPEC §11: longer filters, or deeper nesting, are refused before any work is done. */
 export const MAX_FILTER_LENGTH = 4096;
-export const MAX_FILTER_DEPTH = 32;
+const MAX_FILTER_DEPTH = 32;
 
 /**
  * `email` is not a SCIM attribute, but Okta sends `filter=email eq "x"` when the admin sets
