@@ -4,10 +4,11 @@
 // Prints "browser: N passed, M failed" last and exits non-zero on any failure. Always stops
 // wrangler, the browser and the stand-in site, and removes the temp dir.
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
+import { chromiumExecutable } from "./chromium.mjs";
 import {
   applyMigrations,
   freePort,
@@ -22,7 +23,6 @@ import {
 } from "./lib.mjs";
 import { runScenarios } from "./scenarios.mjs";
 
-const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const OVERALL_MS = 420_000;
 const CHECK_MS = 60_000;
 
@@ -84,9 +84,8 @@ const watchdog = setTimeout(() => {
 }, OVERALL_MS);
 
 async function main() {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH).`);
-  }
+  const chromiumBinary = await chromiumExecutable();
+  console.log(`browser: Chromium from ${chromiumBinary.source} (${chromiumBinary.path})`);
   workDir = mkdtempSync(join(tmpdir(), "scim-browser-"));
   const persistDir = join(workDir, "state");
   const envFile = join(workDir, "secrets.env");
@@ -102,9 +101,9 @@ async function main() {
   };
   writeFileSync(
     envFile,
-    Object.entries(secrets)
+    `${Object.entries(secrets)
       .map(([k, v]) => `${k}=${v}`)
-      .join("\n") + "\n",
+      .join("\n")}\n`,
     { mode: 0o600 },
   );
 
@@ -127,7 +126,7 @@ async function main() {
 
   browser = await withTimeout(
     chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath: chromiumBinary.path,
       timeout: 30_000,
       args: [
         "--headless",
