@@ -1,12 +1,12 @@
 import type { D1Migration } from "cloudflare:test";
-import type { Bindings } from "../src/env";
 
+// The bindings of wrangler.toml come from src/worker-configuration.d.ts (`npm run cf-typegen`);
+// the tests add only their own.
 declare global {
   namespace Cloudflare {
-    interface Env extends Bindings {
+    interface Env {
       TEST_MIGRATIONS: D1Migration[];
+      TEST_TINY_RATE_LIMITER: RateLimit;
     }
   }
 }
-
-export {};
