@@ -1,6 +1,18 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
+// This config runs in Node; tsconfig.json types the Workers runtime, not Node.
+declare const process: { env: Record<string, string | undefined> };
+
+// wrangler reads the developer's .dev.vars for the test Worker and says so once per test file;
+// every secret is set below instead, so that line (and the file's values) are noise here.
+process.env.WRANGLER_LOG ??= "warn";
+
+/** The Worker's structured log lines ({"level":...}), expected in tests of error paths. */
+function isWorkerLogLine(log: string): boolean {
+  return /^\{"level":"(info|warn|error)"/.test(log.trimStart());
+}
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
   return {
@@ -9,6 +21,7 @@ export default defineConfig(async () => {
         main: "./src/index.ts",
         wrangler: { configPath: "./wrangler.toml" },
         miniflare: {
+          // Every name .dev.vars.example lists, so a developer's .dev.vars never leaks into a test.
           bindings: {
             TEST_MIGRATIONS: migrations,
             SCIM_BEARER_TOKEN: "test-scim-token",
@@ -32,6 +45,9 @@ export default defineConfig(async () => {
     test: {
       include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts", "test/conformance/**/*.test.ts", "test/property/**/*.test.ts"],
       setupFiles: ["./test/setup.ts"],
+      // The Worker logs its error paths as JSON lines; the tests of those paths assert on
+      // responses and rows, so the lines are dropped here (SHOW_WORKER_LOGS=1 keeps them).
+      onConsoleLog: (log: string) => (process.env.SHOW_WORKER_LOGS === "1" || !isWorkerLogLine(log) ? undefined : false),
     },
   };
 });

@@ -1,22 +1,32 @@
 #!/usr/bin/env node
 // `npm run dev [-- <wrangler dev flags>]`: the whole service on http://127.0.0.1:8787 under
-// miniflare, with the local D1 migrated, SCIM switched on and a dev token in .dev.vars.
+// miniflare, with the local D1 migrated, SCIM switched on, a dev token in .dev.vars, and the
+// cron trigger fired every minute (wrangler dev never fires cron triggers by itself).
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync } from "node:fs";
 
 const args = process.argv.slice(2);
 const wrangler = process.platform === "win32" ? "wrangler.cmd" : "wrangler";
-const bin = new URL("../node_modules/.bin/" + wrangler, import.meta.url).pathname;
+const bin = new URL(`../node_modules/.bin/${wrangler}`, import.meta.url).pathname;
+/** The cron of wrangler.toml's [triggers]: the outbox sweeper and the retention prune. */
+const CRON = "* * * * *";
+const CRON_EVERY_MS = 60_000;
 
 if (!existsSync(".dev.vars")) {
   copyFileSync(".dev.vars.example", ".dev.vars");
   console.log("Created .dev.vars from .dev.vars.example (local secrets; never commit it).");
 }
 
+/** The value of `--flag value` or `--flag=value` among the arguments, if given. */
+function flagValue(flag) {
+  const i = args.findIndex((a) => a === flag || a.startsWith(`${flag}=`));
+  if (i === -1) return undefined;
+  return args[i].includes("=") ? args[i].slice(flag.length + 1) : args[i + 1];
+}
+
 // The state directory must be the same for the migrations and for `wrangler dev`.
-const persistIndex = args.findIndex((a) => a === "--persist-to" || a.startsWith("--persist-to="));
-const persist =
-  persistIndex === -1 ? [] : args[persistIndex].includes("=") ? [args[persistIndex]] : ["--persist-to", args[persistIndex + 1]];
+const persistTo = flagValue("--persist-to");
+const persist = persistTo === undefined ? [] : ["--persist-to", persistTo];
 
 function run(cmdArgs) {
   const r = spawnSync(bin, cmdArgs, { stdio: "inherit", env: { ...process.env, CI: "true" } });
@@ -42,13 +52,35 @@ run([
 ]);
 
 const token = /^SCIM_BEARER_TOKEN=(.*)$/m.exec(readFileSync(".dev.vars", "utf8"))?.[1]?.trim();
-const has = (flag) => args.some((a) => a === flag || a.startsWith(flag + "="));
-const defaults = [...(has("--ip") ? [] : ["--ip", "127.0.0.1"]), ...(has("--port") ? [] : ["--port", "8787"])];
-const portArg = args.find((a) => a.startsWith("--port"));
-const port = portArg?.includes("=") ? portArg.split("=")[1] : portArg ? args[args.indexOf(portArg) + 1] : "8787";
-console.log(`\nSCIM base URL: http://127.0.0.1:${port}/api/scim/v2   admin page: http://127.0.0.1:${port}/admin`);
-if (token) console.log(`Try: curl -H "Authorization: Bearer ${token}" http://127.0.0.1:${port}/api/scim/v2/Users\n`);
+const ip = flagValue("--ip") ?? "127.0.0.1";
+const port = flagValue("--port") ?? "8787";
+const defaults = [
+  ...(flagValue("--ip") === undefined ? ["--ip", ip] : []),
+  ...(flagValue("--port") === undefined ? ["--port", port] : []),
+  // Exposes /__scheduled, which the timer below calls to run the cron handler locally.
+  ...(args.includes("--test-scheduled") ? [] : ["--test-scheduled"]),
+];
+const origin = `http://${ip === "0.0.0.0" ? "127.0.0.1" : ip}:${port}`;
+console.log(`\nSCIM base URL: ${origin}/api/scim/v2   admin page: ${origin}/admin`);
+if (token) console.log(`Try: curl -H "Authorization: Bearer ${token}" ${origin}/api/scim/v2/Users`);
+console.log("The cron handler (outbox sweeper, log and event retention) runs every minute, as in production.\n");
 
 const child = spawn(bin, ["dev", ...defaults, ...args], { stdio: "inherit" });
+
+// wrangler dev does not fire cron triggers; /__scheduled (from --test-scheduled) runs the same
+// scheduled handler production runs every minute, so a failed event is re-sent locally too.
+const cron = setInterval(async () => {
+  try {
+    const res = await fetch(`${origin}/__scheduled?cron=${encodeURIComponent(CRON)}`, { signal: AbortSignal.timeout(30_000) });
+    await res.arrayBuffer();
+    if (!res.ok) console.warn(`[dev] scheduled handler answered ${res.status}`);
+  } catch {
+    // not listening yet, or restarting: the next minute tries again
+  }
+}, CRON_EVERY_MS);
+
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));
-child.on("exit", (code) => process.exit(code ?? 0));
+child.on("exit", (code) => {
+  clearInterval(cron);
+  process.exit(code ?? 0);
+});

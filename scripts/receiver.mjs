@@ -9,7 +9,8 @@
 //   npm run receiver -- --port 9999 --secret whsec_…  # or RECEIVER_PORT / MAIN_SITE_SIGNING_SECRET
 //   npm run receiver -- --status 503                  # answer 503 to everything (simulate an outage)
 //
-// For `npm run dev`, set MAIN_SITE_URL=http://127.0.0.1:8788/webhooks/scim in .dev.vars.
+// It prints the MAIN_SITE_URL to put in .dev.vars for `npm run dev`, and says when .dev.vars
+// points elsewhere (restart `npm run dev` after changing it).
 import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { dirname, join } from "node:path";
@@ -39,17 +40,22 @@ The secret defaults to MAIN_SITE_SIGNING_SECRET from .dev.vars, else .dev.vars.e
   process.exit(0);
 }
 
-/** MAIN_SITE_SIGNING_SECRET from .dev.vars if present, else .dev.vars.example (the dev default). */
-function secretFromDevVars() {
+/** A variable from .dev.vars if present there, else from .dev.vars.example (the dev default). */
+function fromDevVars(key) {
   for (const name of [".dev.vars", ".dev.vars.example"]) {
     const file = join(ROOT, name);
     if (!existsSync(file)) continue;
     for (const line of readFileSync(file, "utf8").split(/\r?\n/)) {
-      const m = /^\s*MAIN_SITE_SIGNING_SECRET\s*=\s*(.*?)\s*$/.exec(line);
-      if (m && m[1]) return { secret: m[1].replace(/^(["'])(.*)\1$/, "$2"), from: name };
+      const m = /^\s*([A-Z_]+)\s*=\s*(.*?)\s*$/.exec(line);
+      if (m?.[1] === key && m[2]) return { value: m[2].replace(/^(["'])(.*)\1$/, "$2"), from: name };
     }
   }
   return undefined;
+}
+
+function secretFromDevVars() {
+  const found = fromDevVars("MAIN_SITE_SIGNING_SECRET");
+  return found && { secret: found.value, from: found.from };
 }
 
 const host = args.host ?? process.env.RECEIVER_HOST ?? "127.0.0.1";
@@ -174,7 +180,16 @@ server.on("error", (err) => {
 });
 
 server.listen(port, host, () => {
-  console.log(`Webhook receiver on http://${host}:${port}${path} (secret from ${found.from})`);
+  const url = `http://${host}:${port}${path}`;
+  console.log(`Webhook receiver on ${url} (secret from ${found.from})`);
+  const configured = fromDevVars("MAIN_SITE_URL");
+  if (configured?.value === url) {
+    console.log(`MAIN_SITE_URL in ${configured.from} already points here.`);
+  } else {
+    console.log(
+      `Set MAIN_SITE_URL=${url} in .dev.vars (now: ${configured ? `${configured.value}, from ${configured.from}` : "unset"}), then restart npm run dev.`,
+    );
+  }
   if (forcedStatus !== undefined) console.log(`Answering every delivery with ${forcedStatus}.`);
 });
 
