@@ -4,9 +4,8 @@
  * SCIM_Null_Update, user and group create / update / pagination, SCIM_Update_Manager,
  * disable, delete, restore by reassign, group member add and remove).
  */
-import { SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { BASE, type Json, SCIM_TOKEN, setSettings } from "../helpers";
+import { BASE, fetchWorker, type Json, SCIM_TOKEN, setSettings } from "../helpers";
 
 const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -16,7 +15,7 @@ const ADSCIM_GROUP = "http://schemas.microsoft.com/2006/11/ResourceManagement/AD
 const headers = { Authorization: `Bearer ${SCIM_TOKEN}`, "Content-Type": "application/scim+json", Accept: "application/scim+json" };
 
 async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: Json; type: string | null }> {
-  const res = await SELF.fetch(`${BASE}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetchWorker(`${BASE}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
   return { status: res.status, json: text ? (JSON.parse(text) as Json) : {}, type: res.headers.get("content-type") };
 }

@@ -3,9 +3,8 @@
  * of the 2017 export [OS17]) and the SCIM-side assertions of Okta's CRUD test [OC], replayed in
  * order against the Worker with the same headers and variables Runscope uses.
  */
-import { SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { BASE, type Json, SCIM_TOKEN, setSettings } from "../helpers";
+import { BASE, fetchWorker, type Json, SCIM_TOKEN, setSettings } from "../helpers";
 
 const suffix = Math.random().toString(36).slice(2, 10);
 // Initial_Script_Spec.txt: Runscope###Xxxxxxxx###@atko.com, mixed case; the caps variant for the lookup.
@@ -26,7 +25,7 @@ const postHeaders = { ...oktaHeaders, "Content-Type": "application/json", Accept
 
 async function step(method: string, path: string, headers: Record<string, string> = oktaHeaders, body?: unknown) {
   const started = Date.now();
-  const res = await SELF.fetch(`${BASE}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetchWorker(`${BASE}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
   return { status: res.status, json: (text ? JSON.parse(text) : {}) as Json, ms: Date.now() - started, text };
 }
@@ -60,7 +59,7 @@ describe("Okta SCIM 2.0 SPEC test, in order", () => {
   it("optional discovery: GET works and POST is 405 on /ServiceProviderConfig, /ResourceTypes, /Schemas", async () => {
     for (const path of ["/ServiceProviderConfig", "/ResourceTypes", "/Schemas"]) {
       expect((await step("GET", path)).status).toBe(200);
-      const post = await SELF.fetch(`${BASE}${path}`, { method: "POST", headers: oktaHeaders, body: "test" });
+      const post = await fetchWorker(`${BASE}${path}`, { method: "POST", headers: oktaHeaders, body: "test" });
       expect(post.status).toBe(405);
     }
   });

@@ -1,6 +1,5 @@
-import { SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { admin, createUser, expectStatus, ORIGIN, oktaUser, SCIM_TOKEN, scim, setSettings, uniqueName } from "../helpers";
+import { admin, createUser, expectStatus, fetchWorker, ORIGIN, oktaUser, SCIM_TOKEN, scim, setSettings, uniqueName } from "../helpers";
 
 interface LogEntry {
   seq: number;
@@ -232,7 +231,7 @@ describe("admin page", () => {
       ["/admin/app.js", /^text\/javascript/],
       ["/admin/app.css", /^text\/css/],
     ] as const) {
-      const res = await SELF.fetch(`${ORIGIN}${path}`);
+      const res = await fetchWorker(`${ORIGIN}${path}`);
       const body = await res.text();
       expect(res.status, body.slice(0, 200)).toBe(200);
       expect(res.headers.get("content-type")).toMatch(type);

@@ -1,6 +1,5 @@
-import { SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, admin, BASE, expectScimError, expectStatus, ORIGIN, SCIM_TOKEN, scim, setSettings } from "../helpers";
+import { ADMIN_TOKEN, admin, BASE, expectScimError, expectStatus, fetchWorker, ORIGIN, SCIM_TOKEN, scim, setSettings } from "../helpers";
 
 // Every SCIM route, one shared table: each must refuse every bad credential the same way.
 const ROUTES: [string, string][] = [
@@ -54,7 +53,7 @@ describe("SCIM authentication", () => {
   for (const [method, path] of ROUTES) {
     for (const [label, headers] of BAD_AUTH) {
       it(`${method} ${path} refuses ${label}`, async () => {
-        const res = await SELF.fetch(`${BASE}${path}`, {
+        const res = await fetchWorker(`${BASE}${path}`, {
           method,
           headers: { ...headers, "Content-Type": "application/scim+json" },
           body: method === "GET" || method === "DELETE" ? undefined : "{}",
@@ -73,9 +72,9 @@ describe("SCIM authentication", () => {
   });
 
   it("accepts the scheme in any case, and Okta's HTTP Header mode without the scheme", async () => {
-    const lower = await SELF.fetch(`${BASE}/Users?count=1`, { headers: { Authorization: `bearer ${SCIM_TOKEN}` } });
+    const lower = await fetchWorker(`${BASE}/Users?count=1`, { headers: { Authorization: `bearer ${SCIM_TOKEN}` } });
     await expectStatus(lower, 200);
-    const bare = await SELF.fetch(`${BASE}/Users?count=1`, { headers: { Authorization: SCIM_TOKEN } });
+    const bare = await fetchWorker(`${BASE}/Users?count=1`, { headers: { Authorization: SCIM_TOKEN } });
     await expectStatus(bare, 200);
   });
 
@@ -89,7 +88,7 @@ describe("SCIM authentication", () => {
   });
 
   it("healthz needs no auth and reveals no secret", async () => {
-    const res = await SELF.fetch(`${ORIGIN}/healthz`);
+    const res = await fetchWorker(`${ORIGIN}/healthz`);
     const text = await res.text();
     expect(res.status).toBe(200);
     expect(text).not.toContain(SCIM_TOKEN);

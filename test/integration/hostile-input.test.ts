@@ -1,10 +1,11 @@
-import { env, SELF } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   BASE,
   createUser,
   expectScimError,
   expectStatus,
+  fetchWorker,
   type Json,
   json,
   oktaUser,
@@ -75,7 +76,7 @@ async function rawRequest(
   body: string | Uint8Array,
   contentType = "application/scim+json",
 ): Promise<Response> {
-  return SELF.fetch(`${BASE}${path}`, {
+  return fetchWorker(`${BASE}${path}`, {
     method,
     headers: { Authorization: `Bearer ${SCIM_TOKEN}`, "Content-Type": contentType },
     body,

@@ -1,8 +1,19 @@
-import { createExecutionContext, createMessageBatch, env, getQueueResult, SELF } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
 import { FaultyD1 } from "../fault-d1";
-import { ADMIN_TOKEN, BASE, createUser, expectStatus, ORIGIN, oktaUser, SCIM_TOKEN, setSettings, uniqueName } from "../helpers";
+import {
+  ADMIN_TOKEN,
+  BASE,
+  createUser,
+  expectStatus,
+  fetchWorker,
+  ORIGIN,
+  oktaUser,
+  SCIM_TOKEN,
+  setSettings,
+  uniqueName,
+} from "../helpers";
 
 /**
  * Secrets never leave the Worker: not in any response (body or header), not in any console
@@ -30,7 +41,7 @@ async function record(res: Response): Promise<Response> {
 }
 
 async function send(path: string, init: RequestInit = {}): Promise<Response> {
-  return record(await SELF.fetch(path.startsWith("http") ? path : `${BASE}${path}`, init));
+  return record(await fetchWorker(path.startsWith("http") ? path : `${BASE}${path}`, init));
 }
 
 const bearer = (token: string, extra: Record<string, string> = {}) => ({ Authorization: `Bearer ${token}`, ...extra });

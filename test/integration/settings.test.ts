@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { admin, expectStatus, scim, setSettings } from "../helpers";
+import { admin, expectStatus, fetchWorker, scim, setSettings } from "../helpers";
 
 describe("Settings admin API", () => {
   it("GET returns the whole document; PUT merges, validates and logs each change", async () => {
@@ -59,8 +59,7 @@ describe("Settings admin API", () => {
 });
 
 async function fetchAdminRaw(body: string): Promise<Response> {
-  const { SELF } = await import("cloudflare:test");
-  return SELF.fetch("https://scim.test/admin/api/settings", {
+  return fetchWorker("https://scim.test/admin/api/settings", {
     method: "PUT",
     headers: { Authorization: "Bearer test-admin-token", "Content-Type": "application/json" },
     body,
