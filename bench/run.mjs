@@ -67,13 +67,45 @@ for (const sig of ["SIGINT", "SIGTERM"]) {
   });
 }
 
-/** Like `npm run dev`: .dev.vars from the example if missing (never overwritten); its SCIM token. */
-function scimToken() {
+/** Like `npm run dev`: .dev.vars from the example if missing (never overwritten); a token from it. */
+function devToken(name = "SCIM_BEARER_TOKEN") {
   const vars = join(ROOT, ".dev.vars");
   if (!existsSync(vars)) copyFileSync(join(ROOT, ".dev.vars.example"), vars);
-  const token = /^SCIM_BEARER_TOKEN=(.*)$/m.exec(readFileSync(vars, "utf8"))?.[1]?.trim();
-  if (!token) throw new Error(".dev.vars has no SCIM_BEARER_TOKEN: the bench calls the API with it.");
+  const token = new RegExp(`^${name}=(.*)$`, "m").exec(readFileSync(vars, "utf8"))?.[1]?.trim();
+  if (!token) throw new Error(`.dev.vars has no ${name}: the bench calls the API with it.`);
   return token;
+}
+
+/**
+ * A settings change that re-evaluates every role (src/jobs/roles.ts): the big group becomes the
+ * moderator group, so each of its members is promoted in the background. Measured from the
+ * settings PUT to the job's end; the job row counts its chunks (two D1 round trips each).
+ */
+async function rolesPhase(serviceUrl, groupId, members) {
+  const adminToken = devToken("ADMIN_TOKEN");
+  const call = async (method, path, body) => {
+    const res = await fetch(`${serviceUrl}/admin/api${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${adminToken}`, "Content-Type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
+    });
+    if (!res.ok) throw new Error(`${method} /admin/api${path} → ${res.status}: ${await res.text()}`);
+    return res.json();
+  };
+  const t0 = performance.now();
+  await call("PUT", "/settings", { allowModeratorPromotion: true, moderatorGroup: groupId });
+  const deadline = Date.now() + 1_800_000;
+  for (;;) {
+    const job = (await call("GET", "/jobs")).jobs[0];
+    if (job && job.state !== "running") {
+      const seconds = (performance.now() - t0) / 1000;
+      const chunks = Math.ceil(job.processed / 200) + (job.processed % 200 === 0 ? 1 : 0);
+      return { seconds, members, ...job, chunks, roundTrips: 1 + 2 * chunks };
+    }
+    if (Date.now() > deadline) throw new Error(`role re-evaluation still running after 30 minutes: ${JSON.stringify(job)}`);
+    await sleep(500);
+  }
 }
 
 async function d1Totals(service) {
@@ -292,7 +324,13 @@ async function runSize(n, bundleConfig, token) {
     // The single-query ceiling: all its slices, interleaved through the whole run.
     const query = merge(ceilingRuns);
     const queryRow = { key: "single-query", label: `${single.label} (all slices)`, ...query, ratio: 1, cpuMs: ceilingCpu / query.requests };
-    return { rows: [queryRow, ...rows], seeding };
+    await ceiling.stop();
+    stops.delete(ceiling.stop);
+    const roles = { n, ...(await rolesPhase(service.url, group.id, members.length)) };
+    console.log(
+      `  roles: mapping the ${roles.members}-member group re-evaluated ${roles.processed} users in ${roles.seconds.toFixed(1)} s (${roles.changed} changed), ${roles.chunks} chunks, ${roles.roundTrips} D1 round trips`,
+    );
+    return { rows: [queryRow, ...rows], seeding, roles };
   } finally {
     await stopAll();
     if (!opts.keep) rmSync(state, { recursive: true, force: true });
@@ -302,7 +340,7 @@ async function runSize(n, bundleConfig, token) {
 
 async function main() {
   const started = new Date();
-  const token = scimToken();
+  const token = devToken();
   const buildDir = mkdtempSync(join(tmpdir(), "scim-bench-build-"));
   const bundleConfig = buildService(buildDir);
   const wranglerVersion = wrangler(["--version"]).trim().split("\n").pop();
@@ -318,11 +356,13 @@ async function main() {
 
   const bySize = new Map();
   const seeding = [];
+  const roles = [];
   try {
     for (const n of config.sizes) {
       const r = await runSize(n, bundleConfig, token);
       bySize.set(n, r.rows);
       seeding.push(...r.seeding);
+      roles.push(r.roles);
     }
   } finally {
     await stopAll();
@@ -346,12 +386,23 @@ async function main() {
   out.push("", seedingTable(seeding));
   const cross = crossSizeChecks(bySize);
   if (cross.length) out.push("", ...cross);
+  out.push(
+    "",
+    "Role re-evaluation after a settings change (map the big group as the moderator group), from the PUT to the job's end:",
+    "",
+    "| N | group members | users re-evaluated | changed | seconds | users/s | chunks | D1 round trips |",
+    "|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ...roles.map(
+      (r) =>
+        `| ${r.n} | ${r.members} | ${r.processed} | ${r.changed} | ${r.seconds.toFixed(1)} | ${(r.processed / r.seconds).toFixed(0)} | ${r.chunks} | ${r.roundTrips} |`,
+    ),
+  );
   const text = out.join("\n");
   console.log(`\n${text}`);
   const file = join(logDir, `bench-${smoke ? "smoke-" : ""}${started.toISOString().replaceAll(":", "-").slice(0, 19)}`);
   writeFileSync(`${file}.md`, `${text}\n`);
   const rowsOnly = Object.fromEntries([...bySize].map(([n, rows]) => [n, rows.map(({ latencies, ...r }) => r)]));
-  writeFileSync(`${file}.json`, JSON.stringify({ config, machine, sizes: rowsOnly, seeding }, null, 2));
+  writeFileSync(`${file}.json`, JSON.stringify({ config, machine, sizes: rowsOnly, seeding, roles }, null, 2));
   console.log(`\nSaved ${file}.md and .json`);
   if (failed) {
     console.error("Some requests failed (see above).");

@@ -1,9 +1,9 @@
-import type { EventMessage } from "./events/messages";
+import type { QueueMessage } from "./events/messages";
 
 /** The Worker's bindings, as declared in wrangler.toml and set with `wrangler secret put`. */
 export interface Bindings {
   DB: D1Database;
-  EVENTS: Queue<EventMessage>;
+  EVENTS: Queue<QueueMessage>;
   SCIM_RATE_LIMITER?: RateLimit;
   SCIM_BEARER_TOKEN?: string;
   SCIM_BEARER_TOKEN_NEXT?: string;

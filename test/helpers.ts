@@ -107,3 +107,30 @@ export async function createUser(body: Record<string, unknown>): Promise<Json> {
   return expectStatus(await scim("POST", "/Users", body), 201);
 }
 
+/**
+ * Runs every running background job (src/jobs/) to its end now, through the same chunk function
+ * the queue consumer calls, against the real D1. The job's own queue message still arrives later
+ * and finds it done. For tests that must not wait for the queue's delay.
+ */
+export async function settleJobs(): Promise<void> {
+  const { env } = await import("cloudflare:test");
+  const { runJobChunk } = await import("../src/jobs/runner");
+  for (let round = 0; round < 1000; round++) {
+    const { results } = await env.DB.prepare("SELECT id FROM jobs WHERE state = 'running'").all<{ id: string }>();
+    if (results.length === 0) return;
+    for (const { id } of results) await runJobChunk(env, id);
+  }
+  throw new Error("jobs did not settle");
+}
+
+/** Waits until the newest role re-evaluation is done, through the real queue (or fails after `ms`). */
+export async function waitForRoleJob(ms = 30_000): Promise<Json> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const body = await expectStatus(await admin("GET", "/jobs"), 200);
+    const job = (body.jobs as Json[])[0];
+    if (job && job.state !== "running") return job;
+    if (Date.now() > deadline) throw new Error(`role job still running after ${ms} ms: ${JSON.stringify(job)}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}

@@ -41,7 +41,6 @@ function userRow(id, attrs, at) {
     1,
     null,
     "registered",
-    null,
     JSON.stringify(attrs),
     null,
     1,
@@ -52,7 +51,7 @@ function userRow(id, attrs, at) {
 }
 
 const USER_COLUMNS =
-  "id, user_name, user_name_norm, external_id, display_name, email_norm, active, user_type, role, type_role, data, password_hash, version, created_at, updated_at";
+  "id, user_name, user_name_norm, external_id, display_name, email_norm, active, user_type, role, data, password_hash, version, created_at, updated_at";
 
 /**
  * SQL inserting users `from`..`to-1` (tag "U") in statements of `rowsPerStatement` rows, and

@@ -4,7 +4,9 @@ import { z } from "zod";
 import { type Db, getDb, isoNow } from "../db/client";
 import { logStatement } from "../db/log";
 import { events } from "../db/schema";
+import { idsIn } from "../db/sql";
 import type { AppEnv } from "../env";
+import { type HoldKind, planHoldAction } from "../events/hold";
 import { enqueueEvents } from "../events/outbox";
 import { SWEEP_MAX_PER_RUN } from "../events/sweeper";
 import { EVENT_TYPES, type EventState } from "../events/types";
@@ -128,6 +130,8 @@ export function eventSummary(row: EventRow) {
     resourceId: row.resourceId,
     resourceVersion: row.resourceVersion,
     state: row.state,
+    hold: row.hold,
+    heldBy: row.heldBy,
     attempts: row.attempts,
     lastStatus: row.lastStatus,
     lastError: row.lastError,
@@ -216,16 +220,55 @@ eventsAdminRoutes.get("/", async (c) => {
   return c.json({ events: page.rows.map(present), nextCursor: page.nextCursor, counts });
 });
 
+/**
+ * Release or discard held events (src/events/hold.ts). An id stands for its whole hold: the
+ * held deactivation or deletion and everything waiting behind it for that user. Released events
+ * go out in version order; group events that only waited go out once nothing before them is held.
+ */
+async function actOnHeld(c: Context<AppEnv>, action: "release" | "discard", asked: string[] | undefined) {
+  const db = getDb(c.env.DB);
+  const held = await db
+    .select({
+      id: events.id,
+      resourceType: events.resourceType,
+      resourceId: events.resourceId,
+      resourceVersion: events.resourceVersion,
+      hold: events.hold,
+      heldBy: events.heldBy,
+    })
+    .from(events)
+    .where(eq(events.state, "held"));
+  // Rows held before hold kinds were recorded are guard holds.
+  const plan = planHoldAction(
+    held.map((e) => ({ ...e, hold: isHoldKind(e.hold) ? e.hold : "guard" })),
+    asked ?? "all",
+    action,
+  );
+  const at = isoNow();
+  const stillHeld = (ids: string[]) => and(sql`${events.id} IN ${idsIn(ids)}`, eq(events.state, "held"));
+  await db.batch([
+    db.update(events).set({ state: "pending", queuedAt: null, updatedAt: at }).where(stillHeld(plan.send)),
+    db.update(events).set({ state: "discarded", updatedAt: at }).where(stillHeld(plan.drop)),
+    db.update(events).set({ hold: "wait", heldBy: null, updatedAt: at }).where(stillHeld(plan.toWait)),
+  ]);
+  // The oldest go out now, in each resource's version order; the sweeper sends the rest.
+  const now = plan.send.slice(0, SWEEP_MAX_PER_RUN);
+  await enqueueEvents(db, c.env.EVENTS, now);
+  return { plan, sentNow: now.length };
+}
+
+const isHoldKind = (value: string | null): value is HoldKind =>
+  value === "guard" || value === "user" || value === "cascade" || value === "wait";
+
 eventsAdminRoutes.post("/release-held", async (c) => {
   const body = await readBody(c);
   if (!body.ok) return badRequest(c, "invalid_json", 'The body must be empty or a JSON object like {"ids":[...]}.');
   const parsed = heldBodySchema.safeParse(body.value);
   if (!parsed.success) return badRequest(c, "invalid_body", parsed.error.issues);
-  const db = getDb(c.env.DB);
-  const { count, moved } = await bulkTransition(db, ["held"], "pending", parsed.data.ids);
-  await enqueueEvents(db, c.env.EVENTS, moved);
-  await logAdminAction(c, db, `held events released: ${count}`);
-  return c.json({ released: count, sentNow: moved.length, skipped: skippedIds(parsed.data.ids, moved) });
+  const { plan, sentNow } = await actOnHeld(c, "release", parsed.data.ids);
+  const waiting = plan.toWait.length ? `; ${plan.toWait.length} wait behind events still held` : "";
+  await logAdminAction(c, getDb(c.env.DB), `held events released: ${plan.send.length}${waiting}`);
+  return c.json({ released: plan.send.length, sentNow, waiting: plan.toWait.length, skipped: parsed.data.ids ? plan.skipped : undefined });
 });
 
 eventsAdminRoutes.post("/discard-held", async (c) => {
@@ -233,10 +276,10 @@ eventsAdminRoutes.post("/discard-held", async (c) => {
   if (!body.ok) return badRequest(c, "invalid_json", 'The body must be empty or a JSON object like {"ids":[...]}.');
   const parsed = heldBodySchema.safeParse(body.value);
   if (!parsed.success) return badRequest(c, "invalid_body", parsed.error.issues);
-  const db = getDb(c.env.DB);
-  const { count, moved } = await bulkTransition(db, ["held"], "discarded", parsed.data.ids);
-  await logAdminAction(c, db, `held events discarded (never delivered): ${count}`);
-  return c.json({ discarded: count, skipped: skippedIds(parsed.data.ids, moved) });
+  const { plan } = await actOnHeld(c, "discard", parsed.data.ids);
+  const unblocked = plan.send.length ? `; ${plan.send.length} group events that waited behind them sent` : "";
+  await logAdminAction(c, getDb(c.env.DB), `held events discarded (never delivered): ${plan.drop.length}${unblocked}`);
+  return c.json({ discarded: plan.drop.length, unblocked: plan.send.length, skipped: parsed.data.ids ? plan.skipped : undefined });
 });
 
 /** Bulk redelivery, e.g. every dead event after the site was down for a day: {"state":"dead"}. */

@@ -82,4 +82,6 @@ td ul { margin: 0; padding-left: 16px; }
   td::before { content: attr(data-label); display: block; font-size: 12px; color: var(--muted); font-weight: 600; }
   .radios { gap: 16px; }
 }
+.banner { background: #fff8c5; border: 1px solid #d4a72c; border-radius: 6px; padding: 0.6rem 0.9rem; margin: 0 0 1rem; }
+progress { width: 100%; max-width: 28rem; height: 1rem; }
 `;

@@ -40,6 +40,7 @@ export const PAGE_HTML = `<!doctype html>
 </section>
 
 <div id="app" hidden>
+<p id="alert-banner" class="banner" role="alert" hidden></p>
 <nav aria-label="Sections">
   <a href="#settings">Settings</a>
   <a href="#connect">Connect Okta</a>
@@ -99,6 +100,11 @@ export const PAGE_HTML = `<!doctype html>
     </fieldset>
     <button type="submit" id="save-settings">Save settings</button>
     <p id="settings-msg" class="msg" role="status"></p>
+    <div id="roles-job" hidden>
+      <label for="roles-job-progress" id="roles-job-label">Re-evaluating roles</label>
+      <progress id="roles-job-progress" max="1" value="0"></progress>
+      <p id="roles-job-msg" class="hint" role="status"></p>
+    </div>
   </form>
 </section>
 

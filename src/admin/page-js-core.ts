@@ -136,6 +136,7 @@ async function tryToken(candidate, fromStorage) {
   loadGroups();
   loadLog(false);
   loadEvents(false);
+  loadRoleJob();
 }
 
 function onLogin(ev) {
@@ -237,6 +238,7 @@ async function onSaveSettings(ev) {
   try {
     renderSettings(await api("PUT", "/settings", body));
     setMsg(msg, "Settings saved.", "ok");
+    loadRoleJob();
   } catch (err) {
     showError(msg, "Not saved: ", err);
   } finally {

@@ -209,7 +209,20 @@ function eventRow(ev) {
   ]);
 }
 
+/** A banner whenever events are held by the deprovisioning guard or dead after every retry. */
+function renderBanner(counts) {
+  var parts = [];
+  var held = counts && counts.held > 0 ? counts.held : 0;
+  var dead = counts && counts.dead > 0 ? counts.dead : 0;
+  if (held) parts.push(held + (held === 1 ? " event is" : " events are") + " held by the deprovisioning guard: release or discard them under Events.");
+  if (dead) parts.push(dead + (dead === 1 ? " event is" : " events are") + " dead after every retry: redeliver them under Events.");
+  var banner = $("alert-banner");
+  banner.textContent = parts.join(" ");
+  banner.hidden = parts.length === 0;
+}
+
 function renderCounts(counts) {
+  renderBanner(counts);
   var ul = $("event-counts");
   ul.replaceChildren();
   STATE_ORDER.forEach(function (state) {
@@ -272,6 +285,46 @@ function onRedeliverState(e) {
 function submitTo(formId, handler) {
   $(formId).addEventListener("submit", function (ev) { ev.preventDefault(); handler(); });
 }
+
+// ---------------------------------------------------------------- role re-evaluation
+
+var jobTimer = null;
+
+/** The newest role re-evaluation: a progress bar while it runs, its result when it is done. */
+async function loadRoleJob() {
+  var box = $("roles-job");
+  var data;
+  try {
+    data = await api("GET", "/jobs");
+  } catch (err) {
+    return;
+  }
+  var job = data.jobs && data.jobs[0];
+  if (jobTimer) clearTimeout(jobTimer);
+  jobTimer = null;
+  if (!job) {
+    box.hidden = true;
+    return;
+  }
+  box.hidden = false;
+  var progress = $("roles-job-progress");
+  progress.max = Math.max(1, job.total);
+  progress.value = Math.min(job.processed, progress.max);
+  var label = $("roles-job-label");
+  var counts = job.processed + " of " + job.total + " users, " + job.changed + " changed, " + job.kept + " kept by a setting";
+  if (job.state === "running") {
+    label.textContent = "Re-evaluating every user's role";
+    setMsg($("roles-job-msg"), "Running (" + job.reason + "): " + counts + ".");
+    jobTimer = setTimeout(loadRoleJob, 1500);
+  } else {
+    label.textContent = "Last role re-evaluation";
+    setMsg($("roles-job-msg"), job.state + " (" + job.reason + "): " + counts + (job.error ? ". " + job.error : "."));
+  }
+}
+
+setInterval(function () {
+  if (token) loadEvents(false);
+}, 30000);
 
 function start() {
   $("base-url").value = location.origin + "/api/scim/v2";

@@ -86,13 +86,28 @@ function affectedUsers(ids: readonly string[], allOf: string | null) {
   return allOf === null ? named : sql`(${named} OR ${users.id} IN (SELECT user_id FROM group_members WHERE group_id = ${allOf}))`;
 }
 
-export const selectUsersForRoles = (db: Db, ids: readonly string[], allOf: string | null) =>
-  db.select().from(users).where(affectedUsers(ids, allOf));
+/** At most `limit` of them: more than a change decides inline (src/groups/roles.ts) is not read. */
+export const selectUsersForRoles = (db: Db, ids: readonly string[], allOf: string | null, limit: number) =>
+  db.select().from(users).where(affectedUsers(ids, allOf)).limit(limit);
 
-/** Those users' memberships in the mapped role groups, for their role decisions. */
-export const selectRoleMembershipsFor = (db: Db, ids: readonly string[], allOf: string | null, roleGroups: readonly string[]) =>
+/** Those users' memberships in the mapped role groups (two per user at most), for their role decisions. */
+export const selectRoleMembershipsFor = (
+  db: Db,
+  ids: readonly string[],
+  allOf: string | null,
+  roleGroups: readonly string[],
+  limit: number,
+) =>
   db
     .select({ userId: groupMembers.userId, groupId: groupMembers.groupId })
     .from(groupMembers)
     .innerJoin(users, eq(users.id, groupMembers.userId))
-    .where(and(affectedUsers(ids, allOf), sql`${groupMembers.groupId} IN ${idsIn(roleGroups)}`));
+    .where(and(affectedUsers(ids, allOf), sql`${groupMembers.groupId} IN ${idsIn(roleGroups)}`))
+    .limit(2 * limit);
+
+/** id → displayName of the given groups (the mapped role groups, for the log's wording). */
+export const selectGroupNames = (db: Db, ids: readonly string[]) =>
+  db
+    .select({ id: groups.id, displayName: groups.displayName })
+    .from(groups)
+    .where(sql`${groups.id} IN ${idsIn(ids)}`);

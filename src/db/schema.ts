@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /**
@@ -20,10 +21,8 @@ export const users = sqliteTable(
     emailNorm: text("email_norm"),
     active: integer("active", { mode: "boolean" }).notNull().default(true),
     userType: text("user_type"),
-    /** Effective site role: registered | moderator | admin. */
+    /** Effective site role: registered | moderator | admin (src/roles/rules.ts decides it). */
     role: text("role").notNull().default("registered"),
-    /** Role last asserted through userType (Registered/Moderator/Admin), null if never. */
-    typeRole: text("type_role"),
     data: text("data").notNull(),
     passwordHash: text("password_hash"),
     version: integer("version").notNull(),
@@ -37,7 +36,8 @@ export const users = sqliteTable(
     index("users_email_norm_idx").on(t.emailNorm),
     index("users_created_idx").on(t.createdAt),
     index("users_updated_idx").on(t.updatedAt),
-    index("users_active_idx").on(t.active),
+    // The deprovisioning guard counts active users created before its window (src/events/outbox.ts).
+    index("users_active_created_idx").on(t.active, t.createdAt),
     // Looks redundant (seq is the rowid) but is the narrowest index in seq order: an import page
     // deep in the directory (LIMIT 100 OFFSET 99,900) steps over index entries of a few bytes
     // instead of whole table rows with their JSON, ~40x less to read (bench/README.md).
@@ -101,6 +101,14 @@ export const events = sqliteTable(
     payload: text("payload").notNull(),
     /** pending | queued | delivered | retrying | rejected | dead | held | undeliverable | dry_run | discarded */
     state: text("state").notNull(),
+    /**
+     * Why a held event is held (src/events/hold.ts): guard (the deprovisioning guard stopped it),
+     * user (a later event of a user whose deprovisioning is held), cascade (a group's
+     * members_removed from a held deletion), wait (a group event behind an earlier held one).
+     */
+    hold: text("hold"),
+    /** For user and cascade holds, the guard-held event they share fate with. */
+    heldBy: text("held_by"),
     attempts: integer("attempts").notNull().default(0),
     lastStatus: integer("last_status"),
     lastError: text("last_error"),
@@ -118,7 +126,42 @@ export const events = sqliteTable(
     // with its payload: 2.2 ms → 0.1 ms per deactivation after 2,000 in the hour (bench/README.md).
     index("events_type_created_idx").on(t.type, t.createdAt, t.state),
     index("events_resource_idx").on(t.resourceId, t.seq),
+    // Tiny (held events only): "does this resource have a held event?" on every outbox insert.
+    index("events_held_idx").on(t.resourceType, t.resourceId, t.seq).where(sql`state = 'held'`),
   ],
+);
+
+/**
+ * Background work done in bounded chunks through the queue (src/jobs/): re-evaluating every
+ * user's role after a settings change. `cursor` is the last users.seq done; a chunk's writes and
+ * its cursor move commit in one batch, so a job resumes where it stopped after any crash.
+ */
+export const jobs = sqliteTable(
+  "jobs",
+  {
+    id: text("id").primaryKey(),
+    /** roles */
+    kind: text("kind").notNull(),
+    /** running | done | superseded | failed */
+    state: text("state").notNull(),
+    /** Why it runs, for the admin page and the log ("moderatorGroup: null → \"g1\""). */
+    reason: text("reason").notNull(),
+    cursor: integer("cursor").notNull().default(0),
+    /** Resources to visit, counted when the job started. */
+    total: integer("total").notNull().default(0),
+    processed: integer("processed").notNull().default(0),
+    changed: integer("changed").notNull().default(0),
+    kept: integer("kept").notNull().default(0),
+    chunks: integer("chunks").notNull().default(0),
+    error: text("error"),
+    actor: text("actor"),
+    /** The SCIM base URL of the request that started it: events carry absolute meta.location. */
+    baseUrl: text("base_url").notNull(),
+    createdAt: text("created_at").notNull(),
+    updatedAt: text("updated_at").notNull(),
+    finishedAt: text("finished_at"),
+  },
+  (t) => [index("jobs_kind_created_idx").on(t.kind, t.createdAt)],
 );
 
 /** The provisioning log: every SCIM request, what it touched, and what was decided. */

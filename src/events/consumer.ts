@@ -4,9 +4,10 @@ import { type Db, getDb } from "../db/client";
 import { events } from "../db/schema";
 import { idsIn } from "../db/sql";
 import type { Bindings } from "../env";
+import { failJobFromDlq, handleJobMessage } from "../jobs/runner";
 import { isLastAttempt, retryDelaySeconds, verdictFor } from "./backoff";
 import { type DeliveryTarget, postWebhook } from "./deliver";
-import { eventMessageSchema } from "./messages";
+import { queueMessageSchema } from "./messages";
 import { decodeSigningSecret } from "./signing";
 import type { EventState } from "./types";
 
@@ -28,24 +29,43 @@ const IN_FLIGHT: EventState[] = ["pending", "queued", "retrying"];
  */
 export async function handleQueue(batch: MessageBatch<unknown>, env: Bindings, ctx: ExecutionContext): Promise<void> {
   void ctx;
+  const { events, jobs } = validMessages(batch);
   // By suffix, so a per-environment queue name (scim-events-staging / -dlq) works unchanged.
-  if (batch.queue.endsWith("-dlq")) await markDead(batch, getDb(env.DB));
-  else await deliverBatch(batch, env);
+  const dlq = batch.queue.endsWith("-dlq");
+  for (const { msg, jobId } of jobs) await (dlq ? failJobFromDlq(env, jobId) : runJobMessage(env, msg, jobId));
+  if (events.length === 0) return;
+  if (dlq) await markDead(events, getDb(env.DB));
+  else await deliverBatch(events, env);
 }
 
+type Received = { msg: Message<unknown>; eventId: string };
+
 /** Validated messages; anything else is poison: logged and acked, never retried forever. */
-function validMessages(batch: MessageBatch<unknown>): { msg: Message<unknown>; eventId: string }[] {
-  const out: { msg: Message<unknown>; eventId: string }[] = [];
+function validMessages(batch: MessageBatch<unknown>): { events: Received[]; jobs: { msg: Message<unknown>; jobId: string }[] } {
+  const out: ReturnType<typeof validMessages> = { events: [], jobs: [] };
   for (const msg of batch.messages) {
-    const parsed = eventMessageSchema.safeParse(msg.body);
-    if (parsed.success) {
-      out.push({ msg, eventId: parsed.data.eventId });
-    } else {
+    const parsed = queueMessageSchema.safeParse(msg.body);
+    if (!parsed.success) {
       log("error", "poison message acked", { queue: batch.queue, messageId: msg.id, body: preview(msg.body) });
       msg.ack();
+    } else if ("jobId" in parsed.data) {
+      out.jobs.push({ msg, jobId: parsed.data.jobId });
+    } else {
+      out.events.push({ msg, eventId: parsed.data.eventId });
     }
   }
   return out;
+}
+
+/** One chunk of a background job (src/jobs/); a failure is retried by the queue, then the DLQ. */
+async function runJobMessage(env: Bindings, msg: Message<unknown>, jobId: string): Promise<void> {
+  try {
+    await handleJobMessage(env, jobId);
+    msg.ack();
+  } catch (err) {
+    log("error", "job chunk failed; it will be retried", { jobId, err: String(err) });
+    msg.retry({ delaySeconds: 10 });
+  }
 }
 
 /** Where deliveries go, or why they cannot go anywhere (SPEC §2: unset URL → undeliverable). */
@@ -79,10 +99,8 @@ async function loadRows(db: Db, ids: string[]): Promise<Map<string, EventRow>> {
   return new Map(found.map((row) => [row.id, row]));
 }
 
-async function deliverBatch(batch: MessageBatch<unknown>, env: Bindings): Promise<void> {
+async function deliverBatch(messages: Received[], env: Bindings): Promise<void> {
   const db = getDb(env.DB);
-  const messages = validMessages(batch);
-  if (messages.length === 0) return;
   let rows: Map<string, EventRow>;
   try {
     rows = await loadRows(
@@ -205,9 +223,7 @@ async function transition(
 }
 
 /** scim-events-dlq: the queue gave up on these after the last retry; record them as dead. */
-async function markDead(batch: MessageBatch<unknown>, db: Db): Promise<void> {
-  const messages = validMessages(batch);
-  if (messages.length === 0) return;
+async function markDead(messages: Received[], db: Db): Promise<void> {
   const ids = [...new Set(messages.map((m) => m.eventId))];
   let dead: { id: string }[];
   try {

@@ -16,6 +16,8 @@ export interface NewEvent {
    */
   resourceVersion: number | { belowCurrent: number };
   data: Record<string, unknown>;
+  /** A group.members_removed emitted by deleting this user: held with the deletion if it is held. */
+  cascadeOf?: string;
 }
 
 export function newEventId(): string {
@@ -26,15 +28,19 @@ const HOUR_MS = 3_600_000;
 
 /**
  * The outbox insert for one event, to be put in the same D1 batch as the change it records.
- * Its state is decided in SQL, inside that batch: dry run → dry_run; a deactivation or
- * deletion past the deprovisioning guard's hourly threshold → held; otherwise queued, because
- * the writer sends it on the queue right after the batch commits (`sendCommitted`), without a
- * second D1 call to say so (the batch's last statement, `stampQueued`, sets its queued_at).
- * A send that fails turns it back to pending for the sweeper; a writer that dies in between
- * leaves it queued, and the sweeper reclaims a queued row nobody has touched for
- * `QUEUED_UNTOUCHED_MS` (sweeper.ts).
+ * Its state is decided in SQL, inside that batch: dry run → dry_run; held (src/events/hold.ts)
+ * when its resource already has a held event, when it is a group removal of a held deletion, or
+ * when it is a deactivation or deletion past the deprovisioning guard's hourly threshold;
+ * otherwise queued, because the writer sends it on the queue right after the batch commits
+ * (`sendCommitted`), without a second D1 call to say so (the batch's last statement,
+ * `stampQueued`, sets its queued_at). A send that fails turns it back to pending for the sweeper;
+ * a writer that dies in between leaves it queued, and the sweeper reclaims a queued row nobody has
+ * touched for `QUEUED_UNTOUCHED_MS` (sweeper.ts).
+ *
  * The guard counts deprovisioning events of the last hour against
- * max(deprovisionGuard.maxPerHour, 10% of active users).
+ * max(deprovisionGuard.maxPerHour, 10% of the users that were active and created before that hour):
+ * users created within the hour do not raise the threshold, so a burst of new accounts cannot
+ * lift the guard.
  */
 export function outboxInsert(db: Db, e: NewEvent, settings: Settings, at: Date) {
   const createdAt = at.toISOString();
@@ -57,14 +63,22 @@ export function outboxInsert(db: Db, e: NewEvent, settings: Settings, at: Date) 
   // reached maxPerHour, and then only up to 10 * recent + 10 of them: the scan is bounded by the
   // hour's deprovisionings, not by the size of the directory.
   const bound = sql`(10 * ${recent} + 9)`;
-  const activeUpTo = sql`(SELECT count(*) FROM (SELECT 1 FROM ${users} WHERE ${users.active} = 1 LIMIT ${bound} + 1))`;
-  const state = settings.dryRun
-    ? sql`'dry_run'`
-    : guarded
-      ? sql`CASE WHEN ${recent} < ${settings.deprovisionGuard.maxPerHour} THEN 'queued'
-              WHEN ${activeUpTo} <= ${bound} THEN 'held'
-              ELSE 'queued' END`
-      : sql`'queued'`;
+  const activeUpTo = sql`(SELECT count(*) FROM (SELECT 1 FROM ${users} WHERE ${users.active} = 1 AND ${users.createdAt} <= ${since} LIMIT ${bound} + 1))`;
+  const overThreshold = sql`(${recent} >= ${settings.deprovisionGuard.maxPerHour} AND ${activeUpTo} <= ${bound})`;
+  const heldOf = (type: string, id: string) =>
+    sql`(SELECT coalesce(${events.heldBy}, ${events.id}) FROM ${events} WHERE ${events.resourceType} = ${type} AND ${events.resourceId} = ${id} AND ${events.state} = 'held' ORDER BY ${events.seq} LIMIT 1)`;
+  const selfHeld = heldOf(e.resourceType, e.resourceId);
+  const cascadeHeld = e.cascadeOf === undefined ? sql`NULL` : heldOf("User", e.cascadeOf);
+  // One CASE decides the kind of hold (or none); state and held_by follow from it.
+  const hold = settings.dryRun
+    ? sql`NULL`
+    : sql`CASE WHEN ${cascadeHeld} IS NOT NULL THEN 'cascade'
+              WHEN ${selfHeld} IS NOT NULL THEN ${e.resourceType === "User" ? "user" : "wait"}
+              WHEN ${guarded ? overThreshold : sql`0`} THEN 'guard'
+              ELSE NULL END`;
+  // A user hold and a cascade share the fate of their root; a wait and a guard hold have none.
+  const heldBy = settings.dryRun ? sql`NULL` : e.resourceType === "User" ? selfHeld : cascadeHeld;
+  const state = settings.dryRun ? sql`'dry_run'` : sql`CASE WHEN (${hold}) IS NULL THEN 'queued' ELSE 'held' END`;
   return db.insert(events).values({
     id: e.id,
     type: e.type,
@@ -73,6 +87,8 @@ export function outboxInsert(db: Db, e: NewEvent, settings: Settings, at: Date) 
     resourceVersion: version,
     payload,
     state,
+    hold,
+    heldBy,
     attempts: 0,
     createdAt,
     updatedAt: createdAt,

@@ -2,8 +2,9 @@ import { and, asc, eq, lt, sql } from "drizzle-orm";
 import { type Db, getDb } from "../db/client";
 import { events, provisioningLog } from "../db/schema";
 import type { Bindings } from "../env";
+import { resumeStalledJobs } from "../jobs/runner";
 import { loadSettings } from "../settings/store";
-import type { EventMessage } from "./messages";
+import type { QueueMessage } from "./messages";
 import { enqueueEvents } from "./outbox";
 
 /**
@@ -36,7 +37,7 @@ const PRUNE_MAX_CHUNKS = 10;
  * first. "Since" is updated_at, not created_at: a row released or redelivered by an admin is
  * pending again from that moment, and the admin action sends it itself.
  */
-async function sweepPending(db: Db, queue: Queue<EventMessage>, now = Date.now()): Promise<number> {
+async function sweepPending(db: Db, queue: Queue<QueueMessage>, now = Date.now()): Promise<number> {
   const cutoff = new Date(now - SWEEP_GRACE_MS).toISOString();
   const rows = await db
     .select({ id: events.id })
@@ -90,7 +91,7 @@ async function pruneLog(db: Db, retentionDays: number, now = Date.now()): Promis
   return deleted;
 }
 
-/** Cron (every minute, wrangler.toml): re-send unsent and lost outbox rows; prune the provisioning log. */
+/** Cron (every minute, wrangler.toml): re-send unsent and lost outbox rows; prune the provisioning log; resume stalled jobs. */
 export async function handleScheduled(controller: ScheduledController, env: Bindings, ctx: ExecutionContext): Promise<void> {
   void ctx;
   const db = getDb(env.DB);
@@ -111,8 +112,14 @@ export async function handleScheduled(controller: ScheduledController, env: Bind
   } catch (err) {
     failures.push(`log prune: ${String(err)}`);
   }
-  if (resent > 0 || pruned > 0) {
-    console.log(JSON.stringify({ level: "info", message: "sweeper", resent, pruned }));
+  let resumed = 0;
+  try {
+    resumed = await resumeStalledJobs(env, now);
+  } catch (err) {
+    failures.push(`job resume: ${String(err)}`);
+  }
+  if (resent > 0 || pruned > 0 || resumed > 0) {
+    console.log(JSON.stringify({ level: "info", message: "sweeper", resent, pruned, resumed }));
   }
   if (failures.length > 0) {
     console.error(JSON.stringify({ level: "error", message: "sweeper failed", failures }));

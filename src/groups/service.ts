@@ -8,6 +8,7 @@ import {
   selectAllMemberIds,
   selectExistingUserIds,
   selectGroupById,
+  selectGroupNames,
   selectMembersAmong,
   selectRoleMembershipsFor,
   selectUsersForRoles,
@@ -16,6 +17,7 @@ import {
 import { isCasConflict, isUniqueViolation } from "../db/sql";
 import { newEventId, outboxInsert } from "../events/outbox";
 import type { EventType } from "../events/types";
+import { kickJob } from "../jobs/runner";
 import { ScimError } from "../scim/errors";
 import { applyPatch, type MemberOp } from "../scim/patch";
 import { normalizeResource } from "../scim/resource";
@@ -23,7 +25,7 @@ import { GROUP_RESOURCE } from "../scim/schemas";
 import { foldCase } from "../scim/text";
 import { checkIfMatch, commit, type WriteContext } from "../users/service";
 import { idsToAdd, membershipNeeds, netMembershipChange } from "./membership";
-import { isRoleGroup, type RoleInputs, roleChangeStatements } from "./roles";
+import { INLINE_ROLE_LIMIT, isRoleGroup, type RoleInputs, type RoleStatements, rolesAfterMembershipChange } from "./roles";
 import { type GroupState, groupState, renderGroup } from "./view";
 
 const MAX_ATTEMPTS = 3;
@@ -143,13 +145,15 @@ async function readGroupFacts(ctx: WriteContext, id: string, ops: MemberOp[], de
   const allOf = needs.all ? id : null;
   const roleGroups = [ctx.settings.moderatorGroup, ctx.settings.adminGroup].filter((g): g is string => g !== null);
   const mapped = isRoleGroup(ctx, id);
-  const [rows, among, all, existing, users, roleMemberships] = await db.batch([
+  const readLimit = INLINE_ROLE_LIMIT + 1;
+  const [rows, among, all, existing, users, roleMemberships, names] = await db.batch([
     selectGroupById(db, id),
     selectMembersAmong(db, id, needs.ids),
     needs.all ? selectAllMemberIds(db, id) : selectMembersAmong(db, id, []),
     selectExistingUserIds(db, toAdd),
-    selectUsersForRoles(db, mapped ? needs.ids : [], mapped ? allOf : null),
-    selectRoleMembershipsFor(db, mapped ? needs.ids : [], mapped ? allOf : null, roleGroups),
+    selectUsersForRoles(db, mapped ? needs.ids : [], mapped ? allOf : null, readLimit),
+    selectRoleMembershipsFor(db, mapped ? needs.ids : [], mapped ? allOf : null, roleGroups, readLimit),
+    selectGroupNames(db, mapped ? roleGroups : []),
   ]);
   const row = rows[0];
   if (!row) throw new ScimError(404, undefined, `Group ${id} not found.`);
@@ -159,7 +163,7 @@ async function readGroupFacts(ctx: WriteContext, id: string, ops: MemberOp[], de
     before: groupState(row),
     current: new Set([...among, ...all].map((r) => r.userId)),
     existing,
-    roleInputs: { users, roleMemberships },
+    roleInputs: { users, roleMemberships, groupNames: new Map(names.map((g) => [g.id, g.displayName])) },
   };
 }
 
@@ -190,13 +194,21 @@ async function applyGroupChange(
       at,
       () => before.version + 1,
     );
-    const roles = roleChangeStatements(ctx, before.id, () => false, roleInputs, at);
+    const roles = rolesAfterMembershipChange(
+      ctx,
+      groupRef(before),
+      () => false,
+      roleInputs,
+      () => true,
+      at,
+    );
     await commit(
       ctx,
       [deleteAllMembers(db, before.id), deleteGroupRow(db, before.id), ...events.statements, ...roles.statements],
       [...events.ids, ...roles.eventIds],
       204,
     );
+    kickRoleJob(ctx, roles);
     return before;
   }
 
@@ -214,12 +226,12 @@ async function applyGroupChange(
   const addedSet = new Set(change.added);
   const removedSet = new Set(change.removed);
   // Only users whose membership of this group changed can have their role changed by it.
-  const affected: RoleInputs = { ...roleInputs, users: roleInputs.users.filter((u) => addedSet.has(u.id) || removedSet.has(u.id)) };
-  const roles = roleChangeStatements(
+  const roles = rolesAfterMembershipChange(
     ctx,
-    before.id,
+    groupRef(after),
     (uid) => addedSet.has(uid) || (!removedSet.has(uid) && current.has(uid)),
-    affected,
+    roleInputs,
+    (uid) => addedSet.has(uid) || removedSet.has(uid),
     at,
   );
   const statements: BatchItem<"sqlite">[] = [
@@ -234,7 +246,14 @@ async function applyGroupChange(
   } catch (err) {
     uniqueDisplayName(err, cols.displayName);
   }
+  kickRoleJob(ctx, roles);
   return after;
+}
+
+const groupRef = (g: GroupState) => ({ id: g.id, name: typeof g.data.displayName === "string" ? g.data.displayName : g.id });
+
+function kickRoleJob(ctx: WriteContext, roles: RoleStatements): void {
+  if (roles.jobId) ctx.waitUntil(kickJob(ctx.env.EVENTS, roles.jobId));
 }
 
 function changedKeys(a: Record<string, unknown>, b: Record<string, unknown>): string[] {

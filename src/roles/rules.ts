@@ -1,6 +1,23 @@
 /**
- * Site role rules (SPEC §5, §6). Pure: given the current role, what userType asserts and what
- * group membership grants, decide the role and say why in words for the provisioning log.
+ * Site role rules (SPEC §5, §6), pure: one decision over the user's *current* sources, the
+ * current role and the two promotion settings. Nothing is remembered between decisions: a role
+ * that no current source grants is not kept alive by a source that granted it once.
+ *
+ * The wanted role (README "Roles: the rules"):
+ *
+ * | current userType                      | a group is mapped | wanted role                                  |
+ * |---------------------------------------|-------------------|----------------------------------------------|
+ * | Registered, Moderator, Admin (any case) | no              | that role                                    |
+ * | Registered, Moderator, Admin (any case) | yes             | the higher of that role and the group role   |
+ * | absent (never sent, or removed)       | no                | registered                                   |
+ * | absent                                | yes               | the group role                               |
+ * | any other value (Okta's "Employee")   | no                | the current role: the value names no role    |
+ * | any other value                       | yes               | the group role                               |
+ *
+ * The group role is admin for a member of the admin group, else moderator for a member of the
+ * moderator group, else registered. Then the gate: a change whose current or wanted role is
+ * admin needs allowAdminPromotion; any other change needs allowModeratorPromotion. A change the
+ * gate refuses keeps the current role, and the reason says which setting is off.
  */
 export type Role = "registered" | "moderator" | "admin";
 
@@ -11,11 +28,45 @@ export function isRole(value: unknown): value is Role {
   return typeof value === "string" && (ROLES as readonly string[]).includes(value);
 }
 
+/** What the current userType says: a role, nothing (absent), or a value that names no role. */
+export type UserTypeSource = { kind: "role"; role: Role } | { kind: "absent" } | { kind: "other"; value: string };
+
 /** userType names a role only when it is, case-insensitively, Registered, Moderator or Admin. */
-export function roleFromUserType(userType: unknown): Role | undefined {
-  if (typeof userType !== "string") return undefined;
+export function userTypeSource(userType: unknown): UserTypeSource {
+  if (typeof userType !== "string" || userType.trim() === "") return { kind: "absent" };
   const lower = userType.trim().toLowerCase();
-  return isRole(lower) ? lower : undefined;
+  return isRole(lower) ? { kind: "role", role: lower } : { kind: "other", value: userType };
+}
+
+/** The role the mapped groups grant, and the name of the group that grants it (for the log). */
+export interface GroupSource {
+  role: Role;
+  /** The granting group's displayName (or id); undefined for "in no mapped group". */
+  group: string | undefined;
+}
+
+export interface RoleMapping {
+  moderatorGroup: string | null;
+  adminGroup: string | null;
+}
+
+/**
+ * The group source of a user who is a member of `groupIds` (only the mapped ones matter), or
+ * null when no group is mapped: then groups have no say. `names` gives displayNames for the log.
+ */
+export function groupSource(
+  groupIds: Iterable<string>,
+  mapping: RoleMapping,
+  names: ReadonlyMap<string, string> = new Map(),
+): GroupSource | null {
+  if (mapping.adminGroup === null && mapping.moderatorGroup === null) return null;
+  const member = new Set(groupIds);
+  const named = (id: string) => names.get(id) ?? id;
+  if (mapping.adminGroup !== null && member.has(mapping.adminGroup)) return { role: "admin", group: named(mapping.adminGroup) };
+  if (mapping.moderatorGroup !== null && member.has(mapping.moderatorGroup)) {
+    return { role: "moderator", group: named(mapping.moderatorGroup) };
+  }
+  return { role: "registered", group: undefined };
 }
 
 export interface PromotionSettings {
@@ -25,10 +76,8 @@ export interface PromotionSettings {
 
 export interface RoleSources {
   current: Role;
-  /** The role userType asserts (the latest recognised value), or null if it never named one. */
-  typeRole: Role | null;
-  /** The highest role granted by membership of the mapped moderator/admin groups, or null. */
-  groupRole: Role | null;
+  userType: UserTypeSource;
+  group: GroupSource | null;
 }
 
 export interface RoleDecision {
@@ -38,42 +87,35 @@ export interface RoleDecision {
   reason?: string;
 }
 
-function higher(a: Role | null, b: Role | null): Role | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  return RANK[a] >= RANK[b] ? a : b;
+/** The role the sources want, and in words where it comes from; undefined: keep the current role. */
+function wantedRole(sources: RoleSources): { role: Role; via: string } | undefined {
+  const { userType, group } = sources;
+  const fromGroup = group && { role: group.role, via: group.group === undefined ? "in no mapped group" : `mapped group ${group.group}` };
+  if (userType.kind === "role") {
+    if (!fromGroup || RANK[userType.role] > RANK[fromGroup.role]) return { role: userType.role, via: "userType" };
+    if (RANK[fromGroup.role] > RANK[userType.role]) return fromGroup;
+    return { role: userType.role, via: `userType and ${fromGroup.via}` };
+  }
+  if (fromGroup)
+    return userType.kind === "absent" && group?.group === undefined ? { ...fromGroup, via: `no userType, ${fromGroup.via}` } : fromGroup;
+  return userType.kind === "absent" ? { role: "registered", via: "no userType and no mapped group" } : undefined;
 }
 
-/**
- * The effective role is the highest any source grants. A change whose current or new role is
- * admin needs allowAdminPromotion; otherwise one touching moderator needs
- * allowModeratorPromotion. A change not allowed keeps the current role.
- */
+/** The decision: the wanted role, unless the gate refuses the change (SPEC §5). */
 export function decideRole(sources: RoleSources, settings: PromotionSettings): RoleDecision {
   const { current } = sources;
-  const wanted = higher(sources.typeRole, sources.groupRole);
-  if (wanted === null || wanted === current) return { role: current, changed: false };
-  const via = wanted === sources.groupRole && wanted !== sources.typeRole ? "group mapping" : "userType";
-  const involvesAdmin = current === "admin" || wanted === "admin";
+  const wanted = wantedRole(sources);
+  if (wanted === undefined || wanted.role === current) return { role: current, changed: false };
+  const involvesAdmin = current === "admin" || wanted.role === "admin";
   if (involvesAdmin && !settings.allowAdminPromotion) {
-    return { role: current, changed: false, reason: `role kept: ${current} (${via} asks for ${wanted}); admin promotion off` };
+    return { role: current, changed: false, reason: `role kept: ${current} (${wanted.via} asks for ${wanted.role}); admin promotion off` };
   }
   if (!involvesAdmin && !settings.allowModeratorPromotion) {
-    return { role: current, changed: false, reason: `role kept: ${current} (${via} asks for ${wanted}); moderator promotion off` };
+    return {
+      role: current,
+      changed: false,
+      reason: `role kept: ${current} (${wanted.via} asks for ${wanted.role}); moderator promotion off`,
+    };
   }
-  return { role: wanted, changed: true, reason: `role changed: ${current} → ${wanted} (${via})` };
-}
-
-/**
- * The role the mapped groups grant to a member of `groupIds`. With a mapping configured, a
- * user in none of the mapped groups is granted `registered`, so leaving the group demotes;
- * with no mapping, groups have no say (null).
- */
-export function roleFromGroups(
-  groupIds: readonly string[],
-  mapping: { moderatorGroup: string | null; adminGroup: string | null },
-): Role | null {
-  if (mapping.adminGroup !== null && groupIds.includes(mapping.adminGroup)) return "admin";
-  if (mapping.moderatorGroup !== null && groupIds.includes(mapping.moderatorGroup)) return "moderator";
-  return mapping.adminGroup === null && mapping.moderatorGroup === null ? null : "registered";
+  return { role: wanted.role, changed: true, reason: `role changed: ${current} → ${wanted.role} (${wanted.via})` };
 }

@@ -8,7 +8,7 @@ import { parseStoredSettings, type Settings } from "./model";
  * rather than paying a D1 round trip per request. A change made through the admin API is
  * seen at once by the isolate that made it and within SETTINGS_TTL_MS by every other one.
  */
-const SETTINGS_TTL_MS = 5_000;
+export const SETTINGS_TTL_MS = 5_000;
 
 let cached: { value: Settings; at: number } | undefined;
 

@@ -17,7 +17,7 @@ import type { Bindings } from "../env";
 import { newEventId, outboxInsert, sendCommitted, sendIfCommitted, stampQueued } from "../events/outbox";
 import { groupState, renderGroup } from "../groups/view";
 import type { Audit } from "../http/audit";
-import { decideRole, type Role, roleFromGroups, roleFromUserType } from "../roles/rules";
+import { decideRole, groupSource, type RoleDecision, userTypeSource } from "../roles/rules";
 import { ScimError } from "../scim/errors";
 import { applyPatch } from "../scim/patch";
 import { normalizeResource } from "../scim/resource";
@@ -95,7 +95,19 @@ function splitActive(data: Record<string, unknown>): { data: Record<string, unkn
 function noteUserType(audit: Audit, before: Record<string, unknown> | null, after: Record<string, unknown>): void {
   const type = after.userType;
   if (typeof type !== "string" || (before !== null && before.userType === type)) return;
-  if (roleFromUserType(type) === undefined) audit.decide(`userType "${type}" does not name a site role; role unchanged`);
+  if (userTypeSource(type).kind === "other") audit.decide(`userType "${type}" does not name a site role (Registered, Moderator or Admin)`);
+}
+
+/**
+ * The role decision of a user write from the user's current sources (src/roles/rules.ts): the
+ * userType being written and the groups the user is a member of now.
+ */
+function roleOf(ctx: WriteContext, current: UserState["role"], data: Record<string, unknown>, groups: readonly GroupRef[]): RoleDecision {
+  const names = new Map(groups.map((g) => [g.value, g.display]));
+  return decideRole(
+    { current, userType: userTypeSource(data.userType), group: groupSource(names.keys(), ctx.settings, names) },
+    ctx.settings,
+  );
 }
 
 export function checkIfMatch(ifMatch: string | undefined, version: number): void {
@@ -112,6 +124,7 @@ export function checkIfMatch(ifMatch: string | undefined, version: number): void
 export async function commit(ctx: WriteContext, statements: BatchItem<"sqlite">[], eventIds: string[], status: number): Promise<void> {
   const { db } = ctx;
   const at = new Date().toISOString();
+  // After the events, so the row can say whether the guard held any of them.
   const log = logStatement(db, {
     at,
     requestId: ctx.requestId,
@@ -119,10 +132,12 @@ export async function commit(ctx: WriteContext, statements: BatchItem<"sqlite">[
     path: ctx.path,
     status,
     audit: ctx.audit,
+    eventIds,
   });
-  let results: unknown[];
+  let results: readonly unknown[];
+  const batch: BatchItem<"sqlite">[] = [...statements, log, stampQueued(db, eventIds, at)];
   try {
-    results = await db.batch([log, ...statements, stampQueued(db, eventIds, at)]);
+    results = await db.batch(batch as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
   } catch (err) {
     // A conflict or a duplicate rolled the batch back for sure; anything else may have committed
     // with its answer lost, so look for this batch's events once and send those that exist.
@@ -171,11 +186,10 @@ export async function createUser(ctx: WriteContext, body: unknown): Promise<User
   const at = new Date();
   const iso = at.toISOString();
   const id = crypto.randomUUID();
-  const typeRole = roleFromUserType(data.userType) ?? null;
   noteUserType(ctx.audit, null, data);
-  const decision = decideRole({ current: "registered", typeRole, groupRole: null }, ctx.settings);
+  const decision = roleOf(ctx, "registered", data, []);
   if (decision.reason) ctx.audit.decide(decision.reason);
-  const state: UserState = { id, data, active: active ?? true, role: decision.role, typeRole, version: 1, createdAt: iso, updatedAt: iso };
+  const state: UserState = { id, data, active: active ?? true, role: decision.role, version: 1, createdAt: iso, updatedAt: iso };
   ctx.audit.touch("User", id);
   const passwordHash = norm.password !== undefined ? await hashPassword(norm.password) : null;
   const events = eventStatements(ctx, state, id, 1, plannedUserEvents(null, state), at);
@@ -218,22 +232,20 @@ async function update(
 ): Promise<UserResult> {
   const { before } = loaded;
   const cols = columnsOf(nextData);
-  const typeRole: Role | null = roleFromUserType(nextData.userType) ?? before.typeRole;
   noteUserType(ctx.audit, before.data, nextData);
-  const groupRole = roleFromGroups(loaded.groupIds, ctx.settings);
-  const decision = decideRole({ current: before.role, typeRole, groupRole }, ctx.settings);
-  if (decision.reason && (decision.changed || typeRole !== before.typeRole || nextData.userType !== before.data.userType)) {
-    ctx.audit.decide(decision.reason);
-  }
+  const decision = roleOf(ctx, before.role, nextData, loaded.groups);
+  // A reason exists whenever the sources ask for another role: changed, or kept because a
+  // setting is off (said on every write until the sources and the role agree).
+  if (decision.reason) ctx.audit.decide(decision.reason);
   const at = new Date();
-  const draft: UserState = { ...before, data: nextData, active: nextActive, role: decision.role, typeRole };
+  const draft: UserState = { ...before, data: nextData, active: nextActive, role: decision.role };
   const planned = plannedUserEvents(before, draft, decision.reason);
   const passwordHash = password !== undefined ? await hashPassword(password) : undefined;
   if (password !== undefined) ctx.audit.decide("password received; stored as a hash only");
-  if (planned.length === 0 && typeRole === before.typeRole && passwordHash === undefined) {
+  if (planned.length === 0 && passwordHash === undefined) {
     return { state: before, groups: loaded.groups };
   }
-  // A password- or typeRole-only change writes no event and keeps the version.
+  // A password-only change writes no event and keeps the version.
   const after: UserState = { ...draft, version: before.version + planned.length, updatedAt: at.toISOString() };
   const events = eventStatements(ctx, after, before.id, before.version + 1, planned, at);
   try {
@@ -313,6 +325,7 @@ function leaveGroupsStatements(ctx: WriteContext, userId: string, groupRows: Gro
           resourceId: row.id,
           resourceVersion: { belowCurrent: 0 },
           data: { group, changes: { members: [userId], reason: "user deleted" } },
+          cascadeOf: userId,
         },
         ctx.settings,
         at,

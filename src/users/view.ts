@@ -8,7 +8,6 @@ export interface UserState {
   data: Record<string, unknown>;
   active: boolean;
   role: Role;
-  typeRole: Role | null;
   version: number;
   createdAt: string;
   updatedAt: string;

@@ -195,10 +195,12 @@ export async function runScenarios({ page, context, origin, secrets, hook, artif
     );
   });
 
-  await check("group-to-role mapping: pick a pushed group, and its members get the role", async () => {
+  await check("group-to-role mapping: pick a pushed group, its members get the role, with progress shown", async () => {
+    const existing = await createUser("Existing");
     const group = await scim("POST", "/Groups", {
       schemas: ["urn:ietf:params:scim:schemas:core:2.0:Group"],
       displayName: `Browser Moderators ${Date.now().toString(36)}`,
+      members: [{ value: existing.id }],
     });
     assertStatus(group, 201, "POST /Groups");
     const member = await createUser("Member");
@@ -209,6 +211,14 @@ export async function runScenarios({ page, context, origin, secrets, hook, artif
     await page.getByLabel("Moderator group").selectOption(group.body.id);
     await saveSettings();
     assert((await settings()).moderatorGroup === group.body.id, "moderatorGroup not saved");
+    // The member the group already had is promoted by the background re-evaluation; the page
+    // shows it running, then done.
+    await waitText("#roles-job-msg", /moderatorGroup/);
+    await waitFor(async () => /^done/.test((await page.locator("#roles-job-msg").textContent()) ?? ""), {
+      ms: 30_000,
+      label: "re-evaluation done",
+    });
+    assert(roleOf((await scim("GET", `/Users/${existing.id}`)).body) === "moderator", "the group's existing member is not a moderator");
     const add = await scim("PATCH", `/Groups/${group.body.id}`, patchOp({ op: "add", path: "members", value: [{ value: member.id }] }));
     assert(add.status === 204 || add.status === 200, `PATCH /Groups: ${add.status} ${add.text.slice(0, 200)}`);
     const after = await scim("GET", `/Users/${member.id}`);
@@ -252,6 +262,7 @@ export async function runScenarios({ page, context, origin, secrets, hook, artif
     assert(e2?.state === "held" && e3?.state === "held", `states: ${e2?.state}, ${e3?.state}`);
     await page.getByLabel("Delivery state", { exact: true }).selectOption("held");
     await waitEventRow(e2.id, "held");
+    await waitText("#alert-banner", /2 events are held by the deprovisioning guard/);
     await page
       .locator("#events")
       .getByRole("button", { name: `Release held event user.deactivated ${e2.id}` })
@@ -262,6 +273,7 @@ export async function runScenarios({ page, context, origin, secrets, hook, artif
       .getByRole("button", { name: `Discard held event user.deactivated ${e3.id}` })
       .click();
     await waitFor(async () => (await heldOf(d3))?.state === "discarded", { label: "held event discarded" });
+    await waitFor(async () => await page.locator("#alert-banner").isHidden(), { label: "banner gone once nothing is held" });
     await page.getByLabel("Deprovisioning guard: deactivations and deletions delivered per hour").fill("25");
     await saveSettings();
   });

@@ -6,24 +6,40 @@ import { DEFAULT_SETTINGS, type Settings } from "../../src/settings/model";
 
 /**
  * The guard's threshold (SPEC §9): deactivations and deletions are held once the hour's count
- * reaches max(deprovisionGuard.maxPerHour, 10% of active users), decided in SQL by outboxInsert.
+ * reaches max(deprovisionGuard.maxPerHour, 10% of the active users created before the hour),
+ * decided in SQL by outboxInsert. Users created within the hour never raise it.
  * Its own file, so its D1 holds exactly the users and events each case writes.
  */
 
 const MAX = 3;
 const GUARD: Settings = { ...DEFAULT_SETTINGS, deprovisionGuard: { maxPerHour: MAX } };
 
-async function reset(active: number, inactive: number, recent: number, old = 0): Promise<void> {
+interface Directory {
+  /** Active users created before the hour. */
+  active: number;
+  inactive: number;
+  /** Active users created within the hour: never counted. */
+  newActive?: number;
+  /** Deprovisioning events this hour, and older ones. */
+  recent: number;
+  old?: number;
+}
+
+async function reset({ active, inactive, newActive = 0, recent, old = 0 }: Directory): Promise<void> {
   await env.DB.batch([env.DB.prepare("DELETE FROM users"), env.DB.prepare("DELETE FROM events")]);
   const now = new Date().toISOString();
   const hourAgo = new Date(Date.now() - 3_700_000).toISOString();
-  await env.DB.prepare(
-    `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1 + ?2)
-     INSERT INTO users (id, user_name, user_name_norm, active, data, version, created_at, updated_at)
-     SELECT 'u' || i, 'user' || i, 'user' || i, i <= ?1, '{}', 1, ?3, ?3 FROM n WHERE ?1 + ?2 > 0`,
-  )
-    .bind(active, inactive, now)
-    .run();
+  const insertUsers = (prefix: string, count: number, isActive: boolean, createdAt: string) =>
+    env.DB.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?1)
+       INSERT INTO users (id, user_name, user_name_norm, active, data, version, created_at, updated_at)
+       SELECT ?2 || i, ?2 || i, ?2 || i, ?3, '{}', 1, ?4, ?4 FROM n WHERE ?1 > 0`,
+    ).bind(count, prefix, isActive ? 1 : 0, createdAt);
+  await env.DB.batch([
+    insertUsers("a", active, true, hourAgo),
+    insertUsers("i", inactive, false, hourAgo),
+    insertUsers("n", newActive, true, now),
+  ]);
   // `recent` deprovisioning events this hour (one of them discarded by an admin, not counted),
   // `old` ones from before the hour.
   const rows = [
@@ -56,25 +72,34 @@ async function deactivationState(): Promise<string> {
   return row?.state ?? "missing";
 }
 
-describe("deprovisioning guard threshold: max(maxPerHour, 10% of active users)", () => {
-  // [active users, inactive users, deprovisionings this hour, older ones, expected state]
-  const cases: [number, number, number, number, "queued" | "held"][] = [
-    [0, 0, MAX - 1, 0, "queued"], // below maxPerHour: sent whatever the directory
-    [0, 0, MAX, 0, "held"],
-    [10, 0, MAX, 0, "held"], // 10% of 10 is 1 < maxPerHour
-    [10, 0, MAX - 1, 50, "queued"], // deprovisionings older than an hour do not count
-    [100, 0, 9, 0, "queued"], // 10% of 100 = 10: nine is below
-    [100, 0, 10, 0, "held"],
-    [109, 0, 9, 0, "queued"], // 10% of 109 = 10 (integer): nine is below
-    [109, 0, 10, 0, "held"],
-    [110, 0, 10, 0, "queued"], // 10% of 110 = 11
-    [110, 0, 11, 0, "held"],
-    [100, 500, 10, 0, "held"], // inactive users are not counted
-    [1000, 0, 99, 0, "queued"],
-    [1000, 0, 100, 0, "held"],
+describe("deprovisioning guard threshold: max(maxPerHour, 10% of the active users created before the hour)", () => {
+  const cases: { name: string; directory: Directory; want: "queued" | "held" }[] = [
+    { name: "below maxPerHour: sent whatever the directory", directory: { active: 0, inactive: 0, recent: MAX - 1 }, want: "queued" },
+    { name: "at maxPerHour", directory: { active: 0, inactive: 0, recent: MAX }, want: "held" },
+    { name: "10% of 10 is 1, below maxPerHour", directory: { active: 10, inactive: 0, recent: MAX }, want: "held" },
+    { name: "older deprovisionings do not count", directory: { active: 10, inactive: 0, recent: MAX - 1, old: 50 }, want: "queued" },
+    { name: "10% of 100 is 10: nine is below", directory: { active: 100, inactive: 0, recent: 9 }, want: "queued" },
+    { name: "10% of 100 is 10: ten is held", directory: { active: 100, inactive: 0, recent: 10 }, want: "held" },
+    { name: "10% of 109 is 10 (integer): nine is below", directory: { active: 109, inactive: 0, recent: 9 }, want: "queued" },
+    { name: "10% of 109 is 10 (integer): ten is held", directory: { active: 109, inactive: 0, recent: 10 }, want: "held" },
+    { name: "10% of 110 is 11: ten is below", directory: { active: 110, inactive: 0, recent: 10 }, want: "queued" },
+    { name: "10% of 110 is 11: eleven is held", directory: { active: 110, inactive: 0, recent: 11 }, want: "held" },
+    { name: "inactive users are not counted", directory: { active: 100, inactive: 500, recent: 10 }, want: "held" },
+    { name: "1,000 active: 99 is below", directory: { active: 1000, inactive: 0, recent: 99 }, want: "queued" },
+    { name: "1,000 active: 100 is held", directory: { active: 1000, inactive: 0, recent: 100 }, want: "held" },
+    {
+      name: "users created within the hour do not raise the threshold",
+      directory: { active: 10, inactive: 0, newActive: 1000, recent: MAX },
+      want: "held",
+    },
+    {
+      name: "only users older than the hour count, even when many are new",
+      directory: { active: 100, inactive: 0, newActive: 900, recent: 10 },
+      want: "held",
+    },
   ];
-  it.each(cases)("%i active, %i inactive, %i this hour (%i older): %s", async (active, inactive, recent, old, expected) => {
-    await reset(active, inactive, recent, old);
-    expect(await deactivationState()).toBe(expected);
+  it.each(cases)("$name", async ({ directory, want }) => {
+    await reset(directory);
+    expect(await deactivationState()).toBe(want);
   });
 });

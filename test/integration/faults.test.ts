@@ -269,7 +269,7 @@ describe("queue send failure after commit", () => {
     expect(refused).toHaveBeenCalled();
     refused.mockRestore();
     const results = await written();
-    expect(results.map((r) => r.type)).toEqual(["user.updated", "user.role_changed", "user.deactivated"]);
+    expect(results.map((r) => r.type)).toEqual(["user.deactivated", "user.updated", "user.role_changed"]);
     expect(results.map((r) => r.state)).toEqual(["pending", "pending", "pending"]);
 
     await runCron(new Date(Date.now() + 61_000));

@@ -125,8 +125,8 @@ const resources = fixtures.map((f) => resourceOf(f, groupsOf(f.name)));
 
 beforeAll(async () => {
   const insertUser = env.DB.prepare(
-    `INSERT INTO users (id, user_name, user_name_norm, external_id, display_name, email_norm, active, user_type, role, type_role, data, password_hash, version, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'registered', NULL, ?, NULL, 1, ?, ?)`,
+    `INSERT INTO users (id, user_name, user_name_norm, external_id, display_name, email_norm, active, user_type, role, data, password_hash, version, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'registered', ?, NULL, 1, ?, ?)`,
   );
   const insertGroup = env.DB.prepare(
     `INSERT INTO groups (id, display_name, display_name_norm, external_id, data, version, created_at, updated_at)

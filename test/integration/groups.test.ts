@@ -286,7 +286,7 @@ describe("Groups: group-to-role mapping", () => {
       (r) => (JSON.parse(r.payload) as { data: { changes: { role: { to: string }; reason: string } } }).data.changes,
     );
     expect(changes.map((c) => c.role.to)).toEqual(["moderator", "admin", "moderator", "registered"]);
-    expect(changes[0]?.reason).toMatch(/group mapping/);
+    expect(changes[0]?.reason).toMatch(/mapped group/);
     const log = await env.DB.prepare(
       "SELECT decisions FROM provisioning_log WHERE resource_id = ? AND decisions LIKE '%admin promotion off%'",
     )

@@ -1,0 +1,89 @@
+import { and, desc, eq, sql } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { jobs, users } from "../db/schema";
+
+export type JobRow = typeof jobs.$inferSelect;
+export type JobKind = "roles";
+
+export function newJobId(): string {
+  return `job_${crypto.randomUUID().replaceAll("-", "")}`;
+}
+
+/**
+ * Starting a job, for the batch of the change that needs it: any running job of the same kind is
+ * superseded (the new one visits everything again, with the settings as they are now), and the
+ * new one counts the users it will visit.
+ */
+export function startJobStatements(
+  db: Db,
+  job: { id: string; kind: JobKind; reason: string; actor: string | null; baseUrl: string },
+  at: string,
+) {
+  return [
+    db
+      .update(jobs)
+      .set({ state: "superseded", updatedAt: at, finishedAt: at })
+      .where(and(eq(jobs.kind, job.kind), eq(jobs.state, "running"))),
+    db.insert(jobs).values({
+      id: job.id,
+      kind: job.kind,
+      state: "running",
+      reason: job.reason,
+      actor: job.actor,
+      baseUrl: job.baseUrl,
+      total: sql`(SELECT count(*) FROM ${users})`,
+      createdAt: at,
+      updatedAt: at,
+    }),
+  ] as const;
+}
+
+export const selectJob = (db: Db, id: string) => db.select().from(jobs).where(eq(jobs.id, id));
+
+/** The newest jobs of a kind, for the admin page. */
+export const latestJobs = (db: Db, kind: JobKind, limit: number) =>
+  db.select().from(jobs).where(eq(jobs.kind, kind)).orderBy(desc(jobs.createdAt), desc(sql`rowid`)).limit(limit);
+
+/** Running jobs nobody has advanced since `before`: their queue message was lost (cron resumes them). */
+export const stalledJobs = (db: Db, before: string) =>
+  db
+    .select({ id: jobs.id })
+    .from(jobs)
+    .where(and(eq(jobs.state, "running"), sql`${jobs.updatedAt} < ${before}`))
+    .limit(10);
+
+export const touchJob = (db: Db, id: string, at: string) =>
+  db
+    .update(jobs)
+    .set({ updatedAt: at })
+    .where(and(eq(jobs.id, id), eq(jobs.state, "running")));
+
+export const failJob = (db: Db, id: string, error: string, at: string) =>
+  db
+    .update(jobs)
+    .set({ state: "failed", error: error.slice(0, 500), updatedAt: at, finishedAt: at })
+    .where(and(eq(jobs.id, id), eq(jobs.state, "running")));
+
+/**
+ * A chunk's progress, compare-and-set on the cursor it started from: in the chunk's own batch,
+ * followed by casGuard, so two runners of one job never both apply a chunk.
+ */
+export function advanceJob(
+  db: Db,
+  job: JobRow,
+  progress: { cursor: number; processed: number; changed: number; kept: number; done: boolean },
+  at: string,
+) {
+  return db
+    .update(jobs)
+    .set({
+      cursor: progress.cursor,
+      processed: sql`${jobs.processed} + ${progress.processed}`,
+      changed: sql`${jobs.changed} + ${progress.changed}`,
+      kept: sql`${jobs.kept} + ${progress.kept}`,
+      chunks: sql`${jobs.chunks} + 1`,
+      updatedAt: at,
+      ...(progress.done ? { state: "done", finishedAt: at } : {}),
+    })
+    .where(and(eq(jobs.id, job.id), eq(jobs.state, "running"), eq(jobs.cursor, job.cursor)));
+}
