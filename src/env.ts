@@ -1,6 +1,16 @@
-import type { QueueMessage } from "./events/messages";
+import type { LogEntry } from "./log/entry";
+import type { Settings } from "./settings/model";
 
-/** The Worker's bindings, as declared in wrangler.toml and set with `wrangler secret put`. */
+/**
+ * What travels on the scim-events queue (validated by src/events/messages.ts): an outbox event to
+ * deliver, or the next chunk of a background job.
+ */
+export type QueueMessage = { v: 1; eventId: string } | { v: 1; type: "job"; jobId: string };
+
+/**
+ * The Worker's bindings, as declared in wrangler.toml and set with `wrangler secret put`;
+ * test/types/bindings.ts checks them against what `wrangler types` generates.
+ */
 export interface Bindings {
   DB: D1Database;
   EVENTS: Queue<QueueMessage>;
@@ -12,12 +22,15 @@ export interface Bindings {
   MAIN_SITE_URL?: string;
 }
 
-/** Request-scoped values set by middleware. */
+/** Request-scoped values, set once by middleware (src/middleware/context.ts, scim-enabled.ts). */
 interface Variables {
   requestId: string;
   /** Absolute base URL of the SCIM API, e.g. https://scim.example.com/api/scim/v2 */
   baseUrl: string;
-  audit: import("./http/audit").Audit;
+  /** This request's provisioning-log entry (src/log/): what it touched and decided. */
+  log: LogEntry;
+  /** The settings, read once for a SCIM request (cached per isolate, src/settings/store.ts). */
+  settings: Settings;
 }
 
 export interface AppEnv {

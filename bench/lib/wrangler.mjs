@@ -33,13 +33,14 @@ export function executeSql(persistTo, { command, file, cwd = ROOT, timeoutMs }) 
 }
 
 /**
- * Bundles the service once and writes a config for it next to the bundle: the repo's
+ * Bundles the service once (its bench entry, bench/service/index.ts: the production Worker with
+ * D1 round trips counted) and writes a config for it next to the bundle: the repo's
  * wrangler.toml with `main` pointing at the bundle (no_bundle) and the migrations at the repo's.
  * `wrangler dev` watches the files it runs, so running src/ would reload the Worker mid-run
  * whenever someone edits it; a run measures one snapshot instead. Returns the config's path.
  */
 export function buildService(outdir) {
-  wrangler(["deploy", "--dry-run", "--outdir", outdir], { timeoutMs: 120_000 });
+  wrangler(["deploy", join(ROOT, "bench", "service", "index.ts"), "--dry-run", "--outdir", outdir], { timeoutMs: 120_000 });
   const source = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
   let replaced = 0;
   const config = source

@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";
+import { AdminError } from "../http/errors";
 import { configuredTokens, matchesAnyToken, presentedToken } from "../middleware/tokens";
 
 /**
@@ -16,8 +17,9 @@ export function adminAuth(): MiddlewareHandler<AppEnv> {
         tokens.length === 0
           ? "ADMIN_TOKEN is not set on this Worker; set it with `wrangler secret put ADMIN_TOKEN`."
           : "Send the admin token as 'Authorization: Bearer <ADMIN_TOKEN>'.";
-      return c.json({ error: "unauthorized", detail }, 401, { "WWW-Authenticate": 'Bearer realm="admin"' });
+      throw new AdminError(401, "unauthorized", detail, { "WWW-Authenticate": 'Bearer realm="admin"' });
     }
+    c.get("log").actor = "admin token";
     await next();
   };
 }

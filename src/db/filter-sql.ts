@@ -1,8 +1,10 @@
+import type { SQL } from "drizzle-orm";
 import { ScimError } from "../scim/errors";
 import type { AttrPath, CompareOp, Filter } from "../scim/filter/ast";
-import { attributeOf, resolveAttributePath } from "../scim/filter/parser";
+import { attributeOf, parseFilter, resolveAttributePath } from "../scim/filter/parser";
 import { type AttributeDef, GROUP_SCHEMA_ID, type ResourceTypeDef, USER_SCHEMA_ID } from "../scim/schemas";
 import { foldCase } from "../scim/text";
+import { fragment } from "./sql";
 
 /**
  * Filter AST → SQL WHERE fragment with `?` placeholders (SPEC §7, §11). Pure: no drizzle.
@@ -361,4 +363,18 @@ export function sortToSql(sortBy: string | undefined, sortOrder: string | undefi
     }
   }
   return `${expr} ${order === "descending" ? "DESC" : "ASC"} NULLS LAST, ${tieBreak}`;
+}
+
+/**
+ * The WHERE and ORDER BY of a list or .search request: the filter parsed against the resource
+ * type (400 invalidFilter if it is not valid) and translated to bound SQL, and the sort order.
+ */
+export function listClauses(
+  params: { filter: string | undefined; sortBy: string | undefined; sortOrder: string | undefined },
+  rt: ResourceTypeDef,
+  target: SqlTarget,
+): { where: SQL; order: string } {
+  const filter = params.filter !== undefined ? parseFilter(params.filter, rt) : undefined;
+  const where = filter ? filterToSql(filter, target) : { text: "1 = 1", params: [] };
+  return { where: fragment(where.text, where.params), order: sortToSql(params.sortBy, params.sortOrder, rt, target) };
 }

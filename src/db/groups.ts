@@ -1,11 +1,37 @@
 import { and, eq, type SQL, sql } from "drizzle-orm";
+import { alias } from "drizzle-orm/sqlite-core";
+import type { GroupState } from "../resources/group";
 import type { Db } from "./client";
 import { groupMembers, groups, users } from "./schema";
 import { idsIn } from "./sql";
 
 export type GroupRow = typeof groups.$inferSelect;
 
+/** A stored group row as state; the columns stand in if the JSON is unreadable. */
+export function groupStateOf(row: GroupRow): GroupState {
+  let data: Record<string, unknown> = { displayName: row.displayName };
+  try {
+    const parsed: unknown = JSON.parse(row.data);
+    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) data = parsed as Record<string, unknown>;
+  } catch {
+    // keep the columns' view
+  }
+  return { id: row.id, data, version: row.version, createdAt: row.createdAt, updatedAt: row.updatedAt };
+}
+
 export const selectGroupById = (db: Db, id: string) => db.select().from(groups).where(eq(groups.id, id));
+
+/** The alias the filter translator writes its column names against (GROUP_SQL_TARGET). */
+const g = alias(groups, "g");
+
+export const countGroups = (db: Db, where: SQL) => db.select({ n: sql<number>`count(*)` }).from(g).where(where);
+
+export const selectGroupPage = (db: Db, where: SQL, order: string, limit: number, offset: number) =>
+  db.select().from(g).where(where).orderBy(sql.raw(order)).limit(limit).offset(offset);
+
+/** The ids of that page, as a subquery (its members are read with it in the same batch). */
+export const selectPageIds = (where: SQL, order: string, limit: number, offset: number) =>
+  sql`SELECT g.id FROM ${groups} g WHERE ${where} ORDER BY ${sql.raw(order)} LIMIT ${limit} OFFSET ${offset}`;
 
 /** Which of `ids` are users (to refuse unknown member ids with their names). */
 export const selectExistingUserIds = (db: Db, ids: readonly string[]) =>

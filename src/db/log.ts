@@ -1,51 +1,69 @@
-import { type SQL, sql } from "drizzle-orm";
-import type { Audit } from "../http/audit";
+import { and, desc, eq, gte, isNotNull, lt, ne, or, type SQL, sql } from "drizzle-orm";
 import type { Db } from "./client";
-import { events, provisioningLog } from "./schema";
-import { idsIn } from "./sql";
+import { provisioningLog } from "./schema";
 
-export interface LogEntryInput {
-  at: string;
-  requestId: string;
-  method: string;
-  path: string;
-  /** A number, or SQL deciding it inside the batch (a read whose outcome the batch itself finds). */
-  status: number | SQL;
-  audit: Audit;
-  detail?: string | SQL | undefined;
-  /**
-   * The events this request wrote in the same batch, inserted before this row: when the batch
-   * holds any of them (src/events/hold.ts), the row's decisions say so, decided in SQL.
-   */
-  eventIds?: readonly string[];
+export type LogRow = typeof provisioningLog.$inferSelect;
+export const LOG_OUTCOMES = ["success", "error", "decision", "quirk"] as const;
+
+export interface LogFilter {
+  cursor?: number | undefined;
+  resourceId?: string | undefined;
+  q?: string | undefined;
+  outcome?: (typeof LOG_OUTCOMES)[number] | undefined;
+  limit: number;
 }
 
-export const HELD_BY_GUARD =
-  "held by the deprovisioning guard: too many deactivations and deletions this hour; release or discard in /admin";
-const HELD_BEHIND = "held: waits behind a held deactivation or deletion; release or discard in /admin";
+/** LIKE matches the search text literally: `%`, `_` and the escape character are escaped. */
+const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`;
 
-function decisionsOf(e: LogEntryInput): string | SQL | null {
-  const base = e.audit.decisions.length ? JSON.stringify(e.audit.decisions) : null;
-  if (!e.eventIds?.length) return base;
-  const held = (kinds: string) =>
-    sql`EXISTS (SELECT 1 FROM ${events} WHERE ${events.id} IN ${idsIn(e.eventIds ?? [])} AND ${events.state} = 'held' AND ${events.hold} IN ${sql.raw(kinds)})`;
-  return sql`CASE WHEN ${held("('guard')")} THEN json_insert(coalesce(${base}, '[]'), '$[#]', ${HELD_BY_GUARD})
-    WHEN ${held("('user', 'cascade', 'wait')")} THEN json_insert(coalesce(${base}, '[]'), '$[#]', ${HELD_BEHIND})
-    ELSE ${base} END`;
+// Both written as NULL when empty (src/log/entry.ts); '[]' is tolerated in case a writer stores it.
+const hasEntries = (col: typeof provisioningLog.decisions | typeof provisioningLog.quirks): SQL =>
+  and(isNotNull(col), ne(col, "[]")) ?? sql`0`;
+
+function outcomeCondition(outcome: (typeof LOG_OUTCOMES)[number]): SQL {
+  switch (outcome) {
+    case "success":
+      return lt(provisioningLog.status, 400);
+    case "error":
+      return gte(provisioningLog.status, 400);
+    case "decision":
+      return hasEntries(provisioningLog.decisions);
+    case "quirk":
+      return hasEntries(provisioningLog.quirks);
+  }
 }
 
-/** The provisioning-log insert, so a write can put it in the same batch as its change. */
-export function logStatement(db: Db, e: LogEntryInput) {
-  return db.insert(provisioningLog).values({
-    at: e.at,
-    requestId: e.requestId,
-    method: e.method,
-    path: e.path,
-    status: e.status,
-    resourceType: e.audit.resourceType ?? null,
-    resourceId: e.audit.resourceId ?? null,
-    quirks: e.audit.quirks.length ? JSON.stringify(e.audit.quirks) : null,
-    decisions: decisionsOf(e),
-    detail: e.detail ?? null,
-  });
+function searchCondition(q: string): SQL {
+  const pattern = likePattern(q);
+  const like = (col: SQL | typeof provisioningLog.path) => sql`${col} LIKE ${pattern} ESCAPE '\\'`;
+  return (
+    or(
+      like(provisioningLog.path),
+      like(sql`coalesce(${provisioningLog.resourceId}, '')`),
+      like(sql`coalesce(${provisioningLog.decisions}, '')`),
+      like(sql`coalesce(${provisioningLog.quirks}, '')`),
+    ) ?? sql`0`
+  );
 }
+
+/** Newest first by seq; one row more than the page tells whether an older page exists. */
+export async function listLog(db: Db, f: LogFilter): Promise<{ rows: LogRow[]; nextCursor: string | null }> {
+  const where: SQL[] = [];
+  if (f.cursor !== undefined) where.push(lt(provisioningLog.seq, f.cursor));
+  if (f.resourceId !== undefined) where.push(eq(provisioningLog.resourceId, f.resourceId));
+  if (f.outcome !== undefined) where.push(outcomeCondition(f.outcome));
+  if (f.q !== undefined) where.push(searchCondition(f.q));
+  const rows = await db
+    .select()
+    .from(provisioningLog)
+    .where(and(...where))
+    .orderBy(desc(provisioningLog.seq))
+    .limit(f.limit + 1);
+  const page = rows.slice(0, f.limit);
+  const last = page[page.length - 1];
+  return { rows: page, nextCursor: rows.length > f.limit && last ? String(last.seq) : null };
+}
+
+/** The rows about one resource, newest first (a user's timeline). */
+export const logOfResource = (db: Db, resourceId: string, limit: number) =>
+  db.select().from(provisioningLog).where(eq(provisioningLog.resourceId, resourceId)).orderBy(desc(provisioningLog.seq)).limit(limit);

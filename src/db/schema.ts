@@ -181,6 +181,8 @@ export const provisioningLog = sqliteTable(
     /** JSON array of decisions, e.g. ["role kept: admin promotion off"]. */
     decisions: text("decisions"),
     detail: text("detail"),
+    /** Who took an admin action: the Cloudflare Access email, or "admin token". */
+    actor: text("actor"),
   },
   (t) => [index("log_at_idx").on(t.at), index("log_resource_idx").on(t.resourceId, t.seq), index("log_status_idx").on(t.status, t.seq)],
 );

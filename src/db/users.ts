@@ -1,23 +1,14 @@
 import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
+import type { GroupRef, UserColumns, UserState } from "../resources/user";
 import { isRole, type Role } from "../roles/rules";
-import type { GroupRef, UserState } from "../users/view";
 import type { Db } from "./client";
 import { groupMembers, groups, users } from "./schema";
 
 export type UserRow = typeof users.$inferSelect;
 
-/** The indexed columns derived from a user's SCIM data. */
-export interface UserColumns {
-  userName: string;
-  userNameNorm: string;
-  externalId: string | null;
-  displayName: string | null;
-  emailNorm: string | null;
-  userType: string | null;
-}
-
-export function rowToState(row: UserRow): UserState {
+/** A stored row as state; an unreadable JSON document reads as just the userName. */
+export function userStateOf(row: UserRow): UserState {
   let data: Record<string, unknown> = {};
   try {
     const parsed: unknown = JSON.parse(row.data);

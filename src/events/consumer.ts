@@ -4,10 +4,8 @@ import { type Db, getDb } from "../db/client";
 import { events } from "../db/schema";
 import { idsIn } from "../db/sql";
 import type { Bindings } from "../env";
-import { failJobFromDlq, handleJobMessage } from "../jobs/runner";
 import { isLastAttempt, retryDelaySeconds, verdictFor } from "./backoff";
 import { type DeliveryTarget, postWebhook } from "./deliver";
-import { queueMessageSchema } from "./messages";
 import { decodeSigningSecret } from "./signing";
 import type { EventState } from "./types";
 
@@ -22,51 +20,8 @@ const SENDABLE: EventState[] = ["pending", "queued", "retrying", "undeliverable"
 /** States the DLQ consumer may turn into dead: the ones a message on the queue leaves behind. */
 const IN_FLIGHT: EventState[] = ["pending", "queued", "retrying"];
 
-/**
- * Queue consumer for scim-events (deliver) and scim-events-dlq (mark dead), SPEC §9.
- * Delivery is at least once: every handler here is idempotent, and the site de-duplicates on
- * webhook-id, which is the event id on every attempt and every redelivery.
- */
-export async function handleQueue(batch: MessageBatch<unknown>, env: Bindings, ctx: ExecutionContext): Promise<void> {
-  void ctx;
-  const { events, jobs } = validMessages(batch);
-  // By suffix, so a per-environment queue name (scim-events-staging / -dlq) works unchanged.
-  const dlq = batch.queue.endsWith("-dlq");
-  for (const { msg, jobId } of jobs) await (dlq ? failJobFromDlq(env, jobId) : runJobMessage(env, msg, jobId));
-  if (events.length === 0) return;
-  if (dlq) await markDead(events, getDb(env.DB));
-  else await deliverBatch(events, env);
-}
-
-type Received = { msg: Message<unknown>; eventId: string };
-
-/** Validated messages; anything else is poison: logged and acked, never retried forever. */
-function validMessages(batch: MessageBatch<unknown>): { events: Received[]; jobs: { msg: Message<unknown>; jobId: string }[] } {
-  const out: ReturnType<typeof validMessages> = { events: [], jobs: [] };
-  for (const msg of batch.messages) {
-    const parsed = queueMessageSchema.safeParse(msg.body);
-    if (!parsed.success) {
-      log("error", "poison message acked", { queue: batch.queue, messageId: msg.id, body: preview(msg.body) });
-      msg.ack();
-    } else if ("jobId" in parsed.data) {
-      out.jobs.push({ msg, jobId: parsed.data.jobId });
-    } else {
-      out.events.push({ msg, eventId: parsed.data.eventId });
-    }
-  }
-  return out;
-}
-
-/** One chunk of a background job (src/jobs/); a failure is retried by the queue, then the DLQ. */
-async function runJobMessage(env: Bindings, msg: Message<unknown>, jobId: string): Promise<void> {
-  try {
-    await handleJobMessage(env, jobId);
-    msg.ack();
-  } catch (err) {
-    log("error", "job chunk failed; it will be retried", { jobId, err: String(err) });
-    msg.retry({ delaySeconds: 10 });
-  }
-}
+/** One event message of a batch: the message, and the outbox event it asks to deliver. */
+export type Received = { msg: Message<unknown>; eventId: string };
 
 /** Where deliveries go, or why they cannot go anywhere (SPEC §2: unset URL → undeliverable). */
 function deliveryTarget(env: Pick<Bindings, "MAIN_SITE_URL" | "MAIN_SITE_SIGNING_SECRET">): DeliveryTarget | { problem: string } {
@@ -99,7 +54,12 @@ async function loadRows(db: Db, ids: string[]): Promise<Map<string, EventRow>> {
   return new Map(found.map((row) => [row.id, row]));
 }
 
-async function deliverBatch(messages: Received[], env: Bindings): Promise<void> {
+/**
+ * Delivery (SPEC §9): one signed POST per event, in the order the queue gave them. Delivery is at
+ * least once: every step is idempotent, and the site de-duplicates on webhook-id, which is the
+ * event id on every attempt and every redelivery.
+ */
+export async function deliverBatch(messages: Received[], env: Bindings): Promise<void> {
   const db = getDb(env.DB);
   let rows: Map<string, EventRow>;
   try {
@@ -223,7 +183,7 @@ async function transition(
 }
 
 /** scim-events-dlq: the queue gave up on these after the last retry; record them as dead. */
-async function markDead(messages: Received[], db: Db): Promise<void> {
+export async function markDead(messages: Received[], db: Db): Promise<void> {
   const ids = [...new Set(messages.map((m) => m.eventId))];
   let dead: { id: string }[];
   try {
@@ -246,7 +206,7 @@ async function markDead(messages: Received[], db: Db): Promise<void> {
   for (const { msg } of messages) msg.ack();
 }
 
-function preview(body: unknown): string {
+export function preview(body: unknown): string {
   try {
     return JSON.stringify(body).slice(0, 200);
   } catch {
@@ -254,7 +214,7 @@ function preview(body: unknown): string {
   }
 }
 
-function log(level: "warn" | "error", message: string, fields: Record<string, unknown>): void {
+export function log(level: "warn" | "error", message: string, fields: Record<string, unknown>): void {
   const line = JSON.stringify({ level, message, ...fields });
   if (level === "error") console.error(line);
   else console.warn(line);

@@ -1,14 +1,12 @@
-import { z } from "zod";
+import * as z from "zod/mini";
+import type { QueueMessage } from "../env";
 
 /**
- * Queue messages are a versioned union; the consumer acks (and logs) anything else. An event
- * message asks for one outbox event to be delivered; a job message asks for the next chunk of a
- * background job (src/jobs/).
+ * Queue messages are a versioned union (src/env.ts QueueMessage); the consumer acks (and logs)
+ * anything else, so a poison message is never retried forever.
  */
-const eventMessage = z.object({ v: z.literal(1), eventId: z.string().min(1) });
-const jobMessage = z.object({ v: z.literal(1), type: z.literal("job"), jobId: z.string().min(1) });
+const id = z.string().check(z.minLength(1));
+const eventMessage = z.object({ v: z.literal(1), eventId: id });
+const jobMessage = z.object({ v: z.literal(1), type: z.literal("job"), jobId: id });
 
-export const queueMessageSchema = z.union([jobMessage, eventMessage]);
-export type EventMessage = z.infer<typeof eventMessage>;
-
-export type QueueMessage = z.infer<typeof queueMessageSchema>;
+export const queueMessageSchema: z.ZodMiniType<QueueMessage> = z.union([jobMessage, eventMessage]);

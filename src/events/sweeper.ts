@@ -1,10 +1,7 @@
 import { and, asc, eq, lt, sql } from "drizzle-orm";
-import { type Db, getDb } from "../db/client";
+import type { Db } from "../db/client";
 import { events, provisioningLog } from "../db/schema";
-import type { Bindings } from "../env";
-import { resumeStalledJobs } from "../jobs/runner";
-import { loadSettings } from "../settings/store";
-import type { QueueMessage } from "./messages";
+import type { QueueMessage } from "../env";
 import { enqueueEvents } from "./outbox";
 
 /**
@@ -37,7 +34,7 @@ const PRUNE_MAX_CHUNKS = 10;
  * first. "Since" is updated_at, not created_at: a row released or redelivered by an admin is
  * pending again from that moment, and the admin action sends it itself.
  */
-async function sweepPending(db: Db, queue: Queue<QueueMessage>, now = Date.now()): Promise<number> {
+export async function sweepPending(db: Db, queue: Queue<QueueMessage>, now = Date.now()): Promise<number> {
   const cutoff = new Date(now - SWEEP_GRACE_MS).toISOString();
   const rows = await db
     .select({ id: events.id })
@@ -54,7 +51,7 @@ async function sweepPending(db: Db, queue: Queue<QueueMessage>, now = Date.now()
  * Returns in-flight rows that lost their queue message to pending (keeping their old updated_at,
  * so this run sends them): queued ones untouched for 15 minutes, retrying ones for 6 hours.
  */
-async function reclaimStale(db: Db, now = Date.now()): Promise<number> {
+export async function reclaimStale(db: Db, now = Date.now()): Promise<number> {
   const queuedCutoff = new Date(now - QUEUED_UNTOUCHED_MS).toISOString();
   const retryingCutoff = new Date(now - STALE_IN_FLIGHT_MS).toISOString();
   const lost = sql`((${events.state} = 'queued' AND ${events.updatedAt} < ${queuedCutoff}) OR (${events.state} = 'retrying' AND ${events.updatedAt} < ${retryingCutoff}))`;
@@ -74,7 +71,7 @@ async function reclaimStale(db: Db, now = Date.now()): Promise<number> {
 }
 
 /** Deletes provisioning-log rows older than the retention (settings.logRetentionDays), bounded. */
-async function pruneLog(db: Db, retentionDays: number, now = Date.now()): Promise<number> {
+export async function pruneLog(db: Db, retentionDays: number, now = Date.now()): Promise<number> {
   const cutoff = new Date(now - retentionDays * 86_400_000).toISOString();
   let deleted = 0;
   for (let i = 0; i < PRUNE_MAX_CHUNKS; i++) {
@@ -89,41 +86,4 @@ async function pruneLog(db: Db, retentionDays: number, now = Date.now()): Promis
     if (changes < PRUNE_CHUNK) break;
   }
   return deleted;
-}
-
-/** Cron (every minute, wrangler.toml): re-send unsent and lost outbox rows; prune the provisioning log; resume stalled jobs. */
-export async function handleScheduled(controller: ScheduledController, env: Bindings, ctx: ExecutionContext): Promise<void> {
-  void ctx;
-  const db = getDb(env.DB);
-  const now = controller.scheduledTime || Date.now();
-  const failures: string[] = [];
-  // Each task runs even if the other fails: a D1 hiccup in pruning must not stall the outbox.
-  let resent = 0;
-  let pruned = 0;
-  try {
-    await reclaimStale(db, now);
-    resent = await sweepPending(db, env.EVENTS, now);
-  } catch (err) {
-    failures.push(`outbox sweep: ${String(err)}`);
-  }
-  try {
-    const settings = await loadSettings(db);
-    pruned = await pruneLog(db, settings.logRetentionDays, now);
-  } catch (err) {
-    failures.push(`log prune: ${String(err)}`);
-  }
-  let resumed = 0;
-  try {
-    resumed = await resumeStalledJobs(env, now);
-  } catch (err) {
-    failures.push(`job resume: ${String(err)}`);
-  }
-  if (resent > 0 || pruned > 0 || resumed > 0) {
-    console.log(JSON.stringify({ level: "info", message: "sweeper", resent, pruned, resumed }));
-  }
-  if (failures.length > 0) {
-    console.error(JSON.stringify({ level: "error", message: "sweeper failed", failures }));
-    // Throwing marks this cron run failed in the dashboard; the next run tries again.
-    throw new Error(failures.join("; "));
-  }
 }

@@ -1,8 +1,13 @@
-import type { BatchItem } from "drizzle-orm/batch";
+/**
+ * Group writes (SCIM POST, PUT, PATCH, DELETE): membership as set operations on rows, role
+ * effects on the members of a mapped group, committed through the write kernel. They return what
+ * happened; the routes choose the HTTP answer.
+ */
 import {
   addMembers,
   deleteAllMembers,
   deleteGroupRow,
+  groupStateOf,
   insertGroup,
   removeMembers,
   selectAllMemberIds,
@@ -14,40 +19,17 @@ import {
   selectUsersForRoles,
   updateGroup,
 } from "../db/groups";
-import { isCasConflict, isUniqueViolation } from "../db/sql";
-import { newEventId, outboxInsert } from "../events/outbox";
+import { isUniqueViolation } from "../db/sql";
 import type { EventType } from "../events/types";
 import { kickJob } from "../jobs/runner";
+import { INLINE_ROLE_LIMIT, isRoleGroup, type RoleChanges, type RoleInputs, rolesAfterMembershipChange } from "../membership/effects";
+import { type GroupState, groupColumns, groupName, renderGroup, splitMembers } from "../resources/group";
 import { ScimError } from "../scim/errors";
 import { applyPatch, type MemberOp } from "../scim/patch";
 import { normalizeResource } from "../scim/resource";
 import { GROUP_RESOURCE } from "../scim/schemas";
-import { foldCase } from "../scim/text";
-import { checkIfMatch, commit, type WriteContext } from "../users/service";
+import { commit, eventStatement, readModifyWrite, type Statement, type WriteContext } from "../write/kernel";
 import { idsToAdd, membershipNeeds, netMembershipChange } from "./membership";
-import { INLINE_ROLE_LIMIT, isRoleGroup, type RoleInputs, type RoleStatements, rolesAfterMembershipChange } from "./roles";
-import { type GroupState, groupState, renderGroup } from "./view";
-
-const MAX_ATTEMPTS = 3;
-
-function groupColumns(data: Record<string, unknown>) {
-  const displayName = typeof data.displayName === "string" ? data.displayName : "";
-  if (displayName === "") throw new ScimError(400, "invalidValue", "displayName is required and must be a non-empty string.");
-  return {
-    displayName,
-    displayNameNorm: foldCase(displayName),
-    externalId: typeof data.externalId === "string" && data.externalId !== "" ? data.externalId : null,
-  };
-}
-
-function membersOf(data: Record<string, unknown>): { data: Record<string, unknown>; ids: string[] | undefined } {
-  const { members, ...rest } = data;
-  if (!Array.isArray(members)) return { data: rest, ids: members === undefined ? undefined : [] };
-  const ids = members.flatMap((m) =>
-    typeof m === "object" && m !== null && typeof (m as { value?: unknown }).value === "string" ? [(m as { value: string }).value] : [],
-  );
-  return { data: rest, ids: [...new Set(ids)] };
-}
 
 function unknownMembers(requested: readonly string[], existing: { id: string }[]): void {
   const found = new Set(existing.map((r) => r.id));
@@ -57,11 +39,8 @@ function unknownMembers(requested: readonly string[], existing: { id: string }[]
       .slice(0, 5)
       .map((id) => `"${id}"`)
       .join(", ");
-    throw new ScimError(
-      400,
-      "invalidValue",
-      `No user with id ${shown}${missing.length > 5 ? ` and ${missing.length - 5} more` : ""}; members must be existing Users.`,
-    );
+    const more = missing.length > 5 ? ` and ${missing.length - 5} more` : "";
+    throw new ScimError(400, "invalidValue", `No user with id ${shown}${more}; members must be existing Users.`);
   }
 }
 
@@ -77,6 +56,7 @@ interface PlannedGroupEvent {
   changes: Record<string, unknown>;
 }
 
+/** A group's events: each version is read in SQL after the batch's version bump (src/events/outbox.ts). */
 function groupEvents(
   ctx: WriteContext,
   after: GroupState,
@@ -85,39 +65,34 @@ function groupEvents(
   version: (i: number) => number | { belowCurrent: number },
 ) {
   const group = renderGroup(after, ctx.baseUrl);
-  const ids: string[] = [];
-  const statements = planned.map((e, i) => {
-    const id = newEventId();
-    ids.push(id);
-    return outboxInsert(
-      ctx.db,
-      { id, type: e.type, resourceType: "Group", resourceId: after.id, resourceVersion: version(i), data: { group, changes: e.changes } },
-      ctx.settings,
+  return planned.map((e, i) =>
+    eventStatement(
+      ctx,
+      { type: e.type, resourceType: "Group", resourceId: after.id, resourceVersion: version(i), data: { group, changes: e.changes } },
       at,
-    );
-  });
-  return { statements, ids };
+    ),
+  );
 }
 
 export async function createGroup(ctx: WriteContext, body: unknown): Promise<GroupState> {
   const norm = normalizeResource(body, GROUP_RESOURCE);
-  norm.quirks.forEach((q) => ctx.audit.quirk(q));
-  const { data, ids } = membersOf(norm.data);
+  for (const q of norm.quirks) ctx.log.quirk(q);
+  const { data, ids } = splitMembers(norm.data);
   const cols = groupColumns(data);
   const members = ids ?? [];
   if (members.length) unknownMembers(members, await selectExistingUserIds(ctx.db, members));
   const at = new Date();
   const iso = at.toISOString();
   const state: GroupState = { id: crypto.randomUUID(), data, version: 1, createdAt: iso, updatedAt: iso };
-  ctx.audit.touch("Group", state.id);
+  ctx.log.touch("Group", state.id);
   const events = groupEvents(ctx, state, [{ type: "group.created", changes: { members } }], at, () => 1);
-  const statements: BatchItem<"sqlite">[] = [
+  const statements: Statement[] = [
     insertGroup(ctx.db, { id: state.id, ...cols, data: JSON.stringify(data), version: 1, createdAt: iso, updatedAt: iso }),
     ...(members.length ? [addMembers(ctx.db, state.id, members, iso)] : []),
-    ...events.statements,
+    ...events.map((e) => e.statement),
   ];
   try {
-    await commit(ctx, statements, events.ids, 201);
+    await commit(ctx, { statements, eventIds: events.map((e) => e.id) });
   } catch (err) {
     uniqueDisplayName(err, cols.displayName);
   }
@@ -157,15 +132,18 @@ async function readGroupFacts(ctx: WriteContext, id: string, ops: MemberOp[], de
   ]);
   const row = rows[0];
   if (!row) throw new ScimError(404, undefined, `Group ${id} not found.`);
-  ctx.audit.touch("Group", id);
-  checkIfMatch(ctx.ifMatch, row.version);
+  ctx.log.touch("Group", id);
   return {
-    before: groupState(row),
+    before: groupStateOf(row),
     current: new Set([...among, ...all].map((r) => r.userId)),
     existing,
     roleInputs: { users, roleMemberships, groupNames: new Map(names.map((g) => [g.id, g.displayName])) },
   };
 }
+
+/** A compare-and-set write of one group (its version moves with every change), re-read on a conflict. */
+const writeGroup = <R>(ctx: WriteContext, load: () => Promise<GroupFacts>, apply: (facts: GroupFacts) => Promise<R>) =>
+  readModifyWrite(ctx, { what: "group", load, version: (f) => f.before.version, apply });
 
 /**
  * Shared by PATCH, PUT and DELETE: applies new metadata and membership operations in one write
@@ -196,25 +174,26 @@ async function applyGroupChange(
     );
     const roles = rolesAfterMembershipChange(
       ctx,
-      groupRef(before),
+      { id: before.id, name: groupName(before) },
       () => false,
       roleInputs,
       () => true,
       at,
     );
-    await commit(
-      ctx,
-      [deleteAllMembers(db, before.id), deleteGroupRow(db, before.id), ...events.statements, ...roles.statements],
-      [...events.ids, ...roles.eventIds],
-      204,
-    );
+    const statements: Statement[] = [
+      deleteAllMembers(db, before.id),
+      deleteGroupRow(db, before.id),
+      ...events.map((e) => e.statement),
+      ...roles.statements,
+    ];
+    await commit(ctx, { statements, eventIds: [...events.map((e) => e.id), ...roles.eventIds] });
     kickRoleJob(ctx, roles);
     return before;
   }
 
-  const metaChanged = JSON.stringify(before.data) !== JSON.stringify(nextData);
   const planned: PlannedGroupEvent[] = [];
-  if (metaChanged) planned.push({ type: "group.updated", changes: { attributes: changedKeys(before.data, nextData) } });
+  if (JSON.stringify(before.data) !== JSON.stringify(nextData))
+    planned.push({ type: "group.updated", changes: { attributes: changedKeys(before.data, nextData) } });
   if (change.added.length) planned.push({ type: "group.members_added", changes: { members: change.added } });
   if (change.removed.length) planned.push({ type: "group.members_removed", changes: { members: change.removed } });
   if (planned.length === 0) return before;
@@ -228,21 +207,21 @@ async function applyGroupChange(
   // Only users whose membership of this group changed can have their role changed by it.
   const roles = rolesAfterMembershipChange(
     ctx,
-    groupRef(after),
+    { id: after.id, name: groupName(after) },
     (uid) => addedSet.has(uid) || (!removedSet.has(uid) && current.has(uid)),
     roleInputs,
     (uid) => addedSet.has(uid) || removedSet.has(uid),
     at,
   );
-  const statements: BatchItem<"sqlite">[] = [
+  const statements: Statement[] = [
     updateGroup(db, before.id, { ...cols, data: JSON.stringify(nextData), updatedAt: iso }, k),
     ...(change.removed.length ? [removeMembers(db, before.id, change.removed)] : []),
     ...(change.added.length ? [addMembers(db, before.id, change.added, iso)] : []),
-    ...events.statements,
+    ...events.map((e) => e.statement),
     ...roles.statements,
   ];
   try {
-    await commit(ctx, statements, [...events.ids, ...roles.eventIds], ctx.method === "PATCH" && !ctx.wantsBody ? 204 : 200);
+    await commit(ctx, { statements, eventIds: [...events.map((e) => e.id), ...roles.eventIds] });
   } catch (err) {
     uniqueDisplayName(err, cols.displayName);
   }
@@ -250,30 +229,13 @@ async function applyGroupChange(
   return after;
 }
 
-const groupRef = (g: GroupState) => ({ id: g.id, name: typeof g.data.displayName === "string" ? g.data.displayName : g.id });
-
-function kickRoleJob(ctx: WriteContext, roles: RoleStatements): void {
-  if (roles.jobId) ctx.waitUntil(kickJob(ctx.env.EVENTS, roles.jobId));
-}
-
 function changedKeys(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
   return [...keys].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k])).sort();
 }
 
-/** A member's role change raced with a user write: re-read and apply again (at most 3 times). */
-async function withRetry<T>(ctx: WriteContext, run: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await run();
-    } catch (err) {
-      if (!isCasConflict(err) && !isUniqueViolation(err, "resource_version")) throw err;
-      if (ctx.ifMatch !== undefined)
-        throw new ScimError(412, undefined, "The group changed while this request was applied; GET it again and retry.");
-      if (attempt >= MAX_ATTEMPTS)
-        throw new ScimError(409, undefined, "The group is being changed by concurrent requests; retry this request.");
-    }
-  }
+function kickRoleJob(ctx: WriteContext, roles: RoleChanges): void {
+  if (roles.jobId) ctx.waitUntil(kickJob(ctx.queue, roles.jobId));
 }
 
 /** The membership operations of a PATCH body; they do not depend on the group's current data. */
@@ -287,28 +249,39 @@ function memberOpsOf(body: unknown, id: string): MemberOp[] {
 
 export async function patchGroup(ctx: WriteContext, id: string, body: unknown): Promise<GroupState> {
   const ops = memberOpsOf(body, id);
-  return withRetry(ctx, async () => {
-    let facts = await readGroupFacts(ctx, id, ops, false);
-    const result = applyPatch({ ...facts.before.data }, body, GROUP_RESOURCE, { id });
-    result.quirks.forEach((q) => ctx.audit.quirk(q));
-    // Never expected: the operations read first were not the ones applied; read for these.
-    if (JSON.stringify(result.memberOps) !== JSON.stringify(ops)) facts = await readGroupFacts(ctx, id, result.memberOps, false);
-    const { data } = membersOf(result.data);
-    return applyGroupChange(ctx, facts, data, result.memberOps);
-  });
+  return writeGroup(
+    ctx,
+    () => readGroupFacts(ctx, id, ops, false),
+    async (first) => {
+      const result = applyPatch({ ...first.before.data }, body, GROUP_RESOURCE, { id });
+      for (const q of result.quirks) ctx.log.quirk(q);
+      // Never expected: the operations read first were not the ones applied; read for these.
+      const facts =
+        JSON.stringify(result.memberOps) === JSON.stringify(ops) ? first : await readGroupFacts(ctx, id, result.memberOps, false);
+      return applyGroupChange(ctx, facts, splitMembers(result.data).data, result.memberOps);
+    },
+  );
 }
 
 export async function replaceGroup(ctx: WriteContext, id: string, body: unknown): Promise<GroupState> {
   const norm = normalizeResource(body, GROUP_RESOURCE);
-  norm.quirks.forEach((q) => ctx.audit.quirk(q));
-  const { data, ids } = membersOf(norm.data);
+  for (const q of norm.quirks) ctx.log.quirk(q);
+  const { data, ids } = splitMembers(norm.data);
   // PUT without a members key keeps the membership: clearing a 10,000-member group because an
   // IdP left the key out would be far worse than not clearing it. `members: []` does clear it.
-  if (ids === undefined) ctx.audit.decide("members not sent on PUT; membership kept");
+  if (ids === undefined) ctx.log.decide("members not sent on PUT; membership kept");
   const ops: MemberOp[] = ids === undefined ? [] : [{ op: "replace", ids }];
-  return withRetry(ctx, async () => applyGroupChange(ctx, await readGroupFacts(ctx, id, ops, false), data, ops));
+  return writeGroup(
+    ctx,
+    () => readGroupFacts(ctx, id, ops, false),
+    (facts) => applyGroupChange(ctx, facts, data, ops),
+  );
 }
 
 export async function deleteGroup(ctx: WriteContext, id: string): Promise<void> {
-  await withRetry(ctx, async () => applyGroupChange(ctx, await readGroupFacts(ctx, id, [], true), null, []));
+  await writeGroup(
+    ctx,
+    () => readGroupFacts(ctx, id, [], true),
+    (facts) => applyGroupChange(ctx, facts, null, []),
+  );
 }

@@ -1,17 +1,17 @@
 import { asc, eq, gt, sql } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
 import type { Db } from "../db/client";
-import { logStatement } from "../db/log";
+import { advanceJob, type JobRow, selectJob } from "../db/jobs";
 import { groupMembers, groups, jobs, settings as settingsTable, users } from "../db/schema";
 import { casGuard } from "../db/sql";
-import { rowToState, updateUserRoleCas } from "../db/users";
+import { userStateOf } from "../db/users";
 import type { Bindings } from "../env";
-import { newEventId, outboxInsert, sendCommitted, stampQueued } from "../events/outbox";
-import { Audit } from "../http/audit";
+import { sendCommitted, stampQueued } from "../events/outbox";
+import { LogEntry } from "../log/entry";
+import { MAX_PATH } from "../log/redact";
+import { roleChange } from "../membership/effects";
 import { decideRole, groupSource, userTypeSource } from "../roles/rules";
 import { parseStoredSettings, type Settings } from "../settings/model";
-import { renderUser } from "../users/view";
-import { advanceJob, type JobRow, selectJob } from "./store";
+import type { Statement } from "../write/kernel";
 
 /** Users read and decided per chunk: one read and one write batch each. */
 const ROLE_CHUNK = 200;
@@ -64,7 +64,8 @@ export async function runRolesChunk(db: Db, env: Bindings, jobId: string, starte
   const groupNames = new Map(names.map((g) => [g.id, g.displayName]));
   const at = new Date();
   const iso = at.toISOString();
-  const statements: BatchItem<"sqlite">[] = [];
+  const ctx = { db, settings, baseUrl: job.baseUrl };
+  const statements: Statement[] = [];
   const eventIds: string[] = [];
   let changed = 0;
   let kept = 0;
@@ -72,7 +73,7 @@ export async function runRolesChunk(db: Db, env: Bindings, jobId: string, starte
     const memberships = [...(inModerator ? [settings.moderatorGroup] : []), ...(inAdmin ? [settings.adminGroup] : [])].filter(
       (g): g is string => g !== null,
     );
-    const before = rowToState(user);
+    const before = userStateOf(user);
     const decision = decideRole(
       { current: before.role, userType: userTypeSource(user.userType), group: groupSource(memberships, settings, groupNames) },
       settings,
@@ -82,30 +83,13 @@ export async function runRolesChunk(db: Db, env: Bindings, jobId: string, starte
       continue;
     }
     changed++;
-    const after = { ...before, role: decision.role, version: before.version + 1, updatedAt: iso };
-    const eventId = newEventId();
-    eventIds.push(eventId);
-    statements.push(
-      updateUserRoleCas(db, user.id, decision.role, before.version, iso),
-      db.run(casGuard),
-      outboxInsert(
-        db,
-        {
-          id: eventId,
-          type: "user.role_changed",
-          resourceType: "User",
-          resourceId: user.id,
-          resourceVersion: after.version,
-          data: {
-            user: renderUser(after, job.baseUrl),
-            changes: { role: { from: before.role, to: after.role }, reason: decision.reason ?? null },
-          },
-        },
-        settings,
-        at,
-      ),
-      logStatement(db, jobLogEntry(job, iso, decision.reason ?? "", { type: "User", id: user.id }, [eventId])),
-    );
+    const change = roleChange(ctx, before, decision, at);
+    eventIds.push(change.eventId);
+    // Each changed user's own log row, so the user's timeline shows the decision.
+    const log = jobLog(job);
+    log.touch("User", user.id);
+    log.decide(decision.reason ?? "");
+    statements.push(...change.statements, log.statement(db, 200, { eventIds: [change.eventId], at: iso }));
   }
   const last = rows[rows.length - 1];
   const done = rows.length < ROLE_CHUNK;
@@ -113,9 +97,13 @@ export async function runRolesChunk(db: Db, env: Bindings, jobId: string, starte
     advanceJob(db, job, { cursor: last?.user.seq ?? job.cursor, processed: rows.length, changed, kept, done }, iso),
     db.run(casGuard),
   );
-  if (done) statements.push(logStatement(db, jobLogEntry(job, iso, summary(job, rows.length, changed, kept, settings))));
+  if (done) {
+    const log = jobLog(job);
+    log.decide(summary(job, rows.length, changed, kept, settings));
+    statements.push(log.statement(db, 200, { at: iso }));
+  }
   statements.push(stampQueued(db, eventIds, iso));
-  const results = await db.batch(statements as [BatchItem<"sqlite">, ...BatchItem<"sqlite">[]]);
+  const results = await db.batch(statements as [Statement, ...Statement[]]);
   const queued = (results[results.length - 1] ?? []) as { id: string }[];
   await sendCommitted(
     db,
@@ -125,12 +113,8 @@ export async function runRolesChunk(db: Db, env: Bindings, jobId: string, starte
   return done ? "done" : "more";
 }
 
-function jobLogEntry(job: JobRow, at: string, decision: string, resource?: { type: "User"; id: string }, eventIds?: string[]) {
-  const audit = new Audit();
-  if (resource) audit.touch(resource.type, resource.id);
-  audit.decide(decision);
-  return { at, requestId: job.id, method: "JOB", path: `role re-evaluation: ${job.reason}`.slice(0, 2000), status: 200, audit, eventIds };
-}
+/** A job's log entry: method JOB, and as path what started it. */
+const jobLog = (job: JobRow) => new LogEntry(job.id, "JOB", `role re-evaluation: ${job.reason}`.slice(0, MAX_PATH));
 
 function summary(job: JobRow, lastChunk: number, changed: number, kept: number, settings: Settings): string {
   const examined = job.processed + lastChunk;

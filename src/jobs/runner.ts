@@ -1,10 +1,9 @@
 import { getDb } from "../db/client";
+import { failJob, selectJob, stalledJobs, touchJob } from "../db/jobs";
 import { isCasConflict } from "../db/sql";
-import type { Bindings } from "../env";
-import type { QueueMessage } from "../events/messages";
+import type { Bindings, QueueMessage } from "../env";
 import { SETTINGS_TTL_MS } from "../settings/store";
 import { type ChunkOutcome, runRolesChunk } from "./roles";
-import { failJob, selectJob, stalledJobs, touchJob } from "./store";
 
 /**
  * A job's first chunk waits until every isolate's settings cache has expired, so no user write

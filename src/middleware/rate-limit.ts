@@ -1,6 +1,5 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";
-import { isInternal } from "../routes/internal";
 import { ScimError } from "../scim/errors";
 
 /**
@@ -33,13 +32,13 @@ function firstThrottleThisMinute(client: string, now = Date.now()): boolean {
 export function rateLimit(): MiddlewareHandler<AppEnv> {
   return async function rateLimitMiddleware(c, next) {
     const limiter = c.env.SCIM_RATE_LIMITER;
-    // Bulk operations are counted once, as the Bulk request itself.
-    if (limiter && !isInternal(c.req.raw)) {
+    // A Bulk request is counted once: its operations run inside it (src/routes/bulk.ts).
+    if (limiter) {
       const key = c.req.header("cf-connecting-ip") ?? "local";
       const { success } = await limiter.limit({ key });
       if (!success) {
         console.warn(JSON.stringify({ level: "warn", requestId: c.get("requestId"), message: "SCIM request rate limited", client: key }));
-        if (!firstThrottleThisMinute(key)) c.get("audit").unlogged = true;
+        if (!firstThrottleThisMinute(key)) c.get("log").skip = true;
         throw new ScimError(429, undefined, `Too many requests from this client; retry after ${RETRY_AFTER_SECONDS} seconds.`, {
           "Retry-After": String(RETRY_AFTER_SECONDS),
         });

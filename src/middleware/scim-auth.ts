@@ -34,7 +34,7 @@ export function scimAuth(): MiddlewareHandler<AppEnv> {
     if (!(await matchesAnyToken(presented.token, tokens))) {
       throw new ScimError(401, undefined, "The bearer token is not valid for this site.", CHALLENGE);
     }
-    if (!presented.bearer) c.get("audit").quirk("Authorization header sent without the Bearer scheme");
+    if (!presented.bearer) c.get("log").quirk("Authorization header sent without the Bearer scheme");
     await next();
   };
 }

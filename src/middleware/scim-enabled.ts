@@ -8,6 +8,7 @@ import { loadSettings } from "../settings/store";
 export function scimEnabled(): MiddlewareHandler<AppEnv> {
   return async function scimEnabledMiddleware(c, next) {
     const settings = await loadSettings(getDb(c.env.DB));
+    c.set("settings", settings);
     if (!settings.scimEnabled) {
       throw new ScimError(
         403,

@@ -1,29 +1,29 @@
 import type { Context } from "hono";
 import { getDb } from "../db/client";
 import type { AppEnv } from "../env";
-import { loadSettings } from "../settings/store";
-import type { WriteContext } from "../users/service";
+import type { LogEntry } from "../log/entry";
+import { afterResponse } from "../middleware/provisioning-log";
+import type { WriteContext } from "../write/kernel";
 
-export async function writeContext(c: Context<AppEnv>): Promise<WriteContext> {
-  const db = getDb(c.env.DB);
-  const url = new URL(c.req.url);
+/**
+ * The write kernel's context for this request (or one operation of a Bulk request, with its own
+ * log entry). `successStatus` is what the route answers when the write succeeds: the log row is
+ * written in the write's own batch, so it is known before the service runs.
+ */
+export function writeContext(
+  c: Context<AppEnv>,
+  successStatus: number,
+  log: LogEntry = c.get("log"),
+  ifMatch = c.req.header("if-match"),
+): WriteContext {
+  log.successStatus = successStatus;
   return {
-    db,
-    env: c.env,
-    settings: await loadSettings(db),
+    db: getDb(c.env.DB),
+    queue: c.env.EVENTS,
+    settings: c.get("settings"),
     baseUrl: c.get("baseUrl"),
-    audit: c.get("audit"),
-    requestId: c.get("requestId"),
-    method: c.req.method,
-    path: (url.pathname + url.search).slice(0, 2000),
-    waitUntil: (p) => {
-      try {
-        c.executionCtx.waitUntil(p);
-      } catch {
-        void p;
-      }
-    },
-    ifMatch: c.req.header("if-match"),
-    wantsBody: c.req.query("attributes") !== undefined || c.req.query("excludedAttributes") !== undefined,
+    log,
+    ifMatch,
+    waitUntil: (p) => afterResponse(c, p),
   };
 }

@@ -123,3 +123,33 @@ export function resolveBulkIds<T>(value: T, ids: ReadonlyMap<string, string>): T
   };
   return walk(value) as T;
 }
+
+/** What a Bulk operation may address (RFC 7644 §3.7): a resource collection or one resource. */
+export interface BulkTarget {
+  resource: "Users" | "Groups";
+  id: string | undefined;
+}
+
+const TARGET = /^\/(Users|Groups)(?:\/([^/?#]+))?\/?$/i;
+
+/**
+ * The resource an operation's path names, or why it names none: only /Users, /Users/{id},
+ * /Groups and /Groups/{id} (no other endpoint, no nested /Bulk, no `..`, no query), and the
+ * method must fit (POST to a collection; PUT, PATCH, DELETE to one resource).
+ */
+export function bulkTarget(method: BulkOperation["method"], path: string): BulkTarget | string {
+  const m = TARGET.exec(path);
+  const resource = m?.[1];
+  if (!m || !resource)
+    return `path "${path.slice(0, 100)}" is not /Users, /Users/{id}, /Groups or /Groups/{id}; a Bulk operation addresses only those.`;
+  let id: string | undefined;
+  try {
+    id = m[2] === undefined ? undefined : decodeURIComponent(m[2]);
+  } catch {
+    return `path "${path.slice(0, 100)}" has a malformed id.`;
+  }
+  const collection = resource.toLowerCase() === "users" ? "Users" : "Groups";
+  if (method === "POST" && id !== undefined) return `POST creates a resource at /${collection}, not at /${collection}/{id}.`;
+  if (method !== "POST" && id === undefined) return `${method} needs one resource: /${collection}/{id}.`;
+  return { resource: collection, id };
+}

@@ -45,5 +45,3 @@ export interface ScimErrorBody {
   scimType?: ScimType;
   detail: string;
 }
-
-export const badRequest = (scimType: ScimType, detail: string) => new ScimError(400, scimType, detail);

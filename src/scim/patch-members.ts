@@ -3,7 +3,7 @@
  * these operations are never applied to the group's data: they are returned, in order, as
  * `MemberOp`s for the store to run as set operations on the membership table.
  */
-import { badRequest } from "./errors";
+import { ScimError } from "./errors";
 import type { Filter, PatchPath } from "./filter/ast";
 import { addQuirk, coerceValue, isPlainObject, isUnassigned } from "./resource";
 import type { AttributeDef } from "./schemas";
@@ -53,12 +53,13 @@ export function memberOperation(
   quirks: string[],
 ): MemberOp | undefined {
   if (target.path.sub || target.subAfterFilter) {
-    throw badRequest("invalidPath", 'Group members can only be changed as a whole or with members[value eq "<id>"].');
+    throw new ScimError(400, "invalidPath", 'Group members can only be changed as a whole or with members[value eq "<id>"].');
   }
   if (target.filter) {
     const ids = op === "remove" ? idsFromFilter(target.filter) : undefined;
     if (!ids) {
-      throw badRequest(
+      throw new ScimError(
+        400,
         "invalidPath",
         'Only remove supports a members filter, and only of the form members[value eq "<id>"] (joined with "or").',
       );

@@ -3,7 +3,7 @@
  * RFC 7644 §3.5.2.1-3. Values are validated with the normaliser's `coerceValue`, so what a
  * PATCH stores is exactly what a POST of the same value would store.
  */
-import { badRequest } from "./errors";
+import { ScimError } from "./errors";
 import type { Filter, PatchPath } from "./filter/ast";
 import { matchesFilter } from "./filter/evaluate";
 import type { PatchVerb } from "./patch-members";
@@ -57,8 +57,8 @@ function demoteOtherPrimaries(all: Element[], written: Element[]): void {
 
 function requireSub(def: AttributeDef, name: string, label: string): AttributeDef {
   const sub = findAttribute(def.subAttributes, name);
-  if (!sub) throw badRequest("invalidPath", `Attribute '${label}' is not defined in the schema.`);
-  if (sub.mutability === "readOnly") throw badRequest("mutability", `Attribute '${label}' is readOnly and cannot be changed.`);
+  if (!sub) throw new ScimError(400, "invalidPath", `Attribute '${label}' is not defined in the schema.`);
+  if (sub.mutability === "readOnly") throw new ScimError(400, "mutability", `Attribute '${label}' is readOnly and cannot be changed.`);
   return sub;
 }
 
@@ -80,7 +80,7 @@ export function applyChange(change: TargetChange): void {
   const { def, target } = change;
   if (target.filter) {
     if (!def.multiValued) {
-      throw badRequest("invalidPath", `A value filter needs a multi-valued attribute; '${def.name}' is single-valued.`);
+      throw new ScimError(400, "invalidPath", `A value filter needs a multi-valued attribute; '${def.name}' is single-valued.`);
     }
     applyFiltered(change, target.filter);
   } else if (target.path.sub) {
@@ -194,7 +194,7 @@ function applyFiltered(change: TargetChange, filter: Filter): void {
   if (unassign) {
     // RFC 7644 §3.5.2.2: a remove whose filter matches nothing fails with noTarget.
     if (op === "remove" && matches.length === 0) {
-      throw badRequest("noTarget", `No value of '${def.name}' matches the filter in '${label}'.`);
+      throw new ScimError(400, "noTarget", `No value of '${def.name}' matches the filter in '${label}'.`);
     }
     if (sub) for (const el of matches) delete el[sub.name];
     else all = all.filter((el) => !matches.includes(el));
@@ -211,11 +211,11 @@ function applyFiltered(change: TargetChange, filter: Filter): void {
     // CONFORMANCE 64 decision (SCIM-SDK doNotFailOnNoTarget): Entra replaces emails[type eq "work"].value
     // on users with no work email; create the value the filter describes instead of answering noTarget.
     const template = filterTemplate(def, filter);
-    if (!template) throw badRequest("noTarget", `No value of '${def.name}' matches the filter in '${label}'.`);
+    if (!template) throw new ScimError(400, "noTarget", `No value of '${def.name}' matches the filter in '${label}'.`);
     let source: unknown = sub ? { ...template, [sub.name]: value } : value;
     if (!sub && isPlainObject(value)) source = { ...template, ...value };
     const created = coerceElement(def, source, quirks, label);
-    if (!isPlainObject(created)) throw badRequest("invalidValue", `Attribute '${label}' needs an object value.`);
+    if (!isPlainObject(created)) throw new ScimError(400, "invalidValue", `Attribute '${label}' needs an object value.`);
     addQuirk(quirks, `${op} on a filtered path matching nothing created a new '${def.name}' value`);
     all.push(created);
     written = [created];
@@ -228,7 +228,7 @@ function applyFiltered(change: TargetChange, filter: Filter): void {
     written = matches;
   } else {
     const coerced = coerceElement(def, value, quirks, label);
-    if (!isPlainObject(coerced)) throw badRequest("invalidValue", `Attribute '${label}' needs an object value.`);
+    if (!isPlainObject(coerced)) throw new ScimError(400, "invalidValue", `Attribute '${label}' needs an object value.`);
     // RFC 7644 §3.5.2.3: matching values are replaced; add merges into them (§3.5.2.1).
     written = matches.map((el) => {
       const next = op === "add" ? { ...el, ...coerced } : { ...coerced };

@@ -7,7 +7,7 @@
  * Entra's capitalised `op`, string booleans, Okta's path-less replace, Entra's dotted and URN keys in
  * a path-less value, manager as a bare string, and the old Entra members remove with a value list.
  */
-import { badRequest } from "./errors";
+import { ScimError } from "./errors";
 import type { PatchPath } from "./filter/ast";
 import { parsePath } from "./filter/parser";
 import { type MemberOp, memberOperation, type PatchVerb } from "./patch-members";
@@ -16,7 +16,6 @@ import {
   addQuirk,
   assertRequired,
   coerceValue,
-  invalidValue,
   isPlainObject,
   isUnassigned,
   normalizeResource,
@@ -63,11 +62,11 @@ function field(obj: Record<string, unknown>, name: string): { present: boolean; 
 
 export function applyPatch(resource: StoredResource, body: unknown, rt: ResourceTypeDef, ctx: PatchContext): PatchResult {
   if (!isPlainObject(body)) {
-    throw badRequest("invalidSyntax", "The PATCH body must be a JSON object with an Operations array (RFC 7644 §3.5.2).");
+    throw new ScimError(400, "invalidSyntax", "The PATCH body must be a JSON object with an Operations array (RFC 7644 §3.5.2).");
   }
   const operations = field(body, "Operations");
   if (!Array.isArray(operations.value)) {
-    throw badRequest("invalidSyntax", 'The PATCH body needs an "Operations" array (RFC 7644 §3.5.2).');
+    throw new ScimError(400, "invalidSyntax", 'The PATCH body needs an "Operations" array (RFC 7644 §3.5.2).');
   }
   const state: State = { data: structuredClone(resource), rt, ctx, quirks: [], memberOps: [] };
   // Operations: [] is a no-op (the Entra validator sends it; scimmy#59).
@@ -83,14 +82,14 @@ export function applyPatch(resource: StoredResource, body: unknown, rt: Resource
 }
 
 function applyOperation(state: State, raw: unknown, index: number): void {
-  if (!isPlainObject(raw)) throw badRequest("invalidSyntax", `Operations[${index}] must be an object.`);
+  if (!isPlainObject(raw)) throw new ScimError(400, "invalidSyntax", `Operations[${index}] must be an object.`);
   const opField = field(raw, "op");
   if (typeof opField.value !== "string") {
-    throw badRequest("invalidSyntax", `Operations[${index}] needs an "op" of add, replace or remove.`);
+    throw new ScimError(400, "invalidSyntax", `Operations[${index}] needs an "op" of add, replace or remove.`);
   }
   const verb = opField.value.toLowerCase();
   if (!isVerb(verb)) {
-    throw badRequest("invalidSyntax", `Operations[${index}].op "${short(opField.value)}" is not add, replace or remove.`);
+    throw new ScimError(400, "invalidSyntax", `Operations[${index}].op "${short(opField.value)}" is not add, replace or remove.`);
   }
   // Entra sends "Add"/"Replace"/"Remove" (CONFORMANCE §4 quirk 1).
   if (verb !== opField.value) addQuirk(state.quirks, `op sent capitalised as "${opField.value}"`);
@@ -99,15 +98,19 @@ function applyOperation(state: State, raw: unknown, index: number): void {
   const valueField = field(raw, "value");
   let path: string | undefined;
   if (pathField.value !== undefined && pathField.value !== null) {
-    if (typeof pathField.value !== "string") throw badRequest("invalidPath", `Operations[${index}].path must be a string.`);
+    if (typeof pathField.value !== "string") throw new ScimError(400, "invalidPath", `Operations[${index}].path must be a string.`);
     if (pathField.value.trim() !== "") path = pathField.value;
     else addQuirk(state.quirks, "empty path treated as path-less");
   }
 
   if (path === undefined) {
-    if (verb === "remove") throw badRequest("noTarget", "A remove operation needs a path (RFC 7644 §3.5.2.2).");
+    if (verb === "remove") throw new ScimError(400, "noTarget", "A remove operation needs a path (RFC 7644 §3.5.2.2).");
     if (!isPlainObject(valueField.value)) {
-      throw badRequest("invalidSyntax", `Operations[${index}]: a ${verb} without a path needs an object of attributes as its value.`);
+      throw new ScimError(
+        400,
+        "invalidSyntax",
+        `Operations[${index}]: a ${verb} without a path needs an object of attributes as its value.`,
+      );
     }
     // Okta deactivate and group push (CONFORMANCE 56, 88): {"op":"replace","value":{"active":false}}.
     addQuirk(state.quirks, `path-less ${verb}`);
@@ -115,14 +118,14 @@ function applyOperation(state: State, raw: unknown, index: number): void {
     return;
   }
   if (verb !== "remove" && !valueField.present) {
-    throw badRequest("invalidSyntax", `Operations[${index}] (${verb} '${short(path)}') needs a value.`);
+    throw new ScimError(400, "invalidSyntax", `Operations[${index}] (${verb} '${short(path)}') needs a value.`);
   }
   const extension = findExtension(state.rt, path);
   if (extension) {
     // The path is a whole extension: its attributes are applied one by one.
     if (verb === "remove" || isUnassigned(valueField.value)) delete state.data[extension.id];
     else if (isPlainObject(valueField.value)) applyExtensionObject(state, verb, extension.id, valueField.value);
-    else throw invalidValue(`The value for '${extension.id}' must be an object of its attributes.`);
+    else throw new ScimError(400, "invalidValue", `The value for '${extension.id}' must be an object of its attributes.`);
     return;
   }
   applyTarget(state, verb, parsePath(path, state.rt), valueField.value, valueField.present);
@@ -146,13 +149,13 @@ function applyPathless(state: State, verb: PatchVerb, value: Record<string, unkn
         addQuirk(state.quirks, "path-less value repeated the resource id");
         continue;
       }
-      throw badRequest("mutability", "Attribute 'id' is readOnly; a path-less value may only repeat the resource's own id.");
+      throw new ScimError(400, "mutability", "Attribute 'id' is readOnly; a path-less value may only repeat the resource's own id.");
     }
     const extension = findExtension(state.rt, key);
     if (extension) {
       if (isUnassigned(item)) delete state.data[extension.id];
       else if (isPlainObject(item)) applyExtensionObject(state, verb, extension.id, item);
-      else throw invalidValue(`The value for '${extension.id}' must be an object of its attributes.`);
+      else throw new ScimError(400, "invalidValue", `The value for '${extension.id}' must be an object of its attributes.`);
       continue;
     }
     if (lower.startsWith("urn:") && !splitUrnKey(state.rt, key)) {
@@ -173,17 +176,17 @@ function applyTarget(state: State, verb: PatchVerb, target: PatchPath, value: un
   const label = `${target.path.attr}${target.filter ? "[...]" : ""}${target.path.sub ? `.${target.path.sub}` : ""}${
     target.subAfterFilter ? `.${target.subAfterFilter}` : ""
   }`;
-  if (target.path.attr === "meta") throw badRequest("mutability", `Attribute '${label}' is readOnly and cannot be changed.`);
+  if (target.path.attr === "meta") throw new ScimError(400, "mutability", `Attribute '${label}' is readOnly and cannot be changed.`);
   const schema = target.path.uri === rt.schema.id ? rt.schema : findExtension(rt, target.path.uri);
   const def = schema ? findAttribute(schema.attributes, target.path.attr) : undefined;
-  if (!schema || !def) throw badRequest("invalidPath", `Attribute '${label}' is not defined for ${rt.name}.`);
+  if (!schema || !def) throw new ScimError(400, "invalidPath", `Attribute '${label}' is not defined for ${rt.name}.`);
   // RFC 7644 §3.5.2: readOnly attributes (id, groups, roles) cannot be changed; groups change through the Group.
-  if (def.mutability === "readOnly") throw badRequest("mutability", `Attribute '${def.name}' is readOnly and cannot be changed.`);
+  if (def.mutability === "readOnly") throw new ScimError(400, "mutability", `Attribute '${def.name}' is readOnly and cannot be changed.`);
 
   if (def.mutability === "writeOnly") {
     // Okta Sync Password (CONFORMANCE 57): handed to the caller to hash; never stored in data.
     if (verb === "remove" || target.filter || target.path.sub) {
-      throw badRequest("mutability", `Attribute '${def.name}' is writeOnly: it can only be set.`);
+      throw new ScimError(400, "mutability", `Attribute '${def.name}' is writeOnly: it can only be set.`);
     }
     const coerced = coerceValue(def, value, state.quirks, def.name);
     if (typeof coerced === "string") state.password = coerced;

@@ -1,4 +1,5 @@
 import type { AttrPath } from "./filter/ast";
+import { parseAttributeList } from "./filter/parser";
 import type { ResourceTypeDef } from "./schemas";
 
 type Json = Record<string, unknown>;
@@ -89,4 +90,12 @@ export function project(resource: Json, rt: ResourceTypeDef, projection: Project
     if (ext !== undefined && isObject(source) && Object.keys(source).length === 0) delete out[ext];
   }
   return out;
+}
+
+/** The `attributes` / `excludedAttributes` parameters of a request (RFC 7644 §3.4.2.5), parsed. */
+export function projectionOf(rt: ResourceTypeDef, attributes: string | undefined, excluded: string | undefined): Projection {
+  return {
+    attributes: attributes ? parseAttributeList(attributes, rt) : [],
+    excluded: excluded ? parseAttributeList(excluded, rt) : [],
+  };
 }

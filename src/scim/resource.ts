@@ -7,7 +7,7 @@
  * Only names found in the schema are ever written to an output object, so keys such as
  * `__proto__` or `constructor` in the input can never reach a prototype.
  */
-import { badRequest, type ScimError } from "./errors";
+import { ScimError } from "./errors";
 import { type AttributeDef, findAttribute, findExtension, GROUP_SCHEMA, type ResourceTypeDef, type SchemaDef } from "./schemas";
 
 /** Only schema attributes, canonical names; extension attributes under their URN key. */
@@ -43,8 +43,6 @@ export function isUnassigned(value: unknown): boolean {
   return value === null || value === undefined || value === "" || (Array.isArray(value) && value.length === 0);
 }
 
-export const invalidValue = (detail: string): ScimError => badRequest("invalidValue", detail);
-
 function describe(value: unknown): string {
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 40 ? `${text.slice(0, 40)}...` : text;
@@ -68,7 +66,7 @@ export function coerceValue(def: AttributeDef, value: unknown, quirks: string[],
       addQuirk(quirks, `${quirkLabel(label)} sent as an array of one value`);
       return coerceElement(def, value[0], quirks, label);
     }
-    throw invalidValue(`Attribute '${label}' is single-valued; send one value, not an array.`);
+    throw new ScimError(400, "invalidValue", `Attribute '${label}' is single-valued; send one value, not an array.`);
   }
   return coerceElement(def, value, quirks, label);
 }
@@ -84,20 +82,25 @@ export function coerceElement(def: AttributeDef, value: unknown, quirks: string[
     case "integer":
     case "decimal":
       if (typeof value !== "number" || !Number.isFinite(value) || (def.type === "integer" && !Number.isInteger(value))) {
-        throw invalidValue(`Attribute '${label}' must be ${def.type === "integer" ? "an integer" : "a number"}, not ${describe(value)}.`);
+        throw new ScimError(
+          400,
+          "invalidValue",
+          `Attribute '${label}' must be ${def.type === "integer" ? "an integer" : "a number"}, not ${describe(value)}.`,
+        );
       }
       return value;
     case "dateTime":
       if (typeof value !== "string" || Number.isNaN(Date.parse(value))) {
-        throw invalidValue(`Attribute '${label}' must be an RFC 3339 date-time string, not ${describe(value)}.`);
+        throw new ScimError(400, "invalidValue", `Attribute '${label}' must be an RFC 3339 date-time string, not ${describe(value)}.`);
       }
       return value;
     case "string":
     case "reference":
     case "binary":
-      if (typeof value !== "string") throw invalidValue(`Attribute '${label}' must be a string, not ${describe(value)}.`);
+      if (typeof value !== "string")
+        throw new ScimError(400, "invalidValue", `Attribute '${label}' must be a string, not ${describe(value)}.`);
       if (value.length > MAX_STRING_LENGTH) {
-        throw invalidValue(`Attribute '${label}' is longer than ${MAX_STRING_LENGTH} characters.`);
+        throw new ScimError(400, "invalidValue", `Attribute '${label}' is longer than ${MAX_STRING_LENGTH} characters.`);
       }
       return value;
   }
@@ -113,7 +116,7 @@ function coerceBoolean(value: unknown, quirks: string[], label: string): boolean
       return lower === "true";
     }
   }
-  throw invalidValue(`Attribute '${label}' must be a boolean (true or false), not ${describe(value)}.`);
+  throw new ScimError(400, "invalidValue", `Attribute '${label}' must be a boolean (true or false), not ${describe(value)}.`);
 }
 
 function coerceComplex(def: AttributeDef, value: unknown, quirks: string[], label: string): StoredResource | undefined {
@@ -123,7 +126,7 @@ function coerceComplex(def: AttributeDef, value: unknown, quirks: string[], labe
     addQuirk(quirks, `${quirkLabel(label)} sent as a bare string`);
     return coerceComplex(def, { value }, quirks, label);
   }
-  if (!isPlainObject(value)) throw invalidValue(`Attribute '${label}' must be an object, not ${describe(value)}.`);
+  if (!isPlainObject(value)) throw new ScimError(400, "invalidValue", `Attribute '${label}' must be an object, not ${describe(value)}.`);
   const isMember = def === GROUP_MEMBERS;
   const out: StoredResource = {};
   for (const key of Object.keys(value)) {
@@ -136,11 +139,12 @@ function coerceComplex(def: AttributeDef, value: unknown, quirks: string[], labe
     // readOnly sub-attributes (manager.displayName, members.display) are server-computed: ignored silently.
     // members.$ref is derived from the member id on output, so only value and type are stored.
     if (sub.mutability === "readOnly" || (isMember && sub.name === "$ref")) continue;
-    if (Object.hasOwn(out, sub.name)) throw invalidValue(`Attribute '${label}.${sub.name}' was sent more than once.`);
+    if (Object.hasOwn(out, sub.name)) throw new ScimError(400, "invalidValue", `Attribute '${label}.${sub.name}' was sent more than once.`);
     const coerced = coerceValue(sub, value[key], quirks, `${label}.${sub.name}`);
     if (coerced !== undefined) out[sub.name] = coerced;
   }
-  if (isMember && typeof out.value !== "string") throw invalidValue(`Attribute '${label}.value' (the member id) is required.`);
+  if (isMember && typeof out.value !== "string")
+    throw new ScimError(400, "invalidValue", `Attribute '${label}.value' (the member id) is required.`);
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
@@ -154,7 +158,7 @@ function coerceMultiValued(def: AttributeDef, value: unknown, quirks: string[], 
   }
   const isMembers = def === GROUP_MEMBERS;
   if (!isMembers && list.length > MAX_MULTI_VALUES) {
-    throw invalidValue(`Attribute '${label}' has ${list.length} values; at most ${MAX_MULTI_VALUES} are accepted.`);
+    throw new ScimError(400, "invalidValue", `Attribute '${label}' has ${list.length} values; at most ${MAX_MULTI_VALUES} are accepted.`);
   }
   const out: unknown[] = [];
   const memberIds = new Set<string>();
@@ -176,7 +180,11 @@ function coerceMultiValued(def: AttributeDef, value: unknown, quirks: string[], 
 function assertSinglePrimary(values: readonly unknown[], label: string): void {
   const primaries = values.filter((v) => isPlainObject(v) && v.primary === true).length;
   if (primaries > 1) {
-    throw invalidValue(`Attribute '${label}' has ${primaries} values marked primary; at most one may be (RFC 7643 §2.4).`);
+    throw new ScimError(
+      400,
+      "invalidValue",
+      `Attribute '${label}' has ${primaries} values marked primary; at most one may be (RFC 7643 §2.4).`,
+    );
   }
 }
 
@@ -201,7 +209,7 @@ interface Target {
  */
 export function normalizeResource(input: unknown, rt: ResourceTypeDef): NormalizeResult {
   if (!isPlainObject(input)) {
-    throw badRequest("invalidSyntax", "The request body must be a JSON object holding a SCIM resource.");
+    throw new ScimError(400, "invalidSyntax", "The request body must be a JSON object holding a SCIM resource.");
   }
   const quirks: string[] = [];
   const data: StoredResource = {};
@@ -225,7 +233,7 @@ export function normalizeResource(input: unknown, rt: ResourceTypeDef): Normaliz
     if (def.name !== name) addQuirk(quirks, `attribute '${name}' matched case-insensitively as '${def.name}'`);
     if (def.mutability === "readOnly") return;
     const target = targetFor(schema);
-    if (target.seen.has(def.name)) throw invalidValue(`Attribute '${def.name}' was sent more than once.`);
+    if (target.seen.has(def.name)) throw new ScimError(400, "invalidValue", `Attribute '${def.name}' was sent more than once.`);
     target.seen.add(def.name);
     const coerced = coerceValue(def, value, quirks, def.name);
     if (def.mutability === "writeOnly") {
@@ -248,7 +256,7 @@ export function normalizeResource(input: unknown, rt: ResourceTypeDef): Normaliz
     if (extension) {
       if (extension.id !== key) addQuirk(quirks, `extension URN '${key}' matched case-insensitively`);
       if (isUnassigned(value)) continue;
-      if (!isPlainObject(value)) throw invalidValue(`Extension '${extension.id}' must be an object of attributes.`);
+      if (!isPlainObject(value)) throw new ScimError(400, "invalidValue", `Extension '${extension.id}' must be an object of attributes.`);
       for (const sub of Object.keys(value)) setAttribute(extension, sub, value[sub], sub);
       continue;
     }
@@ -279,7 +287,7 @@ export function normalizeResource(input: unknown, rt: ResourceTypeDef): Normaliz
 export function assertRequired(data: StoredResource, rt: ResourceTypeDef, scimType: "invalidValue" | "mutability"): void {
   for (const def of rt.schema.attributes) {
     if (def.required && def.mutability !== "readOnly" && data[def.name] === undefined) {
-      throw badRequest(scimType, `${def.name} is required and cannot be empty.`);
+      throw new ScimError(400, scimType, `${def.name} is required and cannot be empty.`);
     }
   }
 }

@@ -1,23 +1,24 @@
-import { z } from "zod";
+import * as z from "zod/mini";
+
+const groupId = z.nullable(z.string().check(z.minLength(1), z.maxLength(200)));
+const whole = (min: number, max: number) => z.int().check(z.gte(min), z.lte(max));
 
 /** The settings document (SPEC §10). Defaults are the safe ones: SCIM off, no promotion. */
-const settingsSchema = z
-  .object({
-    scimEnabled: z.boolean(),
-    allowModeratorPromotion: z.boolean(),
-    allowAdminPromotion: z.boolean(),
-    moderatorGroup: z.string().min(1).max(200).nullable(),
-    adminGroup: z.string().min(1).max(200).nullable(),
-    dryRun: z.boolean(),
-    deprovisionGuard: z.object({ maxPerHour: z.number().int().min(1).max(1_000_000) }).strict(),
-    logRetentionDays: z.number().int().min(1).max(3650),
-  })
-  .strict();
+const settingsSchema = z.strictObject({
+  scimEnabled: z.boolean(),
+  allowModeratorPromotion: z.boolean(),
+  allowAdminPromotion: z.boolean(),
+  moderatorGroup: groupId,
+  adminGroup: groupId,
+  dryRun: z.boolean(),
+  deprovisionGuard: z.strictObject({ maxPerHour: whole(1, 1_000_000) }),
+  logRetentionDays: whole(1, 3650),
+});
 
 export type Settings = z.infer<typeof settingsSchema>;
 
 /** PUT accepts the same shape; keys left out keep their current value. */
-export const settingsPatchSchema = settingsSchema.partial().strict();
+export const settingsPatchSchema = z.partial(settingsSchema);
 
 export const DEFAULT_SETTINGS: Settings = {
   scimEnabled: false,

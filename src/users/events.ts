@@ -1,5 +1,5 @@
 import type { EventType } from "../events/types";
-import type { UserState } from "./view";
+import type { UserState } from "../resources/user";
 
 export interface PlannedEvent {
   type: EventType;

@@ -1,5 +1,5 @@
 import { env } from "cloudflare:test";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { createUser, expectScimError, expectStatus, type Json, json, oktaUser, scim, setSettings, uniqueName } from "../helpers";
 
 const BULK = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
@@ -132,5 +132,113 @@ describe("POST /.search at the root", () => {
     );
     expect((second.Resources as Json[]).map((r) => r.id)).toEqual([g.id]);
     await expectScimError(await scim("POST", "/.search", { filter: "userName ssw login" }), 400, "invalidFilter");
+  });
+});
+
+/** The provisioning-log rows a request wrote (they carry its request id). */
+async function logRows(requestId: string): Promise<{ method: string; path: string; status: number }[]> {
+  const { results } = await env.DB.prepare("SELECT method, path, status FROM provisioning_log WHERE request_id = ? ORDER BY seq")
+    .bind(requestId)
+    .all<{ method: string; path: string; status: number }>();
+  return results;
+}
+
+async function settledRows(requestId: string, n: number) {
+  await vi.waitUntil(async () => (await logRows(requestId)).length >= n, { timeout: 5_000, interval: 50 });
+  // A moment more: a row written twice would show now.
+  await new Promise((r) => setTimeout(r, 100));
+  return logRows(requestId);
+}
+
+describe("one log row per operation the client asked for", () => {
+  it("POST /.search writes exactly one row: its own", async () => {
+    await setSettings();
+    const requestId = `search-${crypto.randomUUID()}`;
+    const res = await scim("POST", "/.search", { filter: 'meta.resourceType eq "User"', count: 5 }, { headers: { "cf-ray": requestId } });
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(await settledRows(requestId, 1)).toEqual([{ method: "POST", path: "/api/scim/v2/.search", status: 200 }]);
+  });
+
+  it("a Bulk of 4 operations (one failing) writes exactly 4 rows, one per operation, and none of its own", async () => {
+    await setSettings();
+    const requestId = `bulk-${crypto.randomUUID()}`;
+    const res = await scim(
+      "POST",
+      "/Bulk",
+      {
+        schemas: [BULK],
+        Operations: [
+          { method: "POST", path: "/Users", bulkId: "a", data: { userName: uniqueName("LogA") } },
+          { method: "PATCH", path: "/Users/bulkId:a", data: { Operations: [{ op: "replace", path: "title", value: "T" }] } },
+          { method: "PATCH", path: "/Users/bulkId:a", data: { Operations: [{ op: "replace", path: "nope", value: 1 }] } },
+          { method: "DELETE", path: "/Users/bulkId:a" },
+        ],
+      },
+      { headers: { "cf-ray": requestId } },
+    );
+    const body = await expectStatus(res, 200);
+    expect((body.Operations as Json[]).map((o) => o.status)).toEqual(["201", "200", "400", "204"]);
+    // Failed operations' rows are written after the response: order them by operation.
+    const rows = (await settledRows(requestId, 4)).sort((a, b) =>
+      (/operation (\d+)/.exec(a.path)?.[1] ?? "").localeCompare(/operation (\d+)/.exec(b.path)?.[1] ?? ""),
+    );
+    expect(rows.map((r) => [r.method, r.status])).toEqual([
+      ["POST", 201],
+      ["PATCH", 200],
+      ["PATCH", 400],
+      ["DELETE", 204],
+    ]);
+    expect(rows.every((r) => r.path.includes("(Bulk operation"))).toBe(true);
+  });
+});
+
+describe("Bulk runs only what it may: /Users, /Users/{id}, /Groups, /Groups/{id}, each bulkId once", () => {
+  const abuses = [
+    {
+      name: "a nested /Bulk",
+      op: {
+        method: "POST",
+        path: "/Bulk",
+        bulkId: "n",
+        data: { schemas: [BULK], Operations: [{ method: "POST", path: "/Users", bulkId: "x", data: { userName: "nested@example.com" } }] },
+      },
+    },
+    { name: "a path out of the SCIM API", op: { method: "PUT", path: "/../../../admin/api/settings", data: { scimEnabled: false } } },
+    { name: "another SCIM endpoint", op: { method: "POST", path: "/ServiceProviderConfig", bulkId: "s", data: {} } },
+    { name: "POST to one resource", op: { method: "POST", path: "/Users/123", bulkId: "p", data: { userName: "x@example.com" } } },
+    { name: "PATCH to a collection", op: { method: "PATCH", path: "/Groups", data: { Operations: [] } } },
+  ];
+  it.each(abuses)("$name: 400 invalidValue for that operation, nothing ran", async ({ op }) => {
+    const before = await env.DB.prepare("SELECT (SELECT count(*) FROM users) AS users, (SELECT data FROM settings) AS settings").first();
+    const body = await expectStatus(await scim("POST", "/Bulk", { schemas: [BULK], Operations: [op] }), 200);
+    const [result] = body.Operations as Json[];
+    expect(result?.status).toBe("400");
+    expect((result?.response as Json | undefined)?.scimType).toBe("invalidValue");
+    expect(String((result?.response as Json | undefined)?.detail)).toMatch(/Users|Groups|POST creates|needs one resource/);
+    const after = await env.DB.prepare("SELECT (SELECT count(*) FROM users) AS users, (SELECT data FROM settings) AS settings").first();
+    expect(after).toEqual(before);
+  });
+
+  it("a repeated bulkId: the later operation is 400 invalidValue and does not run; references go to the first", async () => {
+    const first = uniqueName("First");
+    const second = uniqueName("Second");
+    const body = await expectStatus(
+      await scim("POST", "/Bulk", {
+        schemas: [BULK],
+        Operations: [
+          { method: "POST", path: "/Users", bulkId: "dup", data: { userName: first } },
+          { method: "POST", path: "/Users", bulkId: "dup", data: { userName: second } },
+          { method: "PATCH", path: "/Users/bulkId:dup", data: { Operations: [{ op: "replace", path: "title", value: "Referenced" }] } },
+        ],
+      }),
+      200,
+    );
+    const ops = body.Operations as Json[];
+    expect(ops.map((o) => o.status)).toEqual(["201", "400", "200"]);
+    expect((ops[1]?.response as Json | undefined)?.scimType).toBe("invalidValue");
+    const found = await json(await scim("GET", `/Users?filter=${encodeURIComponent(`userName eq "${second}"`)}`));
+    expect(found.totalResults).toBe(0);
+    const referenced = await json(await scim("GET", `/Users?filter=${encodeURIComponent(`userName eq "${first}"`)}`));
+    expect(((referenced.Resources as Json[])[0] as Json).title).toBe("Referenced");
   });
 });

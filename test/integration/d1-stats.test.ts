@@ -1,7 +1,7 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { D1_STATS_PATH, type D1Totals } from "../../src/debug/d1-stats";
-import worker from "../../src/index";
+import { D1_STATS_PATH, type D1Totals } from "../../bench/service/d1-stats";
+import worker from "../../bench/service/index";
 import { invalidateSettingsCache } from "../../src/settings/store";
 import { BASE, type Json, ORIGIN, oktaUser, SCIM_TOKEN, setSettings, uniqueName } from "../helpers";
 

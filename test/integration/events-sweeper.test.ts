@@ -2,7 +2,7 @@ import { createExecutionContext, createScheduledController, env, waitOnExecution
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it, vi } from "vitest";
 import { getDb } from "../../src/db/client";
-import type { EventMessage } from "../../src/events/messages";
+import type { QueueMessage } from "../../src/env";
 import { newEventId, outboxInsert, sendCommitted } from "../../src/events/outbox";
 import { SWEEP_MAX_PER_RUN } from "../../src/events/sweeper";
 import worker from "../../src/index";
@@ -105,7 +105,7 @@ describe("sweeper: nothing is lost between D1 and the queue", () => {
     if (!fresh) throw new Error("no id");
     const send = vi.spyOn(env.EVENTS, "sendBatch").mockResolvedValue(sendOk);
     await runCron();
-    const sent = send.mock.calls.flatMap((c) => Array.from(c[0], (m) => (m.body as EventMessage).eventId));
+    const sent = send.mock.calls.flatMap((c) => Array.from(c[0], (m) => (m.body as Extract<QueueMessage, { eventId: string }>).eventId));
     expect(sent).not.toContain(fresh);
     expect((await state(fresh)).state).toBe("pending");
     // A minute later it is the sweeper's.
@@ -147,7 +147,7 @@ describe("sweeper: nothing is lost between D1 and the queue", () => {
     await set(recentRetrying, "retrying", 60);
     const send = vi.spyOn(env.EVENTS, "sendBatch").mockResolvedValue(sendOk);
     await runCron();
-    const sent = send.mock.calls.flatMap((c) => Array.from(c[0], (m) => (m.body as EventMessage).eventId));
+    const sent = send.mock.calls.flatMap((c) => Array.from(c[0], (m) => (m.body as Extract<QueueMessage, { eventId: string }>).eventId));
     expect(sent).toEqual(expect.arrayContaining([lostQueued, lostRetrying]));
     expect(sent).not.toContain(recentQueued);
     expect(sent).not.toContain(recentRetrying);
@@ -157,7 +157,9 @@ describe("sweeper: nothing is lost between D1 and the queue", () => {
     // Re-sent once: the rows are fresh now, so the next run leaves them alone.
     send.mockClear();
     await runCron();
-    expect(send.mock.calls.flatMap((c) => Array.from(c[0], (m) => (m.body as EventMessage).eventId))).not.toContain(lostQueued);
+    expect(
+      send.mock.calls.flatMap((c) => Array.from(c[0], (m) => (m.body as Extract<QueueMessage, { eventId: string }>).eventId)),
+    ).not.toContain(lostQueued);
   });
 
   it("end to end: a SCIM create whose queue send failed is swept, then delivered", async () => {

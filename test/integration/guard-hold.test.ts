@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it, vi } from "vitest";
-import { HELD_BY_GUARD } from "../../src/db/log";
+import { HELD_BY_GUARD } from "../../src/log/entry";
 import { admin, createUser, expectStatus, type Json, oktaUser, scim, setSettings, uniqueName } from "../helpers";
 import { acceptingSite } from "../site-double";
 

@@ -8,9 +8,9 @@ import {
 } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { getDb } from "../../src/db/client";
+import { newJobId, startJobStatements } from "../../src/db/jobs";
 import worker from "../../src/index";
 import { runJobChunk } from "../../src/jobs/runner";
-import { newJobId, startJobStatements } from "../../src/jobs/store";
 import { FaultyD1 } from "../fault-d1";
 import { admin, BASE, expectStatus, type Json, scim, setSettings, settleJobs, uniqueName, waitForRoleJob } from "../helpers";
 

@@ -1,7 +1,7 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
+import { fetchWithD1Stats } from "../../bench/service/d1-stats";
 import { buildApp } from "../../src/app";
-import { fetchWithD1Stats } from "../../src/debug/d1-stats";
 import { BASE, createUser, expectStatus, type Json, oktaUser, SCIM_TOKEN, scim, setSettings, uniqueName } from "../helpers";
 
 const app = buildApp();

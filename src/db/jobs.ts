@@ -1,6 +1,6 @@
 import { and, desc, eq, sql } from "drizzle-orm";
-import type { Db } from "../db/client";
-import { jobs, users } from "../db/schema";
+import type { Db } from "./client";
+import { jobs, users } from "./schema";
 
 export type JobRow = typeof jobs.$inferSelect;
 export type JobKind = "roles";

@@ -1,0 +1,15 @@
+/**
+ * The service as the bench runs it (bench/lib/wrangler.mjs builds this entry, never src/index.ts
+ * alone): the production Worker, with every D1 round trip counted when the var D1_STATS is "1"
+ * (`wrangler dev --var D1_STATS:1`). The counting ships in no deployed bundle.
+ */
+
+import type { Bindings } from "../../src/env";
+import worker from "../../src/index";
+import { type DebugBindings, fetchWithD1Stats } from "./d1-stats";
+
+export default {
+  ...worker,
+  fetch: (request, env, ctx) =>
+    env.D1_STATS === "1" ? fetchWithD1Stats(request, env, ctx, worker.fetch) : worker.fetch(request, env, ctx),
+} satisfies ExportedHandler<Bindings & DebugBindings, unknown>;

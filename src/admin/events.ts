@@ -1,0 +1,184 @@
+import { type Context, Hono } from "hono";
+import * as z from "zod/mini";
+import { getDb, isoNow } from "../db/client";
+import type { AppEnv } from "../env";
+import { type HoldKind, planHoldAction } from "../events/hold";
+import { enqueueEvents } from "../events/outbox";
+import {
+  applyHoldPlan,
+  countByState,
+  EVENT_STATES,
+  type EventRow,
+  heldEvents,
+  listEvents,
+  moveAllToPending,
+  moveEvents,
+  selectEvent,
+} from "../events/store";
+import { SWEEP_MAX_PER_RUN } from "../events/sweeper";
+import { EVENT_TYPES, type EventState } from "../events/types";
+import { AdminError } from "../http/errors";
+import { query, validate } from "../http/validate";
+import { recordAction } from "./actions";
+
+/** /admin/api/events (SPEC §10): list, redeliver, release or discard held events. */
+export const eventsAdminRoutes = new Hono<AppEnv>();
+
+/**
+ * An admin may resend these. Not held (that is release-held, a deliberate guard decision), not
+ * dry_run (recorded only, by setting), not pending (the sweeper sends it), not discarded.
+ * queued and retrying are allowed for a message lost or parked in the queue: a second copy is
+ * harmless, the consumer is idempotent and the site sees one webhook-id.
+ */
+const REDELIVERABLE: EventState[] = ["undeliverable", "rejected", "dead", "retrying", "queued", "delivered"];
+/** Bulk redelivery by state: not delivered, so resending the whole delivered history takes ids. */
+const BULK_REDELIVERABLE = ["undeliverable", "rejected", "dead", "retrying", "queued"] as const satisfies readonly EventState[];
+const MAX_IDS = 500;
+
+/** An event's delivery state, as the events list and the user timeline show it. */
+export function eventSummary(row: EventRow) {
+  return {
+    id: row.id,
+    type: row.type,
+    resourceType: row.resourceType,
+    resourceId: row.resourceId,
+    resourceVersion: row.resourceVersion,
+    state: row.state,
+    hold: row.hold,
+    heldBy: row.heldBy,
+    attempts: row.attempts,
+    lastStatus: row.lastStatus,
+    lastError: row.lastError,
+    createdAt: row.createdAt,
+    queuedAt: row.queuedAt,
+    deliveredAt: row.deliveredAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+/** The summary plus the webhook body, for the events API. */
+function present(row: EventRow) {
+  let payload: unknown = row.payload;
+  try {
+    payload = JSON.parse(row.payload);
+  } catch {
+    // Shown as stored: the body is delivered verbatim either way.
+  }
+  return { seq: row.seq, ...eventSummary(row), payload };
+}
+
+const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
+
+const listQuery = z.strictObject({
+  state: query.list(EVENT_STATES),
+  resourceId: query.optional(query.text(200)),
+  // The admin page says "user"; the column is resource_id (users and groups alike).
+  userId: query.optional(query.text(200)),
+  type: query.optional(z.enum(EVENT_TYPES)),
+  limit: query.int(1, 200, 50),
+  cursor: query.cursor(),
+});
+
+const ids = z.array(text(200)).check(z.minLength(1), z.maxLength(MAX_IDS));
+const heldBody = z.strictObject({ ids: z.optional(ids) });
+const redeliverBody = z
+  .strictObject({ ids: z.optional(ids), state: z.optional(z.enum(BULK_REDELIVERABLE)) })
+  .check(z.refine((b) => (b.ids === undefined) !== (b.state === undefined), "give either ids or state, not both and not neither"));
+
+eventsAdminRoutes.get("/", validate("query", listQuery), async (c) => {
+  const q = c.req.valid("query");
+  if (q.resourceId && q.userId && q.resourceId !== q.userId) {
+    throw new AdminError(400, "invalid_query", "resourceId and userId are the same filter; give one.");
+  }
+  const db = getDb(c.env.DB);
+  const [page, counts] = await Promise.all([
+    listEvents(db, { states: q.state, resourceId: q.resourceId ?? q.userId, type: q.type, cursor: q.cursor, limit: q.limit }),
+    countByState(db),
+  ]);
+  return c.json({ events: page.rows.map(present), nextCursor: page.nextCursor, counts });
+});
+
+const isHoldKind = (value: string | null): value is HoldKind =>
+  value === "guard" || value === "user" || value === "cascade" || value === "wait";
+
+/**
+ * Release or discard held events (src/events/hold.ts). An id stands for its whole hold: the
+ * held deactivation or deletion and everything waiting behind it for that user. Released events
+ * go out in version order; group events that only waited go out once nothing before them is held.
+ */
+async function actOnHeld(c: Context<AppEnv>, action: "release" | "discard", asked: string[] | undefined) {
+  const db = getDb(c.env.DB);
+  // Rows held before hold kinds were recorded are guard holds.
+  const held = (await heldEvents(db)).map((e) => ({ ...e, hold: isHoldKind(e.hold) ? e.hold : ("guard" as const) }));
+  const plan = planHoldAction(held, asked ?? "all", action);
+  await db.batch([...applyHoldPlan(db, plan, isoNow())]);
+  // The oldest go out now, in each resource's version order; the sweeper sends the rest.
+  const now = plan.send.slice(0, SWEEP_MAX_PER_RUN);
+  await enqueueEvents(db, c.env.EVENTS, now);
+  return { plan, sentNow: now.length };
+}
+
+eventsAdminRoutes.post("/release-held", validate("json", heldBody), async (c) => {
+  const asked = c.req.valid("json").ids;
+  const { plan, sentNow } = await actOnHeld(c, "release", asked);
+  const waiting = plan.toWait.length ? `; ${plan.toWait.length} wait behind events still held` : "";
+  await recordAction(c, `held events released: ${plan.send.length}${waiting}`);
+  return c.json({ released: plan.send.length, sentNow, waiting: plan.toWait.length, skipped: asked ? plan.skipped : undefined });
+});
+
+eventsAdminRoutes.post("/discard-held", validate("json", heldBody), async (c) => {
+  const asked = c.req.valid("json").ids;
+  const { plan } = await actOnHeld(c, "discard", asked);
+  const unblocked = plan.send.length ? `; ${plan.send.length} group events that waited behind them sent` : "";
+  await recordAction(c, `held events discarded (never delivered): ${plan.drop.length}${unblocked}`);
+  return c.json({ discarded: plan.drop.length, unblocked: plan.send.length, skipped: asked ? plan.skipped : undefined });
+});
+
+/** Bulk redelivery, e.g. every dead event after the site was down for a day: {"state":"dead"}. */
+eventsAdminRoutes.post("/redeliver", validate("json", redeliverBody), async (c) => {
+  const { ids: asked, state } = c.req.valid("json");
+  const db = getDb(c.env.DB);
+  const at = isoNow();
+  const moved = asked ? await moveEvents(db, asked, REDELIVERABLE, "pending", at) : undefined;
+  const all = moved ? undefined : await moveAllToPending(db, state ? [state] : REDELIVERABLE, at, SWEEP_MAX_PER_RUN);
+  const send = moved ?? all?.first ?? [];
+  const count = moved?.length ?? all?.count ?? 0;
+  await enqueueEvents(db, c.env.EVENTS, send);
+  await recordAction(c, `events redelivered${state ? ` (state ${state})` : ""}: ${count}`);
+  const done = new Set(send);
+  return c.json({ redelivered: count, sentNow: send.length, skipped: asked?.filter((id) => !done.has(id)) }, 202);
+});
+
+eventsAdminRoutes.get("/:id", async (c) => {
+  const row = await selectEvent(getDb(c.env.DB), c.req.param("id"));
+  if (!row) throw new AdminError(404, "not_found", `There is no event ${c.req.param("id")}.`);
+  return c.json(present(row));
+});
+
+eventsAdminRoutes.post("/:id/redeliver", async (c) => {
+  const id = c.req.param("id");
+  const db = getDb(c.env.DB);
+  const before = await selectEvent(db, id);
+  if (!before) throw new AdminError(404, "not_found", `There is no event ${id}.`);
+  const moved = await moveEvents(db, [id], REDELIVERABLE, "pending", isoNow());
+  if (moved.length === 0) {
+    const current = (await selectEvent(db, id))?.state ?? before.state;
+    const hints: Record<string, string> = {
+      held: " Held events are sent with release-held.",
+      dry_run: " Dry-run events are recorded only.",
+      pending: " It is already on its way.",
+    };
+    throw new AdminError(
+      409,
+      "invalid_state",
+      `Event ${id} is ${current}; only ${REDELIVERABLE.join(", ")} events can be redelivered.${hints[current] ?? ""}`,
+    );
+  }
+  await enqueueEvents(db, c.env.EVENTS, moved);
+  await recordAction(c, `event ${id} (${before.type}) redelivered, was ${before.state}`, {
+    type: before.resourceType,
+    id: before.resourceId,
+  });
+  const after = await selectEvent(db, id);
+  return c.json(present(after ?? before), 202);
+});

@@ -1,0 +1,129 @@
+import { and, asc, desc, eq, inArray, lt, type SQL, sql } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { events } from "../db/schema";
+import { idsIn } from "../db/sql";
+import type { EventState } from "./types";
+
+export type EventRow = typeof events.$inferSelect;
+
+// A record, so adding a state to EventState without listing it here fails to compile.
+const STATE_NAMES: Record<EventState, true> = {
+  pending: true,
+  queued: true,
+  retrying: true,
+  delivered: true,
+  rejected: true,
+  dead: true,
+  held: true,
+  undeliverable: true,
+  dry_run: true,
+  discarded: true,
+};
+export const EVENT_STATES = Object.keys(STATE_NAMES) as [EventState, ...EventState[]];
+
+export interface EventFilter {
+  states?: EventState[] | undefined;
+  resourceId?: string | undefined;
+  type?: string | undefined;
+  /** The last seq of the previous page (exclusive). */
+  cursor?: number | undefined;
+  limit: number;
+}
+
+/** Newest first by seq; one row more than the page tells whether an older page exists. */
+export async function listEvents(db: Db, f: EventFilter): Promise<{ rows: EventRow[]; nextCursor: string | null }> {
+  const where: SQL[] = [];
+  if (f.states) where.push(inArray(events.state, f.states));
+  if (f.resourceId) where.push(eq(events.resourceId, f.resourceId));
+  if (f.type) where.push(eq(events.type, f.type));
+  if (f.cursor !== undefined) where.push(lt(events.seq, f.cursor));
+  const rows = await db
+    .select()
+    .from(events)
+    .where(and(...where))
+    .orderBy(desc(events.seq))
+    .limit(f.limit + 1);
+  const page = rows.slice(0, f.limit);
+  const last = page[page.length - 1];
+  return { rows: page, nextCursor: rows.length > f.limit && last ? String(last.seq) : null };
+}
+
+/** Per-state counts over all events (every state present, zero included). */
+export async function countByState(db: Db): Promise<Record<EventState, number>> {
+  const counts = Object.fromEntries(EVENT_STATES.map((s) => [s, 0])) as Record<EventState, number>;
+  const rows = await db.select({ state: events.state, n: sql<number>`count(*)` }).from(events).groupBy(events.state);
+  for (const r of rows) if (r.state in STATE_NAMES) counts[r.state as EventState] = Number(r.n);
+  return counts;
+}
+
+export const selectEvent = (db: Db, id: string) => db.select().from(events).where(eq(events.id, id)).get();
+
+/** The events of one resource, newest first (a user's timeline). */
+export const eventsOfResource = (db: Db, resourceId: string, limit: number) =>
+  db.select().from(events).where(eq(events.resourceId, resourceId)).orderBy(desc(events.seq)).limit(limit);
+
+/**
+ * Moves the given events, while in one of `from`, to `to`; returns the ids that moved. One
+ * statement for any number of ids (they are bound as one JSON parameter).
+ */
+export async function moveEvents(
+  db: Db,
+  ids: readonly string[],
+  from: readonly EventState[],
+  to: EventState,
+  at: string,
+): Promise<string[]> {
+  const rows = await db
+    .update(events)
+    .set({ state: to, updatedAt: at, ...(to === "pending" ? { queuedAt: null } : {}) })
+    .where(and(sql`${events.id} IN ${idsIn(ids)}`, inArray(events.state, [...from])))
+    .returning({ id: events.id });
+  return rows.map((r) => r.id);
+}
+
+/**
+ * Moves every event in `from` to pending; returns how many, and the oldest `sendNow` of them to
+ * send at once (the sweeper sends the rest after its grace).
+ */
+export async function moveAllToPending(
+  db: Db,
+  from: readonly EventState[],
+  at: string,
+  sendNow: number,
+): Promise<{ count: number; first: string[] }> {
+  const res = await db
+    .update(events)
+    .set({ state: "pending", queuedAt: null, updatedAt: at })
+    .where(inArray(events.state, [...from]));
+  const first = await db
+    .select({ id: events.id })
+    .from(events)
+    .where(and(eq(events.state, "pending"), eq(events.updatedAt, at)))
+    .orderBy(asc(events.createdAt), asc(events.seq))
+    .limit(sendNow);
+  return { count: res.meta.changes, first: first.map((r) => r.id) };
+}
+
+/** Every held event, what the release planner needs of it (src/events/hold.ts). */
+export const heldEvents = (db: Db) =>
+  db
+    .select({
+      id: events.id,
+      resourceType: events.resourceType,
+      resourceId: events.resourceId,
+      resourceVersion: events.resourceVersion,
+      hold: events.hold,
+      heldBy: events.heldBy,
+    })
+    .from(events)
+    .where(eq(events.state, "held"));
+
+/** A release or discard plan, applied in one batch (only rows still held move). */
+export function applyHoldPlan(db: Db, plan: { send: string[]; drop: string[]; toWait: string[] }, at: string) {
+  const stillHeld = (ids: string[]) => and(sql`${events.id} IN ${idsIn(ids)}`, eq(events.state, "held"));
+  return [
+    db.update(events).set({ state: "pending", queuedAt: null, updatedAt: at }).where(stillHeld(plan.send)),
+    db.update(events).set({ state: "discarded", updatedAt: at }).where(stillHeld(plan.drop)),
+    db.update(events).set({ hold: "wait", heldBy: null, updatedAt: at }).where(stillHeld(plan.toWait)),
+  ] as const;
+}

@@ -1,0 +1,83 @@
+import { type SQL, sql } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { events, provisioningLog } from "../db/schema";
+import { idsIn } from "../db/sql";
+
+export type LoggedResource = "User" | "Group" | "Settings";
+
+export const HELD_BY_GUARD =
+  "held by the deprovisioning guard: too many deactivations and deletions this hour; release or discard in /admin";
+const HELD_BEHIND = "held: waits behind a held deactivation or deletion; release or discard in /admin";
+/** Quirks and decisions one entry keeps at most: a hostile body cannot grow a row without bound. */
+const MAX_LINES = 200;
+
+/**
+ * One provisioning-log row in the making (SPEC §10): what a SCIM request, an admin action or a
+ * background job touched, which IdP quirks were tolerated and what was decided. Everything that
+ * logs builds an entry; `statement` turns it into the row, for the batch of the change it records.
+ */
+export class LogEntry {
+  readonly quirks: string[] = [];
+  readonly decisions: string[] = [];
+  resourceType: LoggedResource | undefined;
+  resourceId: string | undefined;
+  /** Set once a batch holding the row has committed: nothing writes it again. */
+  written = false;
+  /** Set when the request leaves no row of its own (an operation of a Bulk request logs itself). */
+  skip = false;
+  /** The status a write answers when it succeeds, set by the route (the log row is in the write's batch). */
+  successStatus = 200;
+  /** Who asked, for admin actions: the Access email or "admin token" (set by the admin sign-in). */
+  actor: string | undefined;
+
+  constructor(
+    readonly requestId: string,
+    readonly method: string,
+    /** Already redacted and cut (src/log/redact.ts). */
+    readonly path: string,
+  ) {}
+
+  quirk(text: string): void {
+    if (this.quirks.length < MAX_LINES && !this.quirks.includes(text)) this.quirks.push(text);
+  }
+
+  decide(text: string): void {
+    if (this.decisions.length < MAX_LINES) this.decisions.push(text);
+  }
+
+  touch(resourceType: LoggedResource, resourceId: string): void {
+    this.resourceType = resourceType;
+    this.resourceId = resourceId;
+  }
+
+  /**
+   * The row, for a D1 batch; once that batch has committed, set `written`. `status` may be SQL (a
+   * read decides 200 or 404 in its own batch). With `eventIds` (the events written earlier in the
+   * same batch) the row says, decided in SQL, when the deprovisioning guard held any of them.
+   */
+  statement(db: Db, status: number | SQL, opts: { detail?: string | SQL; eventIds?: readonly string[]; at?: string } = {}) {
+    return db.insert(provisioningLog).values({
+      at: opts.at ?? new Date().toISOString(),
+      requestId: this.requestId,
+      method: this.method,
+      path: this.path,
+      status,
+      resourceType: this.resourceType ?? null,
+      resourceId: this.resourceId ?? null,
+      quirks: this.quirks.length ? JSON.stringify(this.quirks) : null,
+      decisions: decisionsOf(this.decisions, opts.eventIds),
+      detail: opts.detail ?? null,
+      actor: this.actor ?? null,
+    });
+  }
+}
+
+function decisionsOf(decisions: readonly string[], eventIds: readonly string[] | undefined): string | SQL | null {
+  const base = decisions.length ? JSON.stringify(decisions) : null;
+  if (!eventIds?.length) return base;
+  const held = (kinds: string) =>
+    sql`EXISTS (SELECT 1 FROM ${events} WHERE ${events.id} IN ${idsIn(eventIds)} AND ${events.state} = 'held' AND ${events.hold} IN ${sql.raw(kinds)})`;
+  return sql`CASE WHEN ${held("('guard')")} THEN json_insert(coalesce(${base}, '[]'), '$[#]', ${HELD_BY_GUARD})
+    WHEN ${held("('user', 'cascade', 'wait')")} THEN json_insert(coalesce(${base}, '[]'), '$[#]', ${HELD_BEHIND})
+    ELSE ${base} END`;
+}

@@ -1,0 +1,79 @@
+/**
+ * User reads (GET by id, list, .search): one D1 round trip each, the request's log row riding
+ * in the same batch when it is given. They return SCIM resources; the routes answer HTTP.
+ */
+import { sql } from "drizzle-orm";
+import type { Db } from "../db/client";
+import { listClauses, USER_SQL_TARGET } from "../db/filter-sql";
+import { users } from "../db/schema";
+import { countUsers, parseGroupRefs, selectGroupsOfUsers, selectUserById, selectUserPage, userStateOf } from "../db/users";
+import type { LogEntry } from "../log/entry";
+import { renderUser, type UserState } from "../resources/user";
+import type { ListParams } from "../scim/list-params";
+import { type Projection, project, projectionOf, wantsAttribute } from "../scim/projection";
+import { USER_RESOURCE } from "../scim/schemas";
+
+export interface ListResult {
+  total: number;
+  resources: Record<string, unknown>[];
+}
+
+/**
+ * The count and one page (with each user's groups when the answer shows them). The filter reaches
+ * SQL only as bound parameters over indexed columns (src/db/filter-sql.ts).
+ */
+export async function listUsers(db: Db, baseUrl: string, params: ListParams, log?: LogEntry): Promise<ListResult> {
+  const { where, order } = listClauses(params, USER_RESOURCE, USER_SQL_TARGET);
+  const projection = projectionOf(USER_RESOURCE, params.attributes, params.excludedAttributes);
+  const count = countUsers(db, where);
+  const logRow = log?.statement(db, 200);
+  const page =
+    params.count > 0
+      ? selectUserPage(db, where, order, params.count, params.startIndex - 1, wantsAttribute(projection, USER_RESOURCE, "groups"))
+      : undefined;
+  const [countRows, rows] = page
+    ? await db.batch(logRow ? [count, page, logRow] : [count, page])
+    : await db.batch(logRow ? [count, logRow] : [count]).then(([n]) => [n, []] as const);
+  if (log) log.written = true;
+  return {
+    total: countRows[0]?.n ?? 0,
+    resources: rows.map((row) =>
+      project(renderUser(userStateOf(row.user), baseUrl, parseGroupRefs(row.groups)), USER_RESOURCE, projection),
+    ),
+  };
+}
+
+export interface UserRead {
+  state: UserState;
+  resource: Record<string, unknown>;
+}
+
+/**
+ * One user with its groups, or null. With `log` its row rides in the batch, the status decided in
+ * SQL (200, or 404 when the user is absent), so the read costs one round trip in all.
+ */
+export async function getUser(db: Db, baseUrl: string, id: string, projection: Projection, log?: LogEntry): Promise<UserRead | null> {
+  log?.touch("User", id);
+  const read = [selectUserById(db, id), selectGroupsOfUsers(db, [id])] as const;
+  const exists = sql`EXISTS (SELECT 1 FROM ${users} WHERE ${users.id} = ${id})`;
+  const [rows, memberships] = log
+    ? await db.batch([
+        ...read,
+        log.statement(db, sql`CASE WHEN ${exists} THEN 200 ELSE 404 END`, {
+          detail: sql`CASE WHEN ${exists} THEN NULL ELSE ${notFoundDetail(id)} END`,
+        }),
+      ])
+    : await db.batch(read);
+  if (log) log.written = true;
+  const row = rows[0];
+  if (!row) return null;
+  const state = userStateOf(row);
+  const groups = memberships.map((m) => ({ value: m.value, display: m.display }));
+  return { state, resource: project(renderUser(state, baseUrl, groups), USER_RESOURCE, projection) };
+}
+
+export const notFoundDetail = (id: string) => `User ${id} not found.`;
+
+/** The SCIM representation of a user just written, projected as the request asked. */
+export const renderedUser = (state: UserState, groups: Parameters<typeof renderUser>[2], baseUrl: string, projection: Projection) =>
+  project(renderUser(state, baseUrl, groups), USER_RESOURCE, projection);

@@ -1,0 +1,42 @@
+import { getDb } from "../db/client";
+import type { Bindings } from "../env";
+import { pruneLog, reclaimStale, sweepPending } from "../events/sweeper";
+import { resumeStalledJobs } from "../jobs/runner";
+import { loadSettings } from "../settings/store";
+
+/** Cron (every minute, wrangler.toml): re-send unsent and lost outbox rows; prune the provisioning log; resume stalled jobs. */
+export async function handleScheduled(controller: ScheduledController, env: Bindings, ctx: ExecutionContext): Promise<void> {
+  void ctx;
+  const db = getDb(env.DB);
+  const now = controller.scheduledTime || Date.now();
+  const failures: string[] = [];
+  // Each task runs even if the other fails: a D1 hiccup in pruning must not stall the outbox.
+  let resent = 0;
+  let pruned = 0;
+  try {
+    await reclaimStale(db, now);
+    resent = await sweepPending(db, env.EVENTS, now);
+  } catch (err) {
+    failures.push(`outbox sweep: ${String(err)}`);
+  }
+  try {
+    const settings = await loadSettings(db);
+    pruned = await pruneLog(db, settings.logRetentionDays, now);
+  } catch (err) {
+    failures.push(`log prune: ${String(err)}`);
+  }
+  let resumed = 0;
+  try {
+    resumed = await resumeStalledJobs(env, now);
+  } catch (err) {
+    failures.push(`job resume: ${String(err)}`);
+  }
+  if (resent > 0 || pruned > 0 || resumed > 0) {
+    console.log(JSON.stringify({ level: "info", message: "sweeper", resent, pruned, resumed }));
+  }
+  if (failures.length > 0) {
+    console.error(JSON.stringify({ level: "error", message: "sweeper failed", failures }));
+    // Throwing marks this cron run failed in the dashboard; the next run tries again.
+    throw new Error(failures.join("; "));
+  }
+}
