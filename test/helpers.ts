@@ -58,6 +58,12 @@ export async function setSettings(patch: Record<string, unknown> = {}): Promise<
 
 export type Json = Record<string, unknown> & { [k: string]: unknown };
 
+/** A response read once: status, parsed JSON (or {}), the text, the media type. */
+export async function read(res: Response): Promise<{ status: number; json: Json; text: string; type: string | null }> {
+  const text = await res.text();
+  return { status: res.status, json: text ? (JSON.parse(text) as Json) : {}, text, type: res.headers.get("content-type") };
+}
+
 export async function json(res: Response): Promise<Json> {
   return (await res.json()) as Json;
 }

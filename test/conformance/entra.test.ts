@@ -5,7 +5,7 @@
  * disable, delete, restore by reassign, group member add and remove).
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { BASE, fetchWorker, type Json, SCIM_TOKEN, setSettings } from "../helpers";
+import { BASE, fetchWorker, type Json, read, SCIM_TOKEN, scim, setSettings } from "../helpers";
 
 const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
@@ -14,11 +14,8 @@ const ADSCIM_GROUP = "http://schemas.microsoft.com/2006/11/ResourceManagement/AD
 // Entra sends application/scim+json and expects it back; it never sends If-Match.
 const headers = { Authorization: `Bearer ${SCIM_TOKEN}`, "Content-Type": "application/scim+json", Accept: "application/scim+json" };
 
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: Json; type: string | null }> {
-  const res = await fetchWorker(`${BASE}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  return { status: res.status, json: text ? (JSON.parse(text) as Json) : {}, type: res.headers.get("content-type") };
-}
+/** One request with exactly Entra's headers. */
+const call = async (method: string, path: string, body?: unknown) => read(await scim(method, path, body, { headers, token: null }));
 
 const q = (filter: string) => `filter=${encodeURIComponent(filter)}`;
 const patch = (...Operations: unknown[]) => ({ schemas: [PATCH_OP], Operations });

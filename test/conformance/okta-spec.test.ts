@@ -4,7 +4,7 @@
  * order against the Worker with the same headers and variables Runscope uses.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { BASE, fetchWorker, type Json, SCIM_TOKEN, setSettings } from "../helpers";
+import { BASE, fetchWorker, type Json, read, SCIM_TOKEN, scim, setSettings } from "../helpers";
 
 const suffix = Math.random().toString(36).slice(2, 10);
 // Initial_Script_Spec.txt: Runscope###Xxxxxxxx###@atko.com, mixed case; the caps variant for the lookup.
@@ -23,11 +23,11 @@ const oktaHeaders = {
 // The POST steps send application/json and ask for scim+json with a charset.
 const postHeaders = { ...oktaHeaders, "Content-Type": "application/json", Accept: "application/scim+json; charset=utf-8" };
 
+/** One step with exactly Okta's headers (the Authorization among them), timed like Runscope. */
 async function step(method: string, path: string, headers: Record<string, string> = oktaHeaders, body?: unknown) {
   const started = Date.now();
-  const res = await fetchWorker(`${BASE}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  return { status: res.status, json: (text ? JSON.parse(text) : {}) as Json, ms: Date.now() - started, text };
+  const r = await read(await scim(method, path, body, { headers, token: null }));
+  return { ...r, ms: Date.now() - started };
 }
 
 const notEmpty = (v: unknown) => v !== undefined && v !== null && v !== "";
@@ -144,10 +144,18 @@ describe("Okta SCIM 2.0 SPEC test, in order", () => {
     expect(r.json.totalResults).toBe(1);
   });
 
-  it("step 10: GET /Groups → 200 quickly; Resources is an array when there are any", async () => {
+  it("step 10: GET /Groups → 200 quickly; Resources is an array of the groups there are", async () => {
+    const pushed = await step(
+      "POST",
+      "/Groups",
+      { ...oktaHeaders, "Content-Type": "application/json" },
+      { displayName: `Okta spec ${randomUsername}` },
+    );
+    expect(pushed.status, pushed.text).toBe(201);
     const r = await step("GET", "/Groups");
     expect(r.status, r.text).toBe(200);
-    if ((r.json.totalResults as number) >= 1) expect(Array.isArray(r.json.Resources)).toBe(true);
+    expect(r.json.totalResults as number).toBeGreaterThanOrEqual(1);
+    expect((r.json.Resources as { id: string }[]).map((g) => g.id)).toContain(pushed.json.id);
   });
 
   it("step 11: a filter with Authorization: non-token → 401 with detail", async () => {

@@ -208,7 +208,13 @@ describe("Users: concurrent PATCHes never lose an update", () => {
       const attr = attrs[i] as string;
       expect([200, 409]).toContain(res.status);
       if (res.status === 200) expect(final[attr]).toBe(`v-${attr}`);
+      else expect(final[attr]).not.toBe(`v-${attr}`);
     });
+    // The retry (5 attempts with jitter) lets concurrent writers through: most, not none, apply.
+    const applied = results.filter((r) => r.status === 200).length;
+    expect(applied).toBeGreaterThanOrEqual(attrs.length - 1);
+    // Every applied PATCH is one event with its own version, counted from the user's creation.
+    expect(final.meta).toMatchObject({ version: `W/"${1 + applied}"` });
     const versions = await env.DB.prepare("SELECT resource_version AS v FROM events WHERE resource_id = ? ORDER BY v")
       .bind(id)
       .all<{ v: number }>();
