@@ -70,20 +70,42 @@ export async function reclaimStale(db: Db, now = Date.now()): Promise<number> {
   return rows.length;
 }
 
-/** Deletes provisioning-log rows older than the retention (settings.logRetentionDays), bounded. */
-export async function pruneLog(db: Db, retentionDays: number, now = Date.now()): Promise<number> {
-  const cutoff = new Date(now - retentionDays * 86_400_000).toISOString();
+/** Runs a bounded delete (PRUNE_CHUNK rows a statement) until a statement deletes fewer, at most PRUNE_MAX_CHUNKS times. */
+async function pruneInChunks(run: () => Promise<{ meta: { changes: number } }>): Promise<number> {
   let deleted = 0;
   for (let i = 0; i < PRUNE_MAX_CHUNKS; i++) {
-    // SQLite on D1 has no DELETE … LIMIT; a sub-select over the `at` index bounds each statement.
-    const res = await db
-      .delete(provisioningLog)
-      .where(
-        sql`${provisioningLog.seq} IN (SELECT seq FROM ${provisioningLog} WHERE ${provisioningLog.at} < ${cutoff} ORDER BY ${provisioningLog.at} LIMIT ${PRUNE_CHUNK})`,
-      );
-    const changes = res.meta.changes;
+    const changes = (await run()).meta.changes;
     deleted += changes;
     if (changes < PRUNE_CHUNK) break;
   }
   return deleted;
+}
+
+/** Deletes provisioning-log rows older than the retention (settings.logRetentionDays), bounded. */
+export function pruneLog(db: Db, retentionDays: number, now = Date.now()): Promise<number> {
+  const cutoff = new Date(now - retentionDays * 86_400_000).toISOString();
+  // SQLite on D1 has no DELETE … LIMIT; a sub-select over the `at` index bounds each statement.
+  return pruneInChunks(() =>
+    db
+      .delete(provisioningLog)
+      .where(
+        sql`${provisioningLog.seq} IN (SELECT seq FROM ${provisioningLog} WHERE ${provisioningLog.at} < ${cutoff} ORDER BY ${provisioningLog.at} LIMIT ${PRUNE_CHUNK})`,
+      ),
+  );
+}
+
+/**
+ * Deletes delivered and discarded events older than the retention (settings.eventRetentionDays),
+ * bounded, over the (state, created_at) index. Every other state is kept whatever its age: an
+ * event not yet delivered (pending, held, dead, rejected, undeliverable, dry run...) is never lost.
+ */
+export function pruneEvents(db: Db, retentionDays: number, now = Date.now()): Promise<number> {
+  const cutoff = new Date(now - retentionDays * 86_400_000).toISOString();
+  return pruneInChunks(() =>
+    db
+      .delete(events)
+      .where(
+        sql`${events.seq} IN (SELECT seq FROM ${events} WHERE ${events.state} IN ('delivered', 'discarded') AND ${events.createdAt} < ${cutoff} LIMIT ${PRUNE_CHUNK})`,
+      ),
+  );
 }

@@ -13,6 +13,8 @@ const settingsSchema = z.strictObject({
   dryRun: z.boolean(),
   deprovisionGuard: z.strictObject({ maxPerHour: whole(1, 1_000_000) }),
   logRetentionDays: whole(1, 3650),
+  /** Delivered and discarded events older than this are pruned; undelivered ones never are. */
+  eventRetentionDays: whole(1, 3650),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -29,6 +31,7 @@ export const DEFAULT_SETTINGS: Settings = {
   dryRun: false,
   deprovisionGuard: { maxPerHour: 25 },
   logRetentionDays: 30,
+  eventRetentionDays: 30,
 };
 
 /** Stored JSON → Settings; anything unreadable falls back to defaults key by key. */

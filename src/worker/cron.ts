@@ -1,10 +1,10 @@
 import { getDb } from "../db/client";
 import type { Bindings } from "../env";
-import { pruneLog, reclaimStale, sweepPending } from "../events/sweeper";
+import { pruneEvents, pruneLog, reclaimStale, sweepPending } from "../events/sweeper";
 import { resumeStalledJobs } from "../jobs/runner";
 import { loadSettings } from "../settings/store";
 
-/** Cron (every minute, wrangler.toml): re-send unsent and lost outbox rows; prune the provisioning log; resume stalled jobs. */
+/** Cron (every minute, wrangler.toml): re-send unsent and lost outbox rows; prune the log and delivered events; resume stalled jobs. */
 export async function handleScheduled(controller: ScheduledController, env: Bindings, ctx: ExecutionContext): Promise<void> {
   void ctx;
   const db = getDb(env.DB);
@@ -19,11 +19,13 @@ export async function handleScheduled(controller: ScheduledController, env: Bind
   } catch (err) {
     failures.push(`outbox sweep: ${String(err)}`);
   }
+  let prunedEvents = 0;
   try {
     const settings = await loadSettings(db);
     pruned = await pruneLog(db, settings.logRetentionDays, now);
+    prunedEvents = await pruneEvents(db, settings.eventRetentionDays, now);
   } catch (err) {
-    failures.push(`log prune: ${String(err)}`);
+    failures.push(`retention: ${String(err)}`);
   }
   let resumed = 0;
   try {
@@ -31,8 +33,8 @@ export async function handleScheduled(controller: ScheduledController, env: Bind
   } catch (err) {
     failures.push(`job resume: ${String(err)}`);
   }
-  if (resent > 0 || pruned > 0 || resumed > 0) {
-    console.log(JSON.stringify({ level: "info", message: "sweeper", resent, pruned, resumed }));
+  if (resent > 0 || pruned > 0 || prunedEvents > 0 || resumed > 0) {
+    console.log(JSON.stringify({ level: "info", message: "sweeper", resent, pruned, prunedEvents, resumed }));
   }
   if (failures.length > 0) {
     console.error(JSON.stringify({ level: "error", message: "sweeper failed", failures }));
