@@ -5,7 +5,7 @@
  * disable, delete, restore by reassign, group member add and remove).
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { BASE, fetchWorker, type Json, read, SCIM_TOKEN, scim, setSettings } from "../helpers";
+import { type Json, read, SCIM_TOKEN, scim, setSettings } from "../helpers";
 
 const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
