@@ -102,8 +102,33 @@ export function coerceElement(def: AttributeDef, value: unknown, quirks: string[
       if (value.length > MAX_STRING_LENGTH) {
         throw new ScimError(400, "invalidValue", `Attribute '${label}' is longer than ${MAX_STRING_LENGTH} characters.`);
       }
+      if (def.type === "reference") checkReference(def, value, label);
       return value;
   }
+}
+
+/** A photo may be inline, as a base64 data URL of a raster image (never SVG, which can carry script). */
+const DATA_IMAGE = /^data:image\/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]+$/i;
+
+/**
+ * A reference the site will show or follow must not run script in its pages: an external one
+ * (profileUrl, photos) is an absolute http(s) URL (a photo may also be a data:image URL); a
+ * reference to a User or Group may also be relative (Entra sends "../Users/{id}"), but never
+ * another scheme (`javascript:`, `data:`, `vbscript:`...).
+ */
+function checkReference(def: AttributeDef, value: string, label: string): void {
+  const external = def.referenceTypes?.includes("external") ?? false;
+  const photo = label.startsWith("photos");
+  if (photo && DATA_IMAGE.test(value)) return;
+  const scheme = /^\s*([a-z][a-z0-9+.-]*):/i.exec(value)?.[1]?.toLowerCase();
+  if (scheme === "http" || scheme === "https") return;
+  if (!external && scheme === undefined) return;
+  const allowed = photo
+    ? "an http(s) URL or a data:image/png, jpeg, gif or webp URL"
+    : external
+      ? "an absolute http(s) URL"
+      : "an http(s) URL or a relative reference";
+  throw new ScimError(400, "invalidValue", `Attribute '${label}' must be ${allowed}, not ${describe(value)}.`);
 }
 
 function coerceBoolean(value: unknown, quirks: string[], label: string): boolean {

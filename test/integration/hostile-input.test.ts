@@ -396,3 +396,42 @@ describe("CR/LF and other control characters", () => {
     for (const e of events.results) expect(() => JSON.parse(e.payload) as unknown).not.toThrow();
   });
 });
+
+describe("references that would run script in the site's pages are refused", () => {
+  const refused = [
+    { name: "profileUrl javascript:", body: { profileUrl: "javascript:alert(1)" } },
+    { name: "profileUrl JavaScript: with spaces", body: { profileUrl: "  JavaScript:alert(document.cookie)" } },
+    { name: "profileUrl data:text/html", body: { profileUrl: "data:text/html,<script>alert(1)</script>" } },
+    { name: "profileUrl relative", body: { profileUrl: "/profile/me" } },
+    { name: "photo javascript:", body: { photos: [{ value: "javascript:alert(1)", type: "photo" }] } },
+    { name: "photo SVG data URL", body: { photos: [{ value: "data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=", type: "photo" }] } },
+    { name: "manager $ref javascript:", body: { [ENT]: { manager: { value: "m1", $ref: "javascript:alert(1)" } } } },
+  ];
+  it.each(refused)("POST with $name: 400 invalidValue, nothing stored", async ({ body }) => {
+    const userName = uniqueName("Ref");
+    const err = await expectCleanError(await scim("POST", "/Users", { userName, ...body }), 400, "invalidValue");
+    expect(err.detail).toMatch(/http\(s\)/);
+    const found = await json(await scim("GET", `/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`));
+    expect(found.totalResults).toBe(0);
+  });
+
+  it("PATCH to a javascript: photo is 400 and the user is unchanged", async () => {
+    const u = await newUser({ photos: [{ value: "https://example.com/me.png", type: "photo" }] });
+    const before = await json(await scim("GET", `/Users/${u.id as string}`));
+    await expectCleanError(
+      await scim("PATCH", `/Users/${u.id as string}`, ops({ op: "add", path: "photos", value: [{ value: "javascript:alert(1)" }] })),
+      400,
+      "invalidValue",
+    );
+    expect(await json(await scim("GET", `/Users/${u.id as string}`))).toEqual(before);
+  });
+
+  it.each([
+    { name: "https profileUrl", body: { profileUrl: "https://example.com/u/1" } },
+    { name: "http photo", body: { photos: [{ value: "http://example.com/p.jpg" }] } },
+    { name: "PNG data photo", body: { photos: [{ value: "data:image/png;base64,iVBORw0KGgo=" }] } },
+    { name: "relative manager $ref (Entra)", body: { [ENT]: { manager: { value: "m1", $ref: "../Users/m1" } } } },
+  ])("accepts $name", async ({ body }) => {
+    await expectStatus(await scim("POST", "/Users", { userName: uniqueName("Ok"), ...body }), 201);
+  });
+});
