@@ -19,8 +19,7 @@ export async function readJsonObject(c: Context, limit = MAX_BODY_BYTES): Promis
   }
   const declared = Number(c.req.header("content-length") ?? "0");
   if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
-  const buf = await c.req.arrayBuffer();
-  if (buf.byteLength > limit) throw tooLarge(limit);
+  const buf = await readAtMost(c.req.raw, limit);
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(buf);
@@ -39,6 +38,34 @@ export async function readJsonObject(c: Context, limit = MAX_BODY_BYTES): Promis
     throw new ScimError(400, "invalidSyntax", "The request body must be a JSON object.");
   }
   return parsed as Record<string, unknown>;
+}
+
+/**
+ * The body, read chunk by chunk and abandoned as soon as it passes `limit` bytes: a chunked body
+ * (no Content-Length) of 60 MB costs about `limit` bytes of reading and memory, not 60 MB.
+ */
+async function readAtMost(request: Request, limit: number): Promise<Uint8Array> {
+  if (!request.body) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel("request body over the limit").catch(() => undefined);
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return out;
 }
 
 function tooLarge(limit: number): ScimError {

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { BASE, createUser, expectScimError, expectStatus, json, oktaUser, scim, setSettings, uniqueName } from "../helpers";
+import { BASE, createUser, expectScimError, expectStatus, fetchWorker, json, oktaUser, SCIM_TOKEN, scim, setSettings, uniqueName } from "../helpers";
 
 const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
@@ -157,6 +157,30 @@ describe("Users: bad input is refused and changes nothing", () => {
       headers: { "Content-Type": "" },
     });
     await expectStatus(res, 201);
+  });
+
+  it("a 60 MB chunked body (no Content-Length) is refused with 413 after reading about 1 MiB", async () => {
+    const CHUNK = 64 * 1024;
+    const TOTAL = 60 * 1024 * 1024;
+    let pulled = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulled >= TOTAL) return controller.close();
+        pulled += CHUNK;
+        controller.enqueue(new Uint8Array(CHUNK).fill(0x20));
+      },
+    });
+    const userName = uniqueName("Chunked");
+    const res = await fetchWorker(`${BASE}/Users`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${SCIM_TOKEN}`, "Content-Type": "application/scim+json" },
+      body,
+      duplex: "half",
+    } as RequestInit);
+    await expectScimError(res, 413);
+    expect(pulled).toBeLessThanOrEqual(1024 * 1024 + 2 * CHUNK);
+    const found = await json(await scim("GET", `/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`));
+    expect(found.totalResults).toBe(0);
   });
 
   it("413 for a body over 1 MiB", async () => {
