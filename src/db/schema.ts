@@ -184,5 +184,11 @@ export const provisioningLog = sqliteTable(
     /** Who took an admin action: the Cloudflare Access email, or "admin token". */
     actor: text("actor"),
   },
-  (t) => [index("log_at_idx").on(t.at), index("log_resource_idx").on(t.resourceId, t.seq), index("log_status_idx").on(t.status, t.seq)],
+  (t) => [
+    index("log_at_idx").on(t.at),
+    index("log_resource_idx").on(t.resourceId, t.seq),
+    index("log_status_idx").on(t.status, t.seq),
+    // The counted row of a client's refused requests (src/log/refused.ts) is upserted on its key.
+    uniqueIndex("log_refused_uq").on(t.requestId).where(sql`method = 'REFUSED'`),
+  ],
 );

@@ -2,6 +2,7 @@ import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { events, provisioningLog } from "../db/schema";
 import { idsIn } from "../db/sql";
+import { describeRefusals, type RefusalReason, type RefusalRow } from "./refused";
 
 export type LoggedResource = "User" | "Group" | "Settings";
 
@@ -25,6 +26,8 @@ export class LogEntry {
   written = false;
   /** Set when the request leaves no row of its own (an operation of a Bulk request logs itself). */
   skip = false;
+  /** Set when the request was refused before it was let in: counted per client (src/log/refused.ts). */
+  refusal: { reason: RefusalReason; client: string } | undefined;
   /** The status a write answers when it succeeds, set by the route (the log row is in the write's batch). */
   successStatus = 200;
   /** Who asked, for admin actions: the Access email or "admin token" (set by the admin sign-in). */
@@ -80,4 +83,20 @@ function decisionsOf(decisions: readonly string[], eventIds: readonly string[] |
   return sql`CASE WHEN ${held("('guard')")} THEN json_insert(coalesce(${base}, '[]'), '$[#]', ${HELD_BY_GUARD})
     WHEN ${held("('user', 'cascade', 'wait')")} THEN json_insert(coalesce(${base}, '[]'), '$[#]', ${HELD_BEHIND})
     ELSE ${base} END`;
+}
+
+/** The one row of a client's refused requests this minute, written again as the count grows. */
+export function refusalStatement(db: Db, row: RefusalRow, status: number) {
+  const values = {
+    at: new Date(row.firstAt).toISOString(),
+    requestId: row.key,
+    method: "REFUSED",
+    path: "/api/scim/v2",
+    status,
+    detail: describeRefusals(row),
+  };
+  return db
+    .insert(provisioningLog)
+    .values(values)
+    .onConflictDoUpdate({ target: provisioningLog.requestId, targetWhere: sql`method = 'REFUSED'`, set: { detail: values.detail } });
 }

@@ -12,6 +12,7 @@ describe("Settings admin API", () => {
       "allowModeratorPromotion",
       "deprovisionGuard",
       "dryRun",
+      "eventRetentionDays",
       "logRetentionDays",
       "moderatorGroup",
       "scimEnabled",

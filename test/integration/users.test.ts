@@ -1,6 +1,18 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { BASE, createUser, expectScimError, expectStatus, fetchWorker, json, oktaUser, SCIM_TOKEN, scim, setSettings, uniqueName } from "../helpers";
+import {
+  BASE,
+  createUser,
+  expectScimError,
+  expectStatus,
+  fetchWorker,
+  json,
+  oktaUser,
+  SCIM_TOKEN,
+  scim,
+  setSettings,
+  uniqueName,
+} from "../helpers";
 
 const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 

@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX `log_refused_uq` ON `provisioning_log` (`request_id`) WHERE method = 'REFUSED';

@@ -1,0 +1,156 @@
+/**
+ * Refused requests (401: no or bad token; 429: over the rate) are not logged one row each: an
+ * unauthenticated client must not be able to fill the provisioning log with its junk paths. Per
+ * isolate, each (client, reason, minute) gets one row, counted: "412 requests with a bad token
+ * from 203.0.113.7 between 10:01:02 and 10:01:59 UTC". The row is written by the first refusal,
+ * rewritten with the count as it doubles (2, 4, 8, ... requests), and once more a second after
+ * the latest refusal (a trailing write, so the final count is exact): a flood costs a handful of
+ * D1 writes a minute, not one per request. Beyond MAX_CLIENTS_PER_MINUTE clients in a minute
+ * every further client shares one "other clients" row: a global cap.
+ */
+
+export type RefusalReason = "no token" | "bad token" | "rate limited" | "service has no token";
+
+/** Distinct (client, reason) rows per isolate and minute before the rest share one. */
+export const MAX_CLIENTS_PER_MINUTE = 10;
+/** The trailing write of a bucket whose count grew since it was last written. */
+export const TRAILING_WRITE_MS = 1_000;
+const OTHERS = "other clients";
+
+export interface RefusalRow {
+  /** Stable per row: the log row is upserted on this (provisioning_log.request_id). */
+  key: string;
+  client: string;
+  reason: RefusalReason;
+  count: number;
+  firstAt: number;
+  lastAt: number;
+}
+
+interface Bucket extends RefusalRow {
+  writtenCount: number;
+  /** A trailing write is on its way. */
+  trailing: boolean;
+}
+
+/** What to do for one refusal: write its row now, and whether to schedule the trailing write. */
+export interface Recorded {
+  now: RefusalRow | undefined;
+  /** Call after TRAILING_WRITE_MS: the row as it is then, if it changed since it was written. */
+  trailing: (() => RefusalRow | undefined) | undefined;
+}
+
+const isolate = crypto.randomUUID().slice(0, 8);
+
+export class RefusalCounter {
+  private minute = -1;
+  private readonly buckets = new Map<string, Bucket>();
+
+  /**
+   * Counts one refusal: the row to write now (a new row, or the count doubled), and a trailing
+   * write to schedule when none is on its way yet.
+   */
+  record(client: string, reason: RefusalReason, now = Date.now()): Recorded {
+    const minute = Math.floor(now / 60_000);
+    if (minute !== this.minute) {
+      this.minute = minute;
+      this.buckets.clear();
+    }
+    let name = `${client}|${reason}`;
+    if (!this.buckets.has(name) && this.distinctClients() >= MAX_CLIENTS_PER_MINUTE) name = `${OTHERS}|${reason}`;
+    const b: Bucket = this.buckets.get(name) ?? {
+      key: `refused:${isolate}:${minute}:${name}`,
+      client: name.startsWith(OTHERS) ? OTHERS : client,
+      reason,
+      count: 0,
+      firstAt: now,
+      lastAt: now,
+      writtenCount: 0,
+      trailing: false,
+    };
+    this.buckets.set(name, b);
+    b.count++;
+    b.lastAt = now;
+    const snapshot = (): RefusalRow => ({
+      key: b.key,
+      client: b.client,
+      reason: b.reason,
+      count: b.count,
+      firstAt: b.firstAt,
+      lastAt: b.lastAt,
+    });
+    if (b.count >= 2 * b.writtenCount) {
+      b.writtenCount = b.count;
+      return { now: snapshot(), trailing: undefined };
+    }
+    if (b.trailing) return { now: undefined, trailing: undefined };
+    b.trailing = true;
+    return {
+      now: undefined,
+      trailing: () => {
+        b.trailing = false;
+        if (b.count === b.writtenCount) return undefined;
+        b.writtenCount = b.count;
+        return snapshot();
+      },
+    };
+  }
+
+  private distinctClients(): number {
+    let n = 0;
+    for (const b of this.buckets.values()) if (b.client !== OTHERS) n++;
+    return n;
+  }
+}
+
+const time = (ms: number) => new Date(ms).toISOString().slice(11, 19);
+
+/** The row's words: "412 requests with a bad token from 203.0.113.7 between 10:01:02 and 10:01:59 UTC". */
+export function describeRefusals(row: RefusalRow): string {
+  const what = {
+    "no token": "with no bearer token",
+    "bad token": "with a bad token",
+    "rate limited": "over the rate limit",
+    "service has no token": "refused because SCIM_BEARER_TOKEN is not set",
+  }[row.reason];
+  const n = row.count === 1 ? "1 request" : `${row.count} requests`;
+  const when = row.firstAt === row.lastAt ? `at ${time(row.firstAt)} UTC` : `between ${time(row.firstAt)} and ${time(row.lastAt)} UTC`;
+  return `${n} ${what} from ${row.client} ${when}`;
+}
+
+/**
+ * The client a rate limit and a refusal count are kept for: the IPv4 address, or the /64 of an
+ * IPv6 address (one subscriber gets a whole /64 and could rotate through it otherwise).
+ */
+export function clientKey(address: string | undefined): string {
+  const ip = address?.trim() ?? "";
+  if (ip === "") return "unknown";
+  if (!ip.includes(":")) return ip;
+  const expanded = expandIpv6(ip);
+  return expanded ? `${expanded.slice(0, 4).join(":")}::/64` : ip;
+}
+
+function expandIpv6(ip: string): string[] | undefined {
+  const [head, tail, extra] = ip.toLowerCase().replace(/%.*$/, "").split("::");
+  if (extra !== undefined) return undefined;
+  const left = head ? head.split(":") : [];
+  const right = tail !== undefined && tail !== "" ? tail.split(":") : [];
+  // An embedded IPv4 tail (::ffff:192.0.2.1) is two groups.
+  const last = right.length ? right : left;
+  const v4 = last[last.length - 1];
+  if (v4?.includes(".")) {
+    const octets = v4.split(".").map(Number);
+    if (octets.length !== 4 || octets.some((o) => !Number.isInteger(o) || o < 0 || o > 255)) return undefined;
+    last.splice(
+      last.length - 1,
+      1,
+      ((octets[0] ?? 0) * 256 + (octets[1] ?? 0)).toString(16),
+      ((octets[2] ?? 0) * 256 + (octets[3] ?? 0)).toString(16),
+    );
+  }
+  const missing = 8 - left.length - right.length;
+  if (tail === undefined ? missing !== 0 : missing < 1) return undefined;
+  const groups = [...left, ...Array(tail === undefined ? 0 : missing).fill("0"), ...right];
+  if (groups.length !== 8 || groups.some((g) => !/^[0-9a-f]{1,4}$/.test(g))) return undefined;
+  return groups.map((g) => g.replace(/^0+(?=.)/, ""));
+}
