@@ -6,6 +6,9 @@ import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "driz
  * values exactly as the IdP sent them) plus a few columns that filters, sorting and
  * uniqueness need to hit an index. `*_norm` columns hold the Unicode case-folded form:
  * SQLite's NOCASE folds ASCII only, and userName / displayName are caseExact:false.
+ * `users_fts` (migrations/0006_text_search.sql, kept by triggers, not declared here: drizzle
+ * has no virtual tables) is a trigram index of the folded attributes `co`, `sw` and `ew`
+ * filters search (src/db/filter-sql.ts).
  */
 export const users = sqliteTable(
   "users",
@@ -24,6 +27,13 @@ export const users = sqliteTable(
     /** Effective site role: registered | moderator | admin (src/roles/rules.ts decides it). */
     role: text("role").notNull().default("registered"),
     data: text("data").notNull(),
+    /**
+     * `data` with only its caseExact:false strings, Unicode-folded (src/scim/fold.ts): what
+     * filters and sortBy compare those attributes against. NULL on rows written before it
+     * existed until the cron has filled it in (src/users/fold-backfill.ts); SQL reads
+     * lower(data) for them meanwhile.
+     */
+    dataFold: text("data_fold"),
     passwordHash: text("password_hash"),
     version: integer("version").notNull(),
     createdAt: text("created_at").notNull(),
@@ -42,6 +52,8 @@ export const users = sqliteTable(
     // deep in the directory (LIMIT 100 OFFSET 99,900) steps over index entries of a few bytes
     // instead of whole table rows with their JSON, ~40x less to read (bench/README.md).
     index("users_seq_idx").on(t.seq),
+    // Rows whose data_fold is still to be filled in: empty once the backfill is done.
+    index("users_unfolded_idx").on(t.seq).where(sql`data_fold IS NULL`),
   ],
 );
 
@@ -60,7 +72,8 @@ export const groups = sqliteTable(
   },
   (t) => [
     uniqueIndex("groups_id_uq").on(t.id),
-    uniqueIndex("groups_display_name_norm_uq").on(t.displayNameNorm),
+    // Not unique (RFC 7643 §4.2; Entra provisions two groups of one name): the lookup index only.
+    index("groups_display_name_norm_idx").on(t.displayNameNorm),
     index("groups_external_id_idx").on(t.externalId),
   ],
 );

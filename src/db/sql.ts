@@ -1,23 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 
 /**
- * Turns a SQL fragment with `?` placeholders (from the pure filter translator, which never
- * inlines a value) into a drizzle SQL object whose values are bound parameters.
- */
-export function fragment(text: string, params: readonly (string | number)[]): SQL {
-  const parts = text.split("?");
-  if (parts.length !== params.length + 1) {
-    throw new Error(`SQL fragment has ${parts.length - 1} placeholders for ${params.length} parameters`);
-  }
-  const chunks: SQL[] = [];
-  parts.forEach((part, i) => {
-    chunks.push(sql.raw(part));
-    if (i < params.length) chunks.push(sql`${params[i]}`);
-  });
-  return sql.join(chunks);
-}
-
-/**
  * A statement that fails the whole D1 batch (rolling it back) unless the statement before it
  * changed exactly one row: the compare-and-set guard after `UPDATE ... WHERE version = ?`.
  * json() of a non-JSON string is an error, the one way plain SQL can abort a batch.

@@ -1,24 +1,28 @@
-import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
-import { alias } from "drizzle-orm/sqlite-core";
+import { and, eq, inArray, isNull, type SQL, sql } from "drizzle-orm";
 import type { GroupRef, UserColumns, UserState } from "../resources/user";
 import { isRole, type Role } from "../roles/rules";
 import type { Db } from "./client";
+import { USER_SQL_TARGET, u } from "./filter-sql";
 import { groupMembers, groups, users } from "./schema";
 
 export type UserRow = typeof users.$inferSelect;
 
-/** A stored row as state; an unreadable JSON document reads as just the userName. */
-export function userStateOf(row: UserRow): UserState {
-  let data: Record<string, unknown> = {};
+/** A row's stored SCIM data; an unreadable JSON document reads as just the userName. */
+export function storedUserData(row: Pick<UserRow, "data" | "userName">): Record<string, unknown> {
   try {
     const parsed: unknown = JSON.parse(row.data);
-    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) data = parsed as Record<string, unknown>;
+    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+    return {};
   } catch {
-    data = { userName: row.userName };
+    return { userName: row.userName };
   }
+}
+
+/** A stored row as state. */
+export function userStateOf(row: UserRow): UserState {
   return {
     id: row.id,
-    data,
+    data: storedUserData(row),
     active: row.active,
     role: isRole(row.role) ? row.role : "registered",
     version: row.version,
@@ -49,12 +53,11 @@ export function selectGroupsOfUsers(db: Db, userIds: SQL | string[]) {
     .where(condition);
 }
 
-/** The alias the filter translator writes its column names against (USER_SQL_TARGET). */
-const u = alias(users, "u");
-
 export const countUsers = (db: Db, where: SQL) => db.select({ n: sql<number>`count(*)` }).from(u).where(where);
 
 /** Each user's groups as one JSON array, read per row through group_members_user_idx. */
+// Written out with aliases: drizzle leaves column names unqualified in the select list of a query
+// without joins, where "id" would mean the user's own.
 const groupsJson = sql<string>`(SELECT json_group_array(json_object('value', g.id, 'display', g.display_name))
   FROM ${groupMembers} gm JOIN ${groups} g ON g.id = gm.group_id WHERE gm.user_id = u.id)`;
 
@@ -65,13 +68,13 @@ const groupsJson = sql<string>`(SELECT json_group_array(json_object('value', g.i
  * it walks the narrow users_seq_idx: a page at the end of 100,000 users steps over index entries,
  * not rows with their JSON; then only the page's own rows are read, by rowid.
  */
-export function selectUserPage(db: Db, where: SQL, order: string, limit: number, offset: number, withGroups: boolean) {
-  const seqs = sql`SELECT u.seq FROM users u WHERE ${where} ORDER BY ${sql.raw(order)} LIMIT ${limit} OFFSET ${offset}`;
+export function selectUserPage(db: Db, where: SQL, order: SQL, limit: number, offset: number, withGroups: boolean) {
+  const seqs = sql`SELECT ${u.seq} FROM ${USER_SQL_TARGET.from} WHERE ${where} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`;
   return db
     .select({ user: u, groups: withGroups ? groupsJson : sql<string>`'[]'` })
     .from(u)
-    .where(sql`u.seq IN (${seqs})`)
-    .orderBy(sql.raw(order));
+    .where(sql`${u.seq} IN (${seqs})`)
+    .orderBy(order);
 }
 
 /** The `groups` column of selectUserPage; anything unexpected reads as no groups. */
@@ -132,3 +135,21 @@ export function updateUserRoleCas(db: Db, id: string, role: Role, expectedVersio
     .set({ role, version: expectedVersion + 1, updatedAt: at })
     .where(and(eq(users.id, id), eq(users.version, expectedVersion)));
 }
+
+/** Rows whose folded copy is still to be filled in (users_unfolded_idx), oldest first. */
+export const selectUnfolded = (db: Db, limit: number) =>
+  db
+    .select({ seq: users.seq, version: users.version, data: users.data, userName: users.userName })
+    .from(users)
+    .where(isNull(users.dataFold))
+    .orderBy(users.seq)
+    .limit(limit);
+
+/**
+ * Fills in data_fold for many rows in ONE statement (their folds as one JSON parameter). A row
+ * written since it was read (its version moved) is left alone: that write set its own fold.
+ */
+export const fillFolded = (db: Db, folds: readonly { seq: number; version: number; fold: string }[]) =>
+  db.run(sql`UPDATE ${users} SET data_fold = json_extract(f.value, '$.fold')
+    FROM json_each(${JSON.stringify(folds)}) AS f
+    WHERE ${users.seq} = json_extract(f.value, '$.seq') AND ${users.version} = json_extract(f.value, '$.version') AND ${users.dataFold} IS NULL`);

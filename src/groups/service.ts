@@ -19,7 +19,6 @@ import {
   selectUsersForRoles,
   updateGroup,
 } from "../db/groups";
-import { isUniqueViolation } from "../db/sql";
 import type { EventType } from "../events/types";
 import { kickJob } from "../jobs/runner";
 import { INLINE_ROLE_LIMIT, isRoleGroup, type RoleChanges, type RoleInputs, rolesAfterMembershipChange } from "../membership/effects";
@@ -42,13 +41,6 @@ function unknownMembers(requested: readonly string[], existing: { id: string }[]
     const more = missing.length > 5 ? ` and ${missing.length - 5} more` : "";
     throw new ScimError(400, "invalidValue", `No user with id ${shown}${more}; members must be existing Users.`);
   }
-}
-
-function uniqueDisplayName(err: unknown, displayName: string): never {
-  if (isUniqueViolation(err, "display_name_norm")) {
-    throw new ScimError(409, "uniqueness", `A group named "${displayName}" already exists (displayName is case-insensitive).`);
-  }
-  throw err;
 }
 
 interface PlannedGroupEvent {
@@ -91,11 +83,7 @@ export async function createGroup(ctx: WriteContext, body: unknown): Promise<Gro
     ...(members.length ? [addMembers(ctx.db, state.id, members, iso)] : []),
     ...events.map((e) => e.statement),
   ];
-  try {
-    await commit(ctx, { statements, eventIds: events.map((e) => e.id) });
-  } catch (err) {
-    uniqueDisplayName(err, cols.displayName);
-  }
+  await commit(ctx, { statements, eventIds: events.map((e) => e.id) });
   return state;
 }
 
@@ -220,11 +208,7 @@ async function applyGroupChange(
     ...events.map((e) => e.statement),
     ...roles.statements,
   ];
-  try {
-    await commit(ctx, { statements, eventIds: [...events.map((e) => e.id), ...roles.eventIds] });
-  } catch (err) {
-    uniqueDisplayName(err, cols.displayName);
-  }
+  await commit(ctx, { statements, eventIds: [...events.map((e) => e.id), ...roles.eventIds] });
   kickRoleJob(ctx, roles);
   return after;
 }

@@ -1,7 +1,8 @@
 import type { Role } from "../roles/rules";
 import { ScimError } from "../scim/errors";
 import { etagOf } from "../scim/etag";
-import { ENTERPRISE_USER_SCHEMA_ID, USER_SCHEMA_ID } from "../scim/schemas";
+import { foldedDocument } from "../scim/fold";
+import { ENTERPRISE_USER_SCHEMA_ID, USER_RESOURCE, USER_SCHEMA_ID } from "../scim/schemas";
 import { foldCase } from "../scim/text";
 
 /** A user as the write path computes it and its row holds it. */
@@ -29,6 +30,8 @@ export interface UserColumns {
   displayName: string | null;
   emailNorm: string | null;
   userType: string | null;
+  /** The folded copy of the data filters compare caseExact:false attributes against (src/scim/fold.ts). */
+  dataFold: string;
 }
 
 /**
@@ -75,6 +78,7 @@ export function userColumns(data: Record<string, unknown>): UserColumns {
     displayName: nonEmpty(data.displayName),
     emailNorm: primaryEmail(data),
     userType: nonEmpty(data.userType),
+    dataFold: JSON.stringify(foldedDocument(data, USER_RESOURCE)),
   };
 }
 

@@ -190,10 +190,8 @@ export const GROUP_SCHEMA: SchemaDef = {
   attributes: [
     idAttr,
     externalIdAttr,
-    str("displayName", "A human-readable name for the Group. Unique, case-insensitive.", {
-      required: true,
-      uniqueness: "server",
-    }),
+    // Not unique (RFC 7643 §4.2 says "uniqueness": "none"): Entra provisions two groups of one name.
+    str("displayName", "A human-readable name for the Group.", { required: true }),
     attr("members", "complex", "A list of members of the Group.", {
       multiValued: true,
       subAttributes: [

@@ -1,10 +1,17 @@
 import { getDb } from "../db/client";
 import type { Bindings } from "../env";
 import { pruneEvents, pruneLog, reclaimStale, sweepPending } from "../events/sweeper";
+import { backfillFolded } from "../jobs/fold";
 import { resumeStalledJobs } from "../jobs/runner";
 import { loadSettings } from "../settings/store";
 
-/** Cron (every minute, wrangler.toml): re-send unsent and lost outbox rows; prune the log and delivered events; resume stalled jobs. */
+/** How long one cron run may spend filling in folded copies of older users (src/jobs/fold.ts). */
+const FOLD_BUDGET_MS = 15_000;
+
+/**
+ * Cron (every minute, wrangler.toml): re-send unsent and lost outbox rows; prune the log and
+ * delivered events; resume stalled jobs; fold users stored before data_fold existed.
+ */
 export async function handleScheduled(controller: ScheduledController, env: Bindings, ctx: ExecutionContext): Promise<void> {
   void ctx;
   const db = getDb(env.DB);
@@ -33,8 +40,14 @@ export async function handleScheduled(controller: ScheduledController, env: Bind
   } catch (err) {
     failures.push(`job resume: ${String(err)}`);
   }
-  if (resent > 0 || pruned > 0 || prunedEvents > 0 || resumed > 0) {
-    console.log(JSON.stringify({ level: "info", message: "sweeper", resent, pruned, prunedEvents, resumed }));
+  let folded = 0;
+  try {
+    folded = await backfillFolded(db, FOLD_BUDGET_MS);
+  } catch (err) {
+    failures.push(`fold backfill: ${String(err)}`);
+  }
+  if (resent > 0 || pruned > 0 || prunedEvents > 0 || resumed > 0 || folded > 0) {
+    console.log(JSON.stringify({ level: "info", message: "sweeper", resent, pruned, prunedEvents, resumed, folded }));
   }
   if (failures.length > 0) {
     console.error(JSON.stringify({ level: "error", message: "sweeper failed", failures }));

@@ -64,10 +64,21 @@ describe("Groups: create, read, lookup", () => {
     expect(g.members).toEqual([{ value: u1, $ref: expect.stringContaining(`/Users/${u1 as string}`), display: "Test User", type: "User" }]);
   });
 
-  it("400 without displayName; 409 on a duplicate displayName in any case; 400 naming an unknown member", async () => {
-    await expectScimError(await scim("POST", "/Groups", { schemas: [GROUP] }), 400, "invalidValue");
+  it("two groups may share a displayName (RFC 7643 §4.2; Entra sends them), and displayName eq finds both", async () => {
     const g = await newGroup();
-    await expectScimError(await scim("POST", "/Groups", { displayName: (g.displayName as string).toUpperCase() }), 409, "uniqueness");
+    const name = g.displayName as string;
+    const twin = await expectStatus(await scim("POST", "/Groups", { displayName: name.toUpperCase() }), 201);
+    expect(twin.id).not.toBe(g.id);
+    // A rename onto an existing name is as fine as a create.
+    const other = await newGroup();
+    await expectStatus(await scim("PUT", `/Groups/${other.id as string}`, { schemas: [GROUP], displayName: name }), 200);
+    const found = await expectStatus(await scim("GET", `/Groups?filter=${encodeURIComponent(`displayName eq "${name}"`)}`), 200);
+    expect(found.totalResults).toBe(3);
+    expect((found.Resources as Json[]).map((r) => r.id)).toEqual([g.id, twin.id, other.id]);
+  });
+
+  it("400 without displayName; 400 naming an unknown member", async () => {
+    await expectScimError(await scim("POST", "/Groups", { schemas: [GROUP] }), 400, "invalidValue");
     const err = await expectScimError(
       await scim("POST", "/Groups", { displayName: groupName(), members: [{ value: "nobody-here" }] }),
       400,

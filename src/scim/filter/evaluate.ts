@@ -1,5 +1,5 @@
 import { type AttributeDef, GROUP_SCHEMA_ID, USER_SCHEMA_ID } from "../schemas";
-import { foldCase } from "../text";
+import { compareCodePoints, foldCase } from "../text";
 import type { AttrPath, CompareOp, Filter, FilterValue } from "./ast";
 import { attributeOf, EMAIL_ALIAS, normaliseDateTime } from "./parser";
 
@@ -9,8 +9,8 @@ import { attributeOf, EMAIL_ALIAS, normaliseDateTime } from "./parser";
  * - an absent attribute matches nothing, except through `ne` / `not` (ne is NOT eq);
  * - `eq null` means "not present", `ne null` means present;
  * - caseExact:false strings compare after NFKC + toLowerCase (RFC 7643 §2.2), the form
- *   the *_norm columns hold. (SQL can fold stored JSON values with ASCII-only lower(), so
- *   the two can differ for non-ASCII letters outside userName / group displayName.)
+ *   the *_norm columns and data_fold hold;
+ * - strings order by code point, as SQLite's BINARY collation does;
  * - a multi-valued attribute matches if any element does.
  */
 export function matchesFilter(filter: Filter, resource: Record<string, unknown>, element?: AttrPath): boolean {
@@ -107,17 +107,18 @@ function compareOne(op: CompareOp, actual: unknown, expected: string | number | 
 }
 
 function order<T extends string | number>(op: CompareOp, a: T, e: T): boolean {
+  const c = typeof a === "string" && typeof e === "string" ? compareCodePoints(a, e) : a < e ? -1 : a > e ? 1 : 0;
   switch (op) {
     case "eq":
       return a === e;
     case "gt":
-      return a > e;
+      return c > 0;
     case "ge":
-      return a >= e;
+      return c >= 0;
     case "lt":
-      return a < e;
+      return c < 0;
     case "le":
-      return a <= e;
+      return c <= 0;
     default:
       return false;
   }
