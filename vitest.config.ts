@@ -1,5 +1,6 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { adminAssetsBuilt, buildAdmin } from "./scripts/build-admin.mjs";
 
 // This config runs in Node; tsconfig.json types the Workers runtime, not Node.
 declare const process: { env: Record<string, string | undefined> };
@@ -15,6 +16,9 @@ function isWorkerLogLine(log: string): boolean {
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");
+  // wrangler.toml's [assets] directory must exist for the test Worker, and the page tests read the
+  // built files: a first run on a fresh clone builds them (`npm test` always does, before vitest).
+  if (!adminAssetsBuilt()) await buildAdmin({ quiet: true });
   return {
     plugins: [
       cloudflareTest({
@@ -29,6 +33,10 @@ export default defineConfig(async () => {
             ADMIN_TOKEN: "test-admin-token",
             MAIN_SITE_SIGNING_SECRET: "whsec_dGVzdC1zaWduaW5nLXNlY3JldC0wMTIzNDU2Nzg5",
             MAIN_SITE_URL: "https://site.test/webhooks/scim",
+            // Access sign-in is on in every test (ADMIN_TOKEN must keep working beside it); the team's
+            // JWKS is served by test/integration/admin-access.test.ts (a local key, the real jose path).
+            ACCESS_TEAM_DOMAIN: "https://access.test",
+            ACCESS_AUD: "test-access-aud",
           },
           // A real miniflare rate limiter with a limit small enough to reach in a test
           // (test/integration/rate-limit.test.ts); SCIM_RATE_LIMITER keeps wrangler.toml's limits.

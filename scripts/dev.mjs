@@ -4,6 +4,7 @@
 // cron trigger fired every minute (wrangler dev never fires cron triggers by itself).
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync } from "node:fs";
+import { buildAdmin } from "./build-admin.mjs";
 
 const args = process.argv.slice(2);
 const wrangler = process.platform === "win32" ? "wrangler.cmd" : "wrangler";
@@ -37,6 +38,11 @@ function run(cmdArgs) {
 }
 
 run(["d1", "migrations", "apply", "DB", "--local", ...persist]);
+
+// The admin page (src/admin/ui/) is served from dist/assets/admin/: build it, then keep rebuilding
+// it on every change; wrangler dev serves each new build (reload the page to see it).
+await buildAdmin({ quiet: true });
+const pageWatcher = await buildAdmin({ watch: true, quiet: true });
 
 // SCIM starts switched off in a new deployment (the safe default); locally it starts on, once.
 // Keys left out take their defaults (src/settings/model.ts).
@@ -82,5 +88,6 @@ const cron = setInterval(async () => {
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));
 child.on("exit", (code) => {
   clearInterval(cron);
+  if (pageWatcher && typeof pageWatcher.close === "function") void pageWatcher.close();
   process.exit(code ?? 0);
 });

@@ -20,6 +20,11 @@ export interface Bindings {
   ADMIN_TOKEN?: string;
   MAIN_SITE_SIGNING_SECRET?: string;
   MAIN_SITE_URL?: string;
+  /** The admin page's built files (wrangler.toml [assets]), served by src/admin/page.ts. */
+  ASSETS: Fetcher;
+  /** Admin sign-in through Cloudflare Access (src/admin/access.ts): both or neither. */
+  ACCESS_TEAM_DOMAIN?: string;
+  ACCESS_AUD?: string;
 }
 
 /** Request-scoped values, set once by middleware (src/middleware/context.ts, scim-enabled.ts). */

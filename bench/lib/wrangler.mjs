@@ -37,9 +37,13 @@ export function executeSql(persistTo, { command, file, cwd = ROOT, timeoutMs }) 
  * D1 round trips counted) and writes a config for it next to the bundle: the repo's
  * wrangler.toml with `main` pointing at the bundle (no_bundle) and the migrations at the repo's.
  * `wrangler dev` watches the files it runs, so running src/ would reload the Worker mid-run
- * whenever someone edits it; a run measures one snapshot instead. Returns the config's path.
+ * whenever someone edits it; a run measures one snapshot instead. The admin page is built first:
+ * wrangler.toml's [assets] directory must exist, and the config points at it. Returns the config's path.
  */
 export function buildService(outdir) {
+  const page = spawnSync(process.execPath, [join(ROOT, "scripts", "build-admin.mjs")], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+  if (page.status !== 0)
+    throw new Error(`building the admin page failed:\n${(page.stderr || "").slice(-2000)}${(page.stdout || "").slice(-2000)}`);
   wrangler(["deploy", join(ROOT, "bench", "service", "index.ts"), "--dry-run", "--outdir", outdir], { timeoutMs: 120_000 });
   const source = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
   let replaced = 0;
@@ -51,8 +55,12 @@ export function buildService(outdir) {
     .replace(/^migrations_dir = .*$/m, () => {
       replaced++;
       return `migrations_dir = ${JSON.stringify(join(ROOT, "migrations"))}`;
+    })
+    .replace(/^directory = "dist\/assets"$/m, () => {
+      replaced++;
+      return `directory = ${JSON.stringify(join(ROOT, "dist", "assets"))}`;
     });
-  if (replaced !== 2) throw new Error("wrangler.toml: expected one `main = ` and one `migrations_dir = ` line");
+  if (replaced !== 3) throw new Error("wrangler.toml: expected one `main = `, one `migrations_dir = ` and one assets `directory = ` line");
   const path = join(outdir, "wrangler.toml");
   writeFileSync(path, config);
   return path;

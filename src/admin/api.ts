@@ -4,18 +4,36 @@ import { renderAdminError } from "../http/errors";
 import { jsonBodies } from "../http/validate";
 import { adminAuth } from "./auth";
 import { eventsAdminRoutes } from "./events";
+import { exportAdminRoutes } from "./export";
 import { logAdminRoutes } from "./log";
+import { sessionAdminRoutes } from "./session";
 import { settingsAdminRoutes } from "./settings";
+import { statsAdminRoutes } from "./stats";
+import { usersAdminRoutes } from "./users";
+
+/**
+ * Every admin API route, chained so that the type carries each path, input and answer: the admin
+ * page's client (src/admin/ui/api.ts, hono/client) is typed from it, so a renamed field, state or
+ * path fails to compile there.
+ */
+const adminRoutes = new Hono<AppEnv>()
+  .route("/", sessionAdminRoutes)
+  .route("/", settingsAdminRoutes)
+  .route("/events", eventsAdminRoutes)
+  .route("/", exportAdminRoutes)
+  .route("/", logAdminRoutes)
+  .route("/", usersAdminRoutes)
+  .route("/", statsAdminRoutes);
+
+export type AdminRoutes = typeof adminRoutes;
 
 /**
  * The admin API (SPEC §10), mounted at /admin/api: the admin's sign-in, JSON bodies only, then
- * settings, events and the log. Errors are `{error, detail}` bodies, from its own onError.
+ * the routes. Errors are `{error, detail}` bodies, from its own onError.
  */
 export const adminApi = new Hono<AppEnv>();
 
 adminApi.use("*", adminAuth(), jsonBodies());
-adminApi.route("/", settingsAdminRoutes);
-adminApi.route("/events", eventsAdminRoutes);
-adminApi.route("/", logAdminRoutes);
+adminApi.route("/", adminRoutes);
 adminApi.all("*", (c) => c.json({ error: "not_found", detail: `There is no admin API endpoint at ${new URL(c.req.url).pathname}.` }, 404));
 adminApi.onError(renderAdminError);

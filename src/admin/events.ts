@@ -18,11 +18,8 @@ import {
 import { SWEEP_MAX_PER_RUN } from "../events/sweeper";
 import { EVENT_TYPES, type EventState } from "../events/types";
 import { AdminError } from "../http/errors";
-import { query, validate } from "../http/validate";
+import { query, queryObject, validate } from "../http/validate";
 import { recordAction } from "./actions";
-
-/** /admin/api/events (SPEC §10): list, redeliver, release or discard held events. */
-export const eventsAdminRoutes = new Hono<AppEnv>();
 
 /**
  * An admin may resend these. Not held (that is release-held, a deliberate guard decision), not
@@ -56,7 +53,27 @@ export function eventSummary(row: EventRow) {
   };
 }
 
-/** The summary plus the webhook body, for the events API. */
+const record = (v: unknown): Record<string, unknown> | undefined =>
+  typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+const text = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
+
+/**
+ * Who the event is about, by name: each event carries its resource's full state (SPEC §9), so the
+ * name costs no query and a deleted user's events still say who it was. It is the name as of the
+ * event, which is what the site was told.
+ */
+function subjectOf(payload: unknown) {
+  const data = record(record(payload)?.data);
+  const user = record(data?.user);
+  if (user) {
+    const emails = Array.isArray(user.emails) ? user.emails.map(record) : [];
+    const email = emails.find((e) => e?.primary === true) ?? emails[0];
+    return { resourceName: text(user.userName), resourceDisplayName: text(user.displayName), resourceEmail: text(email?.value) };
+  }
+  return { resourceName: text(record(data?.group)?.displayName), resourceDisplayName: null, resourceEmail: null };
+}
+
+/** The summary, the name of what it is about, and the webhook body, for the events API. */
 function present(row: EventRow) {
   let payload: unknown = row.payload;
   try {
@@ -64,12 +81,12 @@ function present(row: EventRow) {
   } catch {
     // Shown as stored: the body is delivered verbatim either way.
   }
-  return { seq: row.seq, ...eventSummary(row), payload };
+  return { seq: row.seq, ...eventSummary(row), ...subjectOf(payload), payload };
 }
 
-const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
+const idText = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
 
-const listQuery = z.strictObject({
+const listQuery = queryObject({
   state: query.list(EVENT_STATES),
   resourceId: query.optional(query.text(200)),
   // The admin page says "user"; the column is resource_id (users and groups alike).
@@ -79,24 +96,11 @@ const listQuery = z.strictObject({
   cursor: query.cursor(),
 });
 
-const ids = z.array(text(200)).check(z.minLength(1), z.maxLength(MAX_IDS));
+const ids = z.array(idText(200)).check(z.minLength(1), z.maxLength(MAX_IDS));
 const heldBody = z.strictObject({ ids: z.optional(ids) });
 const redeliverBody = z
   .strictObject({ ids: z.optional(ids), state: z.optional(z.enum(BULK_REDELIVERABLE)) })
   .check(z.refine((b) => (b.ids === undefined) !== (b.state === undefined), "give either ids or state, not both and not neither"));
-
-eventsAdminRoutes.get("/", validate("query", listQuery), async (c) => {
-  const q = c.req.valid("query");
-  if (q.resourceId && q.userId && q.resourceId !== q.userId) {
-    throw new AdminError(400, "invalid_query", "resourceId and userId are the same filter; give one.");
-  }
-  const db = getDb(c.env.DB);
-  const [page, counts] = await Promise.all([
-    listEvents(db, { states: q.state, resourceId: q.resourceId ?? q.userId, type: q.type, cursor: q.cursor, limit: q.limit }),
-    countByState(db),
-  ]);
-  return c.json({ events: page.rows.map(present), nextCursor: page.nextCursor, counts });
-});
 
 const isHoldKind = (value: string | null): value is HoldKind =>
   value === "guard" || value === "user" || value === "cascade" || value === "wait";
@@ -118,67 +122,77 @@ async function actOnHeld(c: Context<AppEnv>, action: "release" | "discard", aske
   return { plan, sentNow: now.length };
 }
 
-eventsAdminRoutes.post("/release-held", validate("json", heldBody), async (c) => {
-  const asked = c.req.valid("json").ids;
-  const { plan, sentNow } = await actOnHeld(c, "release", asked);
-  const waiting = plan.toWait.length ? `; ${plan.toWait.length} wait behind events still held` : "";
-  await recordAction(c, `held events released: ${plan.send.length}${waiting}`);
-  return c.json({ released: plan.send.length, sentNow, waiting: plan.toWait.length, skipped: asked ? plan.skipped : undefined });
-});
-
-eventsAdminRoutes.post("/discard-held", validate("json", heldBody), async (c) => {
-  const asked = c.req.valid("json").ids;
-  const { plan } = await actOnHeld(c, "discard", asked);
-  const unblocked = plan.send.length ? `; ${plan.send.length} group events that waited behind them sent` : "";
-  await recordAction(c, `held events discarded (never delivered): ${plan.drop.length}${unblocked}`);
-  return c.json({ discarded: plan.drop.length, unblocked: plan.send.length, skipped: asked ? plan.skipped : undefined });
-});
-
-/** Bulk redelivery, e.g. every dead event after the site was down for a day: {"state":"dead"}. */
-eventsAdminRoutes.post("/redeliver", validate("json", redeliverBody), async (c) => {
-  const { ids: asked, state } = c.req.valid("json");
-  const db = getDb(c.env.DB);
-  const at = isoNow();
-  const moved = asked ? await moveEvents(db, asked, REDELIVERABLE, "pending", at) : undefined;
-  const all = moved ? undefined : await moveAllToPending(db, state ? [state] : REDELIVERABLE, at, SWEEP_MAX_PER_RUN);
-  const send = moved ?? all?.first ?? [];
-  const count = moved?.length ?? all?.count ?? 0;
-  await enqueueEvents(db, c.env.EVENTS, send);
-  await recordAction(c, `events redelivered${state ? ` (state ${state})` : ""}: ${count}`);
-  const done = new Set(send);
-  return c.json({ redelivered: count, sentNow: send.length, skipped: asked?.filter((id) => !done.has(id)) }, 202);
-});
-
-eventsAdminRoutes.get("/:id", async (c) => {
-  const row = await selectEvent(getDb(c.env.DB), c.req.param("id"));
-  if (!row) throw new AdminError(404, "not_found", `There is no event ${c.req.param("id")}.`);
-  return c.json(present(row));
-});
-
-eventsAdminRoutes.post("/:id/redeliver", async (c) => {
-  const id = c.req.param("id");
-  const db = getDb(c.env.DB);
-  const before = await selectEvent(db, id);
-  if (!before) throw new AdminError(404, "not_found", `There is no event ${id}.`);
-  const moved = await moveEvents(db, [id], REDELIVERABLE, "pending", isoNow());
-  if (moved.length === 0) {
-    const current = (await selectEvent(db, id))?.state ?? before.state;
-    const hints: Record<string, string> = {
-      held: " Held events are sent with release-held.",
-      dry_run: " Dry-run events are recorded only.",
-      pending: " It is already on its way.",
-    };
-    throw new AdminError(
-      409,
-      "invalid_state",
-      `Event ${id} is ${current}; only ${REDELIVERABLE.join(", ")} events can be redelivered.${hints[current] ?? ""}`,
-    );
-  }
-  await enqueueEvents(db, c.env.EVENTS, moved);
-  await recordAction(c, `event ${id} (${before.type}) redelivered, was ${before.state}`, {
-    type: before.resourceType,
-    id: before.resourceId,
+/** /admin/api/events (SPEC §10): list, redeliver, release or discard held events. */
+export const eventsAdminRoutes = new Hono<AppEnv>()
+  .get("/", validate("query", listQuery), async (c) => {
+    const q = c.req.valid("query");
+    if (q.resourceId && q.userId && q.resourceId !== q.userId) {
+      throw new AdminError(400, "invalid_query", "resourceId and userId are the same filter; give one.");
+    }
+    const db = getDb(c.env.DB);
+    const [page, counts] = await Promise.all([
+      listEvents(db, { states: q.state, resourceId: q.resourceId ?? q.userId, type: q.type, cursor: q.cursor, limit: q.limit }),
+      countByState(db),
+    ]);
+    return c.json({ events: page.rows.map(present), nextCursor: page.nextCursor, counts });
+  })
+  .post("/release-held", validate("json", heldBody), async (c) => {
+    const asked = c.req.valid("json").ids;
+    const { plan, sentNow } = await actOnHeld(c, "release", asked);
+    const waiting = plan.toWait.length ? `; ${plan.toWait.length} wait behind events still held` : "";
+    await recordAction(c, `held events released: ${plan.send.length}${waiting}`);
+    return c.json({ released: plan.send.length, sentNow, waiting: plan.toWait.length, skipped: asked ? plan.skipped : undefined });
+  })
+  .post("/discard-held", validate("json", heldBody), async (c) => {
+    const asked = c.req.valid("json").ids;
+    const { plan } = await actOnHeld(c, "discard", asked);
+    const unblocked = plan.send.length ? `; ${plan.send.length} group events that waited behind them sent` : "";
+    await recordAction(c, `held events discarded (never delivered): ${plan.drop.length}${unblocked}`);
+    return c.json({ discarded: plan.drop.length, unblocked: plan.send.length, skipped: asked ? plan.skipped : undefined });
+  })
+  /** Bulk redelivery, e.g. every dead event after the site was down for a day: {"state":"dead"}. */
+  .post("/redeliver", validate("json", redeliverBody), async (c) => {
+    const { ids: asked, state } = c.req.valid("json");
+    const db = getDb(c.env.DB);
+    const at = isoNow();
+    const moved = asked ? await moveEvents(db, asked, REDELIVERABLE, "pending", at) : undefined;
+    const all = moved ? undefined : await moveAllToPending(db, state ? [state] : REDELIVERABLE, at, SWEEP_MAX_PER_RUN);
+    const send = moved ?? all?.first ?? [];
+    const count = moved?.length ?? all?.count ?? 0;
+    await enqueueEvents(db, c.env.EVENTS, send);
+    await recordAction(c, `events redelivered${state ? ` (state ${state})` : ""}: ${count}`);
+    const done = new Set(send);
+    return c.json({ redelivered: count, sentNow: send.length, skipped: asked?.filter((id) => !done.has(id)) }, 202);
+  })
+  .get("/:id", async (c) => {
+    const row = await selectEvent(getDb(c.env.DB), c.req.param("id"));
+    if (!row) throw new AdminError(404, "not_found", `There is no event ${c.req.param("id")}.`);
+    return c.json(present(row));
+  })
+  .post("/:id/redeliver", async (c) => {
+    const id = c.req.param("id");
+    const db = getDb(c.env.DB);
+    const before = await selectEvent(db, id);
+    if (!before) throw new AdminError(404, "not_found", `There is no event ${id}.`);
+    const moved = await moveEvents(db, [id], REDELIVERABLE, "pending", isoNow());
+    if (moved.length === 0) {
+      const current = (await selectEvent(db, id))?.state ?? before.state;
+      const hints: Record<string, string> = {
+        held: " Held events are sent with release-held.",
+        dry_run: " Dry-run events are recorded only.",
+        pending: " It is already on its way.",
+      };
+      throw new AdminError(
+        409,
+        "invalid_state",
+        `Event ${id} is ${current}; only ${REDELIVERABLE.join(", ")} events can be redelivered.${hints[current] ?? ""}`,
+      );
+    }
+    await enqueueEvents(db, c.env.EVENTS, moved);
+    await recordAction(c, `event ${id} (${before.type}) redelivered, was ${before.state}`, {
+      type: before.resourceType,
+      id: before.resourceId,
+    });
+    const after = await selectEvent(db, id);
+    return c.json(present(after ?? before), 202);
   });
-  const after = await selectEvent(db, id);
-  return c.json(present(after ?? before), 202);
-});

@@ -1,20 +1,15 @@
 import { Hono } from "hono";
 import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "../env";
-import { PAGE_CSS } from "./page-css";
-import { PAGE_HTML } from "./page-html";
-import { PAGE_JS_CORE } from "./page-js-core";
-import { PAGE_JS_VIEWS } from "./page-js-views";
 
 /**
- * The admin page (SPEC §10): /admin, its script /admin/app.js and stylesheet /admin/app.css.
- * No data is rendered on the server: the page is static and reads everything through the admin
- * API with the bearer token the user typed, so these routes need no auth and set no cookies.
+ * The admin page (SPEC §10): /admin, its script /admin/app.js and stylesheet /admin/app.css, built
+ * from src/admin/ui/ into the Workers static assets (wrangler.toml [assets], run_worker_first).
+ * Every file goes through here, so every file carries the same headers, set in this one place.
+ * No data is rendered on the server: the page reads everything through the admin API, so these
+ * routes need no auth and set no cookies.
  */
 export const adminPage = new Hono<AppEnv>();
-
-// Both halves share one function scope, so nothing leaks onto window.
-const PAGE_JS = `"use strict";\n(function () {\n${PAGE_JS_CORE}\n${PAGE_JS_VIEWS}\n})();\n`;
 
 /**
  * Hono's secureHeaders with a strict CSP: nothing but same-origin script, style and API calls; no
@@ -45,8 +40,28 @@ adminPage.use(
   },
 );
 
-adminPage.get("/", (c) => c.html(PAGE_HTML));
+/** The page's files and their media types; anything else under /admin is not one of them. */
+const FILES: Record<string, { asset: string; type: string }> = {
+  "/admin": { asset: "/admin/index.html", type: "text/html; charset=utf-8" },
+  "/admin/": { asset: "/admin/index.html", type: "text/html; charset=utf-8" },
+  "/admin/app.js": { asset: "/admin/app.js", type: "text/javascript; charset=utf-8" },
+  "/admin/app.css": { asset: "/admin/app.css", type: "text/css; charset=utf-8" },
+};
 
-adminPage.get("/app.js", (c) => c.body(PAGE_JS, 200, { "Content-Type": "text/javascript; charset=utf-8" }));
-
-adminPage.get("/app.css", (c) => c.body(PAGE_CSS, 200, { "Content-Type": "text/css; charset=utf-8" }));
+adminPage.get("*", async (c) => {
+  const url = new URL(c.req.url);
+  const file = FILES[url.pathname];
+  if (!file) return c.json({ error: "not_found", detail: `Nothing at ${url.pathname}.` }, 404);
+  const res = await c.env.ASSETS.fetch(new URL(file.asset, url.origin));
+  if (!res.ok) {
+    console.error(
+      JSON.stringify({ level: "error", message: "admin page asset missing: run `npm run build`", asset: file.asset, status: res.status }),
+    );
+    return c.json(
+      { error: "not_built", detail: "The admin page is not built into this Worker's assets: run `npm run build`, then deploy." },
+      503,
+    );
+  }
+  // A fetched Response's headers are immutable: copy it, then the middleware above adds its own.
+  return new Response(res.body, { status: 200, headers: { "Content-Type": file.type } });
+});

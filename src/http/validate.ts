@@ -94,3 +94,21 @@ export const query = {
       ),
     ),
 };
+
+/**
+ * A query parameter the typed client (hono/client) may leave out. The helpers above take any
+ * value (`unknown` in), which hono/client types as a required key; this first lets through what
+ * a query string can hold (absent, one value, or several) and then runs `schema` as before, so
+ * only the input type changes: optional text.
+ */
+const queryValue = z.pipe(
+  z.optional(z.union([z.string(), z.array(z.string())])),
+  z.transform((v: string | string[] | undefined): unknown => v),
+);
+const omittable = <S extends z.ZodMiniType>(schema: S) => z.pipe(queryValue, schema);
+
+/** The query of an admin endpoint: unknown parameters are refused, every known one may be left out. */
+export function queryObject<T extends Record<string, z.ZodMiniType>>(shape: T) {
+  const omittableShape = Object.fromEntries(Object.entries(shape).map(([key, schema]) => [key, omittable(schema)]));
+  return z.strictObject(omittableShape as { [K in keyof T]: ReturnType<typeof omittable<T[K]>> });
+}

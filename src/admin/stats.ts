@@ -1,0 +1,85 @@
+import { Hono } from "hono";
+import { eventsPerHour, oldestPerState } from "../db/admin-queries";
+import { getDb } from "../db/client";
+import { REQUEST_OUTCOMES, type RequestOutcome, requestsPerHour } from "../db/log";
+import type { AppEnv } from "../env";
+import { countByState, EVENT_STATES } from "../events/store";
+import type { EventState } from "../events/types";
+import { queryObject, validate } from "../http/validate";
+
+const HOURS = 24;
+const HOUR_MS = 3_600_000;
+
+/**
+ * The states counted as undelivered: the site has not received the event and it is still meant
+ * for it. Not delivered, dry_run (recorded only, by setting) or discarded (an admin dropped it).
+ */
+const UNDELIVERED_STATES = [
+  "pending",
+  "queued",
+  "retrying",
+  "held",
+  "undeliverable",
+  "rejected",
+  "dead",
+] as const satisfies readonly EventState[];
+
+/** One series per key, a value per hour, zero where nothing happened. */
+function perHour<K extends string>(keys: readonly K[], hours: readonly string[], rows: { hour: string; key: string; n: number }[]) {
+  const index = new Map(hours.map((h, i) => [h.slice(0, 13), i]));
+  const series = Object.fromEntries(keys.map((k) => [k, hours.map(() => 0)])) as Record<K, number[]>;
+  for (const r of rows) {
+    const i = index.get(r.hour);
+    const line: number[] | undefined = (series as Record<string, number[]>)[r.key];
+    if (i !== undefined && line) line[i] = (line[i] ?? 0) + r.n;
+  }
+  return series;
+}
+
+/**
+ * GET /admin/api/stats (SPEC §10): the last 24 hours at a glance, for the health charts. Four
+ * bounded reads, in parallel: the day's log rows over log_at_idx, the day's events and the
+ * per-state counts over events_state_idx (index only), and one min() per undelivered state.
+ */
+export const statsAdminRoutes = new Hono<AppEnv>().get("/stats", validate("query", queryObject({})), async (c) => {
+  const now = Date.now();
+  // 24 hourly buckets, the last one the hour now under way.
+  const first = Math.floor(now / HOUR_MS) * HOUR_MS - (HOURS - 1) * HOUR_MS;
+  const hours = Array.from({ length: HOURS }, (_, i) => new Date(first + i * HOUR_MS).toISOString());
+  const since = hours[0] ?? new Date(first).toISOString();
+  const db = getDb(c.env.DB);
+  const [requests, created, counts, oldest] = await Promise.all([
+    requestsPerHour(db, since),
+    eventsPerHour(db, since, EVENT_STATES),
+    countByState(db),
+    oldestPerState(db, UNDELIVERED_STATES),
+  ]);
+  const ages = Object.fromEntries(
+    Object.entries(oldest).map(([state, at]) => [state, Math.max(0, Math.round((now - Date.parse(String(at))) / 1000))]),
+  ) as Partial<Record<(typeof UNDELIVERED_STATES)[number], number>>;
+  const oldestState = UNDELIVERED_STATES.filter((s) => oldest[s] !== undefined).sort((a, b) => (ages[b] ?? 0) - (ages[a] ?? 0))[0];
+  return c.json({
+    generatedAt: new Date(now).toISOString(),
+    hours,
+    requests: perHour<RequestOutcome>(
+      REQUEST_OUTCOMES,
+      hours,
+      requests.map((r) => ({ hour: r.hour, key: r.outcome, n: r.n })),
+    ),
+    events: {
+      byState: counts,
+      createdPerHour: perHour<EventState>(
+        EVENT_STATES,
+        hours,
+        created.map((r) => ({ hour: r.hour, key: r.state, n: r.n })),
+      ),
+    },
+    undeliveredStates: UNDELIVERED_STATES,
+    oldestUndelivered: oldestState
+      ? { state: oldestState, createdAt: oldest[oldestState] ?? null, ageSeconds: ages[oldestState] ?? 0 }
+      : null,
+    oldestAgeByState: ages,
+    held: counts.held,
+    dead: counts.dead,
+  });
+});

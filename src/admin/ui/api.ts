@@ -1,0 +1,84 @@
+import { hc, type InferResponseType } from "hono/client";
+import type { AdminRoutes } from "../api";
+
+/**
+ * The admin API, typed from its own routes (src/admin/api.ts): a renamed path, parameter, field
+ * or state is a compile error here. Requests carry the admin token when there is one (Behind
+ * Cloudflare Access there is none: Access adds its own header), never a cookie, and do not
+ * follow redirects or use the HTTP cache.
+ */
+let bearer: string | null = null;
+
+export const api = hc<AdminRoutes>("/admin/api", {
+  headers: (): Record<string, string> => (bearer ? { Authorization: `Bearer ${bearer}` } : {}),
+  init: { credentials: "omit", cache: "no-store", redirect: "error" },
+});
+
+export function setToken(token: string | null): void {
+  bearer = token;
+}
+
+/** A refused or failed call, with the server's own sentence (`detail`) when it sent one. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+/** Called when a signed-in session gets a 401: the token was rotated, or Access signed the admin out. */
+let onSignedOut: ((err: ApiError) => void) | null = null;
+
+export function whenSignedOut(handler: ((err: ApiError) => void) | null): void {
+  onSignedOut = handler;
+}
+
+interface Readable<T> {
+  ok: boolean;
+  status: number;
+  json(): Promise<T>;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null;
+
+/** The response of a call, or an ApiError with the server's detail. */
+export async function respond<R extends Readable<unknown>>(call: Promise<R>): Promise<R> {
+  let res: R;
+  try {
+    res = await call;
+  } catch (err) {
+    throw new ApiError(0, "network", `Could not reach the admin API (${err instanceof Error ? err.message : String(err)}).`);
+  }
+  if (res.ok) return res;
+  let body: unknown = null;
+  try {
+    body = await res.json();
+  } catch {
+    body = null;
+  }
+  const detail = isRecord(body) && typeof body.detail === "string" ? body.detail : `HTTP ${res.status}.`;
+  const code = isRecord(body) && typeof body.error === "string" ? body.error : "http";
+  const error = new ApiError(res.status, code, detail);
+  if (res.status === 401) onSignedOut?.(error);
+  throw error;
+}
+
+/** The JSON of a successful call (typed by the route), or an ApiError. */
+export async function read<T>(call: Promise<Readable<T>>): Promise<T> {
+  return (await respond(call)).json();
+}
+
+export type Session = InferResponseType<typeof api.session.$get>;
+export type Settings = InferResponseType<typeof api.settings.$get>;
+export type Stats = InferResponseType<typeof api.stats.$get>;
+export type LogEntry = InferResponseType<typeof api.log.$get>["entries"][number];
+export type EventItem = InferResponseType<typeof api.events.$get>["events"][number];
+export type EventCounts = InferResponseType<typeof api.events.$get>["counts"];
+export type UserItem = InferResponseType<typeof api.users.$get>["users"][number];
+export type Timeline = InferResponseType<(typeof api.users)[":id"]["timeline"]["$get"]>;
+export type GroupItem = InferResponseType<typeof api.groups.$get>["groups"][number];
+export type Job = InferResponseType<typeof api.jobs.$get>["jobs"][number];

@@ -1,0 +1,104 @@
+import { ApiError, api, type EventItem, read } from "../api";
+import type { Msg } from "../components";
+
+/**
+ * Mirrors src/admin/events.ts: the states an admin may resend one by one (REDELIVERABLE), and the
+ * ones POST /events/redeliver takes as {"state"} (the API's own enum types that argument). Should
+ * the first drift, the API answers 409 with a reason, which the page shows.
+ */
+const REDELIVERABLE: readonly string[] = ["undeliverable", "rejected", "dead", "retrying", "queued", "delivered"];
+export const BULK_REDELIVERABLE = ["undeliverable", "rejected", "dead", "retrying", "queued"] as const;
+export type BulkState = (typeof BULK_REDELIVERABLE)[number];
+
+/** Runs one event action, then reports it and reloads whatever shows the events. */
+export async function eventAction(button: EventTarget | null, call: () => Promise<string>, say: (msg: Msg) => void, done: () => void) {
+  const b = button instanceof HTMLButtonElement ? button : null;
+  if (b) b.disabled = true;
+  try {
+    say({ text: await call(), kind: "ok" });
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 401))
+      say({ text: `Not done: ${err instanceof Error ? err.message : String(err)}`, kind: "error" });
+  } finally {
+    if (b) b.disabled = false;
+  }
+  done();
+}
+
+/** Buttons for one event: redeliver a failed or delivered one, release or discard a held one. */
+export function EventActions({
+  ev,
+  say,
+  done,
+}: {
+  ev: Pick<EventItem, "id" | "type" | "state">;
+  say: (msg: Msg) => void;
+  done: () => void;
+}) {
+  const name = `${ev.type} ${ev.id}`;
+  return (
+    <div class="cell-actions">
+      {REDELIVERABLE.includes(ev.state) ? (
+        <button
+          type="button"
+          class="secondary"
+          aria-label={`Redeliver event ${name}`}
+          onClick={(e: Event) =>
+            void eventAction(
+              e.currentTarget,
+              async () => {
+                const r = await read(api.events[":id"].redeliver.$post({ param: { id: ev.id } }));
+                return `Event ${ev.id} sent again (now ${r.state}).`;
+              },
+              say,
+              done,
+            )
+          }
+        >
+          Redeliver
+        </button>
+      ) : null}
+      {ev.state === "held" ? (
+        <>
+          <button
+            type="button"
+            class="secondary"
+            aria-label={`Release held event ${name}`}
+            onClick={(e: Event) =>
+              void eventAction(
+                e.currentTarget,
+                async () => {
+                  await read(api.events["release-held"].$post({ json: { ids: [ev.id] } }));
+                  return `Event ${ev.id} released for delivery.`;
+                },
+                say,
+                done,
+              )
+            }
+          >
+            Release
+          </button>
+          <button
+            type="button"
+            class="danger"
+            aria-label={`Discard held event ${name}`}
+            onClick={(e: Event) => {
+              if (!window.confirm(`Discard event ${name}? The main site will never receive it.`)) return;
+              void eventAction(
+                e.currentTarget,
+                async () => {
+                  await read(api.events["discard-held"].$post({ json: { ids: [ev.id] } }));
+                  return `Event ${ev.id} discarded.`;
+                },
+                say,
+                done,
+              );
+            }}
+          >
+            Discard
+          </button>
+        </>
+      ) : null}
+    </div>
+  );
+}
