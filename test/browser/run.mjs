@@ -1,35 +1,28 @@
 #!/usr/bin/env node
 // `npm run test:browser`: the admin page in a real headless Chromium against a real local
-// `wrangler dev` (fresh D1 in a temp dir, its own secrets, a stand-in main site for webhooks).
-// Prints "browser: N passed, M failed" last and exits non-zero on any failure. Always stops
-// wrangler, the browser and the stand-in site, and removes the temp dir.
+// `wrangler dev` (the page built fresh, a fresh D1 in a temp dir, its own secrets, a stand-in
+// main site for webhooks and a stand-in Cloudflare Access team for sign-in). Prints
+// "browser: N passed, M failed" last and exits non-zero on any failure. Always stops wrangler,
+// the browser and the stand-ins, and removes the temp dir.
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
+import { migrate, ROOT, startDev } from "../../bench/lib/wrangler.mjs";
+import { buildAdmin } from "../../scripts/build-admin.mjs";
 import { chromiumExecutable } from "./chromium.mjs";
-import {
-  applyMigrations,
-  freePort,
-  ROOT,
-  randomToken,
-  startHook,
-  startWrangler,
-  stopGroup,
-  tail,
-  waitForHealth,
-  withTimeout,
-} from "./lib.mjs";
+import { closeServer, randomToken, startAccessTeam, startHook, tail, withTimeout } from "./lib.mjs";
 import { runScenarios } from "./scenarios.mjs";
 
-const OVERALL_MS = 420_000;
+const OVERALL_MS = 480_000;
 const CHECK_MS = 60_000;
 
 const results = [];
-let wrangler;
+let dev;
 let browser;
 let hook;
+let access;
 let workDir;
 let cleaned = false;
 
@@ -37,12 +30,9 @@ async function cleanup() {
   if (cleaned) return;
   cleaned = true;
   await withTimeout(browser?.close() ?? Promise.resolve(), 10_000, "closing the browser").catch((e) => console.error(String(e)));
-  await stopGroup(wrangler, "wrangler dev");
-  if (hook) {
-    // workerd keeps connections alive: drop them, or close() would wait for them.
-    hook.server.closeAllConnections();
-    await withTimeout(new Promise((resolve) => hook.server.close(() => resolve())), 5_000, "closing the stand-in site").catch(() => {});
-  }
+  await dev?.stop();
+  await closeServer(hook?.server);
+  await closeServer(access?.server);
   if (workDir) rmSync(workDir, { recursive: true, force: true });
 }
 
@@ -86,6 +76,8 @@ const watchdog = setTimeout(() => {
 async function main() {
   const chromiumBinary = await chromiumExecutable();
   console.log(`browser: Chromium from ${chromiumBinary.source} (${chromiumBinary.path})`);
+  console.log("browser: building the admin page");
+  await buildAdmin({ quiet: true });
   workDir = mkdtempSync(join(tmpdir(), "scim-browser-"));
   const persistDir = join(workDir, "state");
   const envFile = join(workDir, "secrets.env");
@@ -107,22 +99,24 @@ async function main() {
     { mode: 0o600 },
   );
 
-  const [port, hookPort, inspectorPort] = [await freePort(), await freePort(), await freePort()];
-  const origin = `http://127.0.0.1:${port}`;
-
   console.log("browser: migrating a fresh local D1");
-  applyMigrations(persistDir);
-  hook = await startHook(hookPort);
-  console.log(`browser: starting wrangler dev on ${origin}`);
-  wrangler = startWrangler({
-    persistDir,
-    port,
-    inspectorPort,
-    envFile,
+  migrate(persistDir);
+  hook = await startHook();
+  access = await startAccessTeam(`aud-${randomBytes(8).toString("hex")}`);
+  console.log("browser: starting wrangler dev");
+  const vars = { MAIN_SITE_URL: hook.url, ACCESS_TEAM_DOMAIN: access.teamDomain, ACCESS_AUD: access.audience };
+  dev = await startDev({
+    name: "browser",
+    args: ["--persist-to", persistDir, "--env-file", envFile, ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`])],
     logFile,
-    vars: { MAIN_SITE_URL: `http://127.0.0.1:${hookPort}/hook` },
+    stateDir: workDir,
+    readyPath: "/healthz",
+    timeoutMs: 90_000,
+  }).catch((err) => {
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\n${tail(logFile)}`);
   });
-  await waitForHealth(origin, wrangler, logFile);
+  const origin = dev.url;
+  console.log(`browser: wrangler dev on ${origin}`);
 
   browser = await withTimeout(
     chromium.launch({
@@ -142,12 +136,14 @@ async function main() {
     40_000,
     "launching Chromium",
   );
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  // A real browser's language: with LANG=C this Chromium reports "en-US@posix", which Intl (and
+  // so uPlot, at load) refuses as a language tag.
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true, locale: "en-US" });
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
   page.setDefaultNavigationTimeout(15_000);
 
-  await runScenarios({ page, context, origin, secrets, hook: hook.state, artifacts }, check);
+  await runScenarios({ browser, page, context, origin, secrets, hook: hook.state, access, artifacts, workDir }, check);
 
   if (results.some((r) => !r.ok)) console.log(`--- wrangler dev log (last lines) ---\n${tail(logFile, 30)}`);
 }
