@@ -102,7 +102,11 @@ export async function runScenarios({ browser, page, context, origin, secrets, ho
     await p.locator("nav").getByRole("link", { name: VIEWS[view], exact: true }).click();
     await p.locator(`section#${view}`).waitFor({ state: "visible" });
   }
-  const shoot = (name, p = page) => p.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+  /** A full-page screenshot from the top (scrolled, the sticky nav would sit in the middle of it). */
+  async function shoot(name, p = page) {
+    await p.evaluate(() => window.scrollTo(0, 0));
+    await p.screenshot({ path: join(artifacts, `${name}.png`), fullPage: true });
+  }
   async function saveSettings(p = page) {
     // Waits for the PUT itself: the status line of the previous save may still read "saved".
     const saved = p.waitForResponse((r) => r.url().endsWith("/admin/api/settings") && r.request().method() === "PUT");
