@@ -40,9 +40,9 @@ export interface Recorded {
   trailing: (() => RefusalRow | undefined) | undefined;
 }
 
-const isolate = crypto.randomUUID().slice(0, 8);
-
 export class RefusalCounter {
+  /** Tells this isolate's rows from others'. Made on first use: workerd refuses random values at module scope. */
+  private isolate: string | undefined;
   private minute = -1;
   private readonly buckets = new Map<string, Bucket>();
 
@@ -51,6 +51,8 @@ export class RefusalCounter {
    * write to schedule when none is on its way yet.
    */
   record(client: string, reason: RefusalReason, now = Date.now()): Recorded {
+    this.isolate ??= crypto.randomUUID().slice(0, 8);
+    const isolate = this.isolate;
     const minute = Math.floor(now / 60_000);
     if (minute !== this.minute) {
       this.minute = minute;
