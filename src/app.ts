@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { adminApi } from "./admin/api";
 import { adminPage } from "./admin/page";
 import type { AppEnv } from "./env";
+import { scimAwareGetPath } from "./http/scim-path";
 import { requestContext, SCIM_BASE_PATH } from "./middleware/context";
 import { scimApp } from "./routes";
 
@@ -10,7 +11,8 @@ import { scimApp } from "./routes";
  * own middleware and its own onError: the SCIM API, the admin API and the admin page.
  */
 export function buildApp(): Hono<AppEnv> {
-  const app = new Hono<AppEnv>({ strict: false });
+  // Endpoints in any letter case (`/users`): routing sees the canonical spelling.
+  const app = new Hono<AppEnv>({ getPath: scimAwareGetPath(SCIM_BASE_PATH) });
   app.use("*", requestContext());
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.route(SCIM_BASE_PATH, scimApp());

@@ -1,9 +1,17 @@
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "../env";
 import { scimJson } from "../http/respond";
-import { findResourceType, findSchema, listOf, resourceTypeResource, schemaResource, serviceProviderConfig } from "../scim/discovery";
+import {
+  findResourceType,
+  findSchema,
+  LISTED_SCHEMAS,
+  listOf,
+  resourceTypeResource,
+  schemaResource,
+  serviceProviderConfig,
+} from "../scim/discovery";
 import { ScimError } from "../scim/errors";
-import { ALL_SCHEMAS, RESOURCE_TYPES } from "../scim/schemas";
+import { RESOURCE_TYPES } from "../scim/schemas";
 
 /** RFC 7644 §4: filtering discovery endpoints is 403; paging parameters are ignored. */
 function refuseFilter(c: Context<AppEnv>): void {
@@ -37,7 +45,7 @@ discoveryRoutes.get("/ResourceTypes/:id", (c) => {
 
 discoveryRoutes.get("/Schemas", (c) => {
   refuseFilter(c);
-  return scimJson(c, listOf(ALL_SCHEMAS.map((s) => schemaResource(s, c.get("baseUrl")))));
+  return scimJson(c, listOf(LISTED_SCHEMAS.map((s) => schemaResource(s, c.get("baseUrl")))));
 });
 
 discoveryRoutes.get("/Schemas/:id", (c) => {

@@ -1,5 +1,6 @@
 import {
   ALL_SCHEMAS,
+  DISCOVERY_SCHEMAS,
   LIST_RESPONSE_SCHEMA,
   RESOURCE_TYPE_SCHEMA,
   RESOURCE_TYPES,
@@ -74,4 +75,6 @@ export function listOf(resources: unknown[]) {
 }
 
 export const findResourceType = (id: string) => RESOURCE_TYPES.find((rt) => rt.id.toLowerCase() === id.toLowerCase());
-export const findSchema = (id: string) => ALL_SCHEMAS.find((s) => s.id.toLowerCase() === id.toLowerCase());
+/** Everything /Schemas lists: the resource schemas, then the discovery resources' own (RFC 7643 §8.7.2). */
+export const LISTED_SCHEMAS: readonly SchemaDef[] = [...ALL_SCHEMAS, ...DISCOVERY_SCHEMAS];
+export const findSchema = (id: string) => LISTED_SCHEMAS.find((s) => s.id.toLowerCase() === id.toLowerCase());

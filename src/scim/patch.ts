@@ -22,7 +22,7 @@ import {
   type StoredResource,
   splitUrnKey,
 } from "./resource";
-import { findAttribute, findExtension, type ResourceTypeDef } from "./schemas";
+import { findAttribute, findExtension, type ResourceTypeDef, type SchemaDef } from "./schemas";
 
 export type { MemberOp } from "./patch-members";
 
@@ -124,16 +124,26 @@ function applyOperation(state: State, raw: unknown, index: number): void {
   if (extension) {
     // The path is a whole extension: its attributes are applied one by one.
     if (verb === "remove" || isUnassigned(valueField.value)) delete state.data[extension.id];
-    else if (isPlainObject(valueField.value)) applyExtensionObject(state, verb, extension.id, valueField.value);
+    else if (isPlainObject(valueField.value)) applyExtensionObject(state, verb, extension, valueField.value);
     else throw new ScimError(400, "invalidValue", `The value for '${extension.id}' must be an object of its attributes.`);
     return;
   }
   applyTarget(state, verb, parsePath(path, state.rt), valueField.value, valueField.present);
 }
 
-function applyExtensionObject(state: State, verb: PatchVerb, urn: string, value: Record<string, unknown>): void {
+/**
+ * A whole extension object, as POST and PUT take it: each attribute is applied as its own path;
+ * the object's own "schemas" (scim2-tester sends it) says nothing to apply. A name the extension
+ * does not define is a bad value of a good path: 400 invalidValue.
+ */
+function applyExtensionObject(state: State, verb: PatchVerb, extension: SchemaDef, value: Record<string, unknown>): void {
   for (const key of Object.keys(value)) {
-    applyTarget(state, verb, parsePath(`${urn}:${key}`, state.rt), value[key], true);
+    if (key.toLowerCase() === "schemas") continue;
+    if (!findAttribute(extension.attributes, key)) {
+      const known = extension.attributes.map((a) => a.name).join(", ");
+      throw new ScimError(400, "invalidValue", `'${short(key)}' is not an attribute of ${extension.id} (it has ${known}).`);
+    }
+    applyTarget(state, verb, parsePath(`${extension.id}:${key}`, state.rt), value[key], true);
   }
 }
 
@@ -154,7 +164,7 @@ function applyPathless(state: State, verb: PatchVerb, value: Record<string, unkn
     const extension = findExtension(state.rt, key);
     if (extension) {
       if (isUnassigned(item)) delete state.data[extension.id];
-      else if (isPlainObject(item)) applyExtensionObject(state, verb, extension.id, item);
+      else if (isPlainObject(item)) applyExtensionObject(state, verb, extension, item);
       else throw new ScimError(400, "invalidValue", `The value for '${extension.id}' must be an object of its attributes.`);
       continue;
     }
@@ -191,6 +201,15 @@ function applyTarget(state: State, verb: PatchVerb, target: PatchPath, value: un
     const coerced = coerceValue(def, value, state.quirks, def.name);
     if (typeof coerced === "string") state.password = coerced;
     return;
+  }
+  if (rt.id === "User" && def.name === "active" && (verb === "remove" || isUnassigned(value))) {
+    // RFC 7644 §3.5.2.2 would leave `active` unassigned, but the site needs a yes or no to let
+    // someone sign in, and guessing "no" would lock people out on an IdP's mapping slip.
+    throw new ScimError(
+      400,
+      "invalidValue",
+      `'active' can't be removed or unassigned: send {"op":"replace","path":"active","value":false} to deactivate the user, or true to reactivate.`,
+    );
   }
   if (rt.id === "Group" && def.name === "members") {
     const memberOp = memberOperation(verb, target, value, hasValue, def, state.quirks);

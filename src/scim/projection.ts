@@ -1,12 +1,17 @@
 import type { AttrPath } from "./filter/ast";
 import { parseAttributeList } from "./filter/parser";
-import type { ResourceTypeDef } from "./schemas";
+import { findExtension, type ResourceTypeDef } from "./schemas";
 
 type Json = Record<string, unknown>;
 
 export interface Projection {
+  /** `attributes` was given: only these (none may be known) and the always-returned ones. */
+  restricted: boolean;
   attributes: AttrPath[];
   excluded: AttrPath[];
+  /** Extensions named whole (`urn:…:enterprise:2.0:User`) in attributes / excludedAttributes. */
+  attributeExtensions: string[];
+  excludedExtensions: string[];
 }
 
 /** id and schemas are returned always (RFC 7643 §7); nothing can exclude them. */
@@ -49,34 +54,54 @@ function merge(target: Json, key: string, value: unknown): void {
 /** Whether the response needs attribute `attr` (so callers can skip loading, e.g. members). */
 export function wantsAttribute(projection: Projection, rt: ResourceTypeDef, attr: string): boolean {
   const core = (p: AttrPath) => containerKey(rt, p) === undefined && p.attr === attr;
-  if (projection.attributes.length) return projection.attributes.some(core);
+  if (projection.restricted) return projection.attributes.some(core);
   return !projection.excluded.some((p) => core(p) && p.sub === undefined);
 }
 
-/** RFC 7644 §3.4.2.5: `attributes` keeps only the named ones (plus returned:always); `excludedAttributes` drops them. */
+/**
+ * RFC 7644 §3.4.2.5: `attributes` keeps only the named ones (plus returned:always; names this
+ * resource type doesn't have select nothing, so only unknown names leave id and schemas);
+ * `excludedAttributes` drops them. `schemas` then lists only the schemas still present.
+ */
 export function project(resource: Json, rt: ResourceTypeDef, projection: Projection): Json {
-  if (projection.attributes.length) {
-    const out: Json = {};
-    for (const key of ALWAYS) if (resource[key] !== undefined) out[key] = resource[key];
-    for (const p of projection.attributes) {
-      const ext = containerKey(rt, p);
-      const source = ext === undefined ? resource : resource[ext];
-      if (!isObject(source)) continue;
-      const value = p.sub === undefined ? source[p.attr] : pick(source[p.attr], p.sub);
-      if (value === undefined) continue;
-      const picked = structuredClone(value);
-      if (ext === undefined) merge(out, p.attr, picked);
-      else {
-        const container = isObject(out[ext]) ? (out[ext] as Json) : {};
-        merge(container, p.attr, picked);
-        out[ext] = container;
-      }
+  if (!projection.restricted && !projection.excluded.length && !projection.excludedExtensions.length) return resource;
+  const out = projection.restricted
+    ? keep(resource, rt, projection.attributes, projection.attributeExtensions)
+    : drop(resource, rt, projection.excluded, projection.excludedExtensions);
+  return withPresentSchemas(out, rt);
+}
+
+/** The core schema, and each extension only while its object is in the answer. */
+function withPresentSchemas(out: Json, rt: ResourceTypeDef): Json {
+  if (Array.isArray(out.schemas)) out.schemas = out.schemas.filter((s) => s === rt.schema.id || isObject(out[String(s)]));
+  return out;
+}
+
+function keep(resource: Json, rt: ResourceTypeDef, attributes: AttrPath[], extensions: string[]): Json {
+  const out: Json = {};
+  for (const key of ALWAYS) if (resource[key] !== undefined) out[key] = structuredClone(resource[key]);
+  for (const ext of extensions) if (isObject(resource[ext])) out[ext] = structuredClone(resource[ext]);
+  for (const p of attributes) {
+    const ext = containerKey(rt, p);
+    const source = ext === undefined ? resource : resource[ext];
+    if (!isObject(source)) continue;
+    const value = p.sub === undefined ? source[p.attr] : pick(source[p.attr], p.sub);
+    if (value === undefined) continue;
+    const picked = structuredClone(value);
+    if (ext === undefined) merge(out, p.attr, picked);
+    else {
+      const container = isObject(out[ext]) ? (out[ext] as Json) : {};
+      merge(container, p.attr, picked);
+      out[ext] = container;
     }
-    return out;
   }
-  if (!projection.excluded.length) return resource;
+  return out;
+}
+
+function drop(resource: Json, rt: ResourceTypeDef, excluded: AttrPath[], extensions: string[]): Json {
   const out = structuredClone(resource);
-  for (const p of projection.excluded) {
+  for (const ext of extensions) delete out[ext];
+  for (const p of excluded) {
     const ext = containerKey(rt, p);
     if (ext === undefined && ALWAYS.has(p.attr)) continue;
     const source = ext === undefined ? out : out[ext];
@@ -94,8 +119,17 @@ export function project(resource: Json, rt: ResourceTypeDef, projection: Project
 
 /** The `attributes` / `excludedAttributes` parameters of a request (RFC 7644 §3.4.2.5), parsed. */
 export function projectionOf(rt: ResourceTypeDef, attributes: string | undefined, excluded: string | undefined): Projection {
+  const restricted = attributes !== undefined && attributes.trim() !== "";
   return {
-    attributes: attributes ? parseAttributeList(attributes, rt) : [],
+    restricted,
+    attributes: restricted ? parseAttributeList(attributes, rt) : [],
     excluded: excluded ? parseAttributeList(excluded, rt) : [],
+    attributeExtensions: extensionsNamed(attributes, rt),
+    excludedExtensions: extensionsNamed(excluded, rt),
   };
+}
+
+/** The extensions a list names whole, by their canonical URN. */
+function extensionsNamed(list: string | undefined, rt: ResourceTypeDef): string[] {
+  return (list ?? "").split(",").flatMap((name) => findExtension(rt, name.trim())?.id ?? []);
 }

@@ -244,6 +244,130 @@ export const GROUP_RESOURCE: ResourceTypeDef = {
 };
 
 export const RESOURCE_TYPES: ResourceTypeDef[] = [USER_RESOURCE, GROUP_RESOURCE];
+
+/** Read-only attributes of the discovery resources. */
+const ro = (name: string, type: AttrType, description: string, opts: AttrOptions = {}) =>
+  attr(name, type, description, { mutability: "readOnly", ...opts });
+const supported = (name: string, description: string, more: AttributeDef[] = []) =>
+  ro(name, "complex", description, {
+    required: true,
+    subAttributes: [ro("supported", "boolean", "Whether it is supported.", { required: true }), ...more],
+  });
+
+/** The sub-attributes that describe one attribute (RFC 7643 §7). */
+const ATTRIBUTE_DEFINITION: AttributeDef[] = [
+  ro("name", "string", "The attribute's name.", { required: true, caseExact: true }),
+  ro("type", "string", "The attribute's data type.", {
+    required: true,
+    canonicalValues: ["string", "complex", "boolean", "decimal", "integer", "dateTime", "reference", "binary"],
+  }),
+  ro("multiValued", "boolean", "Whether the attribute is multi-valued.", { required: true }),
+  ro("description", "string", "The attribute's human-readable description."),
+  ro("required", "boolean", "Whether the attribute is required."),
+  ro("canonicalValues", "string", "Suggested values.", { multiValued: true, caseExact: true }),
+  ro("caseExact", "boolean", "Whether string values are case-sensitive."),
+  ro("mutability", "string", "Whether and when the attribute can be changed.", {
+    caseExact: true,
+    canonicalValues: ["readOnly", "readWrite", "immutable", "writeOnly"],
+  }),
+  ro("returned", "string", "When the attribute is returned.", {
+    caseExact: true,
+    canonicalValues: ["always", "never", "default", "request"],
+  }),
+  ro("uniqueness", "string", "How values must be unique.", { caseExact: true, canonicalValues: ["none", "server", "global"] }),
+  ro("referenceTypes", "string", "The resource types a reference may point to.", { multiValued: true, caseExact: true }),
+];
+
+/**
+ * The schemas of the discovery resources themselves (RFC 7643 §8.7.2), listed by /Schemas next to
+ * the resource schemas so a client can read /ServiceProviderConfig, /ResourceTypes and /Schemas
+ * by their definitions too. Not resource schemas: nothing filters or PATCHes them.
+ */
+export const DISCOVERY_SCHEMAS: SchemaDef[] = [
+  {
+    id: SPC_SCHEMA,
+    name: "Service Provider Configuration",
+    description: "Schema for representing the service provider's configuration",
+    attributes: [
+      ro("documentationUri", "reference", "An HTTP-addressable URL pointing to the service provider's help documentation.", {
+        referenceTypes: ["external"],
+      }),
+      supported("patch", "A complex type that specifies PATCH configuration options."),
+      supported("bulk", "A complex type that specifies bulk configuration options.", [
+        ro("maxOperations", "integer", "The maximum number of operations.", { required: true }),
+        ro("maxPayloadSize", "integer", "The maximum payload size in bytes.", { required: true }),
+      ]),
+      supported("filter", "A complex type that specifies FILTER options.", [
+        ro("maxResults", "integer", "The maximum number of resources returned in a response.", { required: true }),
+      ]),
+      supported("changePassword", "A complex type that specifies configuration options related to changing a password."),
+      supported("sort", "A complex type that specifies sort result options."),
+      supported("etag", "A complex type that specifies ETag configuration options."),
+      ro("authenticationSchemes", "complex", "The authentication schemes supported by the service provider.", {
+        required: true,
+        multiValued: true,
+        subAttributes: [
+          ro("type", "string", "The authentication scheme.", {
+            required: true,
+            canonicalValues: ["oauth", "oauth2", "oauthbearertoken", "httpbasic", "httpdigest"],
+          }),
+          ro("name", "string", "The common authentication scheme name.", { required: true }),
+          ro("description", "string", "A description of the authentication scheme.", { required: true }),
+          ro("specUri", "reference", "The authentication scheme's specification.", { referenceTypes: ["external"] }),
+          ro("documentationUri", "reference", "The authentication scheme's usage documentation.", { referenceTypes: ["external"] }),
+          ro("primary", "boolean", "Whether this is the preferred scheme."),
+        ],
+      }),
+    ],
+  },
+  {
+    id: RESOURCE_TYPE_SCHEMA,
+    name: "ResourceType",
+    description: "Specifies the schema that describes a SCIM resource type",
+    attributes: [
+      ro("id", "string", "The resource type's server unique id.", { caseExact: true }),
+      ro("name", "string", "The resource type name.", { required: true }),
+      ro("description", "string", "The resource type's human-readable description."),
+      ro("endpoint", "reference", "The resource type's HTTP-addressable endpoint relative to the Base URL.", {
+        required: true,
+        referenceTypes: ["uri"],
+      }),
+      ro("schema", "reference", "The resource type's primary/base schema URI.", {
+        required: true,
+        caseExact: true,
+        referenceTypes: ["uri"],
+      }),
+      ro("schemaExtensions", "complex", "A list of URIs of the resource type's schema extensions.", {
+        multiValued: true,
+        subAttributes: [
+          ro("schema", "reference", "The URI of a schema extension.", { required: true, caseExact: true, referenceTypes: ["uri"] }),
+          ro("required", "boolean", "Whether resources must include this extension.", { required: true }),
+        ],
+      }),
+    ],
+  },
+  {
+    id: SCHEMA_SCHEMA,
+    name: "Schema",
+    description: "Specifies the schema attribute",
+    attributes: [
+      ro("id", "string", "The unique URI of the schema.", { required: true, caseExact: true }),
+      ro("name", "string", "The schema's human-readable name."),
+      ro("description", "string", "The schema's human-readable description."),
+      ro("attributes", "complex", "A complex attribute that includes the attributes of a schema.", {
+        required: true,
+        multiValued: true,
+        subAttributes: [
+          ...ATTRIBUTE_DEFINITION,
+          ro("subAttributes", "complex", "Used to define the sub-attributes of a complex attribute.", {
+            multiValued: true,
+            subAttributes: ATTRIBUTE_DEFINITION,
+          }),
+        ],
+      }),
+    ],
+  },
+];
 export const ALL_SCHEMAS: SchemaDef[] = [USER_SCHEMA, ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA];
 
 /** Case-insensitive lookup of an attribute among a list (RFC 7643 §2.1: names are case-insensitive). */

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { BASE, expectScimError, expectStatus, type Json, scim, setSettings } from "../helpers";
+import { BASE, expectScimError, expectStatus, type Json, oktaUser, scim, setSettings, uniqueName } from "../helpers";
 
 type Attr = {
   name: string;
@@ -60,7 +60,13 @@ describe("Discovery (RFC 7644 §4)", () => {
       "urn:ietf:params:scim:schemas:core:2.0:User",
       "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
       "urn:ietf:params:scim:schemas:core:2.0:Group",
+      "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig",
+      "urn:ietf:params:scim:schemas:core:2.0:ResourceType",
+      "urn:ietf:params:scim:schemas:core:2.0:Schema",
     ]);
+    const group = await expectStatus(await scim("GET", "/Schemas/urn:ietf:params:scim:schemas:core:2.0:Group"), 200);
+    // RFC 7643 §4.2: two groups may share a name (Entra sends them).
+    expect((group.attributes as Attr[]).find((a) => a.name === "displayName")).toMatchObject({ uniqueness: "none", required: true });
     const user = await expectStatus(await scim("GET", "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User"), 200);
     expect(user.description).toBe("User Account");
     const attrs = user.attributes as Attr[];
@@ -77,6 +83,32 @@ describe("Discovery (RFC 7644 §4)", () => {
     await expectScimError(await scim("GET", "/Schemas/urn:nope"), 404);
   });
 
+  it("the discovery resources' own schemas (RFC 7643 §8.7.2) define every attribute those resources carry", async () => {
+    const definedBy = async (urn: string) =>
+      ((await expectStatus(await scim("GET", `/Schemas/${urn}`), 200)).attributes as Attr[]).map((a) => a.name);
+    const keys = (resource: Json) => Object.keys(resource).filter((k) => k !== "schemas" && k !== "meta");
+    const spc = await expectStatus(await scim("GET", "/ServiceProviderConfig"), 200);
+    expect(await definedBy("urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig")).toEqual(expect.arrayContaining(keys(spc)));
+    const rt = ((await expectStatus(await scim("GET", "/ResourceTypes"), 200)).Resources as Json[])[0] ?? {};
+    expect(await definedBy("urn:ietf:params:scim:schemas:core:2.0:ResourceType")).toEqual(expect.arrayContaining(keys(rt)));
+    const schema = await expectStatus(await scim("GET", "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User"), 200);
+    expect(await definedBy("urn:ietf:params:scim:schemas:core:2.0:Schema")).toEqual(expect.arrayContaining(keys(schema)));
+  });
+
+  it("endpoints answer in any letter case (Microsoft's collection sends /users), with a trailing slash too", async () => {
+    const created = await expectStatus(await scim("POST", "/users", oktaUser(uniqueName("lower"))), 201);
+    const id = created.id as string;
+    expect(created.meta).toMatchObject({ location: expect.stringContaining(`/Users/${id}`) });
+    expect((await expectStatus(await scim("GET", `/USERS/${id}`), 200)).id).toBe(id);
+    expect((await expectStatus(await scim("GET", `/users/${id}/`), 200)).id).toBe(id);
+    const search = await expectStatus(await scim("POST", "/users/.SEARCH", { filter: `id eq "${id}"` }), 200);
+    expect(search.totalResults).toBe(1);
+    expect((await expectStatus(await scim("POST", "/groups", { displayName: `Lower ${id}` }), 201)).displayName).toBe(`Lower ${id}`);
+    expect((await expectStatus(await scim("GET", "/serviceproviderconfig"), 200)).patch).toEqual({ supported: true });
+    expect((await expectStatus(await scim("GET", "/resourcetypes/User"), 200)).endpoint).toBe("/Users");
+    await expectScimError(await scim("GET", "/accounts"), 404);
+  });
+
   it("writes are 405 and filter is 403; paging parameters are ignored", async () => {
     for (const path of ["/ServiceProviderConfig", "/ResourceTypes", "/Schemas"]) {
       for (const method of ["POST", "PUT", "PATCH", "DELETE"]) {
@@ -85,6 +117,6 @@ describe("Discovery (RFC 7644 §4)", () => {
       await expectScimError(await scim("GET", `${path}?filter=${encodeURIComponent('id eq "x"')}`), 403);
     }
     const paged = await expectStatus(await scim("GET", "/Schemas?startIndex=2&count=1"), 200);
-    expect(paged.totalResults).toBe(3);
+    expect(paged.totalResults).toBe(6);
   });
 });

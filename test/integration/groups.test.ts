@@ -143,6 +143,22 @@ describe("Groups: PATCH shapes from Okta and Entra", () => {
     expect(await eventTypes(id)).toEqual(["group.created", "group.members_added"]);
   });
 
+  it("a PATCH answered 204 carries the new ETag (RFC 7644 §3.14), which a conditional GET then matches", async () => {
+    const [a] = await users(1);
+    const g = await newGroup();
+    const id = g.id as string;
+    const before = (g.meta as Json).version as string;
+    const res = await scim("PATCH", `/Groups/${id}`, ops({ op: "add", path: "members", value: [{ value: a }] }));
+    expect(res.status).toBe(204);
+    const etag = res.headers.get("ETag");
+    expect(etag).toMatch(/^W\/"\d+"$/);
+    expect(etag).not.toBe(before);
+    const after = await scim("GET", `/Groups/${id}`);
+    expect(after.headers.get("ETag")).toBe(etag);
+    expect(((await after.json()) as Json).meta).toMatchObject({ version: etag });
+    expect((await scim("GET", `/Groups/${id}`, undefined, { headers: { "If-None-Match": etag ?? "" } })).status).toBe(304);
+  });
+
   it("Entra old-form remove with a value array removes only those; the flag form and non-members work", async () => {
     const [a, b, c] = await users(3);
     const g = await newGroup({ members: [{ value: a }, { value: b }, { value: c }] });

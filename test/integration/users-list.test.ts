@@ -129,6 +129,29 @@ describe("Users: list, paging, filters", () => {
     expect(urn[ENTERPRISE]).toEqual({ employeeNumber: "100" });
   });
 
+  it("projection is consistent: only unknown names give id and schemas; schemas lists what is present", async () => {
+    const id = ids[0] as string;
+    const unknown = await expectStatus(await scim("GET", `/Users/${id}?attributes=shoeSize,hatSize`), 200);
+    expect(unknown).toEqual({ schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"], id });
+    const listed = await list(`${f(`userName eq "${names[0] as string}"`)}&attributes=shoeSize`);
+    expect(listed.Resources).toEqual([{ schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"], id }]);
+    // The enterprise schema is listed only while its attributes are in the answer.
+    const core = await expectStatus(await scim("GET", `/Users/${id}?attributes=userName`), 200);
+    expect(core.schemas).toEqual(["urn:ietf:params:scim:schemas:core:2.0:User"]);
+    const ext = await expectStatus(await scim("GET", `/Users/${id}?attributes=${ENTERPRISE}:employeeNumber`), 200);
+    expect(ext.schemas).toEqual(["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE]);
+    const excluded = await expectStatus(await scim("GET", `/Users/${id}?excludedAttributes=${ENTERPRISE}`), 200);
+    expect(excluded.schemas).toEqual(["urn:ietf:params:scim:schemas:core:2.0:User"]);
+    expect(excluded).not.toHaveProperty(ENTERPRISE);
+    const whole = await expectStatus(await scim("GET", `/Users/${id}`), 200);
+    const onlyExt = await expectStatus(await scim("GET", `/Users/${id}?attributes=${ENTERPRISE}`), 200);
+    expect(onlyExt).toEqual({ schemas: ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE], id, [ENTERPRISE]: whole[ENTERPRISE] });
+    expect(whole.schemas).toEqual(["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE]);
+    // CONFORMANCE 96 (Microsoft's collection): a [filter] in attributes is ignored, the attribute returned.
+    const lenient = await expectStatus(await scim("GET", `/Users/${id}?attributes=${encodeURIComponent('emails[type eq "nope"]')}`), 200);
+    expect(lenient).toEqual({ schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"], id, emails: whole.emails });
+  });
+
   it("POST /Users/.search equals GET; count 0; bad filter 400", async () => {
     const res = await expectStatus(
       await scim("POST", "/Users/.search", {

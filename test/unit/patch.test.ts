@@ -280,6 +280,21 @@ const userCases: OkCase[] = [
     quirk: "path-less value keys read as paths (dotted or URN-prefixed)",
   },
   {
+    name: "add of the whole extension object with its own schemas key (scim2-tester; as POST takes it)",
+    body: patchBody({ op: "add", path: ENT, value: { schemas: [ENT], department: "Eng", costCenter: "42" } }),
+    expected: changed(USER, { [ENT]: { employeeNumber: "701", manager: { value: "m1" }, department: "Eng", costCenter: "42" } }),
+  },
+  {
+    name: "replace of the whole extension object: given attributes replaced, others kept (RFC 7644 §3.5.2.3)",
+    body: patchBody({ op: "replace", path: ENT, value: { schemas: [ENT], employeeNumber: "702", manager: { value: "m2" } } }),
+    expected: changed(USER, { [ENT]: { employeeNumber: "702", manager: { value: "m2" } } }),
+  },
+  {
+    name: "path-less replace with an extension object carrying schemas",
+    body: patchBody({ op: "replace", value: { [ENT]: { schemas: [ENT], division: "North" } } }),
+    expected: changed(USER, { [ENT]: { employeeNumber: "701", manager: { value: "m1" }, division: "North" } }),
+  },
+  {
     name: "path-less add with an enterprise extension object",
     body: patchBody({ op: "add", value: { [ENT]: { department: "Eng" } } }),
     expected: changed(USER, { [ENT]: { employeeNumber: "701", manager: { value: "m1" }, department: "Eng" } }),
@@ -604,6 +619,33 @@ const errorCases: ErrorCase[] = [
     detail: /userName/,
   },
   { name: "userName removed", body: patchBody({ op: "remove", path: "userName" }), status: 400, scimType: "mutability" },
+  {
+    name: "active removed: never a silent no-op, never a guessed deactivation",
+    body: patchBody({ op: "remove", path: "active" }),
+    status: 400,
+    scimType: "invalidValue",
+    detail: /send \{"op":"replace","path":"active","value":false\} to deactivate/,
+  },
+  {
+    name: "active replaced with null",
+    body: patchBody({ op: "replace", path: "active", value: null }),
+    status: 400,
+    scimType: "invalidValue",
+    detail: /'active' can't be removed or unassigned/,
+  },
+  {
+    name: "path-less active: null",
+    body: patchBody({ op: "replace", value: { active: null } }),
+    status: 400,
+    scimType: "invalidValue",
+  },
+  {
+    name: "unknown attribute inside a whole-extension value is a bad value, not a bad path",
+    body: patchBody({ op: "add", path: ENT, value: { schemas: [ENT], shoeSize: "XL" } }),
+    status: 400,
+    scimType: "invalidValue",
+    detail: /'shoeSize' is not an attribute of urn:ietf:params:scim:schemas:extension:enterprise:2\.0:User \(it has employeeNumber/,
+  },
   {
     name: "two primaries in one added value",
     body: patchBody({
