@@ -286,7 +286,8 @@ const ATTRIBUTE_DEFINITION: AttributeDef[] = [
 export const DISCOVERY_SCHEMAS: SchemaDef[] = [
   {
     id: SPC_SCHEMA,
-    name: "Service Provider Configuration",
+    // Named like the other two (ResourceType, Schema) and its endpoint; RFC 7643 §8.7.2 shows "Service Provider Configuration".
+    name: "ServiceProviderConfig",
     description: "Schema for representing the service provider's configuration",
     attributes: [
       ro("documentationUri", "reference", "An HTTP-addressable URL pointing to the service provider's help documentation.", {

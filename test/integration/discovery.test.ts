@@ -86,6 +86,8 @@ describe("Discovery (RFC 7644 §4)", () => {
   it("the discovery resources' own schemas (RFC 7643 §8.7.2) define every attribute those resources carry", async () => {
     const definedBy = async (urn: string) =>
       ((await expectStatus(await scim("GET", `/Schemas/${urn}`), 200)).attributes as Attr[]).map((a) => a.name);
+    const names = ((await expectStatus(await scim("GET", "/Schemas"), 200)).Resources as Json[]).map((s) => s.name);
+    expect(names).toEqual(expect.arrayContaining(["ServiceProviderConfig", "ResourceType", "Schema"]));
     const keys = (resource: Json) => Object.keys(resource).filter((k) => k !== "schemas" && k !== "meta");
     const spc = await expectStatus(await scim("GET", "/ServiceProviderConfig"), 200);
     expect(await definedBy("urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig")).toEqual(expect.arrayContaining(keys(spc)));
