@@ -5,6 +5,9 @@
 //
 //   node bench/run.mjs [--smoke] [--sizes 10000,100000] [--duration 10] [--concurrency 8]
 //                      [--http-seed 2000] [--bulk-seed 1000] [--group-size 10000] [--keep]
+//                      [--types lookup,get,import-first,import-last,co] [--roles 0]
+// --types runs only those request types (and the ceilings); --roles 0 skips the role
+// re-evaluation, which visits every user (a 1,000,000-user run: --sizes 1000000 with both).
 // Each option can also be given as BENCH_<NAME> in the environment (BENCH_DURATION=5).
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
@@ -29,6 +32,8 @@ const { values: opts } = parseArgs({
     "bulk-seed": { type: "string" },
     "group-size": { type: "string" },
     groups: { type: "string" },
+    types: { type: "string" },
+    roles: { type: "string" },
     keep: { type: "boolean", default: false },
   },
 });
@@ -48,6 +53,8 @@ const config = {
   bulkSeed: Number(setting("bulk-seed", 1000, 50)),
   groupSize: Number(setting("group-size", 10000, 300)),
   groups: Number(setting("groups", 99, 9)),
+  types: setting("types", "", "").split(",").filter(Boolean),
+  roles: setting("roles", 1, 1) !== "0",
 };
 if (config.sizes.some((n) => !Number.isInteger(n) || n < 10)) throw new Error(`--sizes: whole numbers ≥ 10, got ${opts.sizes}`);
 
@@ -315,7 +322,11 @@ async function runSize(n, bundleConfig, token) {
     const rows = [];
     const ceilingRuns = [];
     let ceilingCpu = 0;
-    for (const type of [healthz, ...requestTypes(ctx)]) {
+    const types = requestTypes(ctx);
+    const unknown = config.types.filter((k) => !types.some((t) => t.key === k));
+    if (unknown.length) throw new Error(`--types: no request type ${unknown.join(", ")} (there are ${types.map((t) => t.key).join(", ")})`);
+    const chosen = config.types.length ? types.filter((t) => config.types.includes(t.key)) : types;
+    for (const type of [healthz, ...chosen]) {
       const p = await phase(type, single, service, ceiling);
       rows.push(p.row);
       ceilingRuns.push(...p.ceilingRuns);
@@ -326,6 +337,7 @@ async function runSize(n, bundleConfig, token) {
     const queryRow = { key: "single-query", label: `${single.label} (all slices)`, ...query, ratio: 1, cpuMs: ceilingCpu / query.requests };
     await ceiling.stop();
     stops.delete(ceiling.stop);
+    if (!config.roles) return { rows: [queryRow, ...rows], seeding, roles: undefined };
     const roles = { n, ...(await rolesPhase(service.url, group.id, members.length)) };
     console.log(
       `  roles: mapping the ${roles.members}-member group re-evaluated ${roles.processed} users in ${roles.seconds.toFixed(1)} s (${roles.changed} changed), ${roles.chunks} chunks, ${roles.roundTrips} D1 round trips`,
@@ -362,7 +374,7 @@ async function main() {
       const r = await runSize(n, bundleConfig, token);
       bySize.set(n, r.rows);
       seeding.push(...r.seeding);
-      roles.push(r.roles);
+      if (r.roles) roles.push(r.roles);
     }
   } finally {
     await stopAll();
@@ -386,17 +398,19 @@ async function main() {
   out.push("", seedingTable(seeding));
   const cross = crossSizeChecks(bySize);
   if (cross.length) out.push("", ...cross);
-  out.push(
-    "",
-    "Role re-evaluation after a settings change (map the big group as the moderator group), from the PUT to the job's end:",
-    "",
-    "| N | group members | users re-evaluated | changed | seconds | users/s | chunks | D1 round trips |",
-    "|--:|--:|--:|--:|--:|--:|--:|--:|",
-    ...roles.map(
-      (r) =>
-        `| ${r.n} | ${r.members} | ${r.processed} | ${r.changed} | ${r.seconds.toFixed(1)} | ${(r.processed / r.seconds).toFixed(0)} | ${r.chunks} | ${r.roundTrips} |`,
-    ),
-  );
+  if (roles.length) {
+    out.push(
+      "",
+      "Role re-evaluation after a settings change (map the big group as the moderator group), from the PUT to the job's end:",
+      "",
+      "| N | group members | users re-evaluated | changed | seconds | users/s | chunks | D1 round trips |",
+      "|--:|--:|--:|--:|--:|--:|--:|--:|",
+      ...roles.map(
+        (r) =>
+          `| ${r.n} | ${r.members} | ${r.processed} | ${r.changed} | ${r.seconds.toFixed(1)} | ${(r.processed / r.seconds).toFixed(0)} | ${r.chunks} | ${r.roundTrips} |`,
+      ),
+    );
+  }
   const text = out.join("\n");
   console.log(`\n${text}`);
   const file = join(logDir, `bench-${smoke ? "smoke-" : ""}${started.toISOString().replaceAll(":", "-").slice(0, 19)}`);

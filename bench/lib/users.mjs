@@ -1,7 +1,8 @@
 // The bench's users and groups, and the rows the service would write for them. A seeded row must
 // be indistinguishable from one written by POST /Users (src/users/service.ts, src/db/users.ts):
 // `data` is the normalised resource without `active` (a column) or `schemas`, `user_name_norm`
-// and `email_norm` are foldCase (NFKC, then lower case: src/scim/text.ts), version 1.
+// and `email_norm` are foldCase (NFKC, then lower case: src/scim/text.ts), `data_fold` is the
+// folded copy (src/scim/fold.ts), version 1. test/unit/bench-rows.test.ts holds them to that.
 import { randomUUID } from "node:crypto";
 
 const USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User";
@@ -27,6 +28,20 @@ export function userBody(tag, i, extra = {}) {
   return { schemas: [USER_SCHEMA], ...userAttributes(tag, i), active: true, ...extra };
 }
 
+/**
+ * data_fold of userAttributes(): its caseExact:false strings folded (src/scim/fold.ts), so
+ * externalId and emails[].primary are left out and emails keep their positions.
+ */
+export function foldedAttributes(attrs) {
+  return {
+    userName: foldCase(attrs.userName),
+    name: { givenName: foldCase(attrs.name.givenName), familyName: foldCase(attrs.name.familyName) },
+    emails: attrs.emails.map((e) => ({ value: foldCase(e.value), type: foldCase(e.type) })),
+    displayName: foldCase(attrs.displayName),
+    locale: foldCase(attrs.locale),
+  };
+}
+
 const q = (v) => (v === null ? "NULL" : typeof v === "number" ? String(v) : `'${String(v).replaceAll("'", "''")}'`);
 
 /** One VALUES tuple of the users table, as the service's insertUser writes it. */
@@ -42,6 +57,7 @@ function userRow(id, attrs, at) {
     null,
     "registered",
     JSON.stringify(attrs),
+    JSON.stringify(foldedAttributes(attrs)),
     null,
     1,
     at,
@@ -51,7 +67,7 @@ function userRow(id, attrs, at) {
 }
 
 const USER_COLUMNS =
-  "id, user_name, user_name_norm, external_id, display_name, email_norm, active, user_type, role, data, password_hash, version, created_at, updated_at";
+  "id, user_name, user_name_norm, external_id, display_name, email_norm, active, user_type, role, data, data_fold, password_hash, version, created_at, updated_at";
 
 /**
  * SQL inserting users `from`..`to-1` (tag "U") in statements of `rowsPerStatement` rows, and
