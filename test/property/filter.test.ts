@@ -13,9 +13,9 @@ import { anyString, filterAst, mutated, patchPathAst, shout } from "./arbitrarie
  */
 
 const RUNS = { numRuns: 200 };
-const RESOURCE_TYPES: [string, ResourceTypeDef][] = [
-  ["User", USER_RESOURCE],
-  ["Group", GROUP_RESOURCE],
+const RESOURCE_TYPES: { name: string; rt: ResourceTypeDef }[] = [
+  { name: "User", rt: USER_RESOURCE },
+  { name: "Group", rt: GROUP_RESOURCE },
 ];
 
 /** Runs fn; the only acceptable failure is a 400 ScimError of `scimType` with a readable detail. */
@@ -30,7 +30,7 @@ function onlyScimError(fn: () => unknown, scimType: string): void {
   }
 }
 
-describe.each(RESOURCE_TYPES)("%s filters: parse ∘ print is the identity", (_name, rt) => {
+describe.each(RESOURCE_TYPES)("$name filters: parse ∘ print is the identity", ({ rt }) => {
   const printable = filterAst(rt, 3)
     .map((ast) => ({ ast, text: printFilter(ast) }))
     .filter(({ text }) => text.length <= MAX_FILTER_LENGTH);

@@ -104,28 +104,30 @@ describe("matchesFilter over a stored User", () => {
 });
 
 describe("matchesFilter: Unicode case folding (NFKC + toLowerCase)", () => {
-  it.each([
-    [{ userName: "ÄNNE@x" }, 'userName eq "änne@x"', true],
-    [{ userName: "änne@x" }, 'userName eq "ÄNNE@X"', true],
-    [{ userName: "ｆｕｌｌ" }, 'userName eq "full"', true],
-    [{ userName: "Straße" }, 'userName eq "STRASSE"', false],
-    [{ externalId: "Ä" }, 'externalId eq "ä"', false],
-  ])("%j %s → %s", (resource, filter, expected) => {
-    expect(matchesFilter(parseFilter(filter, USER_RESOURCE), resource)).toBe(expected);
+  const rows: { name: string; resource: Record<string, unknown>; filter: string; want: boolean }[] = [
+    { name: "upper-case stored, lower-case asked", resource: { userName: "ÄNNE@x" }, filter: 'userName eq "änne@x"', want: true },
+    { name: "lower-case stored, upper-case asked", resource: { userName: "änne@x" }, filter: 'userName eq "ÄNNE@X"', want: true },
+    { name: "full-width letters fold (NFKC)", resource: { userName: "ｆｕｌｌ" }, filter: 'userName eq "full"', want: true },
+    { name: "ß is not SS (no full case folding)", resource: { userName: "Straße" }, filter: 'userName eq "STRASSE"', want: false },
+    { name: "caseExact externalId is not folded", resource: { externalId: "Ä" }, filter: 'externalId eq "ä"', want: false },
+  ];
+  it.each(rows)("$name: $filter → $want", ({ resource, filter, want }) => {
+    expect(matchesFilter(parseFilter(filter, USER_RESOURCE), resource)).toBe(want);
   });
 });
 
 describe("matchesFilter over a stored Group", () => {
   const group = { id: "g1", displayName: "Admins", members: [{ value: "u1" }, { value: "u2", display: "Two" }] };
-  it.each([
-    ['members eq "u1"', true],
-    ['members eq "U1"', false],
-    ['members[value eq "u3"]', false],
-    ['members[value eq "u2"]', true],
-    ["members pr", true],
-    ['displayName eq "ADMINS"', true],
-  ])("%s → %s", (filter, expected) => {
-    expect(matchesFilter(parseFilter(filter, GROUP_RESOURCE), group)).toBe(expected);
+  const rows: { name: string; filter: string; want: boolean }[] = [
+    { name: "a member by id", filter: 'members eq "u1"', want: true },
+    { name: "member ids are case-exact", filter: 'members eq "U1"', want: false },
+    { name: "not a member", filter: 'members[value eq "u3"]', want: false },
+    { name: "a member through a value filter", filter: 'members[value eq "u2"]', want: true },
+    { name: "members present", filter: "members pr", want: true },
+    { name: "displayName is case-insensitive", filter: 'displayName eq "ADMINS"', want: true },
+  ];
+  it.each(rows)("$name: $filter → $want", ({ filter, want }) => {
+    expect(matchesFilter(parseFilter(filter, GROUP_RESOURCE), group)).toBe(want);
   });
 });
 
@@ -137,16 +139,53 @@ describe("matchesFilter over one element (PATCH value filters)", () => {
     if (!f) throw new Error("no filter");
     return f;
   };
-  it.each([
-    [pathFilter('emails[type eq "WORK"]'), { type: "work", value: "a@x" }, emails, true],
-    [pathFilter('emails[type eq "work" and value ew "X.COM"]'), { type: "work", value: "a@x.com" }, emails, true],
-    [pathFilter("emails[primary eq true]"), { type: "work", value: "a@x" }, emails, false],
-    [pathFilter("emails[value pr]"), { type: "work", value: "" }, emails, false],
-    [pathFilter('members[value eq "ABC"]', GROUP_RESOURCE), { value: "abc" }, members, false],
-    [pathFilter('members[value eq "abc"]', GROUP_RESOURCE), { value: "abc" }, members, true],
+  const rows: { name: string; filter: Filter; element: Record<string, unknown>; within?: typeof emails; want: boolean }[] = [
+    {
+      name: "type compares case-insensitively",
+      filter: pathFilter('emails[type eq "WORK"]'),
+      element: { type: "work", value: "a@x" },
+      within: emails,
+      want: true,
+    },
+    {
+      name: "and with ew, case-insensitive",
+      filter: pathFilter('emails[type eq "work" and value ew "X.COM"]'),
+      element: { type: "work", value: "a@x.com" },
+      within: emails,
+      want: true,
+    },
+    {
+      name: "primary unassigned is not true",
+      filter: pathFilter("emails[primary eq true]"),
+      element: { type: "work", value: "a@x" },
+      within: emails,
+      want: false,
+    },
+    {
+      name: "an empty string is not present",
+      filter: pathFilter("emails[value pr]"),
+      element: { type: "work", value: "" },
+      within: emails,
+      want: false,
+    },
+    {
+      name: "members.value is case-exact",
+      filter: pathFilter('members[value eq "ABC"]', GROUP_RESOURCE),
+      element: { value: "abc" },
+      within: members,
+      want: false,
+    },
+    {
+      name: "members.value equal",
+      filter: pathFilter('members[value eq "abc"]', GROUP_RESOURCE),
+      element: { value: "abc" },
+      within: members,
+      want: true,
+    },
     // Without the element path, sub-attributes compare case-insensitively.
-    [pathFilter('emails[type eq "WORK"]'), { type: "work" }, undefined, true],
-  ])("%j on %j", (filter, element, within, expected) => {
-    expect(matchesFilter(filter, element, within)).toBe(expected);
+    { name: "without the element path", filter: pathFilter('emails[type eq "WORK"]'), element: { type: "work" }, want: true },
+  ];
+  it.each(rows)("$name", ({ filter, element, within, want }) => {
+    expect(matchesFilter(filter, element, within)).toBe(want);
   });
 });

@@ -353,21 +353,22 @@ describe("parseAttributeList (RFC 7644 §3.4.2.5, lenient)", () => {
 });
 
 describe("normaliseDateTime", () => {
-  it.each([
-    ["2011-05-13T04:42:34Z", "2011-05-13T04:42:34.000Z"],
-    ["2011-05-13T04:42:34.1Z", "2011-05-13T04:42:34.100Z"],
-    ["2015-10-10T14:38:21.8617979-07:00", "2015-10-10T21:38:21.861Z"],
-    ["2015-10-10T00:30:00+0100", "2015-10-09T23:30:00.000Z"],
-    ["2015-10-10T14:38", "2015-10-10T14:38:00.000Z"],
-    ["2015-10-10", "2015-10-10T00:00:00.000Z"],
-    ["0050-01-01T00:00:00Z", "0050-01-01T00:00:00.000Z"],
-    ["2015-13-01", undefined],
-    ["2015-02-29", undefined],
-    ["2016-02-29", "2016-02-29T00:00:00.000Z"],
-    ["2015-10-10T25:00:00Z", undefined],
-    ["yesterday", undefined],
-    ["", undefined],
-  ])("%s → %s", (input, expected) => {
-    expect(normaliseDateTime(input)).toBe(expected);
+  const rows: { input: string; want: string | undefined }[] = [
+    { input: "2011-05-13T04:42:34Z", want: "2011-05-13T04:42:34.000Z" },
+    { input: "2011-05-13T04:42:34.1Z", want: "2011-05-13T04:42:34.100Z" },
+    { input: "2015-10-10T14:38:21.8617979-07:00", want: "2015-10-10T21:38:21.861Z" },
+    { input: "2015-10-10T00:30:00+0100", want: "2015-10-09T23:30:00.000Z" },
+    { input: "2015-10-10T14:38", want: "2015-10-10T14:38:00.000Z" },
+    { input: "2015-10-10", want: "2015-10-10T00:00:00.000Z" },
+    { input: "0050-01-01T00:00:00Z", want: "0050-01-01T00:00:00.000Z" },
+    { input: "2015-13-01", want: undefined },
+    { input: "2015-02-29", want: undefined },
+    { input: "2016-02-29", want: "2016-02-29T00:00:00.000Z" },
+    { input: "2015-10-10T25:00:00Z", want: undefined },
+    { input: "yesterday", want: undefined },
+    { input: "", want: undefined },
+  ];
+  it.each(rows)("$input → $want", ({ input, want }) => {
+    expect(normaliseDateTime(input)).toBe(want);
   });
 });

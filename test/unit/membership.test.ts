@@ -3,35 +3,40 @@ import { idsToAdd, membershipNeeds, netMembershipChange } from "../../src/groups
 import type { MemberOp } from "../../src/scim/patch";
 
 describe("netMembershipChange", () => {
-  const table: [string, string[], MemberOp[], { added: string[]; removed: string[] }][] = [
-    ["add new", [], [{ op: "add", ids: ["a", "b"] }], { added: ["a", "b"], removed: [] }],
-    ["add existing is a no-op", ["a"], [{ op: "add", ids: ["a"] }], { added: [], removed: [] }],
-    ["remove non-member is a no-op", ["a"], [{ op: "remove", ids: ["z"] }], { added: [], removed: [] }],
-    ["remove only the listed (old Entra form)", ["a", "b", "c"], [{ op: "remove", ids: ["b"] }], { added: [], removed: ["b"] }],
-    [
-      "Okta: remove one, add another",
-      ["a"],
-      [
+  const rows: { name: string; current: string[]; ops: MemberOp[]; want: { added: string[]; removed: string[] } }[] = [
+    { name: "add new", current: [], ops: [{ op: "add", ids: ["a", "b"] }], want: { added: ["a", "b"], removed: [] } },
+    { name: "add existing is a no-op", current: ["a"], ops: [{ op: "add", ids: ["a"] }], want: { added: [], removed: [] } },
+    { name: "remove non-member is a no-op", current: ["a"], ops: [{ op: "remove", ids: ["z"] }], want: { added: [], removed: [] } },
+    {
+      name: "remove only the listed (old Entra form)",
+      current: ["a", "b", "c"],
+      ops: [{ op: "remove", ids: ["b"] }],
+      want: { added: [], removed: ["b"] },
+    },
+    {
+      name: "Okta: remove one, add another",
+      current: ["a"],
+      ops: [
         { op: "remove", ids: ["a"] },
         { op: "add", ids: ["b"] },
       ],
-      { added: ["b"], removed: ["a"] },
-    ],
-    ["remove all", ["a", "b"], [{ op: "removeAll" }], { added: [], removed: ["a", "b"] }],
-    ["replace with a set", ["a", "b"], [{ op: "replace", ids: ["b", "c"] }], { added: ["c"], removed: ["a"] }],
-    ["replace with empty", ["a"], [{ op: "replace", ids: [] }], { added: [], removed: ["a"] }],
-    [
-      "add then remove the same",
-      [],
-      [
+      want: { added: ["b"], removed: ["a"] },
+    },
+    { name: "remove all", current: ["a", "b"], ops: [{ op: "removeAll" }], want: { added: [], removed: ["a", "b"] } },
+    { name: "replace with a set", current: ["a", "b"], ops: [{ op: "replace", ids: ["b", "c"] }], want: { added: ["c"], removed: ["a"] } },
+    { name: "replace with empty", current: ["a"], ops: [{ op: "replace", ids: [] }], want: { added: [], removed: ["a"] } },
+    {
+      name: "add then remove the same",
+      current: [],
+      ops: [
         { op: "add", ids: ["a"] },
         { op: "remove", ids: ["a"] },
       ],
-      { added: [], removed: [] },
-    ],
+      want: { added: [], removed: [] },
+    },
   ];
-  it.each(table)("%s", (_label, current, ops, expected) => {
-    expect(netMembershipChange(new Set(current), ops)).toEqual(expected);
+  it.each(rows)("$name", ({ current, ops, want }) => {
+    expect(netMembershipChange(new Set(current), ops)).toEqual(want);
   });
 });
 
