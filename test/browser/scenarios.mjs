@@ -149,10 +149,10 @@ export async function runScenarios({ browser, page, context, origin, secrets, ho
   }
 
   await check("page, script and stylesheet carry the strict CSP and safe headers", async () => {
-    for (const [path, type] of [
-      ["/admin", /^text\/html/],
-      ["/admin/app.js", /^text\/javascript/],
-      ["/admin/app.css", /^text\/css/],
+    for (const { path, type } of [
+      { path: "/admin", type: /^text\/html/ },
+      { path: "/admin/app.js", type: /^text\/javascript/ },
+      { path: "/admin/app.css", type: /^text\/css/ },
     ]) {
       const res = await fetch(`${origin}${path}`, { signal: AbortSignal.timeout(10_000) });
       await res.arrayBuffer();

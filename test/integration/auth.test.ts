@@ -2,47 +2,47 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, admin, BASE, expectScimError, expectStatus, fetchWorker, ORIGIN, SCIM_TOKEN, scim, setSettings } from "../helpers";
 
 // Every SCIM route, one shared table: each must refuse every bad credential the same way.
-const ROUTES: [string, string][] = [
-  ["GET", "/Users"],
-  ["POST", "/Users"],
-  ["GET", "/Users/some-id"],
-  ["PUT", "/Users/some-id"],
-  ["PATCH", "/Users/some-id"],
-  ["DELETE", "/Users/some-id"],
-  ["POST", "/Users/.search"],
-  ["GET", "/Groups"],
-  ["POST", "/Groups"],
-  ["GET", "/Groups/some-id"],
-  ["PUT", "/Groups/some-id"],
-  ["PATCH", "/Groups/some-id"],
-  ["DELETE", "/Groups/some-id"],
-  ["POST", "/Groups/.search"],
-  ["POST", "/.search"],
-  ["POST", "/Bulk"],
-  ["GET", "/ServiceProviderConfig"],
-  ["GET", "/ResourceTypes"],
-  ["GET", "/ResourceTypes/User"],
-  ["GET", "/Schemas"],
-  ["GET", "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User"],
-  ["GET", "/Me"],
+const ROUTES: { method: string; path: string }[] = [
+  { method: "GET", path: "/Users" },
+  { method: "POST", path: "/Users" },
+  { method: "GET", path: "/Users/some-id" },
+  { method: "PUT", path: "/Users/some-id" },
+  { method: "PATCH", path: "/Users/some-id" },
+  { method: "DELETE", path: "/Users/some-id" },
+  { method: "POST", path: "/Users/.search" },
+  { method: "GET", path: "/Groups" },
+  { method: "POST", path: "/Groups" },
+  { method: "GET", path: "/Groups/some-id" },
+  { method: "PUT", path: "/Groups/some-id" },
+  { method: "PATCH", path: "/Groups/some-id" },
+  { method: "DELETE", path: "/Groups/some-id" },
+  { method: "POST", path: "/Groups/.search" },
+  { method: "POST", path: "/.search" },
+  { method: "POST", path: "/Bulk" },
+  { method: "GET", path: "/ServiceProviderConfig" },
+  { method: "GET", path: "/ResourceTypes" },
+  { method: "GET", path: "/ResourceTypes/User" },
+  { method: "GET", path: "/Schemas" },
+  { method: "GET", path: "/Schemas/urn:ietf:params:scim:schemas:core:2.0:User" },
+  { method: "GET", path: "/Me" },
 ];
 
-const BAD_AUTH: [string, Record<string, string>][] = [
-  ["missing", {}],
-  ["empty bearer", { Authorization: "Bearer " }],
-  ["wrong token", { Authorization: "Bearer wrong" }],
-  ["prefix of the token", { Authorization: `Bearer ${SCIM_TOKEN.slice(0, -1)}` }],
-  ["token plus suffix", { Authorization: `Bearer ${SCIM_TOKEN}x` }],
-  ["Basic scheme", { Authorization: `Basic ${btoa(`user:${SCIM_TOKEN}`)}` }],
-  ["Basic with the token", { Authorization: `Basic ${SCIM_TOKEN}` }],
-  ["admin token", { Authorization: `Bearer ${ADMIN_TOKEN}` }],
-  ["non-token (Okta SPEC test)", { Authorization: "non-token" }],
-  ["empty header", { Authorization: "" }],
-  ["scheme without a token", { Authorization: "Bearer" }],
-  ["token in another case", { Authorization: `Bearer ${SCIM_TOKEN.toUpperCase()}` }],
-  ["token followed by another word", { Authorization: `Bearer ${SCIM_TOKEN} ${SCIM_TOKEN}` }],
-  ["prefix of the next token", { Authorization: `Bearer ${"test-scim-token-next".slice(0, -1)}` }],
-  ["token after another scheme", { Authorization: `Token ${SCIM_TOKEN}` }],
+const BAD_AUTH: { name: string; headers: Record<string, string> }[] = [
+  { name: "missing", headers: {} },
+  { name: "empty bearer", headers: { Authorization: "Bearer " } },
+  { name: "wrong token", headers: { Authorization: "Bearer wrong" } },
+  { name: "prefix of the token", headers: { Authorization: `Bearer ${SCIM_TOKEN.slice(0, -1)}` } },
+  { name: "token plus suffix", headers: { Authorization: `Bearer ${SCIM_TOKEN}x` } },
+  { name: "Basic scheme", headers: { Authorization: `Basic ${btoa(`user:${SCIM_TOKEN}`)}` } },
+  { name: "Basic with the token", headers: { Authorization: `Basic ${SCIM_TOKEN}` } },
+  { name: "admin token", headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } },
+  { name: "non-token (Okta SPEC test)", headers: { Authorization: "non-token" } },
+  { name: "empty header", headers: { Authorization: "" } },
+  { name: "scheme without a token", headers: { Authorization: "Bearer" } },
+  { name: "token in another case", headers: { Authorization: `Bearer ${SCIM_TOKEN.toUpperCase()}` } },
+  { name: "token followed by another word", headers: { Authorization: `Bearer ${SCIM_TOKEN} ${SCIM_TOKEN}` } },
+  { name: "prefix of the next token", headers: { Authorization: `Bearer ${"test-scim-token-next".slice(0, -1)}` } },
+  { name: "token after another scheme", headers: { Authorization: `Token ${SCIM_TOKEN}` } },
 ];
 
 describe("SCIM authentication", () => {
@@ -50,9 +50,9 @@ describe("SCIM authentication", () => {
     await setSettings();
   });
 
-  for (const [method, path] of ROUTES) {
-    for (const [label, headers] of BAD_AUTH) {
-      it(`${method} ${path} refuses ${label}`, async () => {
+  for (const { method, path } of ROUTES) {
+    for (const { name, headers } of BAD_AUTH) {
+      it(`${method} ${path} refuses ${name}`, async () => {
         const res = await fetchWorker(`${BASE}${path}`, {
           method,
           headers: { ...headers, "Content-Type": "application/scim+json" },
@@ -99,7 +99,7 @@ describe("SCIM authentication", () => {
 describe("SCIM switched off", () => {
   it("answers 403 on every endpoint with a readable reason, and on again works", async () => {
     await setSettings({ scimEnabled: false });
-    for (const [method, path] of ROUTES) {
+    for (const { method, path } of ROUTES) {
       const res = await scim(method, path, method === "GET" || method === "DELETE" ? undefined : {});
       const body = await expectScimError(res, 403);
       expect(body.detail).toMatch(/provisioning is disabled/i);

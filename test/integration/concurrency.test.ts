@@ -68,17 +68,18 @@ beforeAll(async () => {
 
 describe("parallel PATCHes to one user", () => {
   // Ten different attributes, including sub-attributes, the extension and active.
-  const CHANGES: [string, (v: string) => unknown, (u: Json) => unknown][] = [
-    ["title", (v) => v, (u) => u.title],
-    ["nickName", (v) => v, (u) => u.nickName],
-    ["displayName", (v) => v, (u) => u.displayName],
-    ["locale", (v) => v, (u) => u.locale],
-    ["timezone", (v) => v, (u) => u.timezone],
-    ["preferredLanguage", (v) => v, (u) => u.preferredLanguage],
-    ["name.givenName", (v) => v, (u) => (u.name as Json | undefined)?.givenName],
-    ["name.middleName", (v) => v, (u) => (u.name as Json | undefined)?.middleName],
-    [`${ENT}:department`, (v) => v, (u) => (u[ENT] as Json | undefined)?.department],
-    ["profileUrl", (v) => `https://example.com/${v}`, (u) => u.profileUrl],
+  const same = (v: string): unknown => v;
+  const CHANGES: { path: string; value: (v: string) => unknown; read: (u: Json) => unknown }[] = [
+    { path: "title", value: same, read: (u) => u.title },
+    { path: "nickName", value: same, read: (u) => u.nickName },
+    { path: "displayName", value: same, read: (u) => u.displayName },
+    { path: "locale", value: same, read: (u) => u.locale },
+    { path: "timezone", value: same, read: (u) => u.timezone },
+    { path: "preferredLanguage", value: same, read: (u) => u.preferredLanguage },
+    { path: "name.givenName", value: same, read: (u) => (u.name as Json | undefined)?.givenName },
+    { path: "name.middleName", value: same, read: (u) => (u.name as Json | undefined)?.middleName },
+    { path: `${ENT}:department`, value: same, read: (u) => (u[ENT] as Json | undefined)?.department },
+    { path: "profileUrl", value: (v) => `https://example.com/${v}`, read: (u) => u.profileUrl },
   ];
 
   for (let round = 1; round <= 3; round++) {
@@ -87,12 +88,12 @@ describe("parallel PATCHes to one user", () => {
       const id = u.id as string;
       const tag = crypto.randomUUID().slice(0, 8);
       const results = await Promise.all(
-        CHANGES.map(([path, value]) => scim("PATCH", `/Users/${id}`, ops({ op: "replace", path, value: value(`${tag}-${path}`) }))),
+        CHANGES.map(({ path, value }) => scim("PATCH", `/Users/${id}`, ops({ op: "replace", path, value: value(`${tag}-${path}`) }))),
       );
       const final = await json(await scim("GET", `/Users/${id}`));
       let applied = 0;
       for (const [i, res] of results.entries()) {
-        const [path, value, read] = CHANGES[i] ?? ["", () => undefined, () => undefined];
+        const { path, value, read } = CHANGES[i] ?? { path: "", value: () => undefined, read: () => undefined };
         const expected = value(`${tag}-${path}`);
         if (res.status === 200) {
           applied++;
@@ -263,10 +264,10 @@ describe("parallel group membership changes lose nothing", () => {
         // Member and moderator go together: never a member left registered, or the reverse.
         expect(members.has(u)).toBe(groupRes.status === 204);
         expect((user.roles as Json[])[0]?.value).toBe(members.has(u) ? "moderator" : "registered");
-        for (const [res, attr, value] of [
-          [titleRes, "title", `t-${i}`],
-          [nickRes, "nickName", `n-${i}`],
-        ] as const) {
+        for (const { res, attr, value } of [
+          { res: titleRes, attr: "title", value: `t-${i}` },
+          { res: nickRes, attr: "nickName", value: `n-${i}` },
+        ]) {
           expect([200, 409], await res.clone().text()).toContain(res.status);
           if (res.status === 200) expect(user[attr]).toBe(value);
           else expect(user[attr]).not.toBe(value);

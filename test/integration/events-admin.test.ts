@@ -131,15 +131,15 @@ describe("GET /admin/api/events", () => {
   });
 
   it.each([
-    ["state=bogus"],
-    ["limit=0"],
-    ["limit=201"],
-    ["limit=abc"],
-    ["cursor=abc"],
-    ["cursor=-1"],
-    ["type=user.exploded"],
-    ["resourceId=a&userId=b"],
-  ])("400 with {error, detail} for %s", async (query) => {
+    { name: "an unknown state", query: "state=bogus" },
+    { name: "limit below 1", query: "limit=0" },
+    { name: "limit above 200", query: "limit=201" },
+    { name: "a limit that is not a number", query: "limit=abc" },
+    { name: "a cursor that is not a number", query: "cursor=abc" },
+    { name: "a negative cursor", query: "cursor=-1" },
+    { name: "an unknown type", query: "type=user.exploded" },
+    { name: "both resourceId and userId", query: "resourceId=a&userId=b" },
+  ])("400 with {error, detail} for $name ($query)", async ({ query }) => {
     const body = await expectStatus(await admin("GET", `/events?${query}`), 400);
     expect(body.error).toBe("invalid_query");
     expect(typeof body.detail).toBe("string");
@@ -252,10 +252,14 @@ describe("POST /admin/api/events/redeliver (bulk)", () => {
     for (const id of ids) expect(deliveriesOf(id)).toHaveLength(1);
   });
 
-  it.each([[{}], [{ state: "held" }], [{ state: "delivered" }], [{ state: "dead", ids: ["x"] }], [{ ids: [] }], [{ bogus: 1 }]])(
-    "400 for %j",
-    async (payload) => {
-      expect((await expectStatus(await admin("POST", "/events/redeliver", payload), 400)).error).toBe("invalid_body");
-    },
-  );
+  it.each([
+    { name: "an empty body", payload: {} },
+    { name: "state held", payload: { state: "held" } },
+    { name: "state delivered", payload: { state: "delivered" } },
+    { name: "both state and ids", payload: { state: "dead", ids: ["x"] } },
+    { name: "an empty id list", payload: { ids: [] } },
+    { name: "an unknown key", payload: { bogus: 1 } },
+  ])("400 for $name", async ({ payload }) => {
+    expect((await expectStatus(await admin("POST", "/events/redeliver", payload), 400)).error).toBe("invalid_body");
+  });
 });

@@ -130,11 +130,11 @@ describe("mass-deprovisioning guard", () => {
   });
 
   it.each([
-    ["release-held", { ids: [] }],
-    ["release-held", { ids: "evt_1" }],
-    ["release-held", { all: true }],
-    ["discard-held", { ids: [1, 2] }],
-  ])("%s: 400 for %j", async (path, payload) => {
+    { name: "an empty id list", path: "release-held", payload: { ids: [] } },
+    { name: "ids not a list", path: "release-held", payload: { ids: "evt_1" } },
+    { name: "an unknown key", path: "release-held", payload: { all: true } },
+    { name: "ids that are not strings", path: "discard-held", payload: { ids: [1, 2] } },
+  ])("$path: 400 for $name", async ({ path, payload }) => {
     expect((await expectStatus(await admin("POST", `/events/${path}`, payload), 400)).error).toBe("invalid_body");
   });
 

@@ -165,11 +165,11 @@ function resourceOf(f: Fixture, groupIds: string[]): Record<string, unknown> {
   };
 }
 
-const memberships: [string, string][] = [
-  [id("admins"), id("anne")],
-  [id("admins"), id("bob")],
+const memberships: { group: string; user: string }[] = [
+  { group: id("admins"), user: id("anne") },
+  { group: id("admins"), user: id("bob") },
 ];
-const groupsOf = (user: string) => memberships.filter(([, u]) => u === id(user)).map(([g]) => g);
+const groupsOf = (user: string) => memberships.filter((m) => m.user === id(user)).map((m) => m.group);
 const resources = fixtures.map((f) => resourceOf(f, groupsOf(f.name)));
 
 beforeAll(async () => {
@@ -205,7 +205,7 @@ beforeAll(async () => {
     insertGroup.bind(id("admins"), `Admins ${tag}`, foldCase(`Admins ${tag}`), JSON.stringify({ displayName: `Admins ${tag}` })),
     insertGroup.bind(id("empty"), `Empty ${tag}`, foldCase(`Empty ${tag}`), JSON.stringify({ displayName: `Empty ${tag}` })),
     insertGroup.bind(id("émigrés"), `Émigrés ${tag}`, foldCase(`Émigrés ${tag}`), JSON.stringify({ displayName: `Émigrés ${tag}` })),
-    ...memberships.map(([g, u]) => insertMember.bind(g, u)),
+    ...memberships.map((m) => insertMember.bind(m.group, m.user)),
   ]);
 });
 

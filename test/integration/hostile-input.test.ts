@@ -94,20 +94,20 @@ describe("deeply nested JSON", () => {
 
   // A value nested 100,000 levels deep where an attribute is expected: refused by name when the
   // attribute can't hold it; ignored when the nesting sits under unknown sub-attribute names.
-  const posts: [string, unknown, string, number][] = [
-    ["a string attribute (object)", { title: "$DEEP" }, objects, 400],
-    ["a string attribute (array)", { title: "$DEEP" }, arrays, 400],
-    ["a boolean", { active: "$DEEP" }, objects, 400],
-    ["a complex attribute (array)", { name: "$DEEP" }, arrays, 400],
-    ["a multi-valued attribute (arrays)", { emails: "$DEEP" }, arrays, 400],
-    ["an extension's manager (array)", { [ENT]: { manager: "$DEEP" } }, arrays, 400],
-    ["a complex attribute, under an unknown sub-attribute", { name: "$DEEP" }, objects, 201],
-    ["an unknown attribute", { "urn:vendor:x": "$DEEP" }, objects, 201],
+  const posts: { name: string; template: Record<string, unknown>; raw: string; status: 400 | 201 }[] = [
+    { name: "a string attribute (object)", template: { title: "$DEEP" }, raw: objects, status: 400 },
+    { name: "a string attribute (array)", template: { title: "$DEEP" }, raw: arrays, status: 400 },
+    { name: "a boolean", template: { active: "$DEEP" }, raw: objects, status: 400 },
+    { name: "a complex attribute (array)", template: { name: "$DEEP" }, raw: arrays, status: 400 },
+    { name: "a multi-valued attribute (arrays)", template: { emails: "$DEEP" }, raw: arrays, status: 400 },
+    { name: "an extension's manager (array)", template: { [ENT]: { manager: "$DEEP" } }, raw: arrays, status: 400 },
+    { name: "a complex attribute, under an unknown sub-attribute", template: { name: "$DEEP" }, raw: objects, status: 201 },
+    { name: "an unknown attribute", template: { "urn:vendor:x": "$DEEP" }, raw: objects, status: 201 },
   ];
-  for (const [label, template, raw, status] of posts) {
-    it(`POST /Users with ${label} nested ${DEPTH} levels → ${status}`, async () => {
+  for (const { name, template, raw, status } of posts) {
+    it(`POST /Users with ${name} nested ${DEPTH} levels → ${status}`, async () => {
       const userName = uniqueName();
-      const res = await rawRequest("POST", "/Users", withRaw({ userName, ...(template as Record<string, unknown>) }, raw));
+      const res = await rawRequest("POST", "/Users", withRaw({ userName, ...template }, raw));
       if (status === 201) {
         const created = await expectStatus(res, 201);
         expect(Object.keys(created).sort()).toEqual(["active", "id", "meta", "roles", "schemas", "userName"]);

@@ -28,12 +28,12 @@ describe("Settings admin API", () => {
   });
 
   it.each([
-    ["unknown key", { scimEnabld: true }],
-    ["wrong type", { scimEnabled: "yes" }],
-    ["bad guard", { deprovisionGuard: { maxPerHour: 0 } }],
-    ["bad retention", { logRetentionDays: -1 }],
-    ["unknown group", { moderatorGroup: "no-such-group" }],
-  ])("PUT with %s is 400 with a detail, and nothing changes", async (_label, body) => {
+    { name: "unknown key", body: { scimEnabld: true } },
+    { name: "wrong type", body: { scimEnabled: "yes" } },
+    { name: "bad guard", body: { deprovisionGuard: { maxPerHour: 0 } } },
+    { name: "bad retention", body: { logRetentionDays: -1 } },
+    { name: "unknown group", body: { moderatorGroup: "no-such-group" } },
+  ])("PUT with $name is 400 with a detail, and nothing changes", async ({ body }) => {
     await setSettings();
     const before = await (await admin("GET", "/settings")).json();
     const res = await admin("PUT", "/settings", body);

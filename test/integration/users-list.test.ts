@@ -16,14 +16,20 @@ const userNames = (body: Json) => ((body.Resources as Json[]) ?? []).map((r) => 
 describe("Users: list, paging, filters", () => {
   beforeAll(async () => {
     await setSettings();
-    const specs: [string, Record<string, unknown>][] = [
-      [`alice.${tag}@example.com`, { userType: "Employee", title: "Eng", [ENTERPRISE]: { employeeNumber: "100", department: "R&D" } }],
-      [`bob.${tag}@example.org`, { userType: "Contractor", active: false, emails: [{ value: `bob.${tag}@example.org`, type: "home" }] }],
-      [`carol.${tag}@example.com`, { userType: "Employee", name: { givenName: "Carol", familyName: "Employee" } }],
-      [`dave_100%.${tag}@example.net`, { title: "50% off" }],
-      [`Ærø.${tag}@example.com`, {}],
+    const specs: { userName: string; extra: Record<string, unknown> }[] = [
+      {
+        userName: `alice.${tag}@example.com`,
+        extra: { userType: "Employee", title: "Eng", [ENTERPRISE]: { employeeNumber: "100", department: "R&D" } },
+      },
+      {
+        userName: `bob.${tag}@example.org`,
+        extra: { userType: "Contractor", active: false, emails: [{ value: `bob.${tag}@example.org`, type: "home" }] },
+      },
+      { userName: `carol.${tag}@example.com`, extra: { userType: "Employee", name: { givenName: "Carol", familyName: "Employee" } } },
+      { userName: `dave_100%.${tag}@example.net`, extra: { title: "50% off" } },
+      { userName: `Ærø.${tag}@example.com`, extra: {} },
     ];
-    for (const [userName, extra] of specs) {
+    for (const { userName, extra } of specs) {
       const u = await createUser(oktaUser(userName, { externalId: `ext-${userName}`, ...extra }));
       names.push(userName);
       ids.push(u.id as string);

@@ -160,27 +160,42 @@ describe("Users: PATCH errors are atomic and specific", () => {
     await setSettings();
   });
 
-  const errors: [string, unknown, number, string][] = [
-    ["invalid op", ops({ op: "invalid-op", path: "title", value: "x" }), 400, "invalidSyntax"],
-    ["Operations missing", { schemas: [PATCH_OP] }, 400, "invalidSyntax"],
-    ["Operations not an array", { schemas: [PATCH_OP], Operations: { op: "add" } }, 400, "invalidSyntax"],
-    ["unknown path", ops({ op: "replace", path: "foo", value: 1 }), 400, "invalidPath"],
-    ["bad boolean", ops({ op: "replace", path: "active", value: "maybe" }), 400, "invalidValue"],
-    ["read-only id", ops({ op: "replace", path: "id", value: "x" }), 400, "mutability"],
-    ["read-only meta.created", ops({ op: "replace", path: "meta.created", value: "2020-01-01T00:00:00Z" }), 400, "mutability"],
-    ["read-only groups", ops({ op: "add", path: "groups", value: [{ value: "g" }] }), 400, "mutability"],
-    ["remove without path", ops({ op: "remove", value: { nickName: "x" } }), 400, "noTarget"],
-    ["valid then invalid (atomic)", ops({ op: "replace", path: "title", value: "Applied?" }, { op: "bogus" }), 400, "invalidSyntax"],
-    [
-      "valid then unknown path (atomic)",
-      ops({ op: "replace", path: "title", value: "Applied?" }, { op: "add", path: "nope", value: 1 }),
-      400,
-      "invalidPath",
-    ],
+  const errors: { name: string; body: unknown; status: number; scimType: string }[] = [
+    { name: "invalid op", body: ops({ op: "invalid-op", path: "title", value: "x" }), status: 400, scimType: "invalidSyntax" },
+    { name: "Operations missing", body: { schemas: [PATCH_OP] }, status: 400, scimType: "invalidSyntax" },
+    {
+      name: "Operations not an array",
+      body: { schemas: [PATCH_OP], Operations: { op: "add" } },
+      status: 400,
+      scimType: "invalidSyntax",
+    },
+    { name: "unknown path", body: ops({ op: "replace", path: "foo", value: 1 }), status: 400, scimType: "invalidPath" },
+    { name: "bad boolean", body: ops({ op: "replace", path: "active", value: "maybe" }), status: 400, scimType: "invalidValue" },
+    { name: "read-only id", body: ops({ op: "replace", path: "id", value: "x" }), status: 400, scimType: "mutability" },
+    {
+      name: "read-only meta.created",
+      body: ops({ op: "replace", path: "meta.created", value: "2020-01-01T00:00:00Z" }),
+      status: 400,
+      scimType: "mutability",
+    },
+    { name: "read-only groups", body: ops({ op: "add", path: "groups", value: [{ value: "g" }] }), status: 400, scimType: "mutability" },
+    { name: "remove without path", body: ops({ op: "remove", value: { nickName: "x" } }), status: 400, scimType: "noTarget" },
+    {
+      name: "valid then invalid (atomic)",
+      body: ops({ op: "replace", path: "title", value: "Applied?" }, { op: "bogus" }),
+      status: 400,
+      scimType: "invalidSyntax",
+    },
+    {
+      name: "valid then unknown path (atomic)",
+      body: ops({ op: "replace", path: "title", value: "Applied?" }, { op: "add", path: "nope", value: 1 }),
+      status: 400,
+      scimType: "invalidPath",
+    },
   ];
 
-  for (const [label, body, status, scimType] of errors) {
-    it(`${label} → ${status} ${scimType}, user unchanged`, async () => {
+  for (const { name, body, status, scimType } of errors) {
+    it(`${name} → ${status} ${scimType}, user unchanged`, async () => {
       const u = await newUser({ title: "Original" });
       await expectScimError(await scim("PATCH", `/Users/${u.id as string}`, body), status, scimType);
       expect(await json(await scim("GET", `/Users/${u.id as string}`))).toEqual(u);

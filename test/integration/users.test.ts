@@ -124,18 +124,23 @@ describe("Users: bad input is refused and changes nothing", () => {
     await setSettings();
   });
 
-  const cases: [string, { body?: unknown; raw?: string; headers?: Record<string, string> }, number, string | undefined][] = [
-    ["malformed JSON", { raw: '{"acve": tre,' }, 400, "invalidSyntax"],
-    ["empty body", { raw: "" }, 400, "invalidSyntax"],
-    ["a JSON array", { raw: "[1,2]" }, 400, "invalidSyntax"],
-    ["a JSON string", { raw: '"user"' }, 400, "invalidSyntax"],
-    ["no userName", { body: { name: { givenName: "x" } } }, 400, "invalidValue"],
-    ["empty userName", { body: { userName: "" } }, 400, "invalidValue"],
-    ["numeric userName", { body: { userName: 123 } }, 400, "invalidValue"],
-    ["active yes", { body: { userName: "a@b.c", active: "yes" } }, 400, "invalidValue"],
-    [
-      "two primary emails",
-      {
+  const cases: {
+    name: string;
+    request: { body?: unknown; raw?: string; headers?: Record<string, string> };
+    status: number;
+    scimType?: string;
+  }[] = [
+    { name: "malformed JSON", request: { raw: '{"acve": tre,' }, status: 400, scimType: "invalidSyntax" },
+    { name: "empty body", request: { raw: "" }, status: 400, scimType: "invalidSyntax" },
+    { name: "a JSON array", request: { raw: "[1,2]" }, status: 400, scimType: "invalidSyntax" },
+    { name: "a JSON string", request: { raw: '"user"' }, status: 400, scimType: "invalidSyntax" },
+    { name: "no userName", request: { body: { name: { givenName: "x" } } }, status: 400, scimType: "invalidValue" },
+    { name: "empty userName", request: { body: { userName: "" } }, status: 400, scimType: "invalidValue" },
+    { name: "numeric userName", request: { body: { userName: 123 } }, status: 400, scimType: "invalidValue" },
+    { name: "active yes", request: { body: { userName: "a@b.c", active: "yes" } }, status: 400, scimType: "invalidValue" },
+    {
+      name: "two primary emails",
+      request: {
         body: {
           userName: "p@b.c",
           emails: [
@@ -144,15 +149,19 @@ describe("Users: bad input is refused and changes nothing", () => {
           ],
         },
       },
-      400,
-      "invalidValue",
-    ],
-    ["text/plain", { raw: '{"userName":"t@b.c"}', headers: { "Content-Type": "text/plain" } }, 415, undefined],
-    ["form encoded", { raw: "userName=x", headers: { "Content-Type": "application/x-www-form-urlencoded" } }, 415, undefined],
+      status: 400,
+      scimType: "invalidValue",
+    },
+    { name: "text/plain", request: { raw: '{"userName":"t@b.c"}', headers: { "Content-Type": "text/plain" } }, status: 415 },
+    {
+      name: "form encoded",
+      request: { raw: "userName=x", headers: { "Content-Type": "application/x-www-form-urlencoded" } },
+      status: 415,
+    },
   ];
 
-  for (const [label, req, status, scimType] of cases) {
-    it(`POST with ${label} → ${status}${scimType ? ` ${scimType}` : ""}`, async () => {
+  for (const { name, request: req, status, scimType } of cases) {
+    it(`POST with ${name} → ${status}${scimType ? ` ${scimType}` : ""}`, async () => {
       const before = await env.DB.prepare("SELECT count(*) AS n FROM users").first<{ n: number }>();
       const opts: { raw?: string; headers?: Record<string, string> } = {};
       if (req.raw !== undefined) opts.raw = req.raw;
