@@ -4,8 +4,9 @@
  */
 
 /**
- * Mirrors `max_retries` of the scim-events consumer in wrangler.toml: a message is attempted
- * at most 1 + QUEUE_MAX_RETRIES times before the queue moves it to scim-events-dlq.
+ * `max_retries` of the scim-events consumer (wrangler.toml; test/unit/webhook-backoff.test.ts
+ * reads it there): a message is attempted at most 1 + QUEUE_MAX_RETRIES times before the queue
+ * moves it to scim-events-dlq.
  */
 export const QUEUE_MAX_RETRIES = 8;
 

@@ -8,6 +8,7 @@ import {
   retryDelaySeconds,
   verdictFor,
 } from "../../src/events/backoff";
+import wranglerToml from "../../wrangler.toml?raw";
 
 const NOW = Date.parse("2026-05-01T12:00:00Z");
 
@@ -106,7 +107,36 @@ describe("retryDelaySeconds: the larger of backoff and Retry-After, capped", () 
   });
 });
 
-describe("isLastAttempt (max_retries = 8 in wrangler.toml → 9 attempts)", () => {
+/** The `key = value` lines of each `[[queues.consumers]]` table of wrangler.toml. */
+function queueConsumers(toml: string): Record<string, string>[] {
+  const tables = toml.split(/^(?=\[)/m).filter((t) => t.startsWith("[[queues.consumers]]"));
+  return tables.map((t) =>
+    Object.fromEntries(
+      t
+        .split("\n")
+        .slice(1)
+        .map((line) => /^\s*([A-Za-z_]+)\s*=\s*(.+?)\s*(?:#.*)?$/.exec(line))
+        .filter((m) => m !== null)
+        .map((m) => [m[1], m[2]]),
+    ),
+  );
+}
+
+describe("the queue's retries in wrangler.toml", () => {
+  const consumer = queueConsumers(wranglerToml).find((c) => c.queue === '"scim-events"');
+
+  it("QUEUE_MAX_RETRIES is max_retries of the scim-events consumer", () => {
+    expect(consumer, "no [[queues.consumers]] table for scim-events in wrangler.toml").toBeDefined();
+    expect(Number(consumer?.max_retries)).toBe(QUEUE_MAX_RETRIES);
+  });
+
+  it("after the last retry the message goes to scim-events-dlq, which has its own consumer", () => {
+    expect(consumer?.dead_letter_queue).toBe('"scim-events-dlq"');
+    expect(queueConsumers(wranglerToml).some((c) => c.queue === '"scim-events-dlq"')).toBe(true);
+  });
+});
+
+describe("isLastAttempt (max_retries = 8 → 9 attempts)", () => {
   it.each([
     { attempts: 1, expected: false },
     { attempts: 8, expected: false },
