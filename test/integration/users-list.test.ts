@@ -180,3 +180,52 @@ describe("Users: list, paging, filters", () => {
     expect(userNames(body)).toEqual([names[0]]);
   });
 });
+
+describe("Users: long co, sw and ew values answer 200 with the matching user", () => {
+  const t = `Long${Date.now().toString(36)}`;
+  const userName = `maximilian-alexander.von-hohenzollern-sigmaringen.${t}.platform-engineering@corp.example.com`;
+  const displayName = `Maximilian Alexander von Hohenzollern-Sigmaringen ${t}, Platform Engineering Lead`;
+  // Near the filter length limit (MAX_FILTER_LENGTH, 4,096 characters for the whole filter).
+  const longTitle = `${t} ${"Principal Staff Engineer, Identity and Access Platform; ".repeat(74)}`;
+  let id = "";
+
+  beforeAll(async () => {
+    await setSettings();
+    const u = await createUser(
+      oktaUser(userName, { displayName, title: longTitle, name: { givenName: displayName, familyName: "Hohenzollern" } }),
+    );
+    id = u.id as string;
+  });
+
+  const rows: { name: string; filter: () => string }[] = [
+    { name: "userName co (indexed)", filter: () => `userName co "${userName.slice(10, 90)}"` },
+    { name: "userName sw, in another case", filter: () => `userName sw "${userName.slice(0, 80).toUpperCase()}"` },
+    { name: "userName ew", filter: () => `userName ew "${userName.slice(-80)}"` },
+    { name: "emails.value co", filter: () => `emails.value co "${userName.slice(5, 85)}"` },
+    { name: "email (Okta's alias) sw", filter: () => `email sw "${userName.slice(0, 80)}"` },
+    { name: "displayName co, in another case", filter: () => `displayName co "${displayName.slice(2, 82).toLowerCase()}"` },
+    { name: "name.givenName ew", filter: () => `name.givenName ew "${displayName.slice(-80)}"` },
+    { name: "title co (not indexed: a scan)", filter: () => `title co "${longTitle.slice(0, 80)}"` },
+  ];
+  it.each(rows)("80 characters, $name", async ({ filter }) => {
+    const text = filter();
+    expect(/"(.*)"/.exec(text)?.[1]).toHaveLength(80);
+    const body = await list(f(text));
+    expect(body.totalResults, JSON.stringify(body)).toBe(1);
+    expect((body.Resources as Json[]).map((r) => r.id)).toEqual([id]);
+  });
+
+  it("the same through POST /Users/.search", async () => {
+    const res = await expectStatus(await scim("POST", "/Users/.search", { filter: `userName co "${userName.slice(10, 90)}"` }), 200);
+    expect((res.Resources as Json[]).map((r) => r.id)).toEqual([id]);
+  });
+
+  it("a value as long as the filter length limit allows is 200 (matching or not); one character more is 400", async () => {
+    const room = 4096 - 'title co ""'.length;
+    const match = await list(f(`title co "${longTitle.slice(0, room)}"`));
+    expect((match.Resources as Json[]).map((r) => r.id)).toEqual([id]);
+    const none = await list(f(`displayName co "${"x".repeat(4096 - 'displayName co ""'.length)}"`));
+    expect(none.totalResults).toBe(0);
+    await expectScimError(await scim("GET", `/Users?${f(`title co "${longTitle.slice(0, room + 1)}"`)}`), 400, "invalidFilter");
+  });
+});
