@@ -10,9 +10,3 @@ declare global {
     }
   }
 }
-
-// Vite's `?raw` suffix: the file's text, for tests that read the real configuration (wrangler.toml).
-declare module "*?raw" {
-  const text: string;
-  export default text;
-}
