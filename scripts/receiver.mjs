@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // A reference receiver for the main site's side of the webhook contract (README "Webhooks").
-// It verifies every delivery with the `standardwebhooks` package, de-duplicates on webhook-id,
-// applies the ordering rule (apply only if data.version is greater than the last version applied
-// for that resource), and prints what it did. State is in memory: a real site keeps the last
-// applied version per resource (and recent webhook-ids) in its own database.
+// It verifies every delivery with the `standardwebhooks` package and applies it to an in-memory
+// replica (scripts/lib/site-replica.mjs): de-duplicated on webhook-id, a change applied only if
+// its data.version is greater than the last applied for that resource, a resync's synced event
+// if it is at least that. It answers synced events with its view ({"version","active","role"}),
+// which the resync report compares with the directory, and prints what it did. A real site keeps
+// the last applied version per resource (and recent webhook-ids) in its own database.
 //
 //   npm run receiver                                  # 127.0.0.1:8788/webhooks/scim
 //   npm run receiver -- --port 9999 --secret whsec_…  # or RECEIVER_PORT / MAIN_SITE_SIGNING_SECRET
@@ -17,6 +19,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Webhook } from "standardwebhooks";
+import { createReplica } from "./lib/site-replica.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const MAX_BODY = 1024 * 1024;
@@ -86,10 +89,7 @@ try {
   process.exit(2);
 }
 
-/** Last applied version per resource ("user:<id>" / "group:<id>"): the ordering rule's state. */
-const applied = new Map();
-/** Webhook ids already handled: a redelivery of the same event is acknowledged, not re-applied. */
-const seenIds = new Set();
+const replica = createReplica();
 
 function send(res, status, text) {
   res.writeHead(status, { "content-type": "text/plain; charset=utf-8" });
@@ -153,25 +153,25 @@ const server = createServer(async (req, res) => {
   const type = typeof event?.type === "string" ? event.type : "?";
   const data = event?.data ?? {};
   const resource = `${type.split(".")[0]}:${data.id}`;
-  const version = Number(data.version);
-
-  if (seenIds.has(id)) {
-    console.log(`${stamp()} ${id} ${type} ${resource} v${version}: duplicate webhook-id, ignored`);
-    return send(res, 200, "duplicate\n");
+  const { outcome, view } = replica.apply(String(id), event);
+  const part = type === "group.synced" ? ` part ${data.part}/${data.parts}` : "";
+  const said = {
+    duplicate: "duplicate webhook-id, ignored",
+    stale: "stale, ignored (a newer version was applied)",
+    partial: "part kept until all parts of this version have come",
+    ignored: "not an event this receiver knows, ignored",
+    applied: "applied",
+  }[outcome];
+  console.log(`${stamp()} ${id} ${type} ${resource} v${data.version}${part}: ${said}`);
+  if (outcome === "applied") {
+    const changes = data.changes && Object.keys(data.changes).length ? ` changes=${JSON.stringify(data.changes)}` : "";
+    if (changes) console.log(`  ${changes.trim()}`);
   }
-  seenIds.add(id);
-
-  const last = applied.get(resource);
-  if (last !== undefined && !(version > last)) {
-    // Out of order: a newer state of this resource was applied already; this one is stale.
-    console.log(`${stamp()} ${id} ${type} ${resource} v${version}: stale, ignored (last applied v${last})`);
-    return send(res, 200, "stale, ignored\n");
+  if (view) {
+    res.writeHead(200, { "content-type": "application/json" });
+    return res.end(JSON.stringify(view));
   }
-  applied.set(resource, version);
-  const changes = data.changes && Object.keys(data.changes).length ? ` changes=${JSON.stringify(data.changes)}` : "";
-  console.log(`${stamp()} ${id} ${type} ${resource} v${version} applied${changes}`);
-  console.log(`  ${JSON.stringify(event)}`);
-  return send(res, 204, "");
+  return send(res, outcome === "applied" ? 204 : 200, outcome === "applied" ? "" : `${outcome}\n`);
 });
 
 server.on("error", (err) => {

@@ -26,6 +26,9 @@ export interface D1Totals {
   requests: number;
   onPath: D1Counts;
   deferred: D1Counts;
+  /** Queue batches handled (event deliveries, job chunks) and what they cost. */
+  batches: number;
+  background: D1Counts;
 }
 
 export interface DebugBindings {
@@ -51,10 +54,10 @@ function sqlMsOf(result: unknown): number {
 }
 
 /** Per-isolate totals: wrangler dev runs one isolate, so these are the whole bench's. */
-const totals: D1Totals = { requests: 0, onPath: zero(), deferred: zero() };
+const totals: D1Totals = { requests: 0, onPath: zero(), deferred: zero(), batches: 0, background: zero() };
 
 function d1Totals(): D1Totals {
-  return { requests: totals.requests, onPath: { ...totals.onPath }, deferred: { ...totals.deferred } };
+  return { ...totals, onPath: { ...totals.onPath }, deferred: { ...totals.deferred }, background: { ...totals.background } };
 }
 
 /** One request's counts, split at the moment its Response was ready. */
@@ -62,6 +65,9 @@ class D1Stats {
   readonly onPath = zero();
   readonly deferred = zero();
   private responded = false;
+
+  /** `background`: a queue batch's counts, which has no response to split at. */
+  constructor(private readonly background = false) {}
 
   /** Counts `statements` statements in one round trip when `call` settles, whatever the outcome. */
   track<T>(call: Promise<T>, statements: number): Promise<T> {
@@ -84,7 +90,8 @@ class D1Stats {
   }
 
   private record(statements: number, sqlMs: number): void {
-    for (const c of this.responded ? [this.deferred, totals.deferred] : [this.onPath, totals.onPath]) {
+    const sinks = this.background ? [totals.background] : this.responded ? [this.deferred, totals.deferred] : [this.onPath, totals.onPath];
+    for (const c of sinks) {
       c.roundTrips += 1;
       c.statements += statements;
       c.sqlMs += sqlMs;
@@ -201,4 +208,17 @@ export async function fetchWithD1Stats<E extends { DB: D1Database }>(
   out.headers.set(STATEMENTS_HEADER, String(counts.statements));
   out.headers.set(SQL_MS_HEADER, String(counts.sqlMs));
   return out;
+}
+
+type QueueHandler<E> = (batch: MessageBatch<unknown>, env: E, ctx: ExecutionContext) => void | Promise<void>;
+
+/** Runs one queue batch with a counting D1, added to the totals' background counts. */
+export async function queueWithD1Stats<E extends { DB: D1Database }>(
+  batch: MessageBatch<unknown>,
+  env: E,
+  ctx: ExecutionContext,
+  queue: QueueHandler<E>,
+): Promise<void> {
+  totals.batches += 1;
+  await queue(batch, { ...env, DB: countingD1(env.DB, new D1Stats(true)) }, ctx);
 }

@@ -6,10 +6,11 @@
 
 import type { Bindings } from "../../src/env";
 import worker from "../../src/index";
-import { type DebugBindings, fetchWithD1Stats } from "./d1-stats";
+import { type DebugBindings, fetchWithD1Stats, queueWithD1Stats } from "./d1-stats";
 
 export default {
   ...worker,
   fetch: (request, env, ctx) =>
     env.D1_STATS === "1" ? fetchWithD1Stats(request, env, ctx, worker.fetch) : worker.fetch(request, env, ctx),
+  queue: (batch, env, ctx) => (env.D1_STATS === "1" ? queueWithD1Stats(batch, env, ctx, worker.queue) : worker.queue(batch, env, ctx)),
 } satisfies ExportedHandler<Bindings & DebugBindings, unknown>;

@@ -6,6 +6,7 @@ import { adminAuth } from "./auth";
 import { eventsAdminRoutes } from "./events";
 import { exportAdminRoutes } from "./export";
 import { logAdminRoutes } from "./log";
+import { resyncAdminRoutes } from "./resync";
 import { sessionAdminRoutes } from "./session";
 import { settingsAdminRoutes } from "./settings";
 import { statsAdminRoutes } from "./stats";
@@ -23,7 +24,8 @@ const adminRoutes = new Hono<AppEnv>()
   .route("/", exportAdminRoutes)
   .route("/", logAdminRoutes)
   .route("/", usersAdminRoutes)
-  .route("/", statsAdminRoutes);
+  .route("/", statsAdminRoutes)
+  .route("/", resyncAdminRoutes);
 
 export type AdminRoutes = typeof adminRoutes;
 

@@ -4,6 +4,7 @@ import { getDb, isoNow } from "../db/client";
 import type { AppEnv } from "../env";
 import { type HoldKind, planHoldAction } from "../events/hold";
 import { enqueueEvents } from "../events/outbox";
+import { BULK_REDELIVERABLE, REDELIVERABLE } from "../events/redelivery";
 import {
   applyHoldPlan,
   countByState,
@@ -19,17 +20,9 @@ import { SWEEP_MAX_PER_RUN } from "../events/sweeper";
 import { EVENT_TYPES, type EventState } from "../events/types";
 import { AdminError } from "../http/errors";
 import { query, queryObject, validate } from "../http/validate";
+import { invalidateSettingsCache, loadSettings } from "../settings/store";
 import { recordAction } from "./actions";
 
-/**
- * An admin may resend these. Not held (that is release-held, a deliberate guard decision), not
- * dry_run (recorded only, by setting), not pending (the sweeper sends it), not discarded.
- * queued and retrying are allowed for a message lost or parked in the queue: a second copy is
- * harmless, the consumer is idempotent and the site sees one webhook-id.
- */
-const REDELIVERABLE: EventState[] = ["undeliverable", "rejected", "dead", "retrying", "queued", "delivered"];
-/** Bulk redelivery by state: not delivered, so resending the whole delivered history takes ids. */
-const BULK_REDELIVERABLE = ["undeliverable", "rejected", "dead", "retrying", "queued"] as const satisfies readonly EventState[];
 const MAX_IDS = 500;
 
 /** An event's delivery state, as the events list and the user timeline show it. */
@@ -99,8 +92,22 @@ const listQuery = queryObject({
 const ids = z.array(idText(200)).check(z.minLength(1), z.maxLength(MAX_IDS));
 const heldBody = z.strictObject({ ids: z.optional(ids) });
 const redeliverBody = z
-  .strictObject({ ids: z.optional(ids), state: z.optional(z.enum(BULK_REDELIVERABLE)) })
-  .check(z.refine((b) => (b.ids === undefined) !== (b.state === undefined), "give either ids or state, not both and not neither"));
+  .strictObject({ ids: z.optional(ids), state: z.optional(z.enum(BULK_REDELIVERABLE)), jobId: z.optional(idText(200)) })
+  .check(
+    z.refine((b) => (b.ids === undefined) !== (b.state === undefined), "give either ids or state, not both and not neither"),
+    z.refine((b) => b.jobId === undefined || b.state !== undefined, "jobId narrows a redelivery by state; give a state with it"),
+  );
+
+/** Redelivering dry_run events while dryRun is on would send what the setting says to only record. */
+async function refuseDryRunWhileOn(c: Context<AppEnv>, states: readonly EventState[]): Promise<void> {
+  if (!states.includes("dry_run")) return;
+  if (!(await loadSettings(getDb(c.env.DB))).dryRun) return;
+  throw new AdminError(
+    409,
+    "dry_run_on",
+    "dryRun is on, so dry_run events cannot be sent; turn dryRun off in the settings first, then redeliver them.",
+  );
+}
 
 const isHoldKind = (value: string | null): value is HoldKind =>
   value === "guard" || value === "user" || value === "cascade" || value === "wait";
@@ -152,15 +159,18 @@ export const eventsAdminRoutes = new Hono<AppEnv>()
   })
   /** Bulk redelivery, e.g. every dead event after the site was down for a day: {"state":"dead"}. */
   .post("/redeliver", validate("json", redeliverBody), async (c) => {
-    const { ids: asked, state } = c.req.valid("json");
+    const { ids: asked, state, jobId } = c.req.valid("json");
     const db = getDb(c.env.DB);
     const at = isoNow();
-    const moved = asked ? await moveEvents(db, asked, REDELIVERABLE, "pending", at) : undefined;
-    const all = moved ? undefined : await moveAllToPending(db, state ? [state] : REDELIVERABLE, at, SWEEP_MAX_PER_RUN);
+    const from: readonly EventState[] = state ? [state] : REDELIVERABLE;
+    invalidateSettingsCache();
+    await refuseDryRunWhileOn(c, from);
+    const moved = asked ? await moveEvents(db, asked, from, "pending", at) : undefined;
+    const all = moved ? undefined : await moveAllToPending(db, from, at, SWEEP_MAX_PER_RUN, jobId);
     const send = moved ?? all?.first ?? [];
     const count = moved?.length ?? all?.count ?? 0;
     await enqueueEvents(db, c.env.EVENTS, send);
-    await recordAction(c, `events redelivered${state ? ` (state ${state})` : ""}: ${count}`);
+    await recordAction(c, `events redelivered${state ? ` (state ${state}${jobId ? `, resync ${jobId}` : ""})` : ""}: ${count}`);
     const done = new Set(send);
     return c.json({ redelivered: count, sentNow: send.length, skipped: asked?.filter((id) => !done.has(id)) }, 202);
   })
@@ -174,12 +184,13 @@ export const eventsAdminRoutes = new Hono<AppEnv>()
     const db = getDb(c.env.DB);
     const before = await selectEvent(db, id);
     if (!before) throw new AdminError(404, "not_found", `There is no event ${id}.`);
+    invalidateSettingsCache();
+    await refuseDryRunWhileOn(c, [before.state as EventState]);
     const moved = await moveEvents(db, [id], REDELIVERABLE, "pending", isoNow());
     if (moved.length === 0) {
       const current = (await selectEvent(db, id))?.state ?? before.state;
       const hints: Record<string, string> = {
         held: " Held events are sent with release-held.",
-        dry_run: " Dry-run events are recorded only.",
         pending: " It is already on its way.",
       };
       throw new AdminError(

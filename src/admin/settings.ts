@@ -6,7 +6,7 @@ import { groupMembers, groups } from "../db/schema";
 import type { AppEnv } from "../env";
 import { AdminError } from "../http/errors";
 import { validate } from "../http/validate";
-import { JOB_START_DELAY_SECONDS, kickJob } from "../jobs/runner";
+import { JOB_START_DELAY_SECONDS, kickOrLeaveToCron } from "../jobs/runner";
 import { SCIM_BASE_PATH } from "../middleware/context";
 import { describeSettingsChange, type Settings, settingsPatchSchema } from "../settings/model";
 import { invalidateSettingsCache, loadSettings, saveSettingsStatement } from "../settings/store";
@@ -22,15 +22,6 @@ function roleInputsChanged(before: Settings, after: Settings): string | null {
       line === "allowAdminPromotion: false → true",
   );
   return changes.length ? changes.join(", ") : null;
-}
-
-/** A refused queue send only delays the job: the cron resumes a job that does not advance. */
-async function kickOrLeaveToCron(queue: AppEnv["Bindings"]["EVENTS"], jobId: string, delaySeconds: number): Promise<void> {
-  try {
-    await kickJob(queue, jobId, delaySeconds);
-  } catch (err) {
-    console.warn(JSON.stringify({ level: "warn", message: "could not start a job now; the cron resumes it", jobId, err: String(err) }));
-  }
 }
 
 const scimBase = (url: string) => `${new URL(url).origin}${SCIM_BASE_PATH}`;

@@ -1,12 +1,15 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { Db } from "./client";
-import { jobs, users } from "./schema";
+import { groups, jobs, users } from "./schema";
 
 export type JobRow = typeof jobs.$inferSelect;
-export type JobKind = "roles";
+export type JobKind = "roles" | "resync";
 
-export function newJobId(): string {
-  return `job_${crypto.randomUUID().replaceAll("-", "")}`;
+/** A resync's id starts with this, so a queue message's job id alone says which runner it needs. */
+export const RESYNC_ID_PREFIX = "resync_";
+
+export function newJobId(kind: JobKind = "roles"): string {
+  return `${kind === "resync" ? RESYNC_ID_PREFIX : "job_"}${crypto.randomUUID().replaceAll("-", "")}`;
 }
 
 /**
@@ -86,4 +89,56 @@ export function advanceJob(
       ...(progress.done ? { state: "done", finishedAt: at } : {}),
     })
     .where(and(eq(jobs.id, job.id), eq(jobs.state, "running"), eq(jobs.cursor, job.cursor)));
+}
+
+const RESYNC_REASON = "full resync";
+export const RESYNC_DRY_RUN_REASON = "full resync (dry run: recorded, not delivered)";
+
+/**
+ * A resync's row: the users then the groups to visit, counted when it starts. Inserting it fails
+ * on jobs_one_resync_uq while another resync runs (the caller answers 409).
+ */
+export const insertResync = (db: Db, job: { id: string; actor: string | null; baseUrl: string; dryRun: boolean }, at: string) =>
+  db.insert(jobs).values({
+    id: job.id,
+    kind: "resync",
+    state: "running",
+    stage: "users",
+    reason: job.dryRun ? RESYNC_DRY_RUN_REASON : RESYNC_REASON,
+    actor: job.actor,
+    baseUrl: job.baseUrl,
+    total: sql`(SELECT count(*) FROM ${users}) + (SELECT count(*) FROM ${groups})`,
+    createdAt: at,
+    updatedAt: at,
+  });
+
+export const runningResync = (db: Db) =>
+  db
+    .select({ id: jobs.id })
+    .from(jobs)
+    .where(and(eq(jobs.kind, "resync"), eq(jobs.state, "running")));
+
+/**
+ * A resync chunk's progress, compare-and-set on the stage and cursor it started from, in the
+ * chunk's own batch with its events (followed by casGuard): a chunk is applied once or not at all.
+ * `changed` counts the events it emitted.
+ */
+export function advanceResync(
+  db: Db,
+  job: JobRow,
+  progress: { stage: "users" | "groups"; cursor: number; processed: number; emitted: number; done: boolean },
+  at: string,
+) {
+  return db
+    .update(jobs)
+    .set({
+      stage: progress.stage,
+      cursor: progress.cursor,
+      processed: sql`${jobs.processed} + ${progress.processed}`,
+      changed: sql`${jobs.changed} + ${progress.emitted}`,
+      chunks: sql`${jobs.chunks} + 1`,
+      updatedAt: at,
+      ...(progress.done ? { state: "done", finishedAt: at } : {}),
+    })
+    .where(and(eq(jobs.id, job.id), eq(jobs.state, "running"), eq(jobs.cursor, job.cursor), sql`${jobs.stage} IS ${job.stage}`));
 }

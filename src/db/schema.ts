@@ -122,6 +122,13 @@ export const events = sqliteTable(
     hold: text("hold"),
     /** For user and cascade holds, the guard-held event they share fate with. */
     heldBy: text("held_by"),
+    /** The resync (a jobs row) that emitted this user.synced / group.synced event; NULL for changes. */
+    jobId: text("job_id"),
+    /**
+     * A synced event the site answered with a view that differs from the directory's
+     * (src/events/reconcile.ts): `{"fields":[...],"site":{...},"directory":{...}}`; NULL otherwise.
+     */
+    siteView: text("site_view"),
     attempts: integer("attempts").notNull().default(0),
     lastStatus: integer("last_status"),
     lastError: text("last_error"),
@@ -132,7 +139,12 @@ export const events = sqliteTable(
   },
   (t) => [
     uniqueIndex("events_id_uq").on(t.id),
-    uniqueIndex("events_resource_version_uq").on(t.resourceType, t.resourceId, t.resourceVersion),
+    // Change events only: a synced event repeats the version of the resource's last change.
+    uniqueIndex("events_resource_version_uq").on(t.resourceType, t.resourceId, t.resourceVersion).where(sql`job_id IS NULL`),
+    // A resync's progress: its events by state (src/admin/resync.ts).
+    index("events_job_idx").on(t.jobId, t.state).where(sql`job_id IS NOT NULL`),
+    // The resources where the site disagreed with a resync (few): listed on the admin page.
+    index("events_disagreed_idx").on(t.jobId, t.resourceId).where(sql`site_view IS NOT NULL`),
     index("events_state_idx").on(t.state, t.createdAt),
     // state is in the index so the deprovisioning guard's count (src/events/outbox.ts: recent
     // deactivations, state <> 'discarded') reads index entries only, not every recent event row
@@ -146,15 +158,19 @@ export const events = sqliteTable(
 
 /**
  * Background work done in bounded chunks through the queue (src/jobs/): re-evaluating every
- * user's role after a settings change. `cursor` is the last users.seq done; a chunk's writes and
- * its cursor move commit in one batch, so a job resumes where it stopped after any crash.
+ * user's role after a settings change (roles), sending the whole directory to the site (resync).
+ * `cursor` is the last seq done (users.seq; for a resync in its groups stage, groups.seq); a
+ * chunk's writes and its cursor move commit in one batch, so a job resumes where it stopped
+ * after any crash.
  */
 export const jobs = sqliteTable(
   "jobs",
   {
     id: text("id").primaryKey(),
-    /** roles */
+    /** roles | resync */
     kind: text("kind").notNull(),
+    /** A resync's stage: users, then groups (cursor is the last seq done in it). */
+    stage: text("stage"),
     /** running | done | superseded | failed */
     state: text("state").notNull(),
     /** Why it runs, for the admin page and the log ("moderatorGroup: null → \"g1\""). */
@@ -174,7 +190,11 @@ export const jobs = sqliteTable(
     updatedAt: text("updated_at").notNull(),
     finishedAt: text("finished_at"),
   },
-  (t) => [index("jobs_kind_created_idx").on(t.kind, t.createdAt)],
+  (t) => [
+    index("jobs_kind_created_idx").on(t.kind, t.createdAt),
+    // One resync at a time: a second start fails on this index and answers 409.
+    uniqueIndex("jobs_one_resync_uq").on(t.kind).where(sql`kind = 'resync' AND state = 'running'`),
+  ],
 );
 
 /** The provisioning log: every SCIM request, what it touched, and what was decided. */

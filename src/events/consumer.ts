@@ -6,8 +6,9 @@ import { idsIn } from "../db/sql";
 import type { Bindings } from "../env";
 import { isLastAttempt, retryDelaySeconds, verdictFor } from "./backoff";
 import { type DeliveryTarget, postWebhook } from "./deliver";
+import { disagreement } from "./reconcile";
 import { decodeSigningSecret } from "./signing";
-import type { EventState } from "./types";
+import { type EventState, type EventType, SYNCED_EVENT_TYPES } from "./types";
 
 type EventRow = typeof events.$inferSelect;
 
@@ -112,14 +113,19 @@ async function deliverOne(
     return;
   }
 
-  const attempt = await postWebhook(target, eventId, row.payload);
+  const synced = SYNCED_EVENT_TYPES.includes(row.type as EventType);
+  const attempt = await postWebhook(target, eventId, row.payload, { readAnswer: synced });
   const now = new Date().toISOString();
   const counted = { attempts: sql`${events.attempts} + 1`, lastStatus: attempt.status, updatedAt: now };
   switch (verdictFor(attempt.status)) {
-    case "delivered":
-      await transition(db, eventId, SENDABLE, { ...counted, state: "delivered", lastError: null, deliveredAt: now });
+    case "delivered": {
+      // A resync's reconcile: the site's own view, kept where it differs from the directory's.
+      const differs = synced ? disagreement(row.payload, attempt.answer) : null;
+      const siteView = differs ? JSON.stringify(differs) : null;
+      await transition(db, eventId, SENDABLE, { ...counted, state: "delivered", lastError: null, deliveredAt: now, siteView });
       msg.ack();
       return;
+    }
     case "rejected":
       // The site refused this event as such (4xx): repeating it verbatim cannot help.
       await transition(db, eventId, SENDABLE, { ...counted, state: "rejected", lastError: attempt.error });

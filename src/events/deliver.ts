@@ -7,6 +7,8 @@ const USER_AGENT = "scim-edge-webhooks/1 (+https://www.standardwebhooks.com/)";
 
 /** The most of the site's answer kept in last_error: enough to read why, never the whole page. */
 const ERROR_SNIPPET_CHARS = 300;
+/** The most of a 2xx answer read when the site's view is wanted (a resync's reconcile). */
+const VIEW_CHARS = 4096;
 
 export interface DeliveryTarget {
   url: string;
@@ -19,6 +21,8 @@ export interface DeliveryAttempt {
   retryAfter: string | null;
   /** Human-readable reason for anything but 2xx; null on success. */
   error: string | null;
+  /** A 2xx answer's body, when asked for (`readAnswer`); else null. */
+  answer: string | null;
 }
 
 /**
@@ -32,8 +36,9 @@ export async function postWebhook(
   target: DeliveryTarget,
   eventId: string,
   body: string,
-  now: () => number = Date.now,
+  options: { readAnswer?: boolean; now?: () => number } = {},
 ): Promise<DeliveryAttempt> {
+  const now = options.now ?? Date.now;
   const timestamp = Math.floor(now() / 1000);
   const signature = await signWebhook(target.secret, eventId, timestamp, body);
   let res: Response;
@@ -57,29 +62,31 @@ export async function postWebhook(
       status: null,
       retryAfter: null,
       error: timedOut ? `no answer within ${DELIVERY_TIMEOUT_MS / 1000} s` : `network error: ${describe(err)}`,
+      answer: null,
     };
   }
   if (res.status >= 200 && res.status < 300) {
+    if (options.readAnswer) return { status: res.status, retryAfter: null, error: null, answer: await readStart(res, VIEW_CHARS) };
     await res.body?.cancel();
-    return { status: res.status, retryAfter: null, error: null };
+    return { status: res.status, retryAfter: null, error: null, answer: null };
   }
-  const snippet = await readSnippet(res);
+  const snippet = (await readStart(res, ERROR_SNIPPET_CHARS)).replace(/\s+/g, " ").trim().slice(0, ERROR_SNIPPET_CHARS);
   const location = res.headers.get("location");
   const reason =
     res.status >= 300 && res.status < 400
       ? `redirect to ${location ?? "(no Location)"} not followed; set MAIN_SITE_URL to the final URL`
       : snippet || res.statusText || "no body";
-  return { status: res.status, retryAfter: res.headers.get("retry-after"), error: `HTTP ${res.status}: ${reason}` };
+  return { status: res.status, retryAfter: res.headers.get("retry-after"), error: `HTTP ${res.status}: ${reason}`, answer: null };
 }
 
 /** The start of the answer's body as text, reading no more than needed (a site may send MBs). */
-async function readSnippet(res: Response): Promise<string> {
+async function readStart(res: Response, chars: number): Promise<string> {
   if (!res.body) return "";
   const reader = res.body.getReader();
   const decoder = new TextDecoder();
   let text = "";
   try {
-    while (text.length < ERROR_SNIPPET_CHARS) {
+    while (text.length < chars) {
       const { done, value } = await reader.read();
       if (done) break;
       text += decoder.decode(value, { stream: true });
@@ -88,7 +95,7 @@ async function readSnippet(res: Response): Promise<string> {
   } catch {
     // A body that fails mid-read still leaves us the status, which is what decides.
   }
-  return text.replace(/\s+/g, " ").trim().slice(0, ERROR_SNIPPET_CHARS);
+  return text.slice(0, chars);
 }
 
 function describe(err: unknown): string {

@@ -18,6 +18,8 @@ export interface NewEvent {
   data: Record<string, unknown>;
   /** A group.members_removed emitted by deleting this user: held with the deletion if it is held. */
   cascadeOf?: string;
+  /** The resync that emits it (user.synced, group.synced). */
+  jobId?: string;
 }
 
 export function newEventId(): string {
@@ -89,6 +91,7 @@ export function outboxInsert(db: Db, e: NewEvent, settings: Settings, at: Date) 
     state,
     hold,
     heldBy,
+    jobId: e.jobId ?? null,
     attempts: 0,
     createdAt,
     updatedAt: createdAt,

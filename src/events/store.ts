@@ -56,6 +56,40 @@ export async function countByState(db: Db): Promise<Record<EventState, number>> 
   return counts;
 }
 
+/** The events of some resyncs, counted by state (events_job_idx). */
+export const countByJobAndState = (db: Db, jobIds: readonly string[]) =>
+  db
+    .select({ jobId: events.jobId, state: events.state, n: sql<number>`count(*)` })
+    .from(events)
+    .where(sql`${events.jobId} IN ${idsIn(jobIds)}`)
+    .groupBy(events.jobId, events.state);
+
+/**
+ * The resources where the site answered a resync with a view that differs from the directory
+ * (events_disagreed_idx): one row per resource (a group's parts are one), at most `limit` per call.
+ */
+export const disagreementsOf = (db: Db, jobIds: readonly string[], limit: number) =>
+  db
+    .select({
+      jobId: events.jobId,
+      resourceType: events.resourceType,
+      resourceId: events.resourceId,
+      eventId: sql<string>`max(${events.id})`,
+      siteView: sql<string>`max(${events.siteView})`,
+    })
+    .from(events)
+    .where(sql`${events.jobId} IN ${idsIn(jobIds)} AND ${events.siteView} IS NOT NULL`)
+    .groupBy(events.jobId, events.resourceType, events.resourceId)
+    .limit(limit);
+
+/** How many resources each resync's site disagreed on. */
+export const countDisagreements = (db: Db, jobIds: readonly string[]) =>
+  db
+    .select({ jobId: events.jobId, n: sql<number>`count(DISTINCT ${events.resourceId})` })
+    .from(events)
+    .where(sql`${events.jobId} IN ${idsIn(jobIds)} AND ${events.siteView} IS NOT NULL`)
+    .groupBy(events.jobId);
+
 export const selectEvent = (db: Db, id: string) => db.select().from(events).where(eq(events.id, id)).get();
 
 /** The events of one resource, newest first (a user's timeline). */
@@ -82,19 +116,20 @@ export async function moveEvents(
 }
 
 /**
- * Moves every event in `from` to pending; returns how many, and the oldest `sendNow` of them to
- * send at once (the sweeper sends the rest after its grace).
+ * Moves every event in `from` (of one resync, with `jobId`) to pending; returns how many, and the
+ * oldest `sendNow` of them to send at once (the sweeper sends the rest after its grace).
  */
 export async function moveAllToPending(
   db: Db,
   from: readonly EventState[],
   at: string,
   sendNow: number,
+  jobId?: string,
 ): Promise<{ count: number; first: string[] }> {
   const res = await db
     .update(events)
     .set({ state: "pending", queuedAt: null, updatedAt: at })
-    .where(inArray(events.state, [...from]));
+    .where(and(inArray(events.state, [...from]), jobId === undefined ? undefined : eq(events.jobId, jobId)));
   const first = await db
     .select({ id: events.id })
     .from(events)

@@ -11,9 +11,15 @@ export const EVENT_TYPES = [
   "group.deleted",
   "group.members_added",
   "group.members_removed",
+  // A resync (src/jobs/resync.ts): the full current state, applied when its version is at least the last applied.
+  "user.synced",
+  "group.synced",
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
+
+/** The events of a resync: state, not change; the site answers them with its own view (src/events/reconcile.ts). */
+export const SYNCED_EVENT_TYPES: readonly EventType[] = ["user.synced", "group.synced"];
 
 /** Events the mass-deprovisioning guard counts and may hold. */
 export const DEPROVISION_EVENT_TYPES: readonly EventType[] = ["user.deactivated", "user.deleted"];

@@ -1,4 +1,4 @@
-import { asc, eq, gt, sql } from "drizzle-orm";
+import { asc, gt, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { advanceJob, type JobRow, selectJob } from "../db/jobs";
 import { groupMembers, groups, jobs, settings as settingsTable, users } from "../db/schema";
@@ -11,15 +11,13 @@ import { MAX_PATH } from "../log/redact";
 import { roleChange } from "../membership/effects";
 import { decideRole, groupSource, userTypeSource } from "../roles/rules";
 import { parseStoredSettings, type Settings } from "../settings/model";
+import { selectStoredSettings } from "../settings/store";
 import type { Statement } from "../write/kernel";
 
 /** Users read and decided per chunk: one read and one write batch each. */
 const ROLE_CHUNK = 200;
 
 export type ChunkOutcome = "more" | "done" | "gone";
-
-/** The settings row as stored now (not the isolate cache): a job decides with the latest settings. */
-const selectSettings = (db: Db) => db.select({ data: settingsTable.data }).from(settingsTable).where(eq(settingsTable.id, 1));
 
 /** A mapped group's id, read from the stored settings inside the same statement. */
 const mappedGroup = (key: "moderatorGroup" | "adminGroup") =>
@@ -45,7 +43,7 @@ export async function runRolesChunk(db: Db, env: Bindings, jobId: string, starte
   const cursor = sql`coalesce((SELECT ${jobs.cursor} FROM ${jobs} WHERE ${jobs.id} = ${jobId}), 0)`;
   const [jobRows, settingsRows, rows, names] = await db.batch([
     selectJob(db, jobId),
-    selectSettings(db),
+    selectStoredSettings(db),
     db
       .select({ user: users, inModerator: memberOf("moderatorGroup", "in_moderator"), inAdmin: memberOf("adminGroup", "in_admin") })
       .from(users)

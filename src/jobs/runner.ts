@@ -1,8 +1,9 @@
 import { getDb } from "../db/client";
-import { failJob, selectJob, stalledJobs, touchJob } from "../db/jobs";
-import { isCasConflict } from "../db/sql";
+import { failJob, RESYNC_ID_PREFIX, selectJob, stalledJobs, touchJob } from "../db/jobs";
+import { isCasConflict, isUniqueViolation } from "../db/sql";
 import type { Bindings, QueueMessage } from "../env";
 import { SETTINGS_TTL_MS } from "../settings/store";
+import { runResyncChunk } from "./resync";
 import { type ChunkOutcome, runRolesChunk } from "./roles";
 
 /**
@@ -21,13 +22,31 @@ export async function kickJob(queue: JobQueue, jobId: string, delaySeconds = 0):
   await queue.send({ v: 1, type: "job", jobId }, delaySeconds > 0 ? { delaySeconds } : undefined);
 }
 
+/** Starts a job from a request: a refused queue send only delays it (the cron resumes a job that does not advance). */
+export async function kickOrLeaveToCron(queue: JobQueue, jobId: string, delaySeconds: number): Promise<void> {
+  try {
+    await kickJob(queue, jobId, delaySeconds);
+  } catch (err) {
+    console.warn(JSON.stringify({ level: "warn", message: "could not start a job now; the cron resumes it", jobId, err: String(err) }));
+  }
+}
+
 /**
- * One chunk of a job. A chunk that lost a compare-and-set to a concurrent user write is read
+ * One chunk of a job. A role chunk that lost a compare-and-set to a concurrent user write is read
  * and decided again; one that lost it to another runner of the same job (the cursor moved)
- * stops here, and the other runner goes on.
+ * stops here, and the other runner goes on. A resync chunk writes nothing but its own events
+ * and cursor, so a conflict always means another runner did this chunk: it stops.
  */
 export async function runJobChunk(env: Bindings, jobId: string): Promise<ChunkOutcome> {
   const db = getDb(env.DB);
+  if (jobId.startsWith(RESYNC_ID_PREFIX)) {
+    try {
+      return await runResyncChunk(db, env, jobId);
+    } catch (err) {
+      if (isCasConflict(err) || isUniqueViolation(err, "events.id")) return "gone";
+      throw err;
+    }
+  }
   for (let attempt = 1; ; attempt++) {
     const started: { cursor?: number } = {};
     try {

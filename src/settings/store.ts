@@ -16,9 +16,12 @@ export function invalidateSettingsCache(): void {
   cached = undefined;
 }
 
+/** The settings row as stored now, bypassing the cache: background jobs decide with the latest. */
+export const selectStoredSettings = (db: Db) => db.select({ data: settings.data }).from(settings).where(eq(settings.id, 1));
+
 export async function loadSettings(db: Db, now = Date.now()): Promise<Settings> {
   if (cached && now - cached.at < SETTINGS_TTL_MS) return cached.value;
-  const row = await db.select({ data: settings.data }).from(settings).where(eq(settings.id, 1)).get();
+  const row = await selectStoredSettings(db).get();
   const value = parseStoredSettings(row?.data);
   cached = { value, at: now };
   return value;

@@ -6,7 +6,7 @@ import { newEventId, outboxInsert } from "../../src/events/outbox";
 import type { EventType } from "../../src/events/types";
 import worker from "../../src/index";
 import { DEFAULT_SETTINGS, type Settings } from "../../src/settings/model";
-import { admin, expectStatus, type Json } from "../helpers";
+import { admin, expectStatus, type Json, setSettings } from "../helpers";
 
 /** /admin/api/events through the Worker's fetch, with real D1 and the real scim-events queue. */
 
@@ -206,14 +206,19 @@ describe("POST /admin/api/events/{id}/redeliver", () => {
     expect(deliveriesOf(id)).toHaveLength(1);
   });
 
-  it("404 for an unknown id; 409 for dry_run, held, pending and discarded events", async () => {
+  it("404 for an unknown id; 409 for held, pending and discarded events, and for dry_run ones while dryRun is on", async () => {
     expect(await expectStatus(await admin("POST", "/events/evt_missing/redeliver"), 404)).toMatchObject({ error: "not_found" });
 
     const dry = await writeEvent("user.updated", crypto.randomUUID(), { ...DEFAULT_SETTINGS, dryRun: true });
     expect(await stateOf(dry)).toBe("dry_run");
+    await setSettings({ dryRun: true });
     const a = await expectStatus(await admin("POST", `/events/${dry}/redeliver`), 409);
-    expect(a).toMatchObject({ error: "invalid_state" });
-    expect(String(a.detail)).toContain("dry_run");
+    expect(a).toMatchObject({ error: "dry_run_on" });
+    expect(String(a.detail)).toContain("turn dryRun off");
+    const bulk = await expectStatus(await admin("POST", "/events/redeliver", { state: "dry_run" }), 409);
+    expect(bulk).toMatchObject({ error: "dry_run_on" });
+    expect(await stateOf(dry)).toBe("dry_run");
+    await setSettings({ dryRun: false });
 
     // pending: its queue send failed and the sweeper will send it.
     const pending = await writeEvent("user.updated", crypto.randomUUID());
@@ -231,6 +236,16 @@ describe("POST /admin/api/events/{id}/redeliver", () => {
 });
 
 describe("dry run", () => {
+  it("a dry_run event is sent once dryRun is off and an admin redelivers it", async () => {
+    await setSettings({ dryRun: false });
+    const id = await writeEvent("user.updated", crypto.randomUUID(), { ...DEFAULT_SETTINGS, dryRun: true });
+    const moved = await expectStatus(await admin("POST", `/events/${id}/redeliver`), 202);
+    expect(moved).toMatchObject({ id, state: "queued" });
+    await consume([id]);
+    expect(await stateOf(id)).toBe("delivered");
+    expect(calls.map((c) => c.headers["webhook-id"])).toEqual([id]);
+  });
+
   it("records events as dry_run, lists them, and never delivers them", async () => {
     const resourceId = crypto.randomUUID();
     const id = await writeEvent("user.deactivated", resourceId, { ...DEFAULT_SETTINGS, dryRun: true });

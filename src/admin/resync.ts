@@ -1,0 +1,129 @@
+import { Hono } from "hono";
+import { getDb, isoNow } from "../db/client";
+import { insertResync, type JobRow, latestJobs, newJobId, RESYNC_DRY_RUN_REASON, runningResync, selectJob } from "../db/jobs";
+import { isUniqueViolation } from "../db/sql";
+import type { AppEnv } from "../env";
+import type { Disagreement } from "../events/reconcile";
+import { countByJobAndState, countDisagreements, disagreementsOf } from "../events/store";
+import type { EventState } from "../events/types";
+import { kickOrLeaveToCron } from "../jobs/runner";
+import { invalidateSettingsCache, loadSettings } from "../settings/store";
+import { recordAction } from "./actions";
+
+/** Disagreements listed per run on the admin page; the count is always complete. */
+const DISAGREEMENTS_LISTED = 100;
+
+/** How a resync's events stand, in the words of its report. */
+const OUTCOME_OF: Record<EventState, "delivered" | "failed" | "waiting" | "recorded" | "discarded"> = {
+  delivered: "delivered",
+  rejected: "failed",
+  dead: "failed",
+  undeliverable: "failed",
+  pending: "waiting",
+  queued: "waiting",
+  retrying: "waiting",
+  held: "waiting",
+  dry_run: "recorded",
+  discarded: "discarded",
+};
+
+type Counts = Record<(typeof OUTCOME_OF)[EventState], number>;
+
+function present(row: JobRow, counts: Counts, disagreed: number, named: ReturnType<typeof listed>) {
+  return {
+    id: row.id,
+    state: row.state,
+    stage: row.stage,
+    dryRun: row.reason === RESYNC_DRY_RUN_REASON,
+    /** Users and groups when it started. */
+    total: row.total,
+    /** Users and groups sent so far. */
+    visited: row.processed,
+    /** Events written (a large group is several). */
+    emitted: row.changed,
+    events: counts,
+    disagreements: { count: disagreed, listed: named },
+    error: row.error,
+    actor: row.actor,
+    startedAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    finishedAt: row.finishedAt,
+  };
+}
+
+function listed(rows: { resourceType: string; resourceId: string; eventId: string; siteView: string }[]) {
+  return rows.map((r) => {
+    let seen: Partial<Disagreement> = {};
+    try {
+      seen = JSON.parse(r.siteView) as Disagreement;
+    } catch {
+      // Stored by the consumer as JSON; an unreadable one still names the resource.
+    }
+    return {
+      resourceType: r.resourceType,
+      resourceId: r.resourceId,
+      name: seen.name ?? null,
+      fields: seen.fields ?? [],
+      site: seen.site ?? {},
+      directory: seen.directory ?? {},
+      eventId: r.eventId,
+    };
+  });
+}
+
+/**
+ * /admin/api/resync (SPEC §10): start a full resync of the directory to the site, and its
+ * progress. One runs at a time; it emits user.synced and group.synced events in chunks through
+ * the queue (src/jobs/resync.ts) and the report counts their deliveries and the site's
+ * disagreements (src/events/reconcile.ts).
+ */
+export const resyncAdminRoutes = new Hono<AppEnv>()
+  .get("/resync", async (c) => {
+    const db = getDb(c.env.DB);
+    const runs = await latestJobs(db, "resync", 2);
+    const ids = runs.map((r) => r.id);
+    const [counts, disagreed, list] =
+      ids.length === 0
+        ? [[], [], []]
+        : await db.batch([countByJobAndState(db, ids), countDisagreements(db, ids), disagreementsOf(db, ids, DISAGREEMENTS_LISTED * 2)]);
+    const report = (row: JobRow) => {
+      const tally: Counts = { delivered: 0, failed: 0, waiting: 0, recorded: 0, discarded: 0 };
+      for (const r of counts) if (r.jobId === row.id) tally[OUTCOME_OF[r.state as EventState] ?? "waiting"] += Number(r.n);
+      const mine = list.filter((r) => r.jobId === row.id).slice(0, DISAGREEMENTS_LISTED);
+      return present(row, tally, Number(disagreed.find((d) => d.jobId === row.id)?.n ?? 0), listed(mine));
+    };
+    const [first, second] = runs;
+    const current = first?.state === "running" ? first : undefined;
+    const last = current ? second : first;
+    return c.json({ current: current ? report(current) : null, last: last ? report(last) : null });
+  })
+  .post("/resync", async (c) => {
+    const db = getDb(c.env.DB);
+    invalidateSettingsCache();
+    const { dryRun } = await loadSettings(db);
+    const id = newJobId("resync");
+    try {
+      await insertResync(db, { id, actor: c.get("log").actor ?? null, baseUrl: c.get("baseUrl"), dryRun }, isoNow()).run();
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      const running = (await runningResync(db))[0]?.id ?? null;
+      return c.json(
+        {
+          error: "resync_running",
+          detail: `A resync is already running (${running ?? "finishing now"}); wait for it to finish, then start another.`,
+          running,
+        },
+        409,
+      );
+    }
+    await recordAction(
+      c,
+      `full resync started (${id})${dryRun ? ": dryRun is on, its events are recorded, not delivered" : ""}`,
+      undefined,
+      202,
+    );
+    await kickOrLeaveToCron(c.env.EVENTS, id, 0);
+    const [row] = await selectJob(db, id);
+    const empty: Counts = { delivered: 0, failed: 0, waiting: 0, recorded: 0, discarded: 0 };
+    return c.json(row ? present(row, empty, 0, []) : { id }, 202);
+  });
