@@ -6,13 +6,13 @@ import { groupMembers, groups, jobs, users } from "../db/schema";
 import { casGuard } from "../db/sql";
 import { userStateOf } from "../db/users";
 import type { Bindings } from "../env";
-import { type NewEvent, outboxInsert, sendCommitted, stampQueued } from "../events/outbox";
+import { type NewEvent, outboxInsert } from "../events/outbox";
 import { LogEntry } from "../log/entry";
 import { renderGroup } from "../resources/group";
 import { renderUser } from "../resources/user";
 import { parseStoredSettings } from "../settings/model";
 import { selectStoredSettings } from "../settings/store";
-import type { Statement } from "../write/kernel";
+import { commitAndSend, type Statement } from "../write/kernel";
 import type { ChunkOutcome } from "./roles";
 
 /** Users sent per chunk: one read batch and one write batch each. */
@@ -154,19 +154,12 @@ export async function runResyncChunk(db: Db, env: Bindings, jobId: string): Prom
   const statements: Statement[] = events.map((e) => outboxInsert(db, e, settings, at));
   statements.push(advanceResync(db, job, progress, iso), db.run(casGuard));
   if (progress.done) statements.push(resyncLog(job).decided(summary(job, progress), db, iso));
-  statements.push(
-    stampQueued(
-      db,
-      events.map((e) => e.id),
-      iso,
-    ),
-  );
-  const results = await db.batch(statements as [Statement, ...Statement[]]);
-  const queued = (results[results.length - 1] ?? []) as { id: string }[];
-  await sendCommitted(
+  await commitAndSend(
     db,
     env.EVENTS,
-    queued.map((r) => r.id),
+    statements,
+    events.map((e) => e.id),
+    iso,
   );
   return progress.done ? "done" : "more";
 }

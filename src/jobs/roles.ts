@@ -5,14 +5,13 @@ import { groupMembers, groups, jobs, settings as settingsTable, users } from "..
 import { casGuard } from "../db/sql";
 import { userStateOf } from "../db/users";
 import type { Bindings } from "../env";
-import { sendCommitted, stampQueued } from "../events/outbox";
 import { LogEntry } from "../log/entry";
 import { MAX_PATH } from "../log/redact";
 import { roleChange } from "../membership/effects";
 import { decideRole, groupSource, userTypeSource } from "../roles/rules";
 import { parseStoredSettings, type Settings } from "../settings/model";
 import { selectStoredSettings } from "../settings/store";
-import type { Statement } from "../write/kernel";
+import { commitAndSend, type Statement } from "../write/kernel";
 
 /** Users read and decided per chunk: one read and one write batch each. */
 const ROLE_CHUNK = 200;
@@ -100,14 +99,7 @@ export async function runRolesChunk(db: Db, env: Bindings, jobId: string, starte
     log.decide(summary(job, rows.length, changed, kept, settings));
     statements.push(log.statement(db, 200, { at: iso }));
   }
-  statements.push(stampQueued(db, eventIds, iso));
-  const results = await db.batch(statements as [Statement, ...Statement[]]);
-  const queued = (results[results.length - 1] ?? []) as { id: string }[];
-  await sendCommitted(
-    db,
-    env.EVENTS,
-    queued.map((r) => r.id),
-  );
+  await commitAndSend(db, env.EVENTS, statements, eventIds, iso);
   return done ? "done" : "more";
 }
 

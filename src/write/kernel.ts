@@ -45,6 +45,22 @@ export function eventStatement(
 }
 
 /**
+ * A background chunk's batch (src/jobs/): its statements, then the stamp of its queued events,
+ * committed as one; then those events go on the queue. The chunk's runner awaits it (no request
+ * to answer first); a failure throws, and the chunk is done again or by another runner.
+ */
+export async function commitAndSend(db: Db, queue: Bindings["EVENTS"], statements: Statement[], eventIds: string[], at: string) {
+  const batch: Statement[] = [...statements, stampQueued(db, eventIds, at)];
+  const results = await db.batch(batch as [Statement, ...Statement[]]);
+  const queued = (results[results.length - 1] ?? []) as { id: string }[];
+  await sendCommitted(
+    db,
+    queue,
+    queued.map((r) => r.id),
+  );
+}
+
+/**
  * One D1 batch: the change, its outbox rows (queued), and then its log row (which can then say
  * whether the guard held any of the events); afterwards those events go on the queue with no
  * further D1 call (the batch's last statement returns the ids to send).
