@@ -1,14 +1,9 @@
+import { REDELIVERABLE } from "../../../events/redelivery";
 import { ApiError, api, type EventItem, read } from "../api";
 import type { Msg } from "../components";
 
-/**
- * Mirrors src/admin/events.ts: the states an admin may resend one by one (REDELIVERABLE), and the
- * ones POST /events/redeliver takes as {"state"} (the API's own enum types that argument). Should
- * the first drift, the API answers 409 with a reason, which the page shows.
- */
-const REDELIVERABLE: readonly string[] = ["undeliverable", "rejected", "dead", "retrying", "queued", "delivered"];
-export const BULK_REDELIVERABLE = ["undeliverable", "rejected", "dead", "retrying", "queued"] as const;
-export type BulkState = (typeof BULK_REDELIVERABLE)[number];
+/** The states the API resends one by one (the API's list itself; the page's events carry state as text). */
+const redeliverable: readonly string[] = REDELIVERABLE;
 
 /** Runs one event action, then reports it and reloads whatever shows the events. */
 export async function eventAction(button: EventTarget | null, call: () => Promise<string>, say: (msg: Msg) => void, done: () => void) {
@@ -38,7 +33,7 @@ export function EventActions({
   const name = `${ev.type} ${ev.id}`;
   return (
     <div class="cell-actions">
-      {REDELIVERABLE.includes(ev.state) ? (
+      {redeliverable.includes(ev.state) ? (
         <button
           type="button"
           class="secondary"
@@ -48,7 +43,7 @@ export function EventActions({
               e.currentTarget,
               async () => {
                 const r = await read(api.events[":id"].redeliver.$post({ param: { id: ev.id } }));
-                return `Event ${ev.id} sent again (now ${r.state}).`;
+                return `Event ${ev.id} sent${ev.state === "dry_run" ? "" : " again"} (now ${r.state}).`;
               },
               say,
               done,

@@ -1,8 +1,9 @@
 import { useEffect, useState } from "hono/jsx/dom";
+import { BULK_REDELIVERABLE, type BulkRedeliverable } from "../../../events/redelivery";
 import { ApiError, api, type EventCounts, type EventItem, read } from "../api";
 import { Cell, fieldValue, Status, Subject, Time, useStatus } from "../components";
 import { plural } from "../format";
-import { BULK_REDELIVERABLE, type BulkState, EventActions, eventAction } from "./events-actions";
+import { EventActions, eventAction } from "./events-actions";
 
 /** The order the counts are shown in; a Record, so a state the API adds or renames fails to compile. */
 const STATE_ORDER: Record<keyof EventCounts, number> = {
@@ -19,7 +20,8 @@ const STATE_ORDER: Record<keyof EventCounts, number> = {
 };
 const STATES = (Object.keys(STATE_ORDER) as (keyof EventCounts)[]).sort((a, b) => STATE_ORDER[a] - STATE_ORDER[b]);
 const ATTENTION = "pending,queued,retrying,rejected,dead,held,undeliverable";
-const isBulk = (s: string): s is BulkState => (BULK_REDELIVERABLE as readonly string[]).includes(s);
+const isBulk = (s: string): s is BulkRedeliverable => (BULK_REDELIVERABLE as readonly string[]).includes(s);
+const stateLabel = (s: string) => s.replace("_", " ");
 
 function EventRow({ ev, say, done }: { ev: EventItem; say: Parameters<typeof EventActions>[0]["say"]; done: () => void }) {
   const last = [ev.lastStatus ? `HTTP ${ev.lastStatus}` : null, ev.lastError].filter(Boolean).join(": ");
@@ -115,11 +117,18 @@ export function EventsView(props: {
     );
   };
   const redeliverState = (e: Event) => {
-    if (!isBulk(state) || !window.confirm(`Send every ${state} event to the main site again?`)) return;
+    if (!isBulk(state)) return;
     const target = state;
+    // What a dry run recorded was never sent: it goes for the first time, once dryRun is off.
+    const recorded = target === "dry_run";
+    const question = recorded
+      ? "Send every event a dry run recorded to the main site? dryRun must be off in the settings."
+      : `Send every ${target} event to the main site again?`;
+    if (!window.confirm(question)) return;
     void eventAction(
       e.currentTarget,
-      async () => `${(await read(api.events.redeliver.$post({ json: { state: target } }))).redelivered} ${target} events sent again.`,
+      async () =>
+        `${(await read(api.events.redeliver.$post({ json: { state: target } }))).redelivered} ${stateLabel(target)} events sent${recorded ? "" : " again"}.`,
       setMsg,
       reload,
     );
@@ -134,7 +143,7 @@ export function EventsView(props: {
       <ul id="event-counts" class="counts" aria-label="Number of events in each state">
         {STATES.map((s) => (
           <li>
-            <span class={`state state-${s}`}>{`${s.replace("_", " ")}: ${counts?.[s] ?? 0}`}</span>
+            <span class={`state state-${s}`}>{`${stateLabel(s)}: ${counts?.[s] ?? 0}`}</span>
           </li>
         ))}
       </ul>
@@ -166,7 +175,7 @@ export function EventsView(props: {
             </option>
             {STATES.map((s) => (
               <option value={s} selected={state === s}>
-                {s.replace("_", " ")}
+                {stateLabel(s)}
               </option>
             ))}
           </select>
@@ -184,7 +193,7 @@ export function EventsView(props: {
         </button>
         {isBulk(state) ? (
           <button type="button" class="secondary" onClick={redeliverState}>
-            {`Redeliver all ${state} events`}
+            {`Redeliver all ${stateLabel(state)} events`}
           </button>
         ) : null}
       </div>
