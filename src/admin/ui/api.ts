@@ -67,9 +67,13 @@ export async function respond<R extends Readable<unknown>>(call: Promise<R>): Pr
   throw error;
 }
 
+/** The body of the answers a call can succeed with: a route's typed refusals (ok: false) are thrown by respond. */
+type Answer<R> = R extends { ok: false } ? never : R extends Readable<infer T> ? T : never;
+
 /** The JSON of a successful call (typed by the route), or an ApiError. */
-export async function read<T>(call: Promise<Readable<T>>): Promise<T> {
-  return (await respond(call)).json();
+export async function read<R extends Readable<unknown>>(call: Promise<R>): Promise<Answer<R>> {
+  // respond() has thrown for every answer that is not ok, so what is left is one of the ok ones.
+  return (await respond(call)).json() as Promise<Answer<R>>;
 }
 
 export type Session = InferResponseType<typeof api.session.$get>;
@@ -82,3 +86,5 @@ export type UserItem = InferResponseType<typeof api.users.$get>["users"][number]
 export type Timeline = InferResponseType<(typeof api.users)[":id"]["timeline"]["$get"]>;
 export type GroupItem = InferResponseType<typeof api.groups.$get>["groups"][number];
 export type Job = InferResponseType<typeof api.jobs.$get>["jobs"][number];
+export type ResyncStatus = InferResponseType<typeof api.resync.$get>;
+export type ResyncReport = NonNullable<ResyncStatus["current"]>;

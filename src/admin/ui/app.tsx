@@ -7,6 +7,7 @@ import { ConnectView } from "./views/connect";
 import { EventsView } from "./views/events";
 import { HealthView } from "./views/health";
 import { LogView } from "./views/log";
+import { ResyncView } from "./views/resync";
 import { SettingsView } from "./views/settings";
 import { SignIn } from "./views/signin";
 import { TimelineView } from "./views/timeline";
@@ -20,6 +21,7 @@ const VIEWS = [
   { id: "log", label: "Provisioning log", title: "Provisioning log" },
   { id: "timeline", label: "User timeline", title: "User timeline" },
   { id: "events", label: "Events", title: "Events" },
+  { id: "resync", label: "Resync", title: "Full resync to the main site" },
 ] as const;
 type ViewId = (typeof VIEWS)[number]["id"];
 interface Route {
@@ -191,6 +193,7 @@ export function App() {
         onCounts={(c) => setAlerts({ held: c.held, dead: c.dead })}
       />
     ),
+    resync: <ResyncView active={view === "resync"} />,
   };
   return (
     <>
