@@ -65,26 +65,32 @@ export async function closeServer(server) {
  * The stand-in main site. While `failing` is on, the first event it receives, and every later
  * delivery of that same event, is answered 500: the event stays failed (retrying) until the test
  * switches failing off and redelivers it from the page. While `rejecting` is on, every delivery
- * is refused with 400 (not retried: "rejected"). Everything else is accepted (204).
+ * is refused with 400 (not retried: "rejected"). Everything else is accepted (204), except that a
+ * resync's event (user.synced, group.synced) about a resource in `siteViews` is answered 200 with
+ * the site's own view of it: the event's version and the fields set there (a disagreement).
  */
 export async function startHook() {
-  const state = { failing: true, failedId: null, rejecting: false, deliveries: [] };
+  const state = { failing: true, failedId: null, rejecting: false, deliveries: [], siteViews: new Map() };
   const server = createServer((req, res) => {
     const chunks = [];
     req.on("data", (c) => chunks.push(c));
     req.on("end", () => {
       const id = String(req.headers["webhook-id"] ?? "");
-      let type = "";
+      let event = null;
       try {
-        type = JSON.parse(Buffer.concat(chunks).toString("utf8")).type ?? "";
+        event = JSON.parse(Buffer.concat(chunks).toString("utf8"));
       } catch {
-        type = "(unreadable body)";
+        event = null;
       }
+      const type = event ? String(event.type ?? "") : "(unreadable body)";
       if (state.failing && state.failedId === null && id) state.failedId = id;
-      const status = state.rejecting ? 400 : state.failing && id === state.failedId ? 500 : 204;
+      let status = state.rejecting ? 400 : state.failing && id === state.failedId ? 500 : 204;
+      const view = type.endsWith(".synced") ? state.siteViews.get(event?.data?.id) : undefined;
+      const answer = status === 204 && view ? JSON.stringify({ version: event.data.version, ...view }) : "";
+      if (answer) status = 200;
       state.deliveries.push({ id, type, status, signed: Boolean(req.headers["webhook-signature"]) });
-      res.writeHead(status, { "content-type": "text/plain" });
-      res.end(status === 204 ? "" : "stand-in site: refusing on purpose");
+      res.writeHead(status, { "content-type": answer ? "application/json" : "text/plain" });
+      res.end(answer || (status === 204 ? "" : "stand-in site: refusing on purpose"));
     });
   });
   const { origin } = await listen(server);

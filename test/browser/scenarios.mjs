@@ -17,6 +17,7 @@ const VIEWS = {
   log: "Provisioning log",
   timeline: "User timeline",
   events: "Events",
+  resync: "Resync",
 };
 
 function assert(condition, message) {
@@ -323,6 +324,21 @@ export async function runScenarios({ browser, page, context, origin, secrets, ho
     await saveSettings();
     assert((await settings()).dryRun === false, "dryRun not switched off");
     assert(!hook.deliveries.some((d) => d.id === events[0].id), "a dry-run event reached the site");
+    // Once dryRun is off, what it recorded can be sent: one event from its row, or all of them by state.
+    const [recorded] = events;
+    await show("events");
+    await page.getByLabel("Delivery state", { exact: true }).selectOption("dry_run");
+    await waitEventRow(recorded.id, "dry_run");
+    assert(await page.getByRole("button", { name: "Redeliver all dry run events" }).isVisible(), "no bulk redelivery of dry_run");
+    await page
+      .locator("#events")
+      .getByRole("button", { name: `Redeliver event user.created ${recorded.id}` })
+      .click();
+    await waitText("#events-msg", new RegExp(`^Event ${recorded.id} sent \\(now \\w+\\)\\.$`));
+    await waitFor(async () => hook.deliveries.some((d) => d.id === recorded.id && d.status === 204), {
+      label: "the recorded event delivered",
+    });
+    await show("settings");
   });
 
   await check("the deprovisioning guard holds deactivations; Release and Discard in the page", async () => {
@@ -626,6 +642,182 @@ export async function runScenarios({ browser, page, context, origin, secrets, ho
     });
   }
 
+  const SEEDED = 300;
+  let drifter;
+  await check(`Resync: ${SEEDED} users seeded through POST /Bulk, one of them kept as an admin by the site`, async () => {
+    for (let from = 0; from < SEEDED; from += 100) {
+      const Operations = Array.from({ length: 100 }, (_, i) => {
+        const userName = `sync${from + i}.${Date.now().toString(36)}@example.com`;
+        return {
+          method: "POST",
+          path: "/Users",
+          bulkId: `u${from + i}`,
+          data: {
+            schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            userName,
+            emails: [{ primary: true, value: userName }],
+            active: true,
+          },
+        };
+      });
+      const r = await scim("POST", "/Bulk", { schemas: ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], Operations });
+      assertStatus(r, 200, "POST /Bulk");
+      const refused = r.body.Operations.filter((op) => op.status !== "201");
+      assert(refused.length === 0, `bulk operations not created: ${JSON.stringify(refused.slice(0, 3))}`);
+    }
+    drifter = await createUser("Drifter");
+    // The site keeps this user as an admin whatever it is told: its answer to the resync disagrees.
+    hook.siteViews.set(drifter.id, { role: "admin" });
+  });
+
+  /** What the resync view shows now: the run's id and state, and the progress bar's value. */
+  const resyncShown = () =>
+    page.evaluate(() => {
+      const report = document.querySelector("#resync-report");
+      const bar = document.querySelector("#resync-progress");
+      return {
+        id: report?.getAttribute("data-resync-id") ?? null,
+        state: report?.getAttribute("data-state") ?? null,
+        value: bar instanceof HTMLProgressElement ? bar.value : null,
+      };
+    });
+  /** One count of the report ("delivered: 12"), as a number. */
+  const outcome = async (name) => Number(/: (\d+)$/.exec(await text(`#resync-counts li[data-outcome="${name}"]`))?.[1] ?? Number.NaN);
+  async function directorySize() {
+    const [u, g] = [await scim("GET", "/Users?count=0"), await scim("GET", "/Groups?count=0")];
+    assertStatus(u, 200, "GET /Users");
+    assertStatus(g, 200, "GET /Groups");
+    return u.body.totalResults + g.body.totalResults;
+  }
+  /**
+   * Presses the resync button, then watches the page until the new run is done at 100%; returns
+   * its id and every value the progress bar showed on the way.
+   */
+  async function runResync() {
+    const before = (await resyncShown()).id;
+    const values = [];
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const now = await resyncShown();
+        if (now.id && now.id !== before && values.at(-1) !== now.value) values.push(now.value);
+        await page.waitForTimeout(50);
+      }
+    })();
+    try {
+      await page.getByRole("button", { name: "Resync everything to the site" }).click();
+      await waitText("#resync-msg", /^Resync resync_[0-9a-f]+ started/);
+      const id = /resync_[0-9a-f]+/.exec(await text("#resync-msg"))?.[0];
+      await waitFor(
+        async () => {
+          const now = await resyncShown();
+          return now.id === id && now.state === "done" && now.value === 100;
+        },
+        { ms: 40_000, every: 100, label: "the resync done at 100%" },
+      );
+      return { id, values };
+    } finally {
+      sampling = false;
+      await sampler;
+      const last = await resyncShown();
+      if (last.id && last.id !== before && values.at(-1) !== last.value) values.push(last.value);
+    }
+  }
+  const runs = [];
+  const nonDecreasing = (xs) => xs.every((x, i) => i === 0 || x >= xs[i - 1]);
+
+  await check("Resync: the progress bar runs to 100%, every user and group is delivered, the site's disagreement is listed", async () => {
+    const size = await directorySize();
+    assert(size > SEEDED, `the directory has ${size} users and groups`);
+    await show("resync");
+    await waitText("section#resync", /No resync has run yet\./);
+    const run = await runResync();
+    runs.push(run);
+    assert(nonDecreasing(run.values) && run.values.at(-1) === 100, `the progress bar showed ${JSON.stringify(run.values)}`);
+    assert(
+      run.values.every((v) => v === 100 || v <= 99),
+      `100% before done: ${JSON.stringify(run.values)}`,
+    );
+    await waitText("#resync-state", new RegExp(`^Done: ${size} of ${size} users and groups sent as ${size} events\\.$`));
+    // Delivery goes on after the last chunk is written: the page keeps reading until none is on its way.
+    await waitFor(async () => (await outcome("delivered")) === size, { ms: 30_000, label: `${size} delivered in the page` });
+    assert((await outcome("failed")) === 0 && (await outcome("waiting")) === 0, `counts: ${await text("#resync-counts")}`);
+    assert(/^Started .+ by admin token; finished .+ UTC\.$/.test(await text("#resync-meta")), `meta: ${await text("#resync-meta")}`);
+    const report = (await adminApi("GET", "/resync")).body.last;
+    assert(report.id === run.id && report.state === "done" && !report.dryRun, `report: ${JSON.stringify(report).slice(0, 300)}`);
+    assert(
+      report.total === size && report.visited === size && report.emitted === size,
+      `report: ${report.total}, ${report.visited}, ${report.emitted}`,
+    );
+    assert(report.events.delivered === size, `delivered: ${JSON.stringify(report.events)}`);
+    const synced = hook.deliveries.filter((d) => /\.synced$/.test(d.type) && d.status < 300);
+    assert(new Set(synced.map((d) => d.id)).size === size, `the site got ${synced.length} synced events`);
+    // The site's answer for the drifter disagrees on the role, and says nothing against anyone else.
+    await waitText("#resync-disagree-msg", /^1 resource where the site's own view differs/);
+    const row = await text(`#resync-disagree-body tr[data-resource-id="${drifter.id}"]`);
+    assert(row.includes(drifter.userName) && /role: admin/.test(row) && /role: registered/.test(row), `disagreement row: ${row}`);
+    await shoot("resync");
+  });
+
+  await check("Resync: pressed while another admin's resync runs, the page shows the API's refusal, then follows that run", async () => {
+    const size = await directorySize();
+    const other = await adminApi("POST", "/resync");
+    assertStatus(other, 202, "POST /admin/api/resync");
+    await page.getByRole("button", { name: "Resync everything to the site" }).click();
+    await waitText(
+      "#resync-msg",
+      new RegExp(`^Not done: A resync is already running \\(${other.body.id}\\); wait for it to finish, then start another\\.$`),
+    );
+    await waitFor(
+      async () => {
+        const now = await resyncShown();
+        return now.id === other.body.id && now.state === "done" && now.value === 100;
+      },
+      { ms: 40_000, label: "the other admin's run done in the page" },
+    );
+    // Once that run is over the refusal no longer stands; its events are all delivered before the next check.
+    await waitText("#resync-msg", /^$/);
+    await waitFor(async () => (await outcome("delivered")) === size, { ms: 30_000, label: `${size} delivered in the page` });
+  });
+
+  await check("Resync under dryRun: recorded, not delivered; Send the recorded events is refused until dryRun is off", async () => {
+    hook.siteViews.clear();
+    await show("settings");
+    await page.getByLabel("Dry run: record events, do not deliver them").check();
+    await saveSettings();
+    const size = await directorySize();
+    const delivered = hook.deliveries.length;
+    await show("resync");
+    const run = await runResync();
+    runs.push(run);
+    assert(nonDecreasing(run.values) && run.values.at(-1) === 100, `the progress bar showed ${JSON.stringify(run.values)}`);
+    await waitFor(async () => (await outcome("recorded")) === size, { label: `${size} recorded` });
+    assert(/its events were recorded, not delivered/.test(await text("#resync-dry-run")), "no dry-run note");
+    assert(hook.deliveries.length === delivered, "a dry run's event reached the site");
+    await page.getByRole("button", { name: "Send the recorded events" }).click();
+    await waitText("#resync-msg", /^Not done: dryRun is on, so dry_run events cannot be sent/);
+    await shoot("resync-dry-run");
+    await show("settings");
+    await page.getByLabel("Dry run: record events, do not deliver them").uncheck();
+    await saveSettings();
+    await show("resync");
+    await page.getByRole("button", { name: "Send the recorded events" }).click();
+    await waitText("#resync-msg", new RegExp(`^${size} recorded events sent to the main site\\.$`));
+    await waitFor(async () => (await outcome("delivered")) === size, { ms: 30_000, label: `${size} delivered in the page` });
+    assert((await adminApi("GET", "/resync")).body.last.events.delivered === size, "the API does not count them delivered");
+    assert((await page.getByRole("button", { name: "Send the recorded events" }).count()) === 0, "Send is offered with nothing recorded");
+  });
+
+  await check("Resync: the page's progress bar moved through values between 0 and 100 on the way", async () => {
+    // Each run takes seconds (chunks of 200 users through the queue, whose batches wait up to 1 s),
+    // so the page, reading every second while one runs, shows it part-way.
+    const shown = runs.map((r) => JSON.stringify(r.values)).join(", ");
+    assert(
+      runs.some((r) => r.values.some((v) => v > 0 && v < 100)),
+      `no value between 0 and 100 was shown: ${shown}`,
+    );
+  });
+
   await check("every control has an accessible name; no view scrolls sideways on a narrow screen", async () => {
     await show("health");
     const unnamed = await page.evaluate(() =>
@@ -676,8 +868,8 @@ export async function runScenarios({ browser, page, context, origin, secrets, ho
   });
 
   await check("no script errors and no CSP violations in the console", async () => {
-    // Refused sign-ins answer 401 by design; Chromium logs every failed fetch.
-    const real = problems.filter((p) => !/status of 401/.test(p));
+    // Refused sign-ins answer 401 by design, and the resync refusals provoked above 409; Chromium logs every failed fetch.
+    const real = problems.filter((p) => !/status of (401|409)/.test(p));
     assert(real.length === 0, real.join("\n"));
   });
 }
