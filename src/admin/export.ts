@@ -7,9 +7,8 @@ import { AdminError } from "../http/errors";
 import { queryObject, validate } from "../http/validate";
 import { recordAction } from "./actions";
 import { CSV_HEADER, csvLine, ndjsonLine } from "./export-format";
+import { MAX_EXPORT_DAYS } from "./export-limits";
 
-/** The longest range one export covers: a quarter, so an auditor can take any month in one go. */
-const MAX_EXPORT_DAYS = 93;
 /** Rows per D1 read: big enough that a month is a few hundred reads, small enough to hold. */
 const CHUNK_ROWS = 1_000;
 const DAY_MS = 86_400_000;

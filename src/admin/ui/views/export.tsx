@@ -1,11 +1,10 @@
 import { useState } from "hono/jsx/dom";
+import { MAX_EXPORT_DAYS } from "../../export-limits";
 import { ApiError, api, respond } from "../api";
 import { fieldValue, Status, useStatus } from "../components";
 import { localInputValue } from "../format";
 
 const DAY_MS = 86_400_000;
-/** The API's limit (src/admin/export.ts); the API says so too if the two ever drift. */
-const MAX_DAYS = 93;
 
 /** The file name the API gave (Content-Disposition), else a plain one. */
 function fileName(res: { headers: Headers }, format: string): string {
@@ -31,8 +30,8 @@ export function ExportForm() {
     const to = new Date(range.to);
     if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) return setMsg({ text: "Choose a start and an end.", kind: "error" });
     if (to <= from) return setMsg({ text: "The end must be after the start.", kind: "error" });
-    if (to.getTime() - from.getTime() > MAX_DAYS * DAY_MS)
-      return setMsg({ text: `One export covers at most ${MAX_DAYS} days.`, kind: "error" });
+    if (to.getTime() - from.getTime() > MAX_EXPORT_DAYS * DAY_MS)
+      return setMsg({ text: `One export covers at most ${MAX_EXPORT_DAYS} days.`, kind: "error" });
     setBusy(true);
     setMsg({ text: "Exporting…" });
     try {
