@@ -11,6 +11,7 @@ import {
   EVENT_STATES,
   type EventRow,
   heldEvents,
+  holdDryRunStatements,
   listEvents,
   moveAllToPending,
   moveEvents,
@@ -98,15 +99,35 @@ const redeliverBody = z
     z.refine((b) => b.jobId === undefined || b.state !== undefined, "jobId narrows a redelivery by state; give a state with it"),
   );
 
-/** Redelivering dry_run events while dryRun is on would send what the setting says to only record. */
-async function refuseDryRunWhileOn(c: Context<AppEnv>, states: readonly EventState[]): Promise<void> {
-  if (!states.includes("dry_run")) return;
-  if (!(await loadSettings(getDb(c.env.DB))).dryRun) return;
-  throw new AdminError(
-    409,
-    "dry_run_on",
-    "dryRun is on, so dry_run events cannot be sent; turn dryRun off in the settings first, then redeliver them.",
-  );
+/**
+ * The states a redelivery may move, with the settings as stored now. While dryRun is on, dry_run
+ * events stay recorded: asking for them by state is refused (409), and other requests skip them.
+ */
+async function redeliverable(c: Context<AppEnv>, state?: EventState): Promise<readonly EventState[]> {
+  invalidateSettingsCache();
+  const dryRunOn = (await loadSettings(getDb(c.env.DB))).dryRun;
+  if (dryRunOn && state === "dry_run") {
+    throw new AdminError(
+      409,
+      "dry_run_on",
+      "dryRun is on, so dry_run events cannot be sent; turn dryRun off in the settings first, then redeliver them.",
+    );
+  }
+  const from: readonly EventState[] = state ? [state] : REDELIVERABLE;
+  return dryRunOn ? from.filter((s) => s !== "dry_run") : from;
+}
+
+/** dry_run events about to be redelivered get the holds the dry run did not decide (events/store.ts). */
+async function holdDryRun(
+  c: Context<AppEnv>,
+  from: readonly EventState[],
+  scope: { ids?: string[]; jobId?: string | undefined },
+  at: string,
+) {
+  if (!from.includes("dry_run")) return 0;
+  const db = getDb(c.env.DB);
+  const results = await db.batch([...holdDryRunStatements(db, scope, at)]);
+  return results.reduce((n, r) => n + r.meta.changes, 0);
 }
 
 const isHoldKind = (value: string | null): value is HoldKind =>
@@ -162,17 +183,17 @@ export const eventsAdminRoutes = new Hono<AppEnv>()
     const { ids: asked, state, jobId } = c.req.valid("json");
     const db = getDb(c.env.DB);
     const at = isoNow();
-    const from: readonly EventState[] = state ? [state] : REDELIVERABLE;
-    invalidateSettingsCache();
-    await refuseDryRunWhileOn(c, from);
+    const from = await redeliverable(c, state);
+    const held = await holdDryRun(c, from, { ...(asked ? { ids: asked } : {}), jobId }, at);
     const moved = asked ? await moveEvents(db, asked, from, "pending", at) : undefined;
     const all = moved ? undefined : await moveAllToPending(db, from, at, SWEEP_MAX_PER_RUN, jobId);
     const send = moved ?? all?.first ?? [];
     const count = moved?.length ?? all?.count ?? 0;
     await enqueueEvents(db, c.env.EVENTS, send);
-    await recordAction(c, `events redelivered${state ? ` (state ${state}${jobId ? `, resync ${jobId}` : ""})` : ""}: ${count}`);
+    const heldNote = held ? `; ${held} recorded in dry run held for release (deactivations, deletions and what follows them)` : "";
+    await recordAction(c, `events redelivered${state ? ` (state ${state}${jobId ? `, resync ${jobId}` : ""})` : ""}: ${count}${heldNote}`);
     const done = new Set(send);
-    return c.json({ redelivered: count, sentNow: send.length, skipped: asked?.filter((id) => !done.has(id)) }, 202);
+    return c.json({ redelivered: count, sentNow: send.length, held, skipped: asked?.filter((id) => !done.has(id)) }, 202);
   })
   .get("/:id", async (c) => {
     const row = await selectEvent(getDb(c.env.DB), c.req.param("id"));
@@ -184,9 +205,17 @@ export const eventsAdminRoutes = new Hono<AppEnv>()
     const db = getDb(c.env.DB);
     const before = await selectEvent(db, id);
     if (!before) throw new AdminError(404, "not_found", `There is no event ${id}.`);
-    invalidateSettingsCache();
-    await refuseDryRunWhileOn(c, [before.state as EventState]);
-    const moved = await moveEvents(db, [id], REDELIVERABLE, "pending", isoNow());
+    const at = isoNow();
+    const from = await redeliverable(c, before.state === "dry_run" ? "dry_run" : undefined);
+    if (await holdDryRun(c, from, { ids: [id] }, at)) {
+      await recordAction(c, `event ${id} (${before.type}) recorded in dry run is now held: release it with the other held events`, {
+        type: before.resourceType,
+        id: before.resourceId,
+      });
+      const held = await selectEvent(db, id);
+      return c.json(present(held ?? before), 202);
+    }
+    const moved = await moveEvents(db, [id], from, "pending", at);
     if (moved.length === 0) {
       const current = (await selectEvent(db, id))?.state ?? before.state;
       const hints: Record<string, string> = {

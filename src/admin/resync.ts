@@ -4,7 +4,7 @@ import { insertResync, type JobRow, latestJobs, newJobId, RESYNC_DRY_RUN_REASON,
 import { isUniqueViolation } from "../db/sql";
 import type { AppEnv } from "../env";
 import type { Disagreement } from "../events/reconcile";
-import { countByJobAndState, countDisagreements, disagreementsOf } from "../events/store";
+import { countDisagreements, countUndeliveredByJob, disagreementsOf } from "../events/store";
 import type { EventState } from "../events/types";
 import { kickOrLeaveToCron } from "../jobs/runner";
 import { invalidateSettingsCache, loadSettings } from "../settings/store";
@@ -81,21 +81,31 @@ export const resyncAdminRoutes = new Hono<AppEnv>()
   .get("/resync", async (c) => {
     const db = getDb(c.env.DB);
     const runs = await latestJobs(db, "resync", 2);
-    const ids = runs.map((r) => r.id);
-    const [counts, disagreed, list] =
-      ids.length === 0
-        ? [[], [], []]
-        : await db.batch([countByJobAndState(db, ids), countDisagreements(db, ids), disagreementsOf(db, ids, DISAGREEMENTS_LISTED * 2)]);
-    const report = (row: JobRow) => {
+    const [first, second] = runs;
+    const [counts, disagreed, listFirst, listSecond] = await db.batch([
+      countUndeliveredByJob(
+        db,
+        runs.map((r) => r.id),
+      ),
+      countDisagreements(
+        db,
+        runs.map((r) => r.id),
+      ),
+      disagreementsOf(db, first?.id ?? "", DISAGREEMENTS_LISTED),
+      disagreementsOf(db, second?.id ?? "", DISAGREEMENTS_LISTED),
+    ]);
+    const report = (row: JobRow, named: typeof listFirst) => {
       const tally: Counts = { delivered: 0, failed: 0, waiting: 0, recorded: 0, discarded: 0 };
       for (const r of counts) if (r.jobId === row.id) tally[OUTCOME_OF[r.state as EventState] ?? "waiting"] += Number(r.n);
-      const mine = list.filter((r) => r.jobId === row.id).slice(0, DISAGREEMENTS_LISTED);
-      return present(row, tally, Number(disagreed.find((d) => d.jobId === row.id)?.n ?? 0), listed(mine));
+      tally.delivered = Math.max(0, row.changed - tally.failed - tally.waiting - tally.recorded - tally.discarded);
+      return present(row, tally, Number(disagreed.find((d) => d.jobId === row.id)?.n ?? 0), listed(named));
     };
-    const [first, second] = runs;
     const current = first?.state === "running" ? first : undefined;
     const last = current ? second : first;
-    return c.json({ current: current ? report(current) : null, last: last ? report(last) : null });
+    return c.json({
+      current: current ? report(current, listFirst) : null,
+      last: last ? report(last, current ? listSecond : listFirst) : null,
+    });
   })
   .post("/resync", async (c) => {
     const db = getDb(c.env.DB);

@@ -97,9 +97,10 @@ export const settings = sqliteTable("settings", {
 });
 
 /**
- * The outbox: one row per change, written in the same D1 batch as the change.
- * (resource_type, resource_id, resource_version) is unique, which also makes a
- * second writer that raced on the same read version fail as a whole batch.
+ * The outbox: one row per change, written in the same D1 batch as the change (and a resync's
+ * synced events). For change events (job_id NULL) (resource_type, resource_id, resource_version)
+ * is unique, which also makes a second writer that raced on the same read version fail as a
+ * whole batch.
  */
 export const events = sqliteTable(
   "events",

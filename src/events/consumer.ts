@@ -6,7 +6,7 @@ import { idsIn } from "../db/sql";
 import type { Bindings } from "../env";
 import { isLastAttempt, retryDelaySeconds, verdictFor } from "./backoff";
 import { type DeliveryTarget, postWebhook } from "./deliver";
-import { disagreement } from "./reconcile";
+import { disagreement, parseSiteView } from "./reconcile";
 import { decodeSigningSecret } from "./signing";
 import { type EventState, type EventType, SYNCED_EVENT_TYPES } from "./types";
 
@@ -120,9 +120,11 @@ async function deliverOne(
   switch (verdictFor(attempt.status)) {
     case "delivered": {
       // A resync's reconcile: the site's own view, kept where it differs from the directory's.
-      const differs = synced ? disagreement(row.payload, attempt.answer) : null;
-      const siteView = differs ? JSON.stringify(differs) : null;
-      await transition(db, eventId, SENDABLE, { ...counted, state: "delivered", lastError: null, deliveredAt: now, siteView });
+      // An answer without a view (a redelivery the site saw before) leaves what an earlier one said.
+      const view = synced && parseSiteView(attempt.answer) !== null;
+      const differs = view ? disagreement(row.payload, attempt.answer) : null;
+      const siteView = view ? { siteView: differs ? JSON.stringify(differs) : null } : {};
+      await transition(db, eventId, SENDABLE, { ...counted, state: "delivered", lastError: null, deliveredAt: now, ...siteView });
       msg.ack();
       return;
     }

@@ -2,7 +2,7 @@ import { and, asc, desc, eq, inArray, lt, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { events } from "../db/schema";
 import { idsIn } from "../db/sql";
-import type { EventState } from "./types";
+import { DEPROVISION_EVENT_TYPES, type EventState } from "./types";
 
 export type EventRow = typeof events.$inferSelect;
 
@@ -56,31 +56,75 @@ export async function countByState(db: Db): Promise<Record<EventState, number>> 
   return counts;
 }
 
-/** The events of some resyncs, counted by state (events_job_idx). */
-export const countByJobAndState = (db: Db, jobIds: readonly string[]) =>
+/**
+ * The events of some resyncs that are not delivered, counted by state: index seeks on
+ * events_job_idx for each such state, so a progress poll costs what is still on its way, not the
+ * whole run (delivered is the run's emitted count minus these).
+ */
+export const countUndeliveredByJob = (db: Db, jobIds: readonly string[]) =>
   db
     .select({ jobId: events.jobId, state: events.state, n: sql<number>`count(*)` })
     .from(events)
-    .where(sql`${events.jobId} IN ${idsIn(jobIds)}`)
+    .where(
+      and(
+        sql`${events.jobId} IN ${idsIn(jobIds)}`,
+        inArray(
+          events.state,
+          EVENT_STATES.filter((s) => s !== "delivered"),
+        ),
+      ),
+    )
     .groupBy(events.jobId, events.state);
 
 /**
- * The resources where the site answered a resync with a view that differs from the directory
- * (events_disagreed_idx): one row per resource (a group's parts are one), at most `limit` per call.
+ * The resources where the site answered one resync with a view that differs from the directory
+ * (events_disagreed_idx): one row per resource (a group's parts are one), at most `limit`.
  */
-export const disagreementsOf = (db: Db, jobIds: readonly string[], limit: number) =>
+export const disagreementsOf = (db: Db, jobId: string, limit: number) =>
   db
     .select({
-      jobId: events.jobId,
       resourceType: events.resourceType,
       resourceId: events.resourceId,
       eventId: sql<string>`max(${events.id})`,
       siteView: sql<string>`max(${events.siteView})`,
     })
     .from(events)
-    .where(sql`${events.jobId} IN ${idsIn(jobIds)} AND ${events.siteView} IS NOT NULL`)
-    .groupBy(events.jobId, events.resourceType, events.resourceId)
+    .where(sql`${events.jobId} = ${jobId} AND ${events.siteView} IS NOT NULL`)
+    .groupBy(events.resourceType, events.resourceId)
+    .orderBy(asc(events.resourceType), asc(events.resourceId))
     .limit(limit);
+
+/**
+ * Before dry_run events are redelivered (by `ids`, or all of them, of one resync with `jobId`):
+ * what the dry run did not decide is decided now, so a redelivery cannot leak past the guard.
+ * Deactivations and deletions become held (guard), for an admin to release deliberately; every
+ * other event of a resource with a held event is held behind it (the same user and wait holds as
+ * the outbox gives). Two statements, for the redelivery's batch; what is left goes to pending.
+ */
+export function holdDryRunStatements(db: Db, scope: { ids?: readonly string[]; jobId?: string | undefined }, at: string) {
+  const inScope = and(
+    eq(events.state, "dry_run"),
+    scope.ids ? sql`${events.id} IN ${idsIn(scope.ids)}` : undefined,
+    scope.jobId !== undefined ? eq(events.jobId, scope.jobId) : undefined,
+  );
+  // The outer row by its table's name: inside the subquery an unqualified column would be h's.
+  const root = sql`(SELECT coalesce(h.held_by, h.id) FROM events h WHERE h.resource_type = "events"."resource_type" AND h.resource_id = "events"."resource_id" AND h.state = 'held' ORDER BY h.seq LIMIT 1)`;
+  return [
+    db
+      .update(events)
+      .set({ state: "held", hold: "guard", heldBy: null, updatedAt: at })
+      .where(and(inScope, inArray(events.type, [...DEPROVISION_EVENT_TYPES]))),
+    db
+      .update(events)
+      .set({
+        state: "held",
+        hold: sql`CASE WHEN ${events.resourceType} = 'User' THEN 'user' ELSE 'wait' END`,
+        heldBy: sql`CASE WHEN ${events.resourceType} = 'User' THEN ${root} ELSE NULL END`,
+        updatedAt: at,
+      })
+      .where(and(inScope, sql`${root} IS NOT NULL`)),
+  ] as const;
+}
 
 /** How many resources each resync's site disagreed on. */
 export const countDisagreements = (db: Db, jobIds: readonly string[]) =>
@@ -151,7 +195,9 @@ export const heldEvents = (db: Db) =>
       heldBy: events.heldBy,
     })
     .from(events)
-    .where(eq(events.state, "held"));
+    .where(eq(events.state, "held"))
+    // Oldest first: a synced event repeats its resource's version, and ties release in this order.
+    .orderBy(asc(events.seq));
 
 /** A release or discard plan, applied in one batch (only rows still held move). */
 export function applyHoldPlan(db: Db, plan: { send: string[]; drop: string[]; toWait: string[] }, at: string) {

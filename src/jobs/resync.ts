@@ -50,11 +50,15 @@ const jobField = (jobId: string, column: typeof jobs.cursor | typeof jobs.stage)
 
 /**
  * The groups stage's read: the next groups after the job's cursor, as many as fit in the member
- * budget (always at least one), each with all its member ids, in one statement so a group's
- * members and its version are one snapshot. `nextCount` is how many groups came after the cursor
- * (at most RESYNC_GROUP_CHUNK), so the chunk knows whether it took the last ones.
+ * budget (always at least one), and all their member ids as rows (a JSON aggregate of a 100,000-
+ * member group would pass D1's 2 MB value limit). Both statements go in one read batch, which D1
+ * runs as one transaction, so a group's members and its version are one snapshot. `nextCount` is
+ * how many groups came after the cursor (at most RESYNC_GROUP_CHUNK), so the chunk knows whether
+ * it took the last ones.
  */
-function groupChunkQuery(db: Db, jobId: string) {
+function groupChunkQueries(db: Db, jobId: string) {
+  // Unqualified inside this one-table subquery, group_members.group_id renders as "group_id":
+  // the outer groups row is named by its table.
   const memberCount = sql<number>`(SELECT count(*) FROM ${groupMembers} WHERE ${groupMembers.groupId} = "groups"."id")`;
   const next = db
     .select({ seq: groups.seq, id: groups.id, n: memberCount.as("n") })
@@ -66,22 +70,28 @@ function groupChunkQuery(db: Db, jobId: string) {
   const sized = db
     .select({
       seq: next.seq,
+      id: next.id,
       upto: sql<number>`sum(${next.n}) OVER (ORDER BY ${next.seq} ROWS UNBOUNDED PRECEDING)`.as("upto"),
       rn: sql<number>`row_number() OVER (ORDER BY ${next.seq})`.as("rn"),
       nextCount: sql<number>`count(*) OVER ()`.as("next_count"),
     })
     .from(next)
     .as("sized");
-  return db
-    .select({
-      group: groups,
-      nextCount: sized.nextCount,
-      members: sql<string>`(SELECT json_group_array(${groupMembers.userId}) FROM ${groupMembers} WHERE ${groupMembers.groupId} = ${groups.id})`,
-    })
-    .from(sized)
-    .innerJoin(groups, eq(groups.seq, sized.seq))
-    .where(sql`${sized.rn} = 1 OR ${sized.upto} <= ${RESYNC_MEMBER_BUDGET}`)
-    .orderBy(asc(sized.seq));
+  const taken = sql`${sized.rn} = 1 OR ${sized.upto} <= ${RESYNC_MEMBER_BUDGET}`;
+  return [
+    db
+      .select({ group: groups, nextCount: sized.nextCount })
+      .from(sized)
+      .innerJoin(groups, eq(groups.seq, sized.seq))
+      .where(taken)
+      .orderBy(asc(sized.seq)),
+    db
+      .select({ groupId: groupMembers.groupId, userId: groupMembers.userId })
+      .from(sized)
+      .innerJoin(groupMembers, eq(groupMembers.groupId, sized.id))
+      .where(taken)
+      .orderBy(asc(sized.seq), asc(groupMembers.userId)),
+  ] as const;
 }
 
 /**
@@ -92,7 +102,7 @@ function groupChunkQuery(db: Db, jobId: string) {
  * the dry run). One read batch and one write batch per chunk.
  */
 export async function runResyncChunk(db: Db, env: Bindings, jobId: string): Promise<ChunkOutcome> {
-  const [jobRows, settingsRows, userRows, groupRows] = await db.batch([
+  const [jobRows, settingsRows, userRows, groupRows, memberRows] = await db.batch([
     selectJob(db, jobId),
     selectStoredSettings(db),
     db
@@ -101,7 +111,7 @@ export async function runResyncChunk(db: Db, env: Bindings, jobId: string): Prom
       .where(sql`${jobField(jobId, jobs.stage)} = 'users' AND ${gt(users.seq, sql`coalesce(${jobField(jobId, jobs.cursor)}, 0)`)}`)
       .orderBy(asc(users.seq))
       .limit(RESYNC_USER_CHUNK),
-    groupChunkQuery(db, jobId),
+    ...groupChunkQueries(db, jobId),
   ]);
   const job = jobRows[0];
   if (job?.state !== "running") return "gone";
@@ -131,9 +141,15 @@ export async function runResyncChunk(db: Db, env: Bindings, jobId: string): Prom
       ? { stage: "groups", cursor: 0, processed: userRows.length, emitted: events.length, done: false }
       : { stage: "users", cursor: last?.seq ?? job.cursor, processed: userRows.length, emitted: events.length, done: false };
   } else {
+    const membersOf = new Map<string, string[]>();
+    for (const m of memberRows) {
+      const list = membersOf.get(m.groupId);
+      if (list) list.push(m.userId);
+      else membersOf.set(m.groupId, [m.userId]);
+    }
     for (const row of groupRows) {
       const group = groupStateOf(row.group);
-      const parts = memberParts(JSON.parse(row.members) as string[]);
+      const parts = memberParts(membersOf.get(group.id) ?? []);
       parts.forEach((members, i) => {
         events.push({
           id: syncedEventId(job.id, "g", row.group.seq, i + 1),

@@ -257,6 +257,54 @@ describe("dry run", () => {
   });
 });
 
+describe("redelivering what a dry run recorded never goes past the guard", () => {
+  const row = async (id: string) =>
+    env.DB.prepare("SELECT state, hold, held_by FROM events WHERE id = ?")
+      .bind(id)
+      .first<{ state: string; hold: string | null; held_by: string | null }>();
+
+  it("deactivations and deletions become held, and what follows them for that user waits behind them", async () => {
+    await setSettings({ dryRun: false });
+    const dry = { ...DEFAULT_SETTINGS, dryRun: true };
+    const leaving = crypto.randomUUID();
+    const staying = crypto.randomUUID();
+    const deactivated = await writeEvent("user.deactivated", leaving, dry);
+    const after = await writeEvent("user.updated", leaving, dry);
+    const other = await writeEvent("user.updated", staying, dry);
+    const body = await expectStatus(await admin("POST", "/events/redeliver", { ids: [deactivated, after, other] }), 202);
+    expect(body).toMatchObject({ redelivered: 1, held: 2 });
+    expect(await row(deactivated)).toEqual({ state: "held", hold: "guard", held_by: null });
+    expect(await row(after)).toEqual({ state: "held", hold: "user", held_by: deactivated });
+    expect((await row(other))?.state).not.toBe("dry_run");
+    await waitDelivered(other);
+    expect(calls.map((c) => c.headers["webhook-id"])).toEqual([other]);
+    // Released deliberately, they go in version order.
+    await expectStatus(await admin("POST", "/events/release-held", { ids: [deactivated] }), 200);
+    await waitDelivered(after);
+    expect(calls.map((c) => c.headers["webhook-id"])).toEqual([other, deactivated, after]);
+  });
+
+  it("one by one too: a recorded deactivation redelivered alone is held, not sent", async () => {
+    await setSettings({ dryRun: false });
+    const id = await writeEvent("user.deleted", crypto.randomUUID(), { ...DEFAULT_SETTINGS, dryRun: true });
+    const body = await expectStatus(await admin("POST", `/events/${id}/redeliver`), 202);
+    expect(body).toMatchObject({ id, state: "held", hold: "guard" });
+    expect(calls).toHaveLength(0);
+  });
+
+  it("while dryRun is on, redelivering failed events by id still works; recorded ones among them are skipped", async () => {
+    const dead = await writeEvent("user.updated", crypto.randomUUID());
+    await env.DB.prepare("UPDATE events SET state = 'dead' WHERE id = ?").bind(dead).run();
+    const recorded = await writeEvent("user.updated", crypto.randomUUID(), { ...DEFAULT_SETTINGS, dryRun: true });
+    await setSettings({ dryRun: true });
+    const body = await expectStatus(await admin("POST", "/events/redeliver", { ids: [dead, recorded] }), 202);
+    expect(body).toMatchObject({ redelivered: 1, skipped: [recorded] });
+    expect(await stateOf(recorded)).toBe("dry_run");
+    await setSettings({ dryRun: false });
+    await waitDelivered(dead);
+  });
+});
+
 describe("POST /admin/api/events/redeliver (bulk)", () => {
   it("redelivers every dead event after a long outage", async () => {
     const ids = [await writeEvent("user.updated", crypto.randomUUID()), await writeEvent("user.updated", crypto.randomUUID())];

@@ -96,13 +96,7 @@ async function resyncState(): Promise<{ current: Report | null; last: Report | n
 /** Waits until the resync `id` is done and none of its events is still on its way. */
 async function waitForResync(id: string, ms = 120_000): Promise<Report> {
   const deadline = Date.now() + ms;
-  const t0 = Date.now();
-  for (let i = 0; ; i++) {
-    if (i % 20 === 0) {
-      const t1 = Date.now();
-      const st = await resyncState();
-      console.log("WAIT", Date.now() - t0, "get", Date.now() - t1, st.current?.visited);
-    }
+  for (;;) {
     const { current, last } = await resyncState();
     if (!current && last?.id === id && last.state !== "running" && last.events.waiting === 0) return last;
     if (Date.now() > deadline) throw new Error(`resync ${id} not settled after ${ms} ms: ${JSON.stringify(current ?? last)}`);
@@ -193,6 +187,38 @@ describe("full resync to the site", () => {
       ],
     });
     siteOverrides.clear();
+  });
+
+  it("a user whose deactivation is held gets its synced event held with it; discarding the hold drops both", {
+    timeout: 120_000,
+  }, async () => {
+    const now = new Date().toISOString();
+    const payload = JSON.stringify({ type: "user.deactivated", timestamp: now, data: { id: "p-00002", version: 99 } });
+    await env.DB.prepare(
+      "INSERT INTO events (id, type, resource_type, resource_id, resource_version, payload, state, hold, attempts, created_at, updated_at) VALUES ('evt_held_root', 'user.deactivated', 'User', 'p-00002', 99, ?1, 'held', 'guard', 0, ?2, ?2)",
+    )
+      .bind(payload, now)
+      .run();
+    const started = await expectStatus(await admin("POST", "/resync"), 202);
+    const deadline = Date.now() + 100_000;
+    let report: Report | null = null;
+    while (Date.now() < deadline) {
+      const { current, last } = await resyncState();
+      if (!current && last && last.id === started.id && last.events.waiting === 1) {
+        report = last;
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(report?.state).toBe("done");
+    const held = await env.DB.prepare("SELECT state, hold, held_by FROM events WHERE job_id = ? AND resource_id = 'p-00002'")
+      .bind(started.id)
+      .first();
+    expect(held).toEqual({ state: "held", hold: "user", held_by: "evt_held_root" });
+    expect(idsPerResource.get("user:p-00002:user.synced")?.size).toBe(1);
+    await expectStatus(await admin("POST", "/events/discard-held", { ids: ["evt_held_root"] }), 200);
+    const after = await waitForResync(started.id as string);
+    expect(after.events).toMatchObject({ discarded: 1, waiting: 0, failed: 0 });
   });
 
   it("a second start while one runs answers 409 with the running one's id", { timeout: 60_000 }, async () => {
