@@ -56,6 +56,10 @@ export async function setSettings(patch: Record<string, unknown> = {}): Promise<
   expect(res.status, await res.clone().text()).toBe(200);
 }
 
+export const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+/** A SCIM PatchOp request body of these operations. */
+export const ops = (...Operations: unknown[]) => ({ schemas: [PATCH_OP], Operations });
+
 export type Json = Record<string, unknown> & { [k: string]: unknown };
 
 /** A response read once: status, parsed JSON (or {}), the text, the media type. */

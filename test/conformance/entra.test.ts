@@ -5,10 +5,9 @@
  * disable, delete, restore by reassign, group member add and remove).
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { type Json, read, SCIM_TOKEN, scim, setSettings } from "../helpers";
+import { type Json, PATCH_OP, read, SCIM_TOKEN, scim, setSettings } from "../helpers";
 
 const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 const ADSCIM_GROUP = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group";
 
 // Entra sends application/scim+json and expects it back; it never sends If-Match.

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createUser, expectScimError, expectStatus, type Json, json, oktaUser, scim, setSettings, uniqueName } from "../helpers";
+import { createUser, expectScimError, expectStatus, type Json, json, oktaUser, ops, scim, setSettings, uniqueName } from "../helpers";
 
 /**
  * Concurrent writes through the Worker's real fetch against real D1 (SPEC §6: user writes are
@@ -9,9 +9,7 @@ import { createUser, expectScimError, expectStatus, type Json, json, oktaUser, s
  * receives replays to exactly the final state.
  */
 
-const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 const ENT = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-const ops = (...Operations: unknown[]) => ({ schemas: [PATCH_OP], Operations });
 
 interface EventRow {
   type: string;

@@ -21,6 +21,7 @@ import {
   type Json,
   json,
   oktaUser,
+  ops,
   SCIM_TOKEN,
   scim,
   setSettings,
@@ -33,8 +34,6 @@ import {
  * the consumer dying mid-batch. The main site is the only stand-in (fetch to MAIN_SITE_URL).
  */
 
-const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-const ops = (...Operations: unknown[]) => ({ schemas: [PATCH_OP], Operations });
 const SITE = env.MAIN_SITE_URL ?? "";
 const SECRET = env.MAIN_SITE_SIGNING_SECRET ?? "";
 

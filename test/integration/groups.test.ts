@@ -1,10 +1,8 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createUser, expectScimError, expectStatus, type Json, json, oktaUser, scim, setSettings, uniqueName } from "../helpers";
+import { createUser, expectScimError, expectStatus, type Json, json, oktaUser, ops, scim, setSettings, uniqueName } from "../helpers";
 
 const GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group";
-const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-const ops = (...Operations: unknown[]) => ({ schemas: [PATCH_OP], Operations });
 
 let n = 0;
 const groupName = (prefix = "Group") => `${prefix} ${Date.now().toString(36)}-${++n}`;

@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it, vi } from "vitest";
 import { HELD_BY_GUARD } from "../../src/log/entry";
-import { admin, createUser, expectStatus, type Json, oktaUser, scim, setSettings, uniqueName } from "../helpers";
+import { admin, createUser, expectStatus, type Json, oktaUser, ops, scim, setSettings, uniqueName } from "../helpers";
 import { acceptingSite } from "../site-double";
 
 /**
@@ -15,7 +15,6 @@ import { acceptingSite } from "../site-double";
 const SITE = env.MAIN_SITE_URL ?? "";
 const wh = new Webhook(env.MAIN_SITE_SIGNING_SECRET ?? "");
 const calls = acceptingSite(SITE);
-const ops = (...Operations: unknown[]) => ({ schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], Operations });
 
 interface Delivered {
   id: string;

@@ -9,6 +9,7 @@ import {
   type Json,
   json,
   oktaUser,
+  ops,
   SCIM_TOKEN,
   scim,
   setSettings,
@@ -21,9 +22,7 @@ import {
  * anything but the resource it names. A bystander user and group are checked after every test.
  */
 
-const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 const ENT = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-const ops = (...Operations: unknown[]) => ({ schemas: [PATCH_OP], Operations });
 
 /** `depth` levels of `{"a": ...}` around `inner`, as JSON text (no recursion, so any depth). */
 const nestedObjects = (depth: number, inner = '"x"') => `${'{"a":'.repeat(depth)}${inner}${"}".repeat(depth)}`;

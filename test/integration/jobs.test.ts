@@ -12,7 +12,7 @@ import { newJobId, startJobStatements } from "../../src/db/jobs";
 import worker from "../../src/index";
 import { runJobChunk } from "../../src/jobs/runner";
 import { FaultyD1 } from "../fault-d1";
-import { admin, BASE, expectStatus, type Json, scim, setSettings, settleJobs, uniqueName, waitForRoleJob } from "../helpers";
+import { admin, BASE, expectStatus, type Json, ops, scim, setSettings, settleJobs, uniqueName, waitForRoleJob } from "../helpers";
 
 /**
  * Background role re-evaluation (src/jobs/): chunks of 200 users through the real queue,
@@ -21,8 +21,6 @@ import { admin, BASE, expectStatus, type Json, scim, setSettings, settleJobs, un
  * on throughout: the role_changed events are recorded, not delivered, so the queue carries only
  * the job's own messages and the chunks follow each other without waiting behind deliveries.
  */
-
-const ops = (...Operations: unknown[]) => ({ schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], Operations });
 
 /** `n` users seeded straight into D1 (the job reads rows; how they got there does not matter). */
 async function seedUsers(n: number, prefix: string): Promise<string[]> {

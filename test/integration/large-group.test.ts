@@ -2,11 +2,10 @@ import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:
 import { beforeAll, describe, expect, it } from "vitest";
 import { fetchWithD1Stats } from "../../bench/service/d1-stats";
 import { buildApp } from "../../src/app";
-import { BASE, createUser, expectStatus, type Json, oktaUser, SCIM_TOKEN, scim, setSettings, uniqueName } from "../helpers";
+import { BASE, createUser, expectStatus, type Json, oktaUser, PATCH_OP, SCIM_TOKEN, scim, setSettings, uniqueName } from "../helpers";
 
 const app = buildApp();
 const SIZE = 10_000;
-const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 /** One request through the Worker with D1 counting on: status, body and the D1 round trips it waited for. */
 async function counted(method: string, path: string, body?: unknown) {

@@ -1,8 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { createUser, expectStatus, type Json, oktaUser, scim, setSettings, uniqueName } from "../helpers";
+import { createUser, expectStatus, type Json, oktaUser, ops, scim, setSettings, uniqueName } from "../helpers";
 
-const ops = (...Operations: unknown[]) => ({ schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], Operations });
 const role = (u: Json) => (u.roles as { value: string }[])[0]?.value;
 
 async function decisions(id: string): Promise<string> {

@@ -10,6 +10,7 @@ import {
   fetchWorker,
   ORIGIN,
   oktaUser,
+  PATCH_OP,
   SCIM_TOKEN,
   setSettings,
   uniqueName,
@@ -30,7 +31,6 @@ const SECRETS = [SCIM_TOKEN, NEXT_TOKEN, ADMIN_TOKEN, SIGNING_SECRET, SIGNING_KE
 
 const lines: string[] = [];
 const seen: string[] = [];
-const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 /** Records everything a response shows: status line, every header, the whole body. */
 async function record(res: Response): Promise<Response> {

@@ -1,11 +1,20 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createUser, expectScimError, expectStatus, type Json, json, oktaUser, scim, setSettings, uniqueName } from "../helpers";
+import {
+  createUser,
+  expectScimError,
+  expectStatus,
+  type Json,
+  json,
+  oktaUser,
+  ops,
+  PATCH_OP,
+  scim,
+  setSettings,
+  uniqueName,
+} from "../helpers";
 
 const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-const PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-
-const ops = (...Operations: unknown[]) => ({ schemas: [PATCH_OP], Operations });
 
 async function patch(id: string, body: unknown, status = 200): Promise<Json> {
   return expectStatus(await scim("PATCH", `/Users/${id}`, body), status);

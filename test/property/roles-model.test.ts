@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { admin, createUser, expectStatus, type Json, oktaUser, scim, settleJobs, uniqueName } from "../helpers";
+import { admin, createUser, expectStatus, type Json, oktaUser, ops, scim, settleJobs, uniqueName } from "../helpers";
 
 /**
  * Model-based test of the role rules (README "Roles: the rules"; SPEC §5, §6): random sequences
@@ -52,8 +52,6 @@ function decide(m: Model, u: Model["users"][number]): void {
   const allowed = u.role === "admin" || w === "admin" ? m.allow.admin : m.allow.moderator;
   if (allowed) u.role = w;
 }
-
-const ops = (...Operations: unknown[]) => ({ schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], Operations });
 
 async function check(m: Model, r: Real): Promise<void> {
   for (const [i, id] of r.userIds.entries()) {
