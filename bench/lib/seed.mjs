@@ -9,17 +9,24 @@ import { GROUP_SCHEMA, groupsSql, SETTINGS_SQL, userBody, usersSql } from "./use
 import { executeSql, migrate } from "./wrangler.mjs";
 
 const BASE_TIME = Date.parse("2026-01-01T00:00:00.000Z");
+const SEED_FILE_USERS = 100_000;
 
 /** Fresh local D1: migrations, SCIM switched on, `sqlUsers` users and `groups` small groups. */
 export function seedDatabase(stateDir, sqlUsers, groups) {
   const t0 = performance.now();
   migrate(stateDir);
   executeSql(stateDir, { command: SETTINGS_SQL });
-  const { sql, users } = usersSql(0, sqlUsers, BASE_TIME);
-  const file = join(stateDir, "seed.sql");
-  writeFileSync(file, `${sql}\n${groupsSql(groups, BASE_TIME)}\n`);
   const t1 = performance.now();
-  if (sqlUsers > 0 || groups > 0) executeSql(stateDir, { file, timeoutMs: 900_000 });
+  // In files of SEED_FILE_USERS users: one file of a million would pass V8's longest string.
+  const users = [];
+  for (let from = 0; from < sqlUsers || (from === 0 && groups > 0); from += SEED_FILE_USERS) {
+    const to = Math.min(sqlUsers, from + SEED_FILE_USERS);
+    const part = usersSql(from, to, BASE_TIME);
+    for (const u of part.users) users.push(u);
+    const file = join(stateDir, "seed.sql");
+    writeFileSync(file, `${part.sql}\n${to >= sqlUsers ? groupsSql(groups, BASE_TIME) : ""}\n`);
+    executeSql(stateDir, { file, timeoutMs: 900_000 });
+  }
   const t2 = performance.now();
   return { users: users.map((u) => ({ ...u, tag: "U" })), migrateMs: t1 - t0, sqlMs: t2 - t1 };
 }
