@@ -97,3 +97,7 @@ export function EventActions({
     </div>
   );
 }
+
+/** What a redelivery of recorded events held instead of sending (deactivations, deletions, what follows them). */
+export const heldNote = (held: number) =>
+  held > 0 ? ` ${held} held instead (deactivations, deletions and what follows them): release them under Held.` : "";

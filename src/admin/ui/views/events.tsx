@@ -3,7 +3,7 @@ import { BULK_REDELIVERABLE, type BulkRedeliverable } from "../../../events/rede
 import { ApiError, api, type EventCounts, type EventItem, read } from "../api";
 import { Cell, fieldValue, Status, Subject, Time, useStatus } from "../components";
 import { plural } from "../format";
-import { EventActions, eventAction } from "./events-actions";
+import { EventActions, eventAction, heldNote } from "./events-actions";
 
 /** The order the counts are shown in; a Record, so a state the API adds or renames fails to compile. */
 const STATE_ORDER: Record<keyof EventCounts, number> = {
@@ -127,8 +127,10 @@ export function EventsView(props: {
     if (!window.confirm(question)) return;
     void eventAction(
       e.currentTarget,
-      async () =>
-        `${(await read(api.events.redeliver.$post({ json: { state: target } }))).redelivered} ${stateLabel(target)} events sent${recorded ? "" : " again"}.`,
+      async () => {
+        const r = await read(api.events.redeliver.$post({ json: { state: target } }));
+        return `${r.redelivered} ${stateLabel(target)} events sent${recorded ? "" : " again"}.${heldNote(r.held)}`;
+      },
       setMsg,
       reload,
     );

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from "hono/jsx/dom";
 import { ApiError, api, type ResyncReport, type ResyncStatus, read } from "../api";
 import { Cell, Status, Subject, TextList, Time, useStatus } from "../components";
 import { plural } from "../format";
-import { eventAction } from "./events-actions";
+import { eventAction, heldNote } from "./events-actions";
 
 /** How often the report is read while a resync runs, and after it while its events are still on their way. */
 const RUNNING_EVERY_MS = 1_000;
@@ -193,7 +193,7 @@ export function ResyncView({ active }: { active: boolean }) {
       e.currentTarget,
       async () => {
         const r = await read(api.events.redeliver.$post({ json: { state: "dry_run", jobId } }));
-        return `${plural(r.redelivered, "recorded event", "recorded events")} sent to the main site.`;
+        return `${plural(r.redelivered, "recorded event", "recorded events")} sent to the main site.${heldNote(r.held)}`;
       },
       setMsg,
       () => void load(),
