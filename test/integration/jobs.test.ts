@@ -57,6 +57,21 @@ async function roles(ids: string[]): Promise<string[]> {
   return [...new Set(results.map((r) => r.role))];
 }
 
+/**
+ * Maps `gid` as the moderator group straight in D1 and starts a role job with no queue message
+ * (as if the Worker died right after the settings write): the test runs the chunks itself.
+ */
+async function mapWithoutMessage(gid: string, reason: string): Promise<string> {
+  const settings = JSON.parse((await env.DB.prepare("SELECT data FROM settings").first<{ data: string }>())?.data ?? "{}");
+  await env.DB.prepare("UPDATE settings SET data = ?")
+    .bind(JSON.stringify({ ...settings, moderatorGroup: gid }))
+    .run();
+  const db = getDb(env.DB);
+  const id = newJobId();
+  await db.batch([...startJobStatements(db, { id, kind: "roles", reason, actor: null, baseUrl: BASE }, new Date().toISOString())]);
+  return id;
+}
+
 describe("role re-evaluation in the background", () => {
   it("maps a 300-member group over 450 users: three chunks through the real queue, each member promoted once", {
     timeout: 60_000,
@@ -87,15 +102,7 @@ describe("role re-evaluation in the background", () => {
     await settleJobs();
     const members = await seedUsers(250, uniqueName("r"));
     const gid = await group("Resumed Moderators", members);
-    // Map it without a queue message (as if the Worker died right after the settings write).
-    const db = getDb(env.DB);
-    const settings = JSON.parse((await env.DB.prepare("SELECT data FROM settings").first<{ data: string }>())?.data ?? "{}");
-    await env.DB.prepare("UPDATE settings SET data = ?")
-      .bind(JSON.stringify({ ...settings, moderatorGroup: gid }))
-      .run();
-    const id = newJobId();
-    const at = new Date().toISOString();
-    await db.batch([...startJobStatements(db, { id, kind: "roles", reason: "test: lost message", actor: null, baseUrl: BASE }, at)]);
+    const id = await mapWithoutMessage(gid, "test: lost message");
     expect(await runJobChunk(env, id)).toBe("more");
     // Nothing advances it for three minutes; then the cron runs.
     const later = Date.now() + 3 * 60_000;
@@ -117,15 +124,7 @@ describe("role re-evaluation in the background", () => {
     await settleJobs();
     const members = await seedUsers(420, uniqueName("c"));
     const gid = await group("Raced Moderators", members);
-    const settings = JSON.parse((await env.DB.prepare("SELECT data FROM settings").first<{ data: string }>())?.data ?? "{}");
-    await env.DB.prepare("UPDATE settings SET data = ?")
-      .bind(JSON.stringify({ ...settings, moderatorGroup: gid }))
-      .run();
-    const db = getDb(env.DB);
-    const id = newJobId();
-    await db.batch([
-      ...startJobStatements(db, { id, kind: "roles", reason: "test: two runners", actor: null, baseUrl: BASE }, new Date().toISOString()),
-    ]);
+    const id = await mapWithoutMessage(gid, "test: two runners");
     for (let i = 0; i < 20; i++) {
       const outcomes = await Promise.all([runJobChunk(env, id), runJobChunk(env, id)]);
       if (outcomes.includes("done")) break;
@@ -168,15 +167,7 @@ describe("role re-evaluation in the background", () => {
     await settleJobs();
     const members = await seedUsers(250, uniqueName("t"));
     const gid = await group("Counted Moderators", members);
-    const settings = JSON.parse((await env.DB.prepare("SELECT data FROM settings").first<{ data: string }>())?.data ?? "{}");
-    await env.DB.prepare("UPDATE settings SET data = ?")
-      .bind(JSON.stringify({ ...settings, moderatorGroup: gid }))
-      .run();
-    const db = getDb(env.DB);
-    const id = newJobId();
-    await db.batch([
-      ...startJobStatements(db, { id, kind: "roles", reason: "test: counted", actor: null, baseUrl: BASE }, new Date().toISOString()),
-    ]);
+    const id = await mapWithoutMessage(gid, "test: counted");
     const counted = new FaultyD1(env.DB, () => undefined);
     const outcomes: string[] = [];
     for (let i = 0; i < 10 && !outcomes.includes("done"); i++) outcomes.push(await runJobChunk({ ...env, DB: counted }, id));
