@@ -34,6 +34,8 @@ interface SqlColumn {
   norm?: boolean;
   /** Never NULL, so a comparison on it is two-valued. */
   notNull?: boolean;
+  /** No two rows share a value: an `eq` on it matches at most one. */
+  unique?: boolean;
 }
 
 type MemberColumn = "userId" | "groupId";
@@ -76,8 +78,8 @@ export const USER_SQL_TARGET: SqlTarget = {
   data: u.data,
   fold: u.dataFold,
   columns: {
-    id: { columns: [u.id], notNull: true },
-    userName: { columns: [u.userNameNorm], norm: true, notNull: true },
+    id: { columns: [u.id], notNull: true, unique: true },
+    userName: { columns: [u.userNameNorm], norm: true, notNull: true, unique: true },
     externalId: { columns: [u.externalId] },
     active: { columns: [u.active], notNull: true },
     "meta.created": { columns: [u.createdAt], notNull: true },
@@ -110,7 +112,7 @@ export const GROUP_SQL_TARGET: SqlTarget = {
   seq: g.seq,
   data: g.data,
   columns: {
-    id: { columns: [g.id], notNull: true },
+    id: { columns: [g.id], notNull: true, unique: true },
     displayName: { columns: [g.displayNameNorm], norm: true, notNull: true },
     externalId: { columns: [g.externalId] },
     "meta.created": { columns: [g.createdAt], notNull: true },
@@ -478,7 +480,19 @@ export function listClauses(
   params: { filter: string | undefined; sortBy: string | undefined; sortOrder: string | undefined },
   rt: ResourceTypeDef,
   target: SqlTarget,
-): { where: SQL; order: SQL } {
+): { where: SQL; order: SQL; atMostOne: boolean } {
   const filter = params.filter !== undefined ? parseFilter(params.filter, rt) : undefined;
-  return { where: filter ? filterToSql(filter, target) : sql`1 = 1`, order: sortToSql(params.sortBy, params.sortOrder, rt, target) };
+  return {
+    where: filter ? filterToSql(filter, target) : sql`1 = 1`,
+    order: sortToSql(params.sortBy, params.sortOrder, rt, target),
+    atMostOne: filter !== undefined && matchesAtMostOne(filter, target),
+  };
 }
+
+/** `userName eq "…"`, `id eq "…"`: the lookups IdPs make before every create. */
+const matchesAtMostOne = (f: Filter, target: SqlTarget): boolean =>
+  f.kind === "compare" &&
+  f.op === "eq" &&
+  f.path.uri === target.schema &&
+  f.path.sub === undefined &&
+  target.columns[f.path.attr]?.unique === true;

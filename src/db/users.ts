@@ -19,7 +19,7 @@ export function storedUserData(row: Pick<UserRow, "data" | "userName">): Record<
 }
 
 /** A stored row as state. */
-export function userStateOf(row: UserRow): UserState {
+export function userStateOf(row: StoredUser): UserState {
   return {
     id: row.id,
     data: storedUserData(row),
@@ -31,7 +31,24 @@ export function userStateOf(row: UserRow): UserState {
   };
 }
 
-export const selectUserById = (db: Db, id: string) => db.select().from(users).where(eq(users.id, id));
+/**
+ * The columns a user's state is read from. Reads leave out the rest: the folded copy, the
+ * password hash and the indexed columns would about double what every GET and write load carries.
+ */
+export const stateColumns = (t: typeof users | typeof u) => ({
+  id: t.id,
+  userName: t.userName,
+  data: t.data,
+  active: t.active,
+  role: t.role,
+  version: t.version,
+  createdAt: t.createdAt,
+  updatedAt: t.updatedAt,
+});
+
+type StoredUser = Pick<UserRow, keyof ReturnType<typeof stateColumns>>;
+
+export const selectUserById = (db: Db, id: string) => db.select(stateColumns(users)).from(users).where(eq(users.id, id));
 
 /** The groups one user belongs to, as full rows (their events need the whole group). */
 export const selectGroupRowsOfUser = (db: Db, userId: string) =>
@@ -71,7 +88,7 @@ const groupsJson = sql<string>`(SELECT json_group_array(json_object('value', g.i
 export function selectUserPage(db: Db, where: SQL, order: SQL, limit: number, offset: number, withGroups: boolean) {
   const seqs = sql`SELECT ${u.seq} FROM ${USER_SQL_TARGET.from} WHERE ${where} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`;
   return db
-    .select({ user: u, groups: withGroups ? groupsJson : sql<string>`'[]'` })
+    .select({ user: stateColumns(u), groups: withGroups ? groupsJson : sql<string>`'[]'` })
     .from(u)
     .where(sql`${u.seq} IN (${seqs})`)
     .orderBy(order);

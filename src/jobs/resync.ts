@@ -4,7 +4,7 @@ import { groupStateOf } from "../db/groups";
 import { advanceResync, type JobRow, selectJob } from "../db/jobs";
 import { groupMembers, groups, jobs, users } from "../db/schema";
 import { casGuard } from "../db/sql";
-import { userStateOf } from "../db/users";
+import { stateColumns, userStateOf } from "../db/users";
 import type { Bindings } from "../env";
 import { type NewEvent, outboxInsert } from "../events/outbox";
 import { LogEntry } from "../log/entry";
@@ -106,7 +106,7 @@ export async function runResyncChunk(db: Db, env: Bindings, jobId: string): Prom
     selectJob(db, jobId),
     selectStoredSettings(db),
     db
-      .select()
+      .select({ seq: users.seq, ...stateColumns(users) })
       .from(users)
       .where(sql`${jobField(jobId, jobs.stage)} = 'users' AND ${gt(users.seq, sql`coalesce(${jobField(jobId, jobs.cursor)}, 0)`)}`)
       .orderBy(asc(users.seq))

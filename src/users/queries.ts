@@ -20,23 +20,33 @@ export interface ListResult {
 
 /**
  * The count and one page (with each user's groups when the answer shows them). The filter reaches
- * SQL only as bound parameters over indexed columns (src/db/filter-sql.ts).
+ * SQL only as bound parameters over indexed columns (src/db/filter-sql.ts). A lookup by a unique
+ * attribute from the first index on is its own count: the page holds the one match or none.
  */
 export async function listUsers(db: Db, baseUrl: string, params: ListParams, log?: LogEntry): Promise<ListResult> {
-  const { where, order } = listClauses(params, USER_RESOURCE, USER_SQL_TARGET);
+  const { where, order, atMostOne } = listClauses(params, USER_RESOURCE, USER_SQL_TARGET);
   const projection = projectionOf(USER_RESOURCE, params.attributes, params.excludedAttributes);
-  const count = countUsers(db, where);
   const logRow = log?.statement(db, 200);
   const page =
     params.count > 0
       ? selectUserPage(db, where, order, params.count, params.startIndex - 1, wantsAttribute(projection, USER_RESOURCE, "groups"))
       : undefined;
-  const [countRows, rows] = page
-    ? await db.batch(logRow ? [count, page, logRow] : [count, page])
-    : await db.batch(logRow ? [count, logRow] : [count]).then(([n]) => [n, []] as const);
+  const count = atMostOne && page && params.startIndex === 1 ? undefined : countUsers(db, where);
+  let total: number | undefined;
+  let rows: Awaited<NonNullable<typeof page>> = [];
+  if (!count && page) {
+    [rows] = await db.batch(logRow ? [page, logRow] : [page]);
+    total = rows.length;
+  } else if (count && page) {
+    const [n, p] = await db.batch(logRow ? [count, page, logRow] : [count, page]);
+    [total, rows] = [n[0]?.n, p];
+  } else if (count) {
+    const [n] = await db.batch(logRow ? [count, logRow] : [count]);
+    total = n[0]?.n;
+  }
   if (log) log.written = true;
   return {
-    total: countRows[0]?.n ?? 0,
+    total: total ?? 0,
     resources: rows.map((row) =>
       project(renderUser(userStateOf(row.user), baseUrl, parseGroupRefs(row.groups)), USER_RESOURCE, projection),
     ),

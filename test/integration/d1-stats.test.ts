@@ -105,14 +105,68 @@ describe("D1 statistics (D1_STATS=1)", () => {
     expect(row).toEqual({ status: 404, detail: `User ${missing} not found.` });
   });
 
-  it("GET /Users?filter=userName eq: one round trip (the count, and the page with its groups)", async () => {
+  it("GET /Users?filter=userName eq: one round trip, two statements (the page is its own count, and the log row)", async () => {
     await warm();
     const r = await counted("GET", `/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}&startIndex=1&count=100`);
     expect(r.res.status, JSON.stringify(r.body)).toBe(200);
     expect(r.body.totalResults).toBe(1);
     expect(r.roundTrips).toBe(1);
-    expect(r.statements).toBe(3); // count, page with groups, log row
+    expect(r.statements).toBe(2); // page with groups, log row
     expect(r.deferred).toEqual({ roundTrips: 0, statements: 0 });
+  });
+
+  // totalResults is counted whenever the page can't tell it: past the first index, with count=0,
+  // or when more than one user can match.
+  it.each([
+    {
+      name: "userName eq, startIndex=2",
+      query: (n: string) => `filter=${encodeURIComponent(`userName eq "${n}"`)}&startIndex=2`,
+      total: 1,
+      resources: 0,
+      statements: 3,
+    },
+    {
+      name: "userName eq, count=0",
+      query: (n: string) => `filter=${encodeURIComponent(`userName eq "${n}"`)}&count=0`,
+      total: 1,
+      resources: 0,
+      statements: 2,
+    },
+    {
+      name: "userName eq in another letter case",
+      query: (n: string) => `filter=${encodeURIComponent(`userName eq "${n.toUpperCase()}"`)}`,
+      total: 1,
+      resources: 1,
+      statements: 2,
+    },
+    {
+      name: "userName eq of nobody",
+      query: () => `filter=${encodeURIComponent('userName eq "nobody-at-all@example.com"')}`,
+      total: 0,
+      resources: 0,
+      statements: 2,
+    },
+    {
+      name: "userName eq … or userName eq …",
+      query: (n: string) => `filter=${encodeURIComponent(`userName eq "${n}" or userName eq "x@example.com"`)}`,
+      total: 1,
+      resources: 1,
+      statements: 3,
+    },
+    {
+      name: "emails.value eq (not unique)",
+      query: (n: string) => `filter=${encodeURIComponent(`emails.value eq "${n}"`)}`,
+      total: 1,
+      resources: 1,
+      statements: 3,
+    },
+  ])("GET /Users, $name: totalResults $total with $statements statements", async ({ query, total, resources, statements }) => {
+    await warm();
+    const r = await counted("GET", `/Users?${query(userName)}`);
+    expect(r.res.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.totalResults).toBe(total);
+    expect((r.body.Resources as unknown[] | undefined)?.length ?? 0).toBe(resources);
+    expect([r.roundTrips, r.statements]).toEqual([1, statements]);
   });
 
   it("GET /Groups?excludedAttributes=members and GET /Groups/{id}: one round trip in all, log row included", async () => {
