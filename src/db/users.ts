@@ -94,6 +94,14 @@ export function selectUserPage(db: Db, where: SQL, order: SQL, limit: number, of
     .orderBy(order);
 }
 
+/** The user a unique attribute's `eq` names (listClauses' atMostOne), read straight off its index. */
+export const selectUserMatch = (db: Db, where: SQL, withGroups: boolean) =>
+  db
+    .select({ user: stateColumns(u), groups: withGroups ? groupsJson : sql<string>`'[]'` })
+    .from(u)
+    .where(where)
+    .limit(1);
+
 /** The `groups` column of selectUserPage; anything unexpected reads as no groups. */
 export function parseGroupRefs(json: string): GroupRef[] {
   let parsed: unknown;

@@ -6,7 +6,7 @@ import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { listClauses, USER_SQL_TARGET } from "../db/filter-sql";
 import { users } from "../db/schema";
-import { countUsers, parseGroupRefs, selectGroupsOfUsers, selectUserById, selectUserPage, userStateOf } from "../db/users";
+import { countUsers, parseGroupRefs, selectGroupsOfUsers, selectUserById, selectUserMatch, selectUserPage, userStateOf } from "../db/users";
 import type { LogEntry } from "../log/entry";
 import { renderUser, type UserState } from "../resources/user";
 import type { ListParams } from "../scim/list-params";
@@ -21,17 +21,21 @@ export interface ListResult {
 /**
  * The count and one page (with each user's groups when the answer shows them). The filter reaches
  * SQL only as bound parameters over indexed columns (src/db/filter-sql.ts). A lookup by a unique
- * attribute from the first index on is its own count: the page holds the one match or none.
+ * attribute (`userName eq`, `id eq`, the check IdPs make before every create) from the first index
+ * on reads its match straight off that attribute's index and is its own count: one row or none.
  */
 export async function listUsers(db: Db, baseUrl: string, params: ListParams, log?: LogEntry): Promise<ListResult> {
   const { where, order, atMostOne } = listClauses(params, USER_RESOURCE, USER_SQL_TARGET);
   const projection = projectionOf(USER_RESOURCE, params.attributes, params.excludedAttributes);
   const logRow = log?.statement(db, 200);
-  const page =
-    params.count > 0
-      ? selectUserPage(db, where, order, params.count, params.startIndex - 1, wantsAttribute(projection, USER_RESOURCE, "groups"))
+  const withGroups = wantsAttribute(projection, USER_RESOURCE, "groups");
+  const lookup = atMostOne && params.startIndex === 1 && params.count > 0;
+  const page = lookup
+    ? selectUserMatch(db, where, withGroups)
+    : params.count > 0
+      ? selectUserPage(db, where, order, params.count, params.startIndex - 1, withGroups)
       : undefined;
-  const count = atMostOne && page && params.startIndex === 1 ? undefined : countUsers(db, where);
+  const count = lookup ? undefined : countUsers(db, where);
   let total: number | undefined;
   let rows: Awaited<NonNullable<typeof page>> = [];
   if (!count && page) {

@@ -2,10 +2,10 @@ import { env } from "cloudflare:test";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { getDb } from "../../src/db/client";
-import { selectUserById, selectUserPage } from "../../src/db/users";
+import { selectUserById, selectUserMatch, selectUserPage } from "../../src/db/users";
 
 /**
- * User reads (GET by id, lookups, list pages, a write's load) carry only what a user's state is
+ * User reads (GET by id, a lookup, list pages, a write's load) carry only what a user's state is
  * made of: never the password hash, and not the folded copy or the indexed columns, which would
  * about double every row D1 sends.
  */
@@ -16,6 +16,7 @@ describe("user reads select the state's columns only", () => {
   it.each([
     ["GET by id and a write's load", selectUserById(db, "x").toSQL().sql],
     ["a list page", selectUserPage(db, sql`1`, sql`1`, 100, 0, true).toSQL().sql],
+    ["a lookup by userName", selectUserMatch(db, sql`1`, true).toSQL().sql],
   ])("%s", (_, query) => {
     const list = selected(query);
     for (const column of ["password_hash", "data_fold", "user_name_norm", "email_norm"]) expect(list).not.toContain(`"${column}"`);
