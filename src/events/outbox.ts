@@ -1,6 +1,6 @@
-import { sql } from "drizzle-orm";
+import { getTableColumns, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { events, users } from "../db/schema";
+import { events, groups, users } from "../db/schema";
 import { idsIn } from "../db/sql";
 import type { Settings } from "../settings/model";
 import { DEPROVISION_EVENT_TYPES, type EventType, type WebhookBody } from "./types";
@@ -54,48 +54,54 @@ export function outboxInsert(db: Db, e: NewEvent, settings: Settings, at: Date) 
   const version =
     typeof e.resourceVersion === "number"
       ? sql`${e.resourceVersion}`
-      : sql`((SELECT version FROM groups WHERE id = ${e.resourceId}) - ${e.resourceVersion.belowCurrent})`;
+      : sql`((SELECT version FROM ${groups} WHERE ${groups.id} = ${e.resourceId}) - ${e.resourceVersion.belowCurrent})`;
   // The version goes into the payload in SQL too, so a group's event carries the version it got.
   const payload = sql`json_set(${JSON.stringify(body)}, '$.data.version', ${version})`;
   const since = new Date(at.getTime() - HOUR_MS).toISOString();
   const guarded = DEPROVISION_EVENT_TYPES.includes(e.type);
-  const recent = sql`(SELECT count(*) FROM ${events} WHERE ${events.type} IN ('user.deactivated','user.deleted') AND ${events.createdAt} > ${since} AND ${events.state} <> 'discarded')`;
+  // The hour's deprovisionings, counted once (a materialized CTE) however often the rule reads it.
+  const recent = sql`recent AS MATERIALIZED (SELECT count(*) AS n FROM ${events} WHERE ${events.type} IN ('user.deactivated','user.deleted') AND ${events.createdAt} > ${since} AND ${events.state} <> 'discarded')`;
   // Held when recent >= active / 10 (integer division), i.e. active <= 10 * recent + 9. Ordered
   // WHENs stop at the first match, so active users are only counted once the hour's count has
   // reached maxPerHour, and then only up to 10 * recent + 10 of them: the scan is bounded by the
   // hour's deprovisionings, not by the size of the directory.
-  const bound = sql`(10 * ${recent} + 9)`;
-  const activeUpTo = sql`(SELECT count(*) FROM (SELECT 1 FROM ${users} WHERE ${users.active} = 1 AND ${users.createdAt} <= ${since} LIMIT ${bound} + 1))`;
-  const overThreshold = sql`(${recent} >= ${settings.deprovisionGuard.maxPerHour} AND ${activeUpTo} <= ${bound})`;
+  const activeUpTo = sql`(SELECT count(*) FROM (SELECT 1 FROM ${users} WHERE ${users.active} = 1 AND ${users.createdAt} <= ${since} LIMIT (SELECT 10 * n + 10 FROM recent)))`;
+  const overThreshold = sql`(SELECT n FROM recent) >= ${settings.deprovisionGuard.maxPerHour} AND ${activeUpTo} <= (SELECT 10 * n + 9 FROM recent)`;
   const heldOf = (type: string, id: string) =>
     sql`(SELECT coalesce(${events.heldBy}, ${events.id}) FROM ${events} WHERE ${events.resourceType} = ${type} AND ${events.resourceId} = ${id} AND ${events.state} = 'held' ORDER BY ${events.seq} LIMIT 1)`;
-  const selfHeld = heldOf(e.resourceType, e.resourceId);
   const cascadeHeld = e.cascadeOf === undefined ? sql`NULL` : heldOf("User", e.cascadeOf);
-  // One CASE decides the kind of hold (or none); state and held_by follow from it.
-  const hold = settings.dryRun
-    ? sql`NULL`
-    : sql`CASE WHEN ${cascadeHeld} IS NOT NULL THEN 'cascade'
-              WHEN ${selfHeld} IS NOT NULL THEN ${e.resourceType === "User" ? "user" : "wait"}
-              WHEN ${guarded ? overThreshold : sql`0`} THEN 'guard'
-              ELSE NULL END`;
-  // A user hold and a cascade share the fate of their root; a wait and a guard hold have none.
-  const heldBy = settings.dryRun ? sql`NULL` : e.resourceType === "User" ? selfHeld : cascadeHeld;
-  const state = settings.dryRun ? sql`'dry_run'` : sql`CASE WHEN (${hold}) IS NULL THEN 'queued' ELSE 'held' END`;
-  return db.insert(events).values({
-    id: e.id,
-    type: e.type,
-    resourceType: e.resourceType,
-    resourceId: e.resourceId,
+  // One CASE decides the kind of hold (or none), once; state and held_by follow from it. A user
+  // hold and a cascade share the fate of their root; a wait and a guard hold have none.
+  const decision = settings.dryRun
+    ? sql`SELECT NULL AS hold, NULL AS held_by`
+    : sql`SELECT CASE WHEN cascade_held IS NOT NULL THEN 'cascade'
+                      WHEN self_held IS NOT NULL THEN ${e.resourceType === "User" ? "user" : "wait"}
+                      WHEN ${guarded ? overThreshold : sql`0`} THEN 'guard'
+                      ELSE NULL END AS hold,
+                 ${e.resourceType === "User" ? sql`self_held` : sql`cascade_held`} AS held_by
+          FROM (SELECT ${heldOf(e.resourceType, e.resourceId)} AS self_held, ${cascadeHeld} AS cascade_held)`;
+  const state = settings.dryRun ? sql`'dry_run'` : sql`CASE WHEN hold IS NULL THEN 'queued' ELSE 'held' END`;
+  const ctes = guarded && !settings.dryRun ? sql`${recent}, ` : sql``;
+  const values: Partial<Record<keyof typeof events.$inferInsert, SQL>> = {
+    id: sql`${e.id}`,
+    type: sql`${e.type}`,
+    resourceType: sql`${e.resourceType}`,
+    resourceId: sql`${e.resourceId}`,
     resourceVersion: version,
     payload,
     state,
-    hold,
-    heldBy,
-    jobId: e.jobId ?? null,
-    attempts: 0,
-    createdAt,
-    updatedAt: createdAt,
-  });
+    hold: sql`hold`,
+    heldBy: sql`held_by`,
+    jobId: sql`${e.jobId ?? null}`,
+    attempts: sql`0`,
+    createdAt: sql`${createdAt}`,
+    updatedAt: sql`${createdAt}`,
+  };
+  // INSERT … SELECT names every column in the table's order: the unlisted ones are NULL.
+  const selected = Object.keys(getTableColumns(events)).map((k) => values[k as keyof typeof values] ?? sql`NULL`);
+  return db
+    .insert(events)
+    .select(sql`WITH ${ctes}decided AS MATERIALIZED (${decision}) SELECT ${sql.join(selected, sql`, `)} FROM decided`);
 }
 
 /**

@@ -103,3 +103,36 @@ describe("deprovisioning guard threshold: max(maxPerHour, 10% of the active user
     expect(await deactivationState()).toBe(want);
   });
 });
+
+describe("the guard's counts are read once per event", () => {
+  /** How many times SQLite's plan for one outbox insert searches each index. */
+  async function searches(type: "user.deactivated" | "user.updated", settings: Settings): Promise<Record<string, number>> {
+    const db = getDb(env.DB);
+    const event = { id: newEventId(), type, resourceType: "User" as const, resourceId: "u1", resourceVersion: 2, data: {} };
+    const query = outboxInsert(db, event, settings, new Date()).toSQL();
+    const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${query.sql}`)
+      .bind(...query.params)
+      .all<{ detail: string }>();
+    const counts: Record<string, number> = {};
+    for (const { detail } of plan.results) {
+      const index = /USING (?:COVERING )?INDEX (\w+)/.exec(detail)?.[1];
+      if (index) counts[index] = (counts[index] ?? 0) + 1;
+    }
+    return counts;
+  }
+
+  // The rule reads the hour's count three times and the whole hold decision sets two columns:
+  // written inline, SQLite planned the hour's count six times and the active users twice.
+  it.each([
+    {
+      name: "a deactivation",
+      type: "user.deactivated" as const,
+      settings: GUARD,
+      want: { events_type_created_idx: 1, users_active_created_idx: 1, events_held_idx: 1 },
+    },
+    { name: "another change", type: "user.updated" as const, settings: GUARD, want: { events_held_idx: 1 } },
+    { name: "a deactivation in a dry run", type: "user.deactivated" as const, settings: { ...GUARD, dryRun: true }, want: {} },
+  ])("$name", async ({ type, settings, want }) => {
+    expect(await searches(type, settings)).toEqual(want);
+  });
+});
