@@ -1,7 +1,9 @@
--- The trigram index (0006) is rewritten only when a value it holds changes. Its update trigger fired
--- on any change of `data`, so deactivating a user or changing a title deleted and re-tokenized the
--- user's whole index row. The row's values are now written once, in a view both triggers read, and
--- the update trigger compares the view's row with the one indexed.
+-- The trigram index (0006) is rewritten only when a value it holds changes. Its update trigger
+-- rewrote the user's whole index row (delete, then re-tokenize) on any change of `data`: a new
+-- title, an enterprise attribute or a displayName in another letter case. The row's values are now
+-- written once, in a view both triggers read, and the update trigger compares the view's row with
+-- the one indexed. A migration that rebuilds `users` (drizzle-kit's create, copy, drop, rename)
+-- must drop this view and the three triggers first and create them again after.
 CREATE VIEW `users_fts_source` AS
 SELECT seq, user_name_norm AS user_name,
   coalesce(json_extract(data_fold, '$."displayName"'), lower(json_extract(data, '$."displayName"'))) AS display_name,
@@ -20,9 +22,10 @@ END;
 --> statement-breakpoint
 DROP TRIGGER `users_fts_update`;
 --> statement-breakpoint
--- The first test is the old one and costs nothing (an UPDATE naming `data` fires the trigger even
--- when only `active` changed); the second reads the index row. A missing index row reads as NULLs,
--- which differ from any source row: the trigger writes it.
+-- The first test is 0006's and costs nothing: every user update names `data` in its SET, so the
+-- trigger fires on each one, and when only `active` or the role changed the columns are equal.
+-- The second reads the index row. A missing index row reads as NULLs, which differ from any
+-- source row: the trigger writes it.
 CREATE TRIGGER `users_fts_update` AFTER UPDATE OF user_name_norm, email_norm, data, data_fold ON `users`
 WHEN (old.user_name_norm IS NOT new.user_name_norm OR old.email_norm IS NOT new.email_norm OR old.data IS NOT new.data OR old.data_fold IS NOT new.data_fold)
   AND (SELECT user_name, display_name, given_name, family_name, emails FROM `users_fts` WHERE rowid = old.seq)

@@ -8,7 +8,9 @@ import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "driz
  * SQLite's NOCASE folds ASCII only, and userName / displayName are caseExact:false.
  * `users_fts` (migrations/0006_text_search.sql, kept by triggers, not declared here: drizzle
  * has no virtual tables) is a trigram index of the folded attributes `co`, `sw` and `ew`
- * filters search (src/db/filter-sql.ts).
+ * filters search (src/db/filter-sql.ts); its triggers read the view `users_fts_source`
+ * (migrations/0008). A migration that rebuilds `users` (drizzle-kit's create, copy, drop,
+ * rename) must drop that view and the triggers first and create them again after.
  */
 export const users = sqliteTable(
   "users",

@@ -1,4 +1,4 @@
-import { getTableColumns, type SQL, sql } from "drizzle-orm";
+import { getTableColumns, is, SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { events, groups, users } from "../db/schema";
 import { idsIn } from "../db/sql";
@@ -93,12 +93,16 @@ export function outboxInsert(db: Db, e: NewEvent, settings: Settings, at: Date) 
     hold: sql`hold`,
     heldBy: sql`held_by`,
     jobId: sql`${e.jobId ?? null}`,
-    attempts: sql`0`,
     createdAt: sql`${createdAt}`,
     updatedAt: sql`${createdAt}`,
   };
-  // INSERT … SELECT names every column in the table's order: the unlisted ones are NULL.
-  const selected = Object.keys(getTableColumns(events)).map((k) => values[k as keyof typeof values] ?? sql`NULL`);
+  // INSERT … SELECT names every column in the table's order: the unlisted ones get their default
+  // (attempts 0), else NULL (seq NULL is the next rowid), as an INSERT … VALUES would.
+  const selected = Object.entries(getTableColumns(events)).map(
+    ([k, column]) =>
+      values[k as keyof typeof values] ??
+      (column.default === undefined ? sql`NULL` : is(column.default, SQL) ? column.default : sql.param(column.default, column)),
+  );
   return db
     .insert(events)
     .select(sql`WITH ${ctes}decided AS MATERIALIZED (${decision}) SELECT ${sql.join(selected, sql`, `)} FROM decided`);

@@ -147,6 +147,28 @@ describe("D1 statistics (D1_STATS=1)", () => {
       statements: 2,
     },
     {
+      name: "id eq",
+      query: (_: string, id: string) => `filter=${encodeURIComponent(`id eq "${id}"`)}`,
+      total: 1,
+      resources: 1,
+      statements: 2,
+    },
+    {
+      name: "userName eq with its schema URN, sorted",
+      query: (n: string) =>
+        `filter=${encodeURIComponent(`urn:ietf:params:scim:schemas:core:2.0:User:userName eq "${n}"`)}&sortBy=userName&sortOrder=descending`,
+      total: 1,
+      resources: 1,
+      statements: 2,
+    },
+    {
+      name: "userName eq null (no user lacks one)",
+      query: () => `filter=${encodeURIComponent("userName eq null")}`,
+      total: 0,
+      resources: 0,
+      statements: 2,
+    },
+    {
       name: "userName eq … or userName eq …",
       query: (n: string) => `filter=${encodeURIComponent(`userName eq "${n}" or userName eq "x@example.com"`)}`,
       total: 1,
@@ -162,7 +184,7 @@ describe("D1 statistics (D1_STATS=1)", () => {
     },
   ])("GET /Users, $name: totalResults $total with $statements statements", async ({ query, total, resources, statements }) => {
     await warm();
-    const r = await counted("GET", `/Users?${query(userName)}`);
+    const r = await counted("GET", `/Users?${query(userName, id)}`);
     expect(r.res.status, JSON.stringify(r.body)).toBe(200);
     expect(r.body.totalResults).toBe(total);
     expect((r.body.Resources as unknown[] | undefined)?.length ?? 0).toBe(resources);

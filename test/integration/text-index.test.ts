@@ -4,9 +4,10 @@ import { createUser, expectStatus, type Json, oktaUser, ops, scim, setSettings, 
 
 /**
  * The trigram index behind co / sw / ew (users_fts, migrations 0006 and 0008) is rewritten only
- * when a value it holds changes: deactivating a user, changing a title or a PUT that repeats the
- * same values leaves it alone. FTS5 writes every change as a new segment and records it in the
+ * when a value it holds changes. FTS5 writes every change as a new segment and records it in the
  * structure row (id 10 of users_fts_data), so an unchanged structure row means no index write.
+ * A title, an enterprise attribute or a letter-case change of displayName rewrote it before 0008;
+ * `active` and a PUT that changes nothing never did, and are kept here so they never will.
  */
 const structure = async (): Promise<string> => {
   const row = await env.DB.prepare("SELECT hex(block) AS b FROM users_fts_data WHERE id = 10").first<{ b: string }>();
