@@ -125,8 +125,9 @@ async function d1Totals(service) {
  * Before the first request type: waits until the service's processes are idle (what seeding left
  * for the queue consumer and the cron is done: under 50 ms of CPU in a second, 180 s at most),
  * then warms its read paths for 2 s, and the first type follows at once (the no-D1 /healthz type
- * runs last: after its 10 s without a query the next type ran cold). Without both, the first type measured
- * paid ~1.5 ms of CPU per request more, whichever it was (GET by id 0.72x first, 0.80x second).
+ * runs last: after its 10 s without a query the next type ran cold). Without both, the first
+ * type measured paid ~1.5 ms of CPU per request more, whichever it was (GET by id 0.72x first,
+ * 0.86x second).
  */
 async function settle(service, types) {
   const started = Date.now();
