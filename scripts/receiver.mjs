@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// A reference receiver for the main site's side of the webhook contract (README "Webhooks").
+// A reference receiver for the main site's side of the webhook contract (docs/webhooks.md).
 // It verifies every delivery with the `standardwebhooks` package and applies it to an in-memory
 // replica (scripts/lib/site-replica.mjs): de-duplicated on webhook-id, a change applied only if
 // its data.version is greater than the last applied for that resource, a resync's synced event

@@ -1,4 +1,4 @@
-// The main site's side of the webhook contract (README "Webhooks"), as an in-memory replica of
+// The main site's side of the webhook contract (docs/webhooks.md), as an in-memory replica of
 // the directory: what a site keeps of users and groups from verified events. Used by the reference
 // receiver (scripts/receiver.mjs) and by the resync tests' stand-in site.
 //

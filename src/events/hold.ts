@@ -1,5 +1,5 @@
 /**
- * The mass-deprovisioning guard holds a *user*, not one event (SPEC §9, README "The
+ * The mass-deprovisioning guard holds a *user*, not one event (SPEC §9, docs/operations.md "The
  * deprovisioning guard"). While a user's deactivation or deletion is held, nothing reaches the
  * site that says or implies the user is inactive or deleted, and nothing is lost:
  *

@@ -15,7 +15,7 @@ function fileName(res: { headers: Headers }, format: string): string {
 /**
  * The provisioning log of a time range as CSV or NDJSON. The API streams it; the page needs the
  * bearer header, so it fetches the file and hands it to the browser as a download. (For a quarter
- * of a busy directory, curl with the token is kinder to the browser: the README has the command.)
+ * of a busy directory, curl with the token is kinder to the browser: docs/operations.md has the command.)
  */
 export function ExportForm() {
   const now = new Date();
