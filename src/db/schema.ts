@@ -228,3 +228,14 @@ export const provisioningLog = sqliteTable(
     uniqueIndex("log_refused_uq").on(t.requestId).where(sql`method = 'REFUSED'`),
   ],
 );
+
+/**
+ * Keys the service makes for itself (src/keys/service-key.ts): 32 random bytes per purpose,
+ * created on first use, so signing cursors or access tokens needs no secret to deploy.
+ */
+export const serviceKeys = sqliteTable("service_keys", {
+  purpose: text("purpose").primaryKey(),
+  /** base64 of 32 random bytes. */
+  secret: text("secret").notNull(),
+  createdAt: text("created_at").notNull(),
+});
