@@ -1,11 +1,13 @@
+import type { JobKind } from "./lifecycle/jobs";
 import type { LogEntry } from "./log/entry";
 import type { Settings } from "./settings/model";
 
 /**
  * What travels on the scim-events queue (validated by src/events/messages.ts): an outbox event to
- * deliver, or the next chunk of a background job.
+ * deliver, or the next chunk of a background job (with its kind, so the runner needs no read to
+ * choose; a message without one, sent before kinds travelled, is looked up).
  */
-export type QueueMessage = { v: 1; eventId: string } | { v: 1; type: "job"; jobId: string };
+export type QueueMessage = { v: 1; eventId: string } | { v: 1; type: "job"; jobId: string; kind?: JobKind };
 
 /**
  * The Worker's bindings, as declared in wrangler.toml and set with `wrangler secret put`;

@@ -1,23 +1,29 @@
 // The main site's side of the webhook contract (docs/webhooks.md), as an in-memory replica of
 // the directory: what a site keeps of users and groups from verified events. Used by the reference
-// receiver (scripts/receiver.mjs) and by the resync tests' stand-in site.
+// receiver (scripts/receiver.mjs) and by the tests' stand-in sites.
 //
-// Rules: de-duplicate on webhook-id; a change event applies when its version is greater than the
-// last one applied to that resource; a synced event (user.synced, group.synced: a resync's full
-// state) applies when its version is at least the last one applied. A group.synced comes in
-// `parts`; the group's members become the union of the parts of one version once all have come.
+// Rules (docs/webhooks.md "Ordering"): de-duplicate on webhook-id; a user's or a group's state
+// applies when its version is greater than the last applied to that resource (at least, for a
+// synced event); a membership applies per (group, user) pair when the event's version is greater
+// than the last version applied to that pair; a group.synced's parts, once all of one version have
+// come, set every pair of that group not newer than it.
 
 /** @typedef {{ type: string, data: { id: string, version: number, [k: string]: unknown } }} Event */
 /** @typedef {{ version?: number, active?: boolean, role?: string }} View */
 /** @typedef {"applied" | "stale" | "duplicate" | "partial" | "ignored"} Outcome */
 
 const SYNCED = new Set(["user.synced", "group.synced"]);
+const ADDS = new Set(["group.created", "group.members_added"]);
+const REMOVES = new Set(["group.members_removed", "group.deleted"]);
 
 export function createReplica() {
   /** @type {Map<string, { version: number, user: Record<string, unknown> | null }>} */
   const users = new Map();
-  /** @type {Map<string, { version: number, group: Record<string, unknown> | null, members: Set<string> }>} */
+  /** @type {Map<string, { version: number, group: Record<string, unknown> | null }>} */
   const groups = new Map();
+  /** Per group, per user: the version of the last membership event applied to the pair, and its outcome. */
+  /** @type {Map<string, Map<string, { version: number, member: boolean }>>} */
+  const pairs = new Map();
   /** @type {Map<string, { version: number, parts: Map<number, string[]>, of: number }>} */
   const partial = new Map();
   /** @type {Set<string>} */
@@ -36,6 +42,36 @@ export function createReplica() {
     return g ? { version: g.version } : {};
   }
 
+  function pairsOf(groupId) {
+    let map = pairs.get(groupId);
+    if (!map) {
+      map = new Map();
+      pairs.set(groupId, map);
+    }
+    return map;
+  }
+
+  /** The group's members: the pairs whose last applied event left the user a member. */
+  function membersOf(groupId) {
+    return new Set([...pairsOf(groupId)].filter(([, p]) => p.member).map(([userId]) => userId));
+  }
+
+  /** The group's attributes (and tombstone), applied when newer (at least as new, for synced). */
+  function applyGroupState(data, deleted, synced) {
+    const last = groups.get(data.id)?.version;
+    if (last !== undefined && (synced ? data.version < last : data.version <= last)) return false;
+    groups.set(data.id, { version: data.version, group: deleted ? null : (data.group ?? null) });
+    return true;
+  }
+
+  function setPair(groupId, userId, version, member) {
+    const map = pairsOf(groupId);
+    const last = map.get(userId);
+    if (last && version <= last.version) return false;
+    map.set(userId, { version, member });
+    return true;
+  }
+
   function applyGroupSynced(data) {
     const part = Number(data.part ?? 1);
     const of = Number(data.parts ?? 1);
@@ -47,27 +83,48 @@ export function createReplica() {
     pending.parts.set(part, Array.isArray(data.members) ? data.members.map(String) : []);
     if (pending.parts.size < of) return "partial";
     partial.delete(data.id);
-    groups.set(data.id, { version: data.version, group: data.group ?? null, members: new Set([...pending.parts.values()].flat()) });
+    const tomb = groups.get(data.id);
+    if (tomb && tomb.group === null && tomb.version > data.version) return "stale";
+    const listed = new Set([...pending.parts.values()].flat());
+    const map = pairsOf(data.id);
+    for (const [userId, p] of map) if (p.version <= data.version) map.set(userId, { version: data.version, member: listed.has(userId) });
+    for (const userId of listed) if (!map.has(userId)) map.set(userId, { version: data.version, member: true });
+    applyGroupState(data, false, true);
     return "applied";
   }
 
-  function applyChange(type, data) {
-    if (type.startsWith("user.")) {
-      users.set(data.id, { version: data.version, user: type === "user.deleted" ? null : (data.user ?? null) });
-      return;
-    }
-    const before = groups.get(data.id);
-    const members = new Set(before?.members ?? []);
+  function applyGroupChange(type, data) {
+    const tomb = groups.get(data.id);
+    // A deleted group's older membership events change nothing.
+    if (tomb && tomb.group === null && tomb.version >= data.version) return "stale";
     const changed = Array.isArray(data.changes?.members) ? data.changes.members.map(String) : [];
-    if (type === "group.created") for (const m of changed) members.add(m);
-    if (type === "group.members_added") for (const m of changed) members.add(m);
-    if (type === "group.members_removed") for (const m of changed) members.delete(m);
-    groups.set(data.id, { version: data.version, group: type === "group.deleted" ? null : (data.group ?? null), members });
+    let any = false;
+    for (const userId of changed) {
+      if (ADDS.has(type)) any = setPair(data.id, userId, data.version, true) || any;
+      if (REMOVES.has(type)) any = setPair(data.id, userId, data.version, false) || any;
+    }
+    const deleted = type === "group.deleted";
+    if (deleted) for (const [userId, p] of pairsOf(data.id)) if (p.version < data.version) setPair(data.id, userId, data.version, false);
+    const state = applyGroupState(data, deleted, false);
+    return state || any ? "applied" : "stale";
+  }
+
+  function applyUser(type, data) {
+    const synced = type === "user.synced";
+    const last = users.get(data.id)?.version;
+    if (last !== undefined && (synced ? data.version < last : data.version <= last)) return "stale";
+    users.set(data.id, { version: data.version, user: type === "user.deleted" ? null : (data.user ?? null) });
+    return "applied";
   }
 
   return {
     users,
-    groups,
+    /** Each group's state and members, as the site holds them now. */
+    get groups() {
+      const out = new Map();
+      for (const [id, g] of groups) out.set(id, { ...g, members: g.group === null ? new Set() : membersOf(id) });
+      return out;
+    },
     /**
      * Applies one verified event delivered under `webhookId`; says what it did, and (for synced
      * events) the view to answer with.
@@ -79,19 +136,14 @@ export function createReplica() {
       if (seen.has(webhookId)) return { outcome: "duplicate" };
       seen.add(webhookId);
       const { type, data } = event;
-      if (typeof type !== "string" || typeof data?.id !== "string" || typeof data.version !== "number") return { outcome: "ignored" };
+      if (typeof type !== "string" || typeof data?.id !== "string" || !Number.isInteger(data.version)) return { outcome: "ignored" };
       const synced = SYNCED.has(type);
-      const last = (type.startsWith("user.") ? users : groups).get(data.id)?.version;
-      const fresh = last === undefined || (synced ? data.version >= last : data.version > last);
-      if (!fresh) return { outcome: "stale", ...(synced ? { view: view(type, data.id) } : {}) };
-      if (type === "group.synced") {
-        // A part before the last says nothing yet: the group's members change with the last part.
-        const outcome = applyGroupSynced(data);
-        return outcome === "partial" ? { outcome } : { outcome, view: view(type, data.id) };
-      }
-      if (type === "user.synced") users.set(data.id, { version: data.version, user: data.user ?? null });
-      else applyChange(type, data);
-      return { outcome: "applied", ...(synced ? { view: view(type, data.id) } : {}) };
+      let outcome;
+      if (type.startsWith("user.")) outcome = applyUser(type, data);
+      else if (type === "group.synced") outcome = applyGroupSynced(data);
+      else outcome = applyGroupChange(type, data);
+      if (outcome === "partial") return { outcome };
+      return { outcome, ...(synced ? { view: view(type, data.id) } : {}) };
     },
   };
 }

@@ -1,4 +1,5 @@
 import { and, desc, eq, gte, inArray, lt, or, type SQL, sql } from "drizzle-orm";
+import type { EventState } from "../lifecycle/events";
 import { foldCase } from "../scim/text";
 import type { Db } from "./client";
 import { events, users } from "./schema";
@@ -81,7 +82,7 @@ export async function oldestPerState<S extends string>(db: Db, states: readonly 
  * Events created per hour since `since`, by their state now. The condition names every state so
  * that it is a range of events_state_idx per state, read from the index alone.
  */
-export async function eventsPerHour(db: Db, since: string, states: readonly string[]) {
+export async function eventsPerHour(db: Db, since: string, states: readonly EventState[]) {
   const hour = sql<string>`substr(${events.createdAt}, 1, 13)`;
   const rows = await db
     .select({ hour, state: events.state, n: sql<number>`count(*)` })

@@ -1,5 +1,7 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { EVENT_STATES, HOLD_KINDS } from "../lifecycle/events";
+import { JOB_KINDS, JOB_STATES, RESYNC_STAGES } from "../lifecycle/jobs";
 
 /**
  * D1 schema. Every resource keeps its full SCIM attributes as JSON in `data` (the
@@ -48,8 +50,6 @@ export const users = sqliteTable(
     index("users_email_norm_idx").on(t.emailNorm),
     index("users_created_idx").on(t.createdAt),
     index("users_updated_idx").on(t.updatedAt),
-    // The deprovisioning guard counts active users created before its window (src/events/outbox.ts).
-    index("users_active_created_idx").on(t.active, t.createdAt),
     // Looks redundant (seq is the rowid) but is the narrowest index in seq order: an import page
     // deep in the directory (LIMIT 100 OFFSET 99,900) steps over index entries of a few bytes
     // instead of whole table rows with their JSON, ~40x less to read (bench/README.md).
@@ -91,10 +91,14 @@ export const groupMembers = sqliteTable(
   (t) => [primaryKey({ columns: [t.groupId, t.userId] }), index("group_members_user_idx").on(t.userId)],
 );
 
-/** Single-row settings document (id = 1), validated by zod on read and write. */
+/**
+ * Single-row settings document (id = 1), validated by zod on read and write, and written by
+ * compare-and-set on `version` (src/write/cas.ts). No row yet reads as version 0 and the defaults.
+ */
 export const settings = sqliteTable("settings", {
   id: integer("id").primaryKey(),
   data: text("data").notNull(),
+  version: integer("version").notNull().default(1),
   updatedAt: text("updated_at").notNull(),
 });
 
@@ -115,14 +119,10 @@ export const events = sqliteTable(
     resourceVersion: integer("resource_version").notNull(),
     /** The webhook body exactly as delivered: {"type","timestamp","data"}. */
     payload: text("payload").notNull(),
-    /** pending | queued | delivered | retrying | rejected | dead | held | undeliverable | dry_run | discarded */
-    state: text("state").notNull(),
-    /**
-     * Why a held event is held (src/events/hold.ts): guard (the deprovisioning guard stopped it),
-     * user (a later event of a user whose deprovisioning is held), cascade (a group's
-     * members_removed from a held deletion), wait (a group event behind an earlier held one).
-     */
-    hold: text("hold"),
+    /** Its place in the delivery lifecycle (src/lifecycle/events.ts, one table of every state). */
+    state: text("state", { enum: EVENT_STATES }).notNull(),
+    /** Why a held event is held (src/lifecycle/events.ts HOLD_KINDS, src/events/hold.ts). */
+    hold: text("hold", { enum: HOLD_KINDS }),
     /** For user and cascade holds, the guard-held event they share fate with. */
     heldBy: text("held_by"),
     /** The resync (a jobs row) that emitted this user.synced / group.synced event; NULL for changes. */
@@ -135,8 +135,15 @@ export const events = sqliteTable(
     attempts: integer("attempts").notNull().default(0),
     lastStatus: integer("last_status"),
     lastError: text("last_error"),
+    /** For a user event, the folded userName it is about (a held deletion frees that name). */
+    userNameNorm: text("user_name_norm"),
     createdAt: text("created_at").notNull(),
     queuedAt: text("queued_at"),
+    /**
+     * When an in-flight event is due at the consumer: its queue send for a queued event, its next
+     * attempt for a retrying one. Overdue and not taken: its message was lost (src/events/sweeper.ts).
+     */
+    dueAt: text("due_at"),
     deliveredAt: text("delivered_at"),
     updatedAt: text("updated_at").notNull(),
   },
@@ -156,8 +163,39 @@ export const events = sqliteTable(
     index("events_resource_idx").on(t.resourceId, t.seq),
     // Tiny (held events only): "does this resource have a held event?" on every outbox insert.
     index("events_held_idx").on(t.resourceType, t.resourceId, t.seq).where(sql`state = 'held'`),
+    // Tiny too: "did a held deletion free this userName?" on every user event's insert.
+    index("events_held_deletion_name_idx").on(t.userNameNorm).where(sql`state = 'held' AND type = 'user.deleted'`),
+    // In-flight events by when they are due: the sweeper's search for lost messages.
+    index("events_due_idx").on(t.dueAt).where(sql`state IN ('queued', 'retrying')`),
   ],
 );
+
+/**
+ * How far the queue consumer has got (one row, id 1): the newest queue timestamp among the
+ * messages it has taken, and when it last took a batch. The sweeper tells a lost message from a
+ * backlog with it (src/events/sweeper.ts).
+ */
+export const deliveryProgress = sqliteTable("delivery_progress", {
+  id: integer("id").primaryKey(),
+  reached: text("reached").notNull(),
+  lastBatchAt: text("last_batch_at").notNull(),
+});
+
+/**
+ * The deprovisioning guard's base (migrations/0010): active users now (one row, id 1), and the net
+ * change of that number per minute, both kept by triggers on `users`. Active at the start of the
+ * guard's hour is `n` minus the hour's changes (src/events/outbox.ts).
+ */
+export const guardActive = sqliteTable("guard_active", {
+  id: integer("id").primaryKey(),
+  n: integer("n").notNull(),
+});
+
+export const guardActiveChanges = sqliteTable("guard_active_changes", {
+  /** `YYYY-MM-DDTHH:MM` (UTC) */
+  minute: text("minute").primaryKey(),
+  delta: integer("delta").notNull(),
+});
 
 /**
  * Background work done in bounded chunks through the queue (src/jobs/): re-evaluating every
@@ -170,12 +208,10 @@ export const jobs = sqliteTable(
   "jobs",
   {
     id: text("id").primaryKey(),
-    /** roles | resync */
-    kind: text("kind").notNull(),
+    kind: text("kind", { enum: JOB_KINDS }).notNull(),
     /** A resync's stage: users, then groups (cursor is the last seq done in it). */
-    stage: text("stage"),
-    /** running | done | superseded | failed */
-    state: text("state").notNull(),
+    stage: text("stage", { enum: RESYNC_STAGES }),
+    state: text("state", { enum: JOB_STATES }).notNull(),
     /** Why it runs, for the admin page and the log ("moderatorGroup: null → \"g1\""). */
     reason: text("reason").notNull(),
     cursor: integer("cursor").notNull().default(0),

@@ -1,6 +1,6 @@
-import { and, eq, inArray, isNull, type SQL, sql } from "drizzle-orm";
+import { eq, inArray, isNull, type SQL, sql } from "drizzle-orm";
 import type { GroupRef, UserColumns, UserState } from "../resources/user";
-import { isRole, type Role } from "../roles/rules";
+import { isRole } from "../roles/rules";
 import type { Db } from "./client";
 import { USER_SQL_TARGET, u } from "./filter-sql";
 import { groupMembers, groups, users } from "./schema";
@@ -132,34 +132,27 @@ export function insertUser(db: Db, s: UserState, cols: UserColumns, passwordHash
   });
 }
 
-/** Compare-and-set update: changes the row only if it is still at `expectedVersion`. */
-export function updateUserCas(db: Db, s: UserState, cols: UserColumns, expectedVersion: number, passwordHash: string | undefined) {
-  return db
-    .update(users)
-    .set({
-      ...cols,
-      active: s.active,
-      role: s.role,
-      data: JSON.stringify(s.data),
-      ...(passwordHash !== undefined ? { passwordHash } : {}),
-      version: s.version,
-      updatedAt: s.updatedAt,
-    })
-    .where(and(eq(users.id, s.id), eq(users.version, expectedVersion)));
+/** The columns a user write sets besides its version (src/write/cas.ts updateUser). */
+export function userSet(s: UserState, cols: UserColumns, passwordHash: string | undefined) {
+  return {
+    ...cols,
+    active: s.active,
+    role: s.role,
+    data: JSON.stringify(s.data),
+    ...(passwordHash !== undefined ? { passwordHash } : {}),
+    updatedAt: s.updatedAt,
+  };
 }
 
-export const deleteUserCas = (db: Db, id: string, expectedVersion: number) =>
-  db.delete(users).where(and(eq(users.id, id), eq(users.version, expectedVersion)));
+/** One row `{ holds }`: 1 while no user but `id` has this folded userName (a write's uniqueness claim). */
+export const userNameFree = (db: Db, id: string, userNameNorm: string) =>
+  db
+    .select({
+      holds: sql<number>`NOT EXISTS (SELECT 1 FROM ${users} WHERE ${users.userNameNorm} = ${userNameNorm} AND ${users.id} <> ${id})`,
+    })
+    .from(sql`(SELECT 1)`);
 
 export const deleteMembershipsOfUser = (db: Db, id: string) => db.delete(groupMembers).where(eq(groupMembers.userId, id));
-
-/** Role-only compare-and-set update (group mapping changes a member's role). */
-export function updateUserRoleCas(db: Db, id: string, role: Role, expectedVersion: number, at: string) {
-  return db
-    .update(users)
-    .set({ role, version: expectedVersion + 1, updatedAt: at })
-    .where(and(eq(users.id, id), eq(users.version, expectedVersion)));
-}
 
 /** Rows whose folded copy is still to be filled in (users_unfolded_idx), oldest first. */
 export const selectUnfolded = (db: Db, limit: number) =>

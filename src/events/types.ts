@@ -24,25 +24,6 @@ export const SYNCED_EVENT_TYPES: readonly EventType[] = ["user.synced", "group.s
 /** Events the mass-deprovisioning guard counts and may hold. */
 export const DEPROVISION_EVENT_TYPES: readonly EventType[] = ["user.deactivated", "user.deleted"];
 
-/**
- * Delivery states of an outbox row.
- * pending: committed, not yet on the queue · queued: sent on EVENTS · retrying: a delivery failed
- * and the queue will retry · delivered · rejected: the site answered a non-retryable 4xx ·
- * dead: retries exhausted (recorded by the DLQ consumer) · held: stopped by the deprovisioning
- * guard · undeliverable: MAIN_SITE_URL unset · dry_run: recorded only · discarded: an admin dropped it.
- */
-export type EventState =
-  | "pending"
-  | "queued"
-  | "retrying"
-  | "delivered"
-  | "rejected"
-  | "dead"
-  | "held"
-  | "undeliverable"
-  | "dry_run"
-  | "discarded";
-
 /** The webhook body, exactly as signed and POSTed (Standard Webhooks). */
 export interface WebhookBody {
   type: EventType;

@@ -48,6 +48,15 @@ export class LogEntry {
     if (this.decisions.length < MAX_LINES) this.decisions.push(text);
   }
 
+  /** Where the decisions stand now, to `rewind` to when an attempt is taken back (a compare-and-set retry). */
+  mark(): number {
+    return this.decisions.length;
+  }
+
+  rewind(mark: number): void {
+    this.decisions.splice(mark);
+  }
+
   touch(resourceType: LoggedResource, resourceId: string): void {
     this.resourceType = resourceType;
     this.resourceId = resourceId;

@@ -68,12 +68,15 @@ function primaryEmail(data: Record<string, unknown>): string | null {
   return value === null ? null : foldCase(value);
 }
 
+/** The folded userName: what uniqueness, lookups and the guard's name hold compare. */
+export const userNameNorm = (userName: string): string => foldCase(userName);
+
 export function userColumns(data: Record<string, unknown>): UserColumns {
   const userName = nonEmpty(data.userName);
   if (userName === null) throw new ScimError(400, "invalidValue", "userName is required and must be a non-empty string.");
   return {
     userName,
-    userNameNorm: foldCase(userName),
+    userNameNorm: userNameNorm(userName),
     externalId: nonEmpty(data.externalId),
     displayName: nonEmpty(data.displayName),
     emailNorm: primaryEmail(data),

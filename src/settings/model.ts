@@ -48,13 +48,36 @@ export function parseStoredSettings(json: string | null | undefined): Settings {
   return parsed.success ? parsed.data : { ...DEFAULT_SETTINGS };
 }
 
-/** Human lines for the provisioning log: "allowAdminPromotion: false → true". */
-export function describeSettingsChange(before: Settings, after: Settings): string[] {
-  const lines: string[] = [];
-  for (const key of Object.keys(after) as (keyof Settings)[]) {
-    const a = JSON.stringify(before[key]);
-    const b = JSON.stringify(after[key]);
-    if (a !== b) lines.push(`${key}: ${a} → ${b}`);
+/** One changed setting, typed by its key: `{ key: "allowAdminPromotion", from: false, to: true }`. */
+export type SettingChange = { [K in keyof Settings]: { key: K; from: Settings[K]; to: Settings[K] } }[keyof Settings];
+
+/** What a save changes, setting by setting (in the document's key order). */
+export function diffSettings(before: Settings, after: Settings): SettingChange[] {
+  const changes: SettingChange[] = [];
+  for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof Settings)[]) {
+    if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) {
+      changes.push({ key, from: before[key], to: after[key] } as SettingChange);
+    }
   }
-  return lines;
+  return changes;
+}
+
+/** A change in words, for the provisioning log: "allowAdminPromotion: false → true". */
+export const describeChange = (c: SettingChange): string => `${c.key}: ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`;
+
+/**
+ * Whether a change feeds the role decisions (SPEC §5): mapping or unmapping a group, or turning a
+ * promotion on, re-evaluates every user; turning a promotion off keeps existing roles.
+ */
+export function changesRoles(c: SettingChange): boolean {
+  switch (c.key) {
+    case "moderatorGroup":
+    case "adminGroup":
+      return true;
+    case "allowModeratorPromotion":
+    case "allowAdminPromotion":
+      return c.to;
+    default:
+      return false;
+  }
 }

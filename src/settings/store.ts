@@ -17,20 +17,18 @@ export function invalidateSettingsCache(): void {
 }
 
 /** The settings row as stored now, bypassing the cache: background jobs decide with the latest. */
-export const selectStoredSettings = (db: Db) => db.select({ data: settings.data }).from(settings).where(eq(settings.id, 1));
+export const selectStoredSettings = (db: Db) =>
+  db.select({ data: settings.data, version: settings.version }).from(settings).where(eq(settings.id, 1));
+
+/** The settings as stored now and their version (0: no row yet, the defaults), for a compare-and-set save. */
+export async function readSettings(db: Db): Promise<{ value: Settings; version: number }> {
+  const row = await selectStoredSettings(db).get();
+  return { value: parseStoredSettings(row?.data), version: row?.version ?? 0 };
+}
 
 export async function loadSettings(db: Db, now = Date.now()): Promise<Settings> {
   if (cached && now - cached.at < SETTINGS_TTL_MS) return cached.value;
-  const row = await selectStoredSettings(db).get();
-  const value = parseStoredSettings(row?.data);
+  const { value } = await readSettings(db);
   cached = { value, at: now };
   return value;
-}
-
-export function saveSettingsStatement(db: Db, value: Settings, at: string) {
-  const data = JSON.stringify(value);
-  return db
-    .insert(settings)
-    .values({ id: 1, data, updatedAt: at })
-    .onConflictDoUpdate({ target: settings.id, set: { data, updatedAt: at } });
 }

@@ -1,6 +1,6 @@
 import { getDb } from "../db/client";
 import type { Bindings } from "../env";
-import { pruneEvents, pruneLog, reclaimStale, sweepPending } from "../events/sweeper";
+import { pruneEvents, pruneGuardChanges, pruneLog, reclaimLost, sweepPending } from "../events/sweeper";
 import { backfillFolded } from "../jobs/fold";
 import { resumeStalledJobs } from "../jobs/runner";
 import { loadSettings } from "../settings/store";
@@ -21,7 +21,7 @@ export async function handleScheduled(controller: ScheduledController, env: Bind
   let resent = 0;
   let pruned = 0;
   try {
-    await reclaimStale(db, now);
+    await reclaimLost(db, now);
     resent = await sweepPending(db, env.EVENTS, now);
   } catch (err) {
     failures.push(`outbox sweep: ${String(err)}`);
@@ -31,6 +31,7 @@ export async function handleScheduled(controller: ScheduledController, env: Bind
     const settings = await loadSettings(db);
     pruned = await pruneLog(db, settings.logRetentionDays, now);
     prunedEvents = await pruneEvents(db, settings.eventRetentionDays, now);
+    await pruneGuardChanges(db, now);
   } catch (err) {
     failures.push(`retention: ${String(err)}`);
   }

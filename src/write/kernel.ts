@@ -1,17 +1,24 @@
-import type { BatchItem } from "drizzle-orm/batch";
+import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { isCasConflict, isUniqueViolation } from "../db/sql";
+import { events } from "../db/schema";
+import { idsIn } from "../db/sql";
 import type { Bindings } from "../env";
-import { type NewEvent, newEventId, outboxInsert, sendCommitted, sendIfCommitted, stampQueued } from "../events/outbox";
+import { type NewEvent, newEventId, outboxInsert, sendCommitted, stampQueued } from "../events/outbox";
 import type { LogEntry } from "../log/entry";
 import { ScimError } from "../scim/errors";
 import { checkIfMatch } from "../scim/etag";
 import type { Settings } from "../settings/model";
+import type { Cas, Statement } from "./cas";
+
+export type { Statement } from "./cas";
 
 /**
- * The write kernel: what every change (a user, a group, a role) needs, and knows of no resource.
- * A change is statements plus the outbox events that record it and the log row of the request
- * that made it, committed as one D1 batch (all or nothing), then its events go on the queue.
+ * The write kernel: what every change (a user, a group, a role, the settings) needs, and knows
+ * of no resource. A change is the compare-and-set writes of the rows it read (src/write/cas.ts,
+ * which the kernel puts first in the batch), its other statements, the outbox events that record
+ * it and the log row of the request that made it, committed as one D1 batch (all or nothing);
+ * then its events go on the queue. A batch that fails is explained by reading what the database
+ * holds (`explain`), never by matching the text of D1's error.
  */
 export interface WriteContext {
   db: Db;
@@ -26,12 +33,23 @@ export interface WriteContext {
   waitUntil: (p: Promise<unknown>) => void;
 }
 
-export type Statement = BatchItem<"sqlite">;
-
 export interface Change {
+  /** Compare-and-set writes of the rows this change read and rewrites (or deletes). */
+  cas: Cas[];
+  /** Everything else: new rows, membership rows, outbox events. */
   statements: Statement[];
-  /** Ids of the outbox events among the statements (src/write/kernel.ts eventStatement). */
+  /** Ids of the outbox events among the statements (`eventStatement`). */
   eventIds: string[];
+  /**
+   * A unique value the change takes (a user's folded userName): `check` reads one row `{ holds }`,
+   * 1 while nobody else has it, and a failed batch whose value is taken throws `error()`.
+   */
+  claim?: { check: Statement; error: () => Error };
+}
+
+/** Another writer changed a row this change read: the change was not applied; read again. */
+export class WriteConflict extends Error {
+  override readonly name = "WriteConflict";
 }
 
 /** One outbox event of a change, for its batch; the id goes into `Change.eventIds`. */
@@ -44,20 +62,88 @@ export function eventStatement(
   return { statement: outboxInsert(ctx.db, { ...event, id }, ctx.settings, at), id };
 }
 
+type Outcome =
+  /** The batch committed but its answer was lost: these of its events are queued to send. */
+  { kind: "committed"; queued: string[] } | { kind: "conflict" } | { kind: "claimed"; error: Error } | { kind: "failed" };
+
+const holds = (rows: unknown): boolean => Number((rows as { holds?: unknown }[])[0]?.holds) === 1;
+
 /**
- * A background chunk's batch (src/jobs/): its statements, then the stamp of its queued events,
- * committed as one; then those events go on the queue. The chunk's runner awaits it (no request
- * to answer first); a failure throws, and the chunk is done again or by another runner.
+ * Why a batch failed, by reading the database in one round trip: the change's events exist (it
+ * committed and only the answer was lost), its unique value belongs to another, one of the rows it
+ * read has moved on (a conflict), or none of these (D1 itself failed). Unknown when even this read
+ * fails: the sweeper then finds any committed events.
  */
-export async function commitAndSend(db: Db, queue: Bindings["EVENTS"], statements: Statement[], eventIds: string[], at: string) {
-  const batch: Statement[] = [...statements, stampQueued(db, eventIds, at)];
-  const results = await db.batch(batch as [Statement, ...Statement[]]);
-  const queued = (results[results.length - 1] ?? []) as { id: string }[];
+async function explain(db: Db, change: Change): Promise<Outcome | undefined> {
+  const marks = change.cas.flatMap((c) => (c.landed ? [c.landed] : []));
+  const reads: Statement[] = [
+    db
+      .select({ id: events.id, state: events.state })
+      .from(events)
+      .where(sql`${events.id} IN ${idsIn(change.eventIds)}`),
+    ...marks,
+    ...(change.claim ? [change.claim.check] : []),
+    ...change.cas.map((c) => c.check),
+  ];
+  let results: readonly unknown[];
+  try {
+    results = await db.batch(reads as [Statement, ...Statement[]]);
+  } catch {
+    return undefined;
+  }
+  const found = (results[0] ?? []) as { id: string; state: string }[];
+  // Its own marks, where it has them, say whether this batch landed; else its events do (their ids are its own).
+  const landed = marks.length ? results.slice(1, 1 + marks.length).every(holds) : found.length > 0;
+  if (landed) return { kind: "committed", queued: found.filter((e) => e.state === "queued").map((e) => e.id) };
+  const rest = results.slice(1 + marks.length);
+  if (change.claim && !holds(rest.shift())) return { kind: "claimed", error: change.claim.error() };
+  return rest.every(holds) ? { kind: "failed" } : { kind: "conflict" };
+}
+
+/**
+ * Runs a change's batch with `tail` after it; returns the tail's results. A failure is explained:
+ * a conflict throws WriteConflict, a taken unique value its claim's error, and anything else the
+ * original error (after sending what committed, when the answer alone was lost).
+ */
+async function execute(
+  db: Db,
+  change: Change,
+  tail: Statement[],
+  send: (ids: string[]) => Promise<void> | void,
+): Promise<readonly unknown[]> {
+  const batch: Statement[] = [...change.cas.flatMap((c) => c.statements), ...change.statements, ...tail];
+  try {
+    const results = await db.batch(batch as [Statement, ...Statement[]]);
+    return results.slice(results.length - tail.length);
+  } catch (err) {
+    const outcome = await explain(db, change);
+    if (outcome?.kind === "conflict") throw new WriteConflict("a row this change read was changed by another writer");
+    if (outcome?.kind === "claimed") throw outcome.error;
+    if (outcome?.kind === "committed") await send(outcome.queued);
+    throw err;
+  }
+}
+
+/**
+ * A background chunk's batch (src/jobs/): the change, then the stamp of its queued events,
+ * committed as one; then those events go on the queue. The chunk's runner awaits it (no request
+ * to answer first); a failure throws (WriteConflict when another writer got there first).
+ */
+export async function commitAndSend(db: Db, queue: Bindings["EVENTS"], change: Change, at: string): Promise<void> {
+  const [queued] = await execute(db, change, [stampQueued(db, change.eventIds, at)], (ids) => sendCommitted(db, queue, ids));
   await sendCommitted(
     db,
     queue,
-    queued.map((r) => r.id),
+    ((queued ?? []) as { id: string }[]).map((r) => r.id),
   );
+}
+
+/**
+ * A change without events (the settings): its batch, with `tail` after it. Throws WriteConflict
+ * when another writer got there first.
+ */
+export async function commitPlain(db: Db, change: Change, tail: Statement[] = []): Promise<void> {
+  await execute(db, change, tail, () => undefined);
 }
 
 /**
@@ -68,29 +154,11 @@ export async function commitAndSend(db: Db, queue: Bindings["EVENTS"], statement
 export async function commit(ctx: WriteContext, change: Change): Promise<void> {
   const { db } = ctx;
   const at = new Date().toISOString();
-  const batch: Statement[] = [
-    ...change.statements,
-    ctx.log.statement(db, ctx.log.successStatus, { eventIds: change.eventIds, at }),
-    stampQueued(db, change.eventIds, at),
-  ];
-  let results: readonly unknown[];
-  try {
-    results = await db.batch(batch as [Statement, ...Statement[]]);
-  } catch (err) {
-    // A conflict or a duplicate rolled the batch back for sure; anything else may have committed
-    // with its answer lost, so look for this batch's events once and send those that exist.
-    if (!isCasConflict(err) && !isUniqueViolation(err)) ctx.waitUntil(sendIfCommitted(db, ctx.queue, change.eventIds));
-    throw err;
-  }
+  const tail = [ctx.log.statement(db, ctx.log.successStatus, { eventIds: change.eventIds, at }), stampQueued(db, change.eventIds, at)];
+  const send = (ids: string[]) => ctx.waitUntil(sendCommitted(db, ctx.queue, ids));
+  const [, queued] = await execute(db, change, tail, send);
   ctx.log.written = true;
-  const queued = (results[results.length - 1] ?? []) as { id: string }[];
-  ctx.waitUntil(
-    sendCommitted(
-      db,
-      ctx.queue,
-      queued.map((r) => r.id),
-    ),
-  );
+  send(((queued ?? []) as { id: string }[]).map((r) => r.id));
 }
 
 /**
@@ -103,37 +171,57 @@ const RETRY_JITTER_MS = 25;
 
 const pauseBeforeRetry = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * RETRY_JITTER_MS * attempt));
 
+/** How a refused write is answered: SCIM errors by default; the admin API gives its own. */
+export type Refusal = (status: 409 | 412, detail: string) => Error;
+
+const scimRefusal: Refusal = (status, detail) => new ScimError(status, undefined, detail);
+
+/**
+ * Runs `attempt` again (on a fresh read) while it throws WriteConflict, with a random pause in
+ * between; after MAX_ATTEMPTS it is 409. With `ifMatch` the client asked for one version: a
+ * conflict is then 412, never a retry. What an attempt decided is taken back from the log entry
+ * before the next one, so the row says what the write that committed decided.
+ */
+export async function retryOnConflict<R>(
+  ctx: Pick<WriteContext, "log" | "ifMatch">,
+  what: string,
+  attempt: () => Promise<R>,
+  refuse: Refusal = scimRefusal,
+): Promise<R> {
+  const mark = ctx.log.mark();
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (!(err instanceof WriteConflict)) throw err;
+      ctx.log.rewind(mark);
+      if (ctx.ifMatch !== undefined) throw refuse(412, `The ${what} changed while this request was applied; GET it again and retry.`);
+      if (n >= MAX_ATTEMPTS) throw refuse(409, `The ${what} is being changed by concurrent requests; retry this request.`);
+      ctx.log.decide(`retried after a concurrent change to the same ${what}`);
+      await pauseBeforeRetry(n);
+    }
+  }
+}
+
 export interface ReadModifyWrite<Loaded, Result> {
   /** "user" or "group", for the errors. */
   what: string;
   /** Reads what the change needs (throws 404 when the resource is gone). */
   load: () => Promise<Loaded>;
   version: (loaded: Loaded) => number;
-  /** Decides and commits; a compare-and-set conflict in its batch makes it run again on a fresh load. */
+  /** Decides and commits; its batch's compare-and-set makes a stale decision fail, and it runs again on a fresh load. */
   apply: (loaded: Loaded) => Promise<Result>;
 }
 
 /**
- * A read-modify-write with compare-and-set (every write to a resource is guarded by its version),
- * re-read and re-applied when another writer got there first. With If-Match the client asked for
- * one version: a changed resource is 412, not a retry.
+ * A read-modify-write: every row it rewrites is compare-and-set against the version it read (the
+ * change's `cas`), and a conflict reads and decides again. With If-Match the client asked for one
+ * version: a changed resource is 412, not a retry.
  */
-export async function readModifyWrite<Loaded, Result>(ctx: WriteContext, rmw: ReadModifyWrite<Loaded, Result>): Promise<Result> {
-  for (let attempt = 1; ; attempt++) {
+export function readModifyWrite<Loaded, Result>(ctx: WriteContext, rmw: ReadModifyWrite<Loaded, Result>): Promise<Result> {
+  return retryOnConflict(ctx, rmw.what, async () => {
     const loaded = await rmw.load();
     checkIfMatch(ctx.ifMatch, rmw.version(loaded));
-    try {
-      return await rmw.apply(loaded);
-    } catch (err) {
-      if (!isCasConflict(err) && !isUniqueViolation(err, "resource_version")) throw err;
-      if (ctx.ifMatch !== undefined) {
-        throw new ScimError(412, undefined, `The ${rmw.what} changed while this request was applied; GET it again and retry.`);
-      }
-      if (attempt >= MAX_ATTEMPTS) {
-        throw new ScimError(409, undefined, `The ${rmw.what} is being changed by concurrent requests; retry this request.`);
-      }
-      ctx.log.decide(`retried after a concurrent change to the same ${rmw.what}`);
-      await pauseBeforeRetry(attempt);
-    }
-  }
+    return rmw.apply(loaded);
+  });
 }

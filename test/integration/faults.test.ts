@@ -211,7 +211,7 @@ describe("a D1 error mid-request: a SCIM 5xx and nothing half-written", () => {
     expect(deliveries.filter((d) => d.id === eventId)).toHaveLength(1);
   });
 
-  it("a batch that surely did not commit sends nothing; a uniqueness refusal does not even look", async () => {
+  it("a failed batch is explained by one read: not committed sends nothing; a taken userName is 409, found by that read", async () => {
     const send = vi.spyOn(env.EVENTS, "sendBatch");
     const { res, db } = await faultyFetch(
       writeBatchOf("users", { kind: "midBatch", at: 2 }),
@@ -220,8 +220,10 @@ describe("a D1 error mid-request: a SCIM 5xx and nothing half-written", () => {
       oktaUser(uniqueName("Gone")),
     );
     await expectOpaque5xx(res);
-    // The one look after the failed batch: this batch's events by id; none exist, so no send.
-    const looks = db.calls.filter((c) => c.kind === "statement" && touches(c, /^select .* from "events"/i));
+    // The one look after the failed batch (one read batch): this batch's events by id, none exist, so no send.
+    const looks = db.calls.filter(
+      (c) => c.kind === "batch" && c.sql.length > 0 && c.sql.every((q) => /^select /i.test(q)) && touches(c, /^select .* from "events"/i),
+    );
     expect(looks).toHaveLength(1);
     expect(send).not.toHaveBeenCalled();
 
@@ -230,7 +232,11 @@ describe("a D1 error mid-request: a SCIM 5xx and nothing half-written", () => {
     send.mockClear();
     const dup = await faultyFetch(() => undefined, "POST", "/Users", oktaUser(taken));
     await expectScimError(dup.res, 409, "uniqueness");
-    expect(dup.db.calls.filter((c) => c.kind === "statement" && touches(c, /^select .* from "events"/i))).toHaveLength(0);
+    // The refused insert is explained by the same one read (whose claim check finds the name taken), not by D1's error text.
+    const explained = dup.db.calls.filter(
+      (c) => c.kind === "batch" && c.sql.every((q) => /^select /i.test(q)) && touches(c, /user_name_norm/),
+    );
+    expect(explained).toHaveLength(1);
     expect(send).not.toHaveBeenCalled();
   });
 });
