@@ -32,6 +32,8 @@ export default defineConfig(async () => {
             SCIM_BEARER_TOKEN_NEXT: "test-scim-token-next",
             ADMIN_TOKEN: "test-admin-token",
             MAIN_SITE_SIGNING_SECRET: "whsec_dGVzdC1zaWduaW5nLXNlY3JldC0wMTIzNDU2Nzg5",
+            // Unset: a rotation's tests set it on their own bindings.
+            MAIN_SITE_SIGNING_SECRET_NEXT: "",
             MAIN_SITE_URL: "https://site.test/webhooks/scim",
             // Access sign-in is on in every test (ADMIN_TOKEN must keep working beside it); the team's
             // JWKS is served by test/integration/admin-access.test.ts (a local key, the real jose path).
