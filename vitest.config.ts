@@ -1,6 +1,7 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 import { adminAssetsBuilt, buildAdmin } from "./scripts/build-admin.mjs";
+import { schemaProblems } from "./test/event-schemas";
 
 // This config runs in Node; tsconfig.json types the Workers runtime, not Node.
 declare const process: { env: Record<string, string | undefined> };
@@ -44,16 +45,29 @@ export default defineConfig(async () => {
           // (test/integration/rate-limit.test.ts); SCIM_RATE_LIMITER keeps wrangler.toml's limits.
           ratelimits: { TEST_TINY_RATE_LIMITER: { simple: { limit: 3, period: 10 } } },
           // Stand-in for the main site (an external system): tests that check deliveries spy on
-          // fetch themselves; everywhere else the site simply accepts, so no test reaches the network.
-          outboundService: (request: Request) =>
-            new URL(request.url).hostname === "site.test"
-              ? new Response(null, { status: 204 })
-              : new Response("outbound network access is disabled in tests", { status: 502 }),
+          // fetch themselves; everywhere else the site accepts every body that matches the published
+          // schema of its type (and refuses, loudly, one that does not), so no test reaches the network.
+          outboundService: async (request: Request) => {
+            if (new URL(request.url).hostname !== "site.test") {
+              return new Response("outbound network access is disabled in tests", { status: 502 });
+            }
+            const problems = schemaProblems(await request.text());
+            if (problems.length === 0) return new Response(null, { status: 204 });
+            console.error(`site.test refused a delivery that does not match its schema:\n${problems.join("\n")}`);
+            return new Response(problems.join("\n"), { status: 422 });
+          },
         },
       }),
     ],
     test: {
-      include: ["test/unit/**/*.test.ts", "test/integration/**/*.test.ts", "test/conformance/**/*.test.ts", "test/property/**/*.test.ts"],
+      include: [
+        "test/unit/**/*.test.ts",
+        "test/integration/**/*.test.ts",
+        "test/conformance/**/*.test.ts",
+        "test/property/**/*.test.ts",
+        // The site SDK inside workerd too (its Node-only tests, test/node/, run under Node: npm run test:sdk).
+        "site-sdk/test/*.test.ts",
+      ],
       setupFiles: ["./test/setup.ts"],
       // The Worker logs its error paths as JSON lines; the tests of those paths assert on
       // responses and rows, so the lines are dropped here (SHOW_WORKER_LOGS=1 keeps them).

@@ -29,7 +29,7 @@ const id = () => z.string().check(z.minLength(1));
 const isoTime = () => z.iso.datetime();
 const ids = (description: string) => described(z.array(id()), description);
 
-const meta = (resourceType: "User" | "Group") =>
+const meta = <R extends "User" | "Group">(resourceType: R) =>
   z.object({
     resourceType: z.literal(resourceType),
     created: isoTime(),

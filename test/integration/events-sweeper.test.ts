@@ -8,6 +8,7 @@ import { SWEEP_MAX_PER_RUN } from "../../src/events/sweeper";
 import worker from "../../src/index";
 import { DEFAULT_SETTINGS } from "../../src/settings/model";
 import { invalidateSettingsCache, saveSettingsStatement } from "../../src/settings/store";
+import { sampleData } from "../event-fixtures";
 import { createUser, oktaUser, setSettings, uniqueName } from "../helpers";
 import { acceptingSite } from "../site-double";
 
@@ -35,7 +36,7 @@ async function writeQueued(at: Date, n = 1): Promise<string[]> {
     statements.push(
       outboxInsert(
         db,
-        { id, type: "user.updated", resourceType: "User", resourceId, resourceVersion: 2, data: { changes: { attributes: ["title"] } } },
+        { id, type: "user.updated", resourceType: "User", resourceId, resourceVersion: 2, data: sampleData("user.updated", resourceId, 2) },
         DEFAULT_SETTINGS,
         new Date(at.getTime() + i),
       ),

@@ -15,6 +15,7 @@ import {
   setSettings,
   uniqueName,
 } from "../helpers";
+import { checkDelivery } from "../site-double";
 
 /**
  * Secrets never leave the Worker: not in any response (body or header), not in any console
@@ -159,6 +160,7 @@ describe("secrets in responses, logs, the provisioning log and events", () => {
       .first<{ id: string }>();
     vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
       const req = new Request(input, init);
+      checkDelivery(await req.clone().text());
       const echoed = [...req.headers].map(([k, v]) => `${k}=${v}`).join("; ");
       return new Response(`rejected: ${echoed}`, { status: 400 });
     });

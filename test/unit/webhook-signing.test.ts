@@ -4,8 +4,8 @@ import {
   decodeSigningSecret,
   SigningSecretError,
   signatureHeader,
-  signingSecrets,
   signingSecretState,
+  signingSecrets,
   signWebhook,
 } from "../../src/events/signing";
 
