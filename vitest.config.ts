@@ -1,7 +1,8 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 import { adminAssetsBuilt, buildAdmin } from "./scripts/build-admin.mjs";
-import { schemaProblems } from "./test/event-schemas";
+import { EVENT_TYPES, jsonSchemaOf } from "./src/events/catalog.ts";
+import { schemaChecker } from "./test/schema-check.ts";
 
 // This config runs in Node; tsconfig.json types the Workers runtime, not Node.
 declare const process: { env: Record<string, string | undefined> };
@@ -14,6 +15,9 @@ process.env.WRANGLER_LOG ??= "warn";
 function isWorkerLogLine(log: string): boolean {
   return /^\{"level":"(info|warn|error)"/.test(log.trimStart());
 }
+
+// The published schemas, as the catalog makes them (`npm run check` holds site-sdk/schemas/ to the same).
+const schemaProblems = schemaChecker(Object.fromEntries(EVENT_TYPES.map((type) => [type, jsonSchemaOf(type)])));
 
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("./migrations");

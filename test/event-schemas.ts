@@ -3,7 +3,6 @@
  * would use them: every stand-in site of the tests checks each body it receives against the schema
  * of its type with a JSON Schema validator (draft 2020-12), not with the catalog itself.
  */
-import { type Schema, Validator } from "@cfworker/json-schema";
 import groupCreated from "../site-sdk/schemas/group.created.json";
 import groupDeleted from "../site-sdk/schemas/group.deleted.json";
 import groupMembersAdded from "../site-sdk/schemas/group.members_added.json";
@@ -18,6 +17,7 @@ import userRoleChanged from "../site-sdk/schemas/user.role_changed.json";
 import userSynced from "../site-sdk/schemas/user.synced.json";
 import userUpdated from "../site-sdk/schemas/user.updated.json";
 import type { EventType } from "../src/events/catalog";
+import { schemaChecker } from "./schema-check";
 
 // Every type needs its schema here: a type added to the catalog without one fails to compile.
 const SCHEMAS = {
@@ -36,26 +36,8 @@ const SCHEMAS = {
   "group.synced": groupSynced,
 } satisfies Record<EventType, object>;
 
-const validators = new Map(Object.entries(SCHEMAS).map(([type, schema]) => [type, new Validator(schema as Schema, "2020-12", false)]));
-
 /**
  * What is wrong with one delivered body by the published schema of its type: an empty list when
  * it validates. Checks the raw text, as a site in any language would parse it.
  */
-export function schemaProblems(body: string): string[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    return ["the body is not JSON"];
-  }
-  const type = typeof parsed === "object" && parsed !== null ? (parsed as { type?: unknown }).type : undefined;
-  const validator = typeof type === "string" ? validators.get(type) : undefined;
-  if (!validator) return [`no published schema for type ${JSON.stringify(type)}`];
-  const result = validator.validate(parsed);
-  if (result.valid) return [];
-  // The innermost errors say what is wrong; the outer ones only that something below is.
-  return result.errors
-    .filter((e) => !/^(properties|\$ref|allOf|anyOf|items|prefixItems)$/.test(e.keyword))
-    .map((e) => `${type}: ${e.instanceLocation} ${e.error}`);
-}
+export const schemaProblems = schemaChecker(SCHEMAS);

@@ -30,6 +30,8 @@ export interface WebhookHandlerOptions extends VerifyOptions {
   onDelivery: (delivery: Delivery) => unknown;
   /** Larger bodies are refused with 413 (default 1 MiB; the service's events are far smaller). */
   maxBodyBytes?: number;
+  /** Told of every request refused as not genuine or not fresh (answered 401): log it. */
+  onRefused?: (error: WebhookVerificationError, headers: NodeRequest["headers"]) => void;
 }
 
 const MiB = 1024 * 1024;
@@ -66,7 +68,7 @@ function answer(res: NodeResponse, status: number, body?: unknown): void {
 }
 
 export function webhookHandler(options: WebhookHandlerOptions): (req: NodeRequest, res: NodeResponse) => Promise<void> {
-  const { secrets, onDelivery, maxBodyBytes = MiB, ...verifyOptions } = options;
+  const { secrets, onDelivery, onRefused, maxBodyBytes = MiB, ...verifyOptions } = options;
   return async function handleWebhook(req, res) {
     if (req.method !== "POST") return answer(res, 405, { error: "method_not_allowed", detail: "Deliveries are POSTs." });
     let body: Uint8Array;
@@ -80,7 +82,10 @@ export function webhookHandler(options: WebhookHandlerOptions): (req: NodeReques
     try {
       delivery = await verify(body, req.headers, secrets, verifyOptions);
     } catch (err) {
-      if (err instanceof WebhookVerificationError) return answer(res, 401, { error: err.reason, detail: err.message });
+      if (err instanceof WebhookVerificationError) {
+        onRefused?.(err, req.headers);
+        return answer(res, 401, { error: err.reason, detail: err.message });
+      }
       if (err instanceof SigningSecretError) return answer(res, 500, { error: "misconfigured", detail: err.message });
       throw err;
     }

@@ -49,10 +49,12 @@ describe("webhookHandler (node:http)", () => {
   });
 
   it("401 for the wrong secret or an old timestamp, 405 for GET, 413 for a body over the limit, 500 when applying fails", async () => {
+    const refused: string[] = [];
     const url = await listen(
       webhookHandler({
         secrets: [SECRET],
         maxBodyBytes: 4096,
+        onRefused: (err) => refused.push(err.reason),
         onDelivery: (d) => {
           if (d.event?.data.id === "boom") throw new Error("database down");
         },
@@ -65,5 +67,6 @@ describe("webhookHandler (node:http)", () => {
     const big = JSON.stringify({ ...events.created("u1", 1), padding: "x".repeat(5000) });
     expect((await deliver(url, big)).status).toBe(413);
     expect((await deliver(url, JSON.stringify(events.created("boom", 1)))).status).toBe(500);
+    expect(refused).toEqual(["no-matching-signature", "timestamp-too-old"]);
   });
 });
