@@ -3,6 +3,7 @@ import { eventsPerHour, oldestPerState } from "../db/admin-queries";
 import { getDb } from "../db/client";
 import { REQUEST_OUTCOMES, type RequestOutcome, requestsPerHour } from "../db/log";
 import type { AppEnv } from "../env";
+import { signingSecrets } from "../events/signing";
 import { countByState, EVENT_STATES } from "../events/store";
 import type { EventState } from "../events/types";
 import { queryObject, validate } from "../http/validate";
@@ -81,5 +82,7 @@ export const statsAdminRoutes = new Hono<AppEnv>().get("/stats", validate("query
     oldestAgeByState: ages,
     held: counts.held,
     dead: counts.dead,
+    // Which signing secrets are set (names and states only, never values): a rotation under way shows here.
+    signingSecrets: signingSecrets(c.env),
   });
 });
