@@ -4,7 +4,7 @@ const AT = "2026-12-01T10:00:00.000Z";
 const BASE = "https://scim.test/api/scim/v2";
 
 /** A user as the service renders it (src/resources/user.ts). */
-export function sampleUser(id: string, version: number, active = true): EventData<"user.created">["user"] {
+function sampleUser(id: string, version: number, active = true): EventData<"user.created">["user"] {
   return {
     schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"],
     id,
@@ -15,7 +15,7 @@ export function sampleUser(id: string, version: number, active = true): EventDat
   };
 }
 
-export function sampleGroup(id: string, version: number, displayName = "Engineering"): EventData<"group.created">["group"] {
+function sampleGroup(id: string, version: number, displayName = "Engineering"): EventData<"group.created">["group"] {
   return {
     schemas: ["urn:ietf:params:scim:schemas:core:2.0:Group"],
     id,

@@ -86,6 +86,7 @@ interface Entry<D extends z.ZodMiniType> {
 const entry = <D extends z.ZodMiniType>(e: Entry<D>) => e;
 
 /**
+ * @public (scripts/events-generate.mjs reads it, through Vite's module runner)
  * The event types in the order the docs list them. The names are part of the contract with the
  * main site (SPEC §9); the order of the keys is EVENT_TYPES' order.
  */
@@ -178,11 +179,8 @@ export type EventData<T extends EventType> = z.infer<(typeof EVENT_CATALOG)[T]["
 /** The whole webhook body of one type, exactly as signed and POSTed. */
 export type EventBodyOf<T extends EventType> = { type: T; timestamp: string; data: EventData<T> };
 
-/** Any webhook body: a union discriminated by `type`. */
-export type EventBody = { [T in EventType]: EventBodyOf<T> }[EventType];
-
 /** The body schema of one type: the envelope around its data. */
-export function bodySchema<T extends EventType>(type: T) {
+function bodySchema<T extends EventType>(type: T) {
   return z.strictObject({
     type: z.literal(type),
     timestamp: described(isoTime(), "when the change was committed (UTC, ISO 8601); the same on every attempt"),
@@ -202,7 +200,10 @@ export function jsonSchemaOf(type: EventType): Record<string, unknown> {
   };
 }
 
-/** The fields of one type's data besides id and version, with their notes: a docs table cell. */
+/**
+ * @public (scripts/events-generate.mjs reads it, through Vite's module runner)
+ * The fields of one type's data besides id and version, with their notes: a docs table cell.
+ */
 export function dataFieldsOf(type: EventType): string {
   const shape = EVENT_CATALOG[type].data.def.shape as Record<string, z.ZodMiniType>;
   const note = (schema: z.ZodMiniType) =>

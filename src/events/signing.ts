@@ -67,7 +67,7 @@ export async function signatureHeader(secrets: readonly string[], id: string, ti
 }
 
 /** The signing secrets, by name: the admin page shows which are set, never their values. */
-export const SIGNING_SECRET_NAMES = ["MAIN_SITE_SIGNING_SECRET", "MAIN_SITE_SIGNING_SECRET_NEXT"] as const;
+const SIGNING_SECRET_NAMES = ["MAIN_SITE_SIGNING_SECRET", "MAIN_SITE_SIGNING_SECRET_NEXT"] as const;
 export type SigningSecretName = (typeof SIGNING_SECRET_NAMES)[number];
 
 /** set: usable · unset: empty or absent · invalid: not `whsec_` + base64 (deliveries wait as undeliverable). */

@@ -97,7 +97,11 @@ describe("GET /admin/api/stats: which signing secrets are set, never their value
   /** The stats as a Worker with these bindings answers them. */
   async function statsWith(bindings: Partial<Cloudflare.Env>): Promise<{ stats: Stats; text: string }> {
     const req = new Request(`${ORIGIN}/admin/api/stats`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
-    const res = await worker.fetch(req as Parameters<NonNullable<typeof worker.fetch>>[0], { ...env, ...bindings }, createExecutionContext());
+    const res = await worker.fetch(
+      req as Parameters<NonNullable<typeof worker.fetch>>[0],
+      { ...env, ...bindings },
+      createExecutionContext(),
+    );
     const text = await res.text();
     expect(res.status, text).toBe(200);
     return { stats: JSON.parse(text) as Stats, text };
@@ -107,7 +111,11 @@ describe("GET /admin/api/stats: which signing secrets are set, never their value
   it.each([
     { name: "no rotation", bindings: {}, states: ["set", "unset"] },
     { name: "a rotation under way", bindings: { MAIN_SITE_SIGNING_SECRET_NEXT: NEXT }, states: ["set", "set"] },
-    { name: "a next secret that is not whsec_ + base64", bindings: { MAIN_SITE_SIGNING_SECRET_NEXT: "whsec_***" }, states: ["set", "invalid"] },
+    {
+      name: "a next secret that is not whsec_ + base64",
+      bindings: { MAIN_SITE_SIGNING_SECRET_NEXT: "whsec_***" },
+      states: ["set", "invalid"],
+    },
     { name: "no secret at all", bindings: { MAIN_SITE_SIGNING_SECRET: "" }, states: ["unset", "unset"] },
   ])("$name", async ({ bindings, states }) => {
     const { stats: s, text } = await statsWith(bindings);
