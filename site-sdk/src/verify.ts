@@ -4,7 +4,7 @@
  * where key is the base64-decoded part of a secret after `whsec_`. A message is genuine when any
  * of its v1 signatures matches any of the receiver's secrets (so a sender can sign with two secrets
  * while one is rotated), and its timestamp is within the tolerance of now (a captured message
- * cannot be replayed later). WebCrypto only: the same code runs on Workers, Node, Deno and Bun.
+ * cannot be replayed later). WebCrypto only: the same code runs on Workers and Node (tested on both).
  */
 import { type EventType, isEventType, type ScimEvent } from "./events.js";
 
