@@ -13,19 +13,22 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { type Delivery, SigningSecretError, type VerifyOptions, verify, WebhookVerificationError } from "./verify.js";
 
+export type WebhookVariables = { webhook: Delivery };
+
+/** The app's env with the verified delivery as a variable. */
+export type WebhookEnv<E> = E & { Variables: WebhookVariables };
+
 export interface WebhookVerifierOptions<E extends { Bindings?: object }> extends VerifyOptions {
   /** The secret or secrets (several while rotating), or a function of the request's context (Workers: from c.env). */
-  secrets: string | readonly string[] | ((c: Context<E>) => string | readonly string[]);
+  secrets: string | readonly string[] | ((c: Context<WebhookEnv<E>>) => string | readonly string[]);
 }
-
-export type WebhookVariables = { webhook: Delivery };
 
 export function webhookVerifier<E extends { Bindings?: object } = { Bindings?: object }>(
   options: WebhookVerifierOptions<E>,
-): MiddlewareHandler<E & { Variables: WebhookVariables }> {
+): MiddlewareHandler<WebhookEnv<E>> {
   const { secrets, ...verifyOptions } = options;
   return async function verifyWebhook(c, next) {
-    const chosen = typeof secrets === "function" ? secrets(c as unknown as Context<E>) : secrets;
+    const chosen = typeof secrets === "function" ? secrets(c) : secrets;
     let delivery: Delivery;
     try {
       delivery = await verify(await c.req.arrayBuffer(), c.req.raw.headers, chosen, verifyOptions);
