@@ -6,18 +6,23 @@
 //   node bench/run.mjs [--smoke] [--sizes 10000,100000] [--duration 10] [--concurrency 8]
 //                      [--http-seed 2000] [--bulk-seed 1000] [--group-size 10000] [--keep]
 //                      [--types lookup,get,import-first,import-last,co] [--roles 0]
+//                      [--latency-samples 200] [--latency-pace 250]
 // --types runs only those request types (and the ceilings); --roles 0 skips the role
 // re-evaluation, which visits every user (a 1,000,000-user run: --sizes 1000000 with both).
+// Last, per size: the time from a SCIM deactivation's response to a verifying receiver's receipt of
+// user.deactivated, under the Okta mix (bench/lib/latency.mjs; --latency-samples 0 skips it).
 // Each option can also be given as BENCH_<NAME> in the environment (BENCH_DURATION=5).
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { groupCpuMs } from "./lib/cpu.mjs";
+import { deactivationLatency } from "./lib/latency.mjs";
 import { drive, merge } from "./lib/load.mjs";
 import { ceilingTypes, requestTypes } from "./lib/mix.mjs";
 import { crossSizeChecks, resultsTable, seedingTable } from "./lib/report.mjs";
 import { createGroup, seedDatabase, seedThroughBulk, seedThroughPost } from "./lib/seed.mjs";
+import { startSite } from "./lib/site.mjs";
 import { buildService, ROOT, sleep, startDev, wrangler } from "./lib/wrangler.mjs";
 
 const { values: opts } = parseArgs({
@@ -34,13 +39,15 @@ const { values: opts } = parseArgs({
     groups: { type: "string" },
     types: { type: "string" },
     roles: { type: "string" },
+    "latency-samples": { type: "string" },
+    "latency-pace": { type: "string" },
     keep: { type: "boolean", default: false },
   },
 });
 
 const smoke = opts.smoke;
 const setting = (name, full, small) => {
-  const raw = opts[name] ?? process.env[`BENCH_${name.toUpperCase().replace("-", "_")}`];
+  const raw = opts[name] ?? process.env[`BENCH_${name.toUpperCase().replaceAll("-", "_")}`];
   return raw !== undefined ? raw : String(smoke ? small : full);
 };
 const config = {
@@ -55,6 +62,8 @@ const config = {
   groups: Number(setting("groups", 99, 9)),
   types: setting("types", "", "").split(",").filter(Boolean),
   roles: setting("roles", 1, 1) !== "0",
+  latencySamples: Number(setting("latency-samples", 200, 20)),
+  latencyPaceMs: Number(setting("latency-pace", 250, 250)),
 };
 if (config.sizes.some((n) => !Number.isInteger(n) || n < 10)) throw new Error(`--sizes: whole numbers ≥ 10, got ${opts.sizes}`);
 
@@ -113,6 +122,41 @@ async function rolesPhase(serviceUrl, groupId, members) {
     if (Date.now() > deadline) throw new Error(`role re-evaluation still running after 30 minutes: ${JSON.stringify(job)}`);
     await sleep(500);
   }
+}
+
+/**
+ * Time to the site (push): the service is started again with MAIN_SITE_URL pointing at a verifying
+ * receiver in this process, then fresh users are deactivated one by one under the Okta mix.
+ */
+async function latencyPhase(service, startService, ctx) {
+  const received = new Map();
+  const site = await startSite([devToken("MAIN_SITE_SIGNING_SECRET")], {
+    onEvent: (event, at) => {
+      if (event.type === "user.deactivated" && !received.has(event.data.id)) received.set(event.data.id, at);
+    },
+  });
+  stops.add(site.stop);
+  await service.stop();
+  stops.delete(service.stop);
+  const pushing = await startService(site.url);
+  const result = await deactivationLatency({
+    ctx: { ...ctx, api: `${pushing.url}/api/scim/v2`, run: `${ctx.run}l` },
+    adminToken: devToken("ADMIN_TOKEN"),
+    received,
+    samples: config.latencySamples,
+    paceMs: config.latencyPaceMs,
+    background: Math.max(1, config.concurrency - 1),
+  });
+  if (result.missing || site.seen.bad) {
+    failed = true;
+    console.error(`  latency: ${result.missing} deactivations never reached the site, ${site.seen.bad} deliveries failed verification`);
+  }
+  if (result.mixErrors)
+    console.error(`  latency: ${result.mixErrors} errors in the background mix, e.g. ${result.mixErrorSamples.join("; ")}`);
+  console.log(
+    `  time to the site (push): ${result.arrived}/${result.samples} deactivations, p50 ${result.p50.toFixed(0)} ms, p99 ${result.p99.toFixed(0)} ms, max ${result.max.toFixed(0)} ms, under ${result.mixRps.toFixed(0)} req/s of the Okta mix; ${site.seen.deliveries} deliveries verified`,
+  );
+  return { ...result, deliveries: site.seen.deliveries };
 }
 
 async function d1Totals(service) {
@@ -225,10 +269,11 @@ async function runSize(n, bundleConfig, token) {
     console.log(`  seeded ${viaSql} users as SQL in ${(db.sqlMs / 1000).toFixed(1)} s (migrations ${(db.migrateMs / 1000).toFixed(1)} s)`);
 
     const log = join(logDir, `wrangler-${runTag}-${n}.log`);
-    const startService = async () => {
+    const startService = async (siteUrl = "") => {
       const dev = await startDev({
         name: "service",
-        // .dev.vars (the tokens) stays in the repo; events are kept as undeliverable (no receiver).
+        // .dev.vars (the tokens) stays in the repo; events are kept as undeliverable (no receiver),
+        // except in the latency phase, which starts the service again with a receiver's URL.
         args: [
           "-c",
           bundleConfig,
@@ -239,7 +284,7 @@ async function runSize(n, bundleConfig, token) {
           "--var",
           "D1_STATS:1",
           "--var",
-          "MAIN_SITE_URL:",
+          `MAIN_SITE_URL:${siteUrl}`,
         ],
         logFile: log,
         stateDir: state,
@@ -361,12 +406,15 @@ async function runSize(n, bundleConfig, token) {
     const queryRow = { key: "single-query", label: `${single.label} (all slices)`, ...query, ratio: 1, cpuMs: ceilingCpu / query.requests };
     await ceiling.stop();
     stops.delete(ceiling.stop);
-    if (!config.roles) return { rows: [queryRow, ...rows], seeding, roles: undefined };
-    const roles = { n, ...(await rolesPhase(service.url, group.id, members.length)) };
-    console.log(
-      `  roles: mapping the ${roles.members}-member group re-evaluated ${roles.processed} users in ${roles.seconds.toFixed(1)} s (${roles.changed} changed), ${roles.chunks} chunks, ${roles.roundTrips} D1 round trips`,
-    );
-    return { rows: [queryRow, ...rows], seeding, roles };
+    let roles;
+    if (config.roles) {
+      roles = { n, ...(await rolesPhase(service.url, group.id, members.length)) };
+      console.log(
+        `  roles: mapping the ${roles.members}-member group re-evaluated ${roles.processed} users in ${roles.seconds.toFixed(1)} s (${roles.changed} changed), ${roles.chunks} chunks, ${roles.roundTrips} D1 round trips`,
+      );
+    }
+    const latency = config.latencySamples > 0 ? { n, ...(await latencyPhase(service, startService, ctx)) } : undefined;
+    return { rows: [queryRow, ...rows], seeding, roles, latency };
   } finally {
     await stopAll();
     if (!opts.keep) rmSync(state, { recursive: true, force: true });
@@ -393,12 +441,14 @@ async function main() {
   const bySize = new Map();
   const seeding = [];
   const roles = [];
+  const latencies = [];
   try {
     for (const n of config.sizes) {
       const r = await runSize(n, bundleConfig, token);
       bySize.set(n, r.rows);
       seeding.push(...r.seeding);
       if (r.roles) roles.push(r.roles);
+      if (r.latency) latencies.push(r.latency);
     }
   } finally {
     await stopAll();
@@ -435,12 +485,25 @@ async function main() {
       ),
     );
   }
+  if (latencies.length) {
+    out.push(
+      "",
+      `Time to the site (push): from a deactivation's response (PATCH active=false) to the verifying receiver's receipt of user.deactivated, one every ${config.latencyPaceMs} ms, under the Okta mix (${Math.max(1, config.concurrency - 1)} clients):`,
+      "",
+      "| N | deactivations | arrived | p50 ms | p99 ms | max ms | mix req/s | vs. 5 min (IPSIE) |",
+      "|--:|--:|--:|--:|--:|--:|--:|--:|",
+      ...latencies.map(
+        (l) =>
+          `| ${l.n} | ${l.samples} | ${l.arrived} | ${l.p50.toFixed(0)} | ${l.p99.toFixed(0)} | ${l.max.toFixed(0)} | ${l.mixRps.toFixed(0)} | p99 ${(300_000 / l.p99).toFixed(0)}× under |`,
+      ),
+    );
+  }
   const text = out.join("\n");
   console.log(`\n${text}`);
   const file = join(logDir, `bench-${smoke ? "smoke-" : ""}${started.toISOString().replaceAll(":", "-").slice(0, 19)}`);
   writeFileSync(`${file}.md`, `${text}\n`);
   const rowsOnly = Object.fromEntries([...bySize].map(([n, rows]) => [n, rows.map(({ latencies, ...r }) => r)]));
-  writeFileSync(`${file}.json`, JSON.stringify({ config, machine, sizes: rowsOnly, seeding, roles }, null, 2));
+  writeFileSync(`${file}.json`, JSON.stringify({ config, machine, sizes: rowsOnly, seeding, roles, latencies }, null, 2));
   console.log(`\nSaved ${file}.md and .json`);
   if (failed) {
     console.error("Some requests failed (see above).");

@@ -21,6 +21,8 @@ export interface Bindings {
   SCIM_BEARER_TOKEN_NEXT?: string;
   ADMIN_TOKEN?: string;
   MAIN_SITE_SIGNING_SECRET?: string;
+  /** Optional: while set, every delivery is signed with it too, for a rotation without a gap. */
+  MAIN_SITE_SIGNING_SECRET_NEXT?: string;
   MAIN_SITE_URL?: string;
   /** The admin page's built files (wrangler.toml [assets]), served by src/admin/page.ts. */
   ASSETS: Fetcher;

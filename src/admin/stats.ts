@@ -3,6 +3,7 @@ import { eventsPerHour, oldestPerState } from "../db/admin-queries";
 import { getDb } from "../db/client";
 import { REQUEST_OUTCOMES, type RequestOutcome, requestsPerHour } from "../db/log";
 import type { AppEnv } from "../env";
+import { signingSecrets } from "../events/signing";
 import { countByState } from "../events/store";
 import { queryObject, validate } from "../http/validate";
 import { EVENT_STATES, type EventState, UNDELIVERED } from "../lifecycle/events";
@@ -67,5 +68,7 @@ export const statsAdminRoutes = new Hono<AppEnv>().get("/stats", validate("query
     oldestAgeByState: ages,
     held: counts.held,
     dead: counts.dead,
+    // Which signing secrets are set (names and states only, never values): a rotation under way shows here.
+    signingSecrets: signingSecrets(c.env),
   });
 });

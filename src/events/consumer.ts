@@ -17,7 +17,9 @@ type EventRow = typeof events.$inferSelect;
 export type Received = { msg: Message<unknown>; eventId: string };
 
 /** Where deliveries go, or why they cannot go anywhere (SPEC §2: unset URL → undeliverable). */
-function deliveryTarget(env: Pick<Bindings, "MAIN_SITE_URL" | "MAIN_SITE_SIGNING_SECRET">): DeliveryTarget | { problem: string } {
+function deliveryTarget(
+  env: Pick<Bindings, "MAIN_SITE_URL" | "MAIN_SITE_SIGNING_SECRET" | "MAIN_SITE_SIGNING_SECRET_NEXT">,
+): DeliveryTarget | { problem: string } {
   const url = env.MAIN_SITE_URL?.trim() ?? "";
   if (url === "") return { problem: "MAIN_SITE_URL is not set; set it, then redeliver." };
   let parsed: URL;
@@ -36,7 +38,16 @@ function deliveryTarget(env: Pick<Bindings, "MAIN_SITE_URL" | "MAIN_SITE_SIGNING
   } catch (err) {
     return { problem: `${err instanceof Error ? err.message : String(err)} Fix it, then redeliver.` };
   }
-  return { url, secret };
+  // While set, every delivery carries its signature too (a rotation without a gap); one that is
+  // not usable stops deliveries like a broken current secret does, rather than silently skipping it.
+  const nextSecret = env.MAIN_SITE_SIGNING_SECRET_NEXT?.trim() ?? "";
+  if (nextSecret === "") return { url, secret };
+  try {
+    decodeSigningSecret(nextSecret, "MAIN_SITE_SIGNING_SECRET_NEXT");
+  } catch (err) {
+    return { problem: `${err instanceof Error ? err.message : String(err)} Fix it (or delete it), then redeliver.` };
+  }
+  return { url, secret, nextSecret };
 }
 
 /**

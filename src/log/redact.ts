@@ -23,12 +23,12 @@ export function redactedPath(url: URL, secrets: readonly string[]): string {
 /** The configured secrets of a Worker, whatever is set of them. */
 export function configuredSecrets(env: object): string[] {
   const values = env as Record<string, unknown>;
-  return ["SCIM_BEARER_TOKEN", "SCIM_BEARER_TOKEN_NEXT", "ADMIN_TOKEN", "MAIN_SITE_SIGNING_SECRET"]
+  return ["SCIM_BEARER_TOKEN", "SCIM_BEARER_TOKEN_NEXT", "ADMIN_TOKEN", "MAIN_SITE_SIGNING_SECRET", "MAIN_SITE_SIGNING_SECRET_NEXT"]
     .map((k) => values[k])
     .filter((v): v is string => typeof v === "string" && v.trim() !== "")
     .flatMap((v) => {
       const t = v.trim();
-      // The signing secret is also used without its whsec_ prefix.
+      // The signing secrets are also used without their whsec_ prefix.
       return t.startsWith("whsec_") ? [t, t.slice(6)] : [t];
     });
 }

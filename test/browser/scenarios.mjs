@@ -538,6 +538,12 @@ export async function runScenarios({ browser, page, context, origin, secrets, ho
       assert(painted > 200, `${id}: ${painted} painted pixels`);
     }
     assert(/held by the deprovisioning guard/.test(await text("#tile-held")), "no held tile");
+    // Which signing secrets are set, by name, as the API says; no value anywhere on the page.
+    for (const { name, state } of stats.signingSecrets) {
+      const shownState = await page.locator(`#signing-secrets [data-secret="${name}"]`).getAttribute("data-state");
+      assert(shownState === state, `${name}: the page says ${shownState}, the API ${state}`);
+    }
+    assert(!(await page.content()).includes("whsec_"), "a signing secret's value is on the page");
     await shoot("health");
   });
 

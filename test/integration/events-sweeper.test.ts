@@ -7,6 +7,7 @@ import { newEventId, outboxInsert, sendCommitted } from "../../src/events/outbox
 import { SWEEP_MAX_PER_RUN } from "../../src/events/sweeper";
 import worker from "../../src/index";
 import { DEFAULT_SETTINGS } from "../../src/settings/model";
+import { sampleData } from "../event-fixtures";
 import { createUser, oktaUser, setSettings, uniqueName } from "../helpers";
 import { acceptingSite } from "../site-double";
 
@@ -43,7 +44,7 @@ async function writeQueued(at: Date, n = 1): Promise<string[]> {
     statements.push(
       outboxInsert(
         db,
-        { id, type: "user.updated", resourceType: "User", resourceId, resourceVersion: 2, data: { changes: { attributes: ["title"] } } },
+        { id, type: "user.updated", resourceType: "User", resourceId, resourceVersion: 2, data: sampleData("user.updated", resourceId, 2) },
         DEFAULT_SETTINGS,
         new Date(at.getTime() + i),
       ),

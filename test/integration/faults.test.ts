@@ -12,6 +12,7 @@ import { getDb } from "../../src/db/client";
 import { newEventId, outboxInsert } from "../../src/events/outbox";
 import worker from "../../src/index";
 import { DEFAULT_SETTINGS } from "../../src/settings/model";
+import { sampleData } from "../event-fixtures";
 import { type Fault, type FaultRule, FaultyD1, touches } from "../fault-d1";
 import {
   BASE,
@@ -27,6 +28,7 @@ import {
   setSettings,
   uniqueName,
 } from "../helpers";
+import { checkDelivery } from "../site-double";
 
 /**
  * Faults around the real things: D1 failing mid-request (a real D1 error inside a real batch,
@@ -53,7 +55,9 @@ beforeEach(() => {
     const req = new Request(input, init);
     if (req.url !== SITE) throw new Error(`unexpected outbound fetch to ${req.url}`);
     const headers = Object.fromEntries(req.headers);
-    deliveries.push({ id: headers["webhook-id"] ?? "", headers, body: await req.text() });
+    const body = await req.text();
+    checkDelivery(body);
+    deliveries.push({ id: headers["webhook-id"] ?? "", headers, body });
     return new Response(null, { status: 204 });
   });
 });
@@ -322,21 +326,22 @@ describe("a consumer crash mid-batch", () => {
   async function writeEvents(n: number): Promise<string[]> {
     const db = getDb(env.DB);
     const ids = Array.from({ length: n }, () => newEventId());
-    const [first, ...rest] = ids.map((id, i) =>
-      outboxInsert(
+    const [first, ...rest] = ids.map((id, i) => {
+      const resourceId = crypto.randomUUID();
+      return outboxInsert(
         db,
         {
           id,
           type: "user.updated",
           resourceType: "User",
-          resourceId: crypto.randomUUID(),
+          resourceId,
           resourceVersion: 2 + i,
-          data: { changes: { attributes: ["title"] } },
+          data: sampleData("user.updated", resourceId, 2 + i),
         },
         DEFAULT_SETTINGS,
         new Date(),
-      ),
-    );
+      );
+    });
     if (first) await db.batch([first, ...rest]);
     return ids;
   }
