@@ -405,6 +405,28 @@ describe("references that would run script in the site's pages are refused", () 
     { name: "photo javascript:", body: { photos: [{ value: "javascript:alert(1)", type: "photo" }] } },
     { name: "photo SVG data URL", body: { photos: [{ value: "data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=", type: "photo" }] } },
     { name: "manager $ref javascript:", body: { [ENT]: { manager: { value: "m1", $ref: "javascript:alert(1)" } } } },
+    // Every spelling a WHATWG URL parser (every browser) reads as javascript: tabs and newlines
+    // anywhere are dropped, C0 controls and spaces at either end are stripped, the scheme has no case.
+    ...[
+      "java\tscript:alert(1)",
+      "java\nscript:alert(1)",
+      "java\rscript:alert(1)",
+      "\u0000javascript:alert(1)",
+      "\u0001javascript:alert(1)",
+      "\u001f javascript:alert(1)",
+      "jAvAsCrIpT:alert(1)",
+      "javascript:alert(1)\u0000",
+      "j\ta\nv\ra\tscript:alert(1)",
+    ].flatMap((spelling) => [
+      { name: `manager $ref ${JSON.stringify(spelling)}`, body: { [ENT]: { manager: { value: "m1", $ref: spelling } } } },
+      { name: `profileUrl ${JSON.stringify(spelling)}`, body: { profileUrl: spelling } },
+      { name: `photo ${JSON.stringify(spelling)}`, body: { photos: [{ value: spelling }] } },
+    ]),
+    { name: "manager $ref vbscript: with a tab", body: { [ENT]: { manager: { value: "m1", $ref: "vb\tscript:msgbox(1)" } } } },
+    {
+      name: "manager $ref data: behind a control character",
+      body: { [ENT]: { manager: { value: "m1", $ref: "\u0002data:text/html,x" } } },
+    },
   ];
   it.each(refused)("POST with $name: 400 invalidValue, nothing stored", async ({ body }) => {
     const userName = uniqueName("Ref");
@@ -412,6 +434,43 @@ describe("references that would run script in the site's pages are refused", () 
     expect(err.detail).toMatch(/http\(s\)/);
     const found = await json(await scim("GET", `/Users?filter=${encodeURIComponent(`userName eq "${userName}"`)}`));
     expect(found.totalResults).toBe(0);
+  });
+
+  it("a group member's $ref is checked too, though it is never stored (POST and PATCH)", async () => {
+    const member = await newUser();
+    for (const $ref of ["java\tscript:alert(1)", "\u0001javascript:alert(1)"]) {
+      const displayName = uniqueName("RefGroup");
+      await expectCleanError(await scim("POST", "/Groups", { displayName, members: [{ value: member.id, $ref }] }), 400, "invalidValue");
+      const found = await json(await scim("GET", `/Groups?filter=${encodeURIComponent(`displayName eq "${displayName}"`)}`));
+      expect(found.totalResults).toBe(0);
+    }
+    const group = await expectStatus(await scim("POST", "/Groups", { displayName: uniqueName("RefGroup") }), 201);
+    await expectCleanError(
+      await scim(
+        "PATCH",
+        `/Groups/${group.id as string}`,
+        ops({ op: "add", path: "members", value: [{ value: member.id, $ref: "java\nscript:x" }] }),
+      ),
+      400,
+      "invalidValue",
+    );
+    const after = await json(await scim("GET", `/Groups/${group.id as string}`));
+    expect(after.members).toBeUndefined();
+  });
+
+  it("PATCH of a manager $ref with a tab in javascript: is 400 and the user is unchanged", async () => {
+    const u = await newUser();
+    const before = await json(await scim("GET", `/Users/${u.id as string}`));
+    await expectCleanError(
+      await scim(
+        "PATCH",
+        `/Users/${u.id as string}`,
+        ops({ op: "replace", path: `${ENT}:manager`, value: { value: "m1", $ref: "java\tscript:alert(1)" } }),
+      ),
+      400,
+      "invalidValue",
+    );
+    expect(await json(await scim("GET", `/Users/${u.id as string}`))).toEqual(before);
   });
 
   it("PATCH to a javascript: photo is 400 and the user is unchanged", async () => {
@@ -430,6 +489,8 @@ describe("references that would run script in the site's pages are refused", () 
     { name: "http photo", body: { photos: [{ value: "http://example.com/p.jpg" }] } },
     { name: "PNG data photo", body: { photos: [{ value: "data:image/png;base64,iVBORw0KGgo=" }] } },
     { name: "relative manager $ref (Entra)", body: { [ENT]: { manager: { value: "m1", $ref: "../Users/m1" } } } },
+    { name: "absolute https manager $ref", body: { [ENT]: { manager: { value: "m1", $ref: "https://idp.example/scim/v2/Users/m1" } } } },
+    { name: "relative manager $ref with a colon after a slash", body: { [ENT]: { manager: { value: "m1", $ref: "Users/a:b" } } } },
   ])("accepts $name", async ({ body }) => {
     await expectStatus(await scim("POST", "/Users", { userName: uniqueName("Ok"), ...body }), 201);
   });
