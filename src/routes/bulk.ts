@@ -3,8 +3,9 @@ import { getDb } from "../db/client";
 import type { AppEnv } from "../env";
 import { createGroup, deleteGroup, patchGroup, replaceGroup } from "../groups/service";
 import { readJsonObject } from "../http/body";
+import { scimErrorBody } from "../http/errors";
 import { scimJson } from "../http/respond";
-import { LogEntry } from "../log/entry";
+import type { LogEntry } from "../log/entry";
 import { MAX_PATH } from "../log/redact";
 import { SCIM_BASE_PATH } from "../middleware/context";
 import { afterResponse } from "../middleware/provisioning-log";
@@ -82,14 +83,14 @@ bulkRoutes.post("/", async (c) => {
   const failedLogs: { entry: LogEntry; status: number; detail: string }[] = [];
   // Each operation's row reads as the request it stands for, marked as part of this Bulk request.
   const newLog = (method: string, path: string, n: number) =>
-    new LogEntry(c.get("requestId"), method, `${SCIM_BASE_PATH}${path} (Bulk operation ${n})`.slice(0, MAX_PATH));
+    c.get("log").derive(method, `${SCIM_BASE_PATH}${path} (Bulk operation ${n})`.slice(0, MAX_PATH));
   const results = new Map<number, OperationResult>();
   const fail = (op: { index: number; method: string; bulkId: string | undefined; path?: string }, err: ScimError, entry?: LogEntry) => {
     results.set(op.index, {
       method: op.method,
       ...(op.bulkId ? { bulkId: op.bulkId } : {}),
       status: String(err.status),
-      response: err.toBody(),
+      response: scimErrorBody(c, err),
     });
     failedLogs.push({
       entry: entry ?? newLog(op.method || "BULK", (op.path ?? "").slice(0, 200), op.index + 1),
