@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, type SQL, sql } from "drizzle-orm";
+import { and, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { GroupRef, UserColumns, UserState } from "../resources/user";
 import { isRole, type Role } from "../roles/rules";
 import type { Db } from "./client";
@@ -160,21 +160,3 @@ export function updateUserRoleCas(db: Db, id: string, role: Role, expectedVersio
     .set({ role, version: expectedVersion + 1, updatedAt: at })
     .where(and(eq(users.id, id), eq(users.version, expectedVersion)));
 }
-
-/** Rows whose folded copy is still to be filled in (users_unfolded_idx), oldest first. */
-export const selectUnfolded = (db: Db, limit: number) =>
-  db
-    .select({ seq: users.seq, version: users.version, data: users.data, userName: users.userName })
-    .from(users)
-    .where(isNull(users.dataFold))
-    .orderBy(users.seq)
-    .limit(limit);
-
-/**
- * Fills in data_fold for many rows in ONE statement (their folds as one JSON parameter). A row
- * written since it was read (its version moved) is left alone: that write set its own fold.
- */
-export const fillFolded = (db: Db, folds: readonly { seq: number; version: number; fold: string }[]) =>
-  db.run(sql`UPDATE ${users} SET data_fold = json_extract(f.value, '$.fold')
-    FROM json_each(${JSON.stringify(folds)}) AS f
-    WHERE ${users.seq} = json_extract(f.value, '$.seq') AND ${users.version} = json_extract(f.value, '$.version') AND ${users.dataFold} IS NULL`);

@@ -1,7 +1,7 @@
 import type { Db } from "../db/client";
-import { fillFolded, selectUnfolded, storedUserData } from "../db/users";
-import { foldedDocument } from "../scim/fold";
-import { USER_RESOURCE } from "../scim/schemas";
+import { type Refold, selectStaleFolds, writeRefolds } from "../db/fold";
+import { storedUserData } from "../db/users";
+import { FOLD_VERSION, foldedColumns } from "../resources/user";
 
 /** Rows per read and per write: two D1 queries per chunk. */
 const FOLD_CHUNK = 500;
@@ -9,25 +9,32 @@ const FOLD_CHUNK = 500;
 const MAX_CHUNKS = 100;
 
 /**
- * Cron: fills in the folded copy (data_fold) of users written before it existed, so filters
- * on their caseExact:false attributes compare Unicode-folded, not ASCII-only. Runs until none
- * is left or its time is up; the next minute goes on. Every write sets data_fold itself, so
- * once done this costs one index probe of an empty partial index per minute.
+ * Cron: brings the folded columns (user_name_norm, email_norm, data_fold) of users written with an
+ * older fold, or before data_fold existed, up to the current one (FOLD_VERSION, src/scim/text.ts),
+ * so uniqueness, lookups and filters compare every row the same way. Runs until none is left or its
+ * time is up; the next minute goes on. Every write folds its row itself, so once done this costs
+ * one probe of an empty partial index per minute.
+ *
+ * Safe on any data: a row changed since it was read is left to its own write; two users that the
+ * new fold makes one (ΟΔΟΣ@x and οδοσ@x, both created before) are both kept, the later one
+ * recorded as a duplicate of the other (src/db/fold.ts), and the admin page shows them.
  */
 export async function backfillFolded(db: Db, budgetMs: number): Promise<number> {
   const deadline = Date.now() + budgetMs;
-  let filled = 0;
+  let done = 0;
   for (let chunk = 0; chunk < MAX_CHUNKS && Date.now() < deadline; chunk++) {
-    const rows = await selectUnfolded(db, FOLD_CHUNK);
+    const rows = await selectStaleFolds(db, FOLD_VERSION, FOLD_CHUNK);
     if (rows.length === 0) break;
-    const folds = rows.map((row) => ({
-      seq: row.seq,
-      version: row.version,
-      fold: JSON.stringify(foldedDocument(storedUserData(row), USER_RESOURCE)),
-    }));
-    await fillFolded(db, folds);
-    filled += rows.length;
+    const seen = new Set<string>();
+    const refolds: Refold[] = rows.map((row) => {
+      const cols = foldedColumns(storedUserData(row));
+      const dupInChunk = seen.has(cols.userNameNorm);
+      seen.add(cols.userNameNorm);
+      return { seq: row.seq, version: row.version, ...cols, dupInChunk };
+    });
+    await writeRefolds(db, refolds);
+    done += rows.length;
     if (rows.length < FOLD_CHUNK) break;
   }
-  return filled;
+  return done;
 }

@@ -28,7 +28,7 @@ describe("csvField (RFC 4180, and no formula a spreadsheet would run)", () => {
     { name: "a small equals sign", input: "﹦1", want: "'﹦1" },
     { name: "a space before the sign", input: " =1+1", want: "' =1+1" },
     { name: "spaces, a no-break space and a zero-width space before the sign", input: "  \u00a0\u200b=1", want: "'  \u00a0\u200b=1" },
-    { name: "a line feed first", input: "\n=1", want: "\"'\n=1\"" },
+    { name: "a line feed first", input: "\n=1", want: '"\'\n=1"' },
     { name: "a control character before the sign", input: "\u0001=1", want: "'\u0001=1" },
     { name: "a space before plain text", input: " plain", want: " plain" },
   ];
