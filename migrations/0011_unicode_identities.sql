@@ -16,23 +16,23 @@ CREATE INDEX `users_refold_idx` ON `users` (`seq`) WHERE fold_version < 1;--> st
 ALTER TABLE `users` ADD `user_name_dup` text;--> statement-breakpoint
 DROP INDEX `users_user_name_norm_uq`;--> statement-breakpoint
 CREATE UNIQUE INDEX `users_user_name_norm_uq` ON `users` (`user_name_norm`,(CASE WHEN user_name_dup = user_name_norm THEN seq ELSE 0 END));--> statement-breakpoint
--- 3. FTS5 reads a value only up to its first U+0000: a userName "a\0filo" was indexed as "a", so
--- co "ilo" missed it, and a search holding U+0000 was an unterminated FTS5 string (a 500). The
--- view now holds U+FFFD in its place, as the search does (src/db/text-index.ts, which has this
--- view's text; test/integration/text-index-source.test.ts compares them). The triggers read the
--- view by name and stay as they are. The index rows of users holding U+0000 are written again.
+-- 3. FTS5's trigram tokenizer stops reading a value at its first U+0000: a userName "a\0filo" was
+-- indexed as "a", so co "ilo" missed it, and a search holding U+0000 was an unterminated FTS5
+-- string (a 500). The view now holds each value as a JSON string literal (json_quote escapes
+-- U+0000 and every other control character), as the search is written (src/db/text-index.ts, which
+-- has this view's text; test/integration/text-index-source.test.ts compares them). The triggers
+-- read the view by name and stay as they are; every index row is written again from the view, once
+-- (a full rebuild, as 0006 built it).
 DROP VIEW `users_fts_source`;--> statement-breakpoint
 CREATE VIEW `users_fts_source` AS
 SELECT seq,
-  replace(user_name_norm, char(0), char(65533)) AS user_name,
-  replace(coalesce(json_extract(data_fold, '$."displayName"'), lower(json_extract(data, '$."displayName"'))), char(0), char(65533)) AS display_name,
-  replace(coalesce(json_extract(data_fold, '$."name"."givenName"'), lower(json_extract(data, '$."name"."givenName"'))), char(0), char(65533)) AS given_name,
-  replace(coalesce(json_extract(data_fold, '$."name"."familyName"'), lower(json_extract(data, '$."name"."familyName"'))), char(0), char(65533)) AS family_name,
-  replace(coalesce((SELECT group_concat(coalesce(json_extract(data_fold, '$."emails"[' || e.key || ']."value"'), lower(json_extract(e.value, '$."value"'))), char(10))
-    FROM json_each(data, '$."emails"') AS e WHERE e.type = 'object'), '') || char(10) || coalesce(email_norm, ''), char(0), char(65533)) AS emails
+  json_quote(user_name_norm) AS user_name,
+  CASE WHEN coalesce(json_extract(data_fold, '$."displayName"'), lower(json_extract(data, '$."displayName"'))) IS NULL THEN NULL ELSE json_quote(coalesce(json_extract(data_fold, '$."displayName"'), lower(json_extract(data, '$."displayName"')))) END AS display_name,
+  CASE WHEN coalesce(json_extract(data_fold, '$."name"."givenName"'), lower(json_extract(data, '$."name"."givenName"'))) IS NULL THEN NULL ELSE json_quote(coalesce(json_extract(data_fold, '$."name"."givenName"'), lower(json_extract(data, '$."name"."givenName"')))) END AS given_name,
+  CASE WHEN coalesce(json_extract(data_fold, '$."name"."familyName"'), lower(json_extract(data, '$."name"."familyName"'))) IS NULL THEN NULL ELSE json_quote(coalesce(json_extract(data_fold, '$."name"."familyName"'), lower(json_extract(data, '$."name"."familyName"')))) END AS family_name,
+  json_quote(coalesce((SELECT group_concat(coalesce(json_extract(data_fold, '$."emails"[' || e.key || ']."value"'), lower(json_extract(e.value, '$."value"'))), char(10))
+    FROM json_each(data, '$."emails"') AS e WHERE e.type = 'object'), '') || char(10) || coalesce(email_norm, '')) AS emails
 FROM `users`;--> statement-breakpoint
-DELETE FROM `users_fts` WHERE rowid IN (SELECT seq FROM `users`
-  WHERE instr(user_name_norm, char(0)) > 0 OR instr(coalesce(email_norm, ''), char(0)) > 0 OR instr(coalesce(data_fold, data), '\u0000') > 0);--> statement-breakpoint
+DELETE FROM `users_fts`;--> statement-breakpoint
 INSERT INTO `users_fts` (rowid, user_name, display_name, given_name, family_name, emails)
-SELECT seq, user_name, display_name, given_name, family_name, emails FROM `users_fts_source` WHERE seq IN (SELECT seq FROM `users`
-  WHERE instr(user_name_norm, char(0)) > 0 OR instr(coalesce(email_norm, ''), char(0)) > 0 OR instr(coalesce(data_fold, data), '\u0000') > 0);
+SELECT seq, user_name, display_name, given_name, family_name, emails FROM `users_fts_source`;

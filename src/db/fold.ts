@@ -5,7 +5,7 @@ import { users } from "./schema";
 /** Rows folded with an older fold than `version` (users_refold_idx), oldest first. */
 export const selectStaleFolds = (db: Db, version: number, limit: number) =>
   db
-    .select({ seq: users.seq, version: users.version, data: users.data, userName: users.userName })
+    .select({ seq: users.seq, version: users.version, data: users.data, userName: users.userName, userNameNorm: users.userNameNorm })
     .from(users)
     .where(lt(users.foldVersion, version))
     .orderBy(asc(users.seq))
@@ -18,7 +18,7 @@ export interface Refold {
   emailNorm: string | null;
   dataFold: string;
   foldVersion: number;
-  /** An earlier row of the same chunk folds to the same userName. */
+  /** Another row of the same chunk keeps this userName key (src/jobs/fold.ts decides which). */
   dupInChunk: boolean;
 }
 
@@ -31,14 +31,16 @@ export interface Refold {
  */
 export function writeRefolds(db: Db, rows: readonly Refold[]) {
   const v = (key: keyof Refold) => sql.raw(`json_extract(f.value, '$.${key}')`);
+  const chunk = JSON.stringify(rows);
+  // Rows of the chunk are settled by dupInChunk; any other holder of the key makes this one a duplicate.
   const taken = sql`(${v("dupInChunk")} OR EXISTS (SELECT 1 FROM ${users} o WHERE o.user_name_norm = ${v("userNameNorm")}
-    AND o.seq <> ${users.seq} AND o.user_name_dup IS NOT o.user_name_norm))`;
+    AND o.user_name_dup IS NOT o.user_name_norm AND o.seq NOT IN (SELECT json_extract(c.value, '$.seq') FROM json_each(${chunk}) AS c)))`;
   return db.run(sql`UPDATE ${users} SET
       user_name_dup = CASE WHEN ${taken} THEN ${v("userNameNorm")} ELSE NULL END,
       user_name_norm = ${v("userNameNorm")},
       email_norm = ${v("emailNorm")},
       data_fold = ${v("dataFold")},
       fold_version = ${v("foldVersion")}
-    FROM json_each(${JSON.stringify(rows)}) AS f
+    FROM json_each(${chunk}) AS f
     WHERE ${users.seq} = ${v("seq")} AND ${users.version} = ${v("version")}`);
 }

@@ -25,13 +25,22 @@ export async function backfillFolded(db: Db, budgetMs: number): Promise<number> 
   for (let chunk = 0; chunk < MAX_CHUNKS && Date.now() < deadline; chunk++) {
     const rows = await selectStaleFolds(db, FOLD_VERSION, FOLD_CHUNK);
     if (rows.length === 0) break;
-    const seen = new Set<string>();
-    const refolds: Refold[] = rows.map((row) => {
-      const cols = foldedColumns(storedUserData(row));
-      const dupInChunk = seen.has(cols.userNameNorm);
-      seen.add(cols.userNameNorm);
-      return { seq: row.seq, version: row.version, ...cols, dupInChunk };
-    });
+    const folded = rows.map((row) => ({ row, cols: foldedColumns(storedUserData(row)) }));
+    // Of the rows of a chunk that fold to one key, one keeps it: the one that holds it already if
+    // any (it is in the unique index as it is, so no row ever takes the key from under it
+    // mid-statement), else the oldest. An old key that the new fold changes is never a new key
+    // (a fold is its own fold), so no other collision can happen inside the statement.
+    const owner = new Map<string, number>();
+    for (const { row, cols } of folded) {
+      // At most one row holds a key (the unique index), so a holder always wins.
+      if (!owner.has(cols.userNameNorm) || row.userNameNorm === cols.userNameNorm) owner.set(cols.userNameNorm, row.seq);
+    }
+    const refolds: Refold[] = folded.map(({ row, cols }) => ({
+      seq: row.seq,
+      version: row.version,
+      ...cols,
+      dupInChunk: owner.get(cols.userNameNorm) !== row.seq,
+    }));
     await writeRefolds(db, refolds);
     done += rows.length;
     if (rows.length < FOLD_CHUNK) break;
