@@ -15,15 +15,21 @@ export const LIMITS = {
   maxResults: 200,
   bulkMaxOperations: 1000,
   bulkMaxPayloadSize: 1024 * 1024,
+  /** Operations in one PATCH request (src/scim/patch.ts). */
+  patchMaxOperations: 1000,
+  /** Attribute comparisons in one filter (src/scim/filter/parser.ts MAX_FILTER_COMPARISONS). */
+  filterMaxComparisons: 100,
 } as const;
 
 export function serviceProviderConfig(baseUrl: string) {
   return {
     schemas: [SPC_SCHEMA],
     documentationUri: `${baseUrl.replace(/\/api\/scim\/v2$/, "")}/admin`,
-    patch: { supported: true },
+    // maxOperations (PATCH) and maxComparisons (filter) are this service's own, named like bulk's
+    // (RFC 7643 §5 defines only `supported` there); /Schemas describes them.
+    patch: { supported: true, maxOperations: LIMITS.patchMaxOperations },
     bulk: { supported: true, maxOperations: LIMITS.bulkMaxOperations, maxPayloadSize: LIMITS.bulkMaxPayloadSize },
-    filter: { supported: true, maxResults: LIMITS.maxResults },
+    filter: { supported: true, maxResults: LIMITS.maxResults, maxComparisons: LIMITS.filterMaxComparisons },
     changePassword: { supported: false },
     sort: { supported: true },
     etag: { supported: true },

@@ -55,3 +55,9 @@ export function compareCodePoints(a: string, b: string): number {
   }
   return a.length - b.length;
 }
+
+/** Where `value` has an unpaired UTF-16 surrogate (no Unicode text does), as a 1-based character index. */
+export function unpairedSurrogateAt(value: string): number | undefined {
+  const m = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.exec(value);
+  return m ? [...value.slice(0, m.index)].length + 1 : undefined;
+}

@@ -1,3 +1,4 @@
+import { LIMITS } from "../discovery";
 import { ScimError, type ScimType } from "../errors";
 import {
   ALL_SCHEMAS,
@@ -8,6 +9,7 @@ import {
   type SchemaDef,
   USER_SCHEMA_ID,
 } from "../schemas";
+import { unpairedSurrogateAt } from "../text";
 import type { AttrPath, CompareOp, Filter, FilterValue, PatchPath } from "./ast";
 import { describeToken, type Token, tokenize } from "./lexer";
 
@@ -21,7 +23,7 @@ const MAX_FILTER_DEPTH = 32;
  * (test/unit/filter-sql.test.ts measures every attribute); and an `or` of 100 is more than any
  * client asks.
  */
-export const MAX_FILTER_COMPARISONS = 100;
+export const MAX_FILTER_COMPARISONS = LIMITS.filterMaxComparisons;
 
 /**
  * `email` is not a SCIM attribute, but Okta sends `filter=email eq "x"` when the admin sets
@@ -165,7 +167,7 @@ function balance(kind: "and" | "or", terms: Filter[], lo = 0, hi = terms.length)
 }
 
 /** The comparisons (`compare` and `present` leaves) of a filter. */
-function comparisonsOf(f: Filter): number {
+export function comparisonsOf(f: Filter): number {
   switch (f.kind) {
     case "and":
     case "or":
@@ -421,6 +423,11 @@ class Parser {
    */
   private coerce(v: Token, leaf: AttributeDef, op: CompareOp): FilterValue {
     const raw = v.text;
+    // A "\uD800" escape alone: no stored value (UTF-8 in D1) can hold it, so nothing could match.
+    const surrogate = unpairedSurrogateAt(raw);
+    if (surrogate !== undefined) {
+      this.fail(`The value at character ${v.pos} has an unpaired surrogate at its character ${surrogate}: it is not Unicode text.`);
+    }
     const lower = raw.toLowerCase();
     const at = `at character ${v.pos}`;
     if (v.kind === "word" && lower === "null") {
