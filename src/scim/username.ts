@@ -83,3 +83,128 @@ export function userNameProblem(userName: string): string | undefined {
   if (foldCase(userName).trim() === "") return "has no visible characters.";
   return undefined;
 }
+
+/**
+ * Letters of other scripts that look like Latin ones in most fonts (after UTS #39's
+ * confusables.txt, the cross-script entries for Latin letters that names are made of). A userName
+ * written with them can pass for another user's: `bоb` with a Cyrillic о looks like `bob`.
+ */
+const LATIN_LOOKALIKES: Readonly<Record<string, string>> = {
+  // Cyrillic
+  а: "a",
+  е: "e",
+  о: "o",
+  р: "p",
+  с: "c",
+  у: "y",
+  х: "x",
+  ѕ: "s",
+  і: "i",
+  ј: "j",
+  һ: "h",
+  ԁ: "d",
+  ԛ: "q",
+  ԝ: "w",
+  ӏ: "l",
+  ү: "y",
+  А: "A",
+  В: "B",
+  Е: "E",
+  К: "K",
+  М: "M",
+  Н: "H",
+  О: "O",
+  Р: "P",
+  С: "C",
+  Т: "T",
+  Х: "X",
+  У: "Y",
+  Ѕ: "S",
+  І: "I",
+  Ј: "J",
+  Ԁ: "D",
+  Ү: "Y",
+  // Greek
+  α: "a",
+  ο: "o",
+  ν: "v",
+  ι: "i",
+  κ: "k",
+  ρ: "p",
+  υ: "u",
+  χ: "x",
+  Α: "A",
+  Β: "B",
+  Ε: "E",
+  Ζ: "Z",
+  Η: "H",
+  Ι: "I",
+  Κ: "K",
+  Μ: "M",
+  Ν: "N",
+  Ο: "O",
+  Ρ: "P",
+  Τ: "T",
+  Υ: "Y",
+  Χ: "X",
+  // Armenian
+  օ: "o",
+  ս: "u",
+  հ: "h",
+  ց: "g",
+  ք: "p",
+};
+
+const SCRIPTS = [
+  "Latin",
+  "Cyrillic",
+  "Greek",
+  "Armenian",
+  "Georgian",
+  "Cherokee",
+  "Arabic",
+  "Hebrew",
+  "Han",
+  "Hangul",
+  "Hiragana",
+  "Katakana",
+  "Thai",
+  "Devanagari",
+] as const;
+const CJK_WITH_LATIN: ReadonlySet<string> = new Set(["Latin", "Han", "Hiragana", "Katakana", "Hangul"]);
+const SCRIPT_OF = SCRIPTS.map((name) => ({ name, re: new RegExp(`\\p{Script=${name}}`, "u") }));
+
+/** The folded userName with other scripts' Latin look-alikes read as Latin, when that differs: the name it can pass for. */
+export function latinLookalikeKey(userName: string): string | undefined {
+  let mapped = "";
+  let changed = false;
+  for (const c of userName) {
+    const latin = LATIN_LOOKALIKES[c];
+    if (latin !== undefined) changed = true;
+    mapped += latin ?? c;
+  }
+  return changed ? foldCase(mapped) : undefined;
+}
+
+/**
+ * Why an admin should look twice at a userName (the admin page marks the user): invisible
+ * characters in it, letters of several scripts, or a userName stored before the rules that
+ * would refuse it now. Empty for an ordinary name.
+ */
+export function lookalikeReasons(userName: string): string[] {
+  const reasons: string[] = [];
+  const legacy = userNameProblem(userName);
+  if (legacy !== undefined) reasons.push(`stored before the userName rules: it ${legacy}`);
+  const invisible = [...new Set([...userName].filter((c) => /\p{Default_Ignorable_Code_Point}/u.test(c)))];
+  if (invisible.length > 0) {
+    reasons.push(
+      `holds invisible characters (${invisible.map((c) => hex(c.codePointAt(0) ?? 0)).join(", ")}) that do not tell it apart from the same name without them`,
+    );
+  }
+  const scripts = SCRIPT_OF.filter((s) => [...userName].some((c) => s.re.test(c))).map((s) => s.name);
+  // UTS #39 "highly restrictive": Latin with the scripts of Chinese, Japanese or Korean is ordinary.
+  if (scripts.length > 1 && !scripts.every((s) => CJK_WITH_LATIN.has(s))) {
+    reasons.push(`mixes ${scripts.join(" and ")} letters, which can look alike`);
+  }
+  return reasons;
+}
