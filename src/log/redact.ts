@@ -26,7 +26,7 @@ export function configuredSecrets(env: object): string[] {
  * also without its prefix, without its `=` padding, in base64url, and as the key's own text when
  * the key is printable; and, since a query string reads `+` as a space, with spaces for pluses.
  */
-export function secretSpellings(secret: string): string[] {
+function secretSpellings(secret: string): string[] {
   const out = new Set<string>([secret]);
   if (secret.startsWith("whsec_")) {
     const key = secret.slice("whsec_".length);

@@ -49,7 +49,7 @@ export interface PatchContext {
  * (src/scim/resource.ts). Before the limits one PATCH of 13,164 filtered operations on a user with
  * 100 emails burned over a second of CPU.
  */
-export const MAX_PATCH_FILTER_COMPARISONS = 1000;
+const MAX_PATCH_FILTER_COMPARISONS = 1000;
 
 interface State {
   /** Comparisons the operations' value filters have held so far. */

@@ -20,9 +20,9 @@ export function foldCase(value: string): string {
   return folded.normalize("NFKC");
 }
 
-const ASCII = /^[\x00-\x7f]*$/;
+const ASCII = /^[\p{ASCII}]*$/u;
 /** Code points whose fold may differ from themselves: ASCII capitals and everything outside ASCII. */
-const FOLDS = /[A-Z]|[^\x00-\x7f]/gu;
+const FOLDS = /[A-Z]|[^\p{ASCII}]/gu;
 const IGNORABLE = /\p{Default_Ignorable_Code_Point}/gu;
 const DOTLESS_I = "\u0131";
 const folds = new Map<string, string>();

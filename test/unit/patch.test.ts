@@ -811,8 +811,11 @@ describe("BulkSchedule: the order of a Bulk request's operations, linear in the 
     const made = new Set<string>();
     for (let op = schedule.next(); op; op = schedule.next()) {
       order.push(op.index);
-      if (op.index === 1) made.add("b"), schedule.created("b");
-      if (op.index === 3) made.add("a"), schedule.created("a");
+      const creates = op.index === 1 ? "b" : op.index === 3 ? "a" : undefined;
+      if (creates !== undefined) {
+        made.add(creates);
+        schedule.created(creates);
+      }
     }
     expect(order).toEqual([1, 0, 3, 2]);
     expect(reads).toBe(ops.length);
