@@ -293,16 +293,13 @@ export const DISCOVERY_SCHEMAS: SchemaDef[] = [
       ro("documentationUri", "reference", "An HTTP-addressable URL pointing to the service provider's help documentation.", {
         referenceTypes: ["external"],
       }),
-      supported("patch", "A complex type that specifies PATCH configuration options.", [
-        ro("maxOperations", "integer", "The maximum number of operations in one PATCH request (this service's own attribute)."),
-      ]),
+      supported("patch", "A complex type that specifies PATCH configuration options."),
       supported("bulk", "A complex type that specifies bulk configuration options.", [
         ro("maxOperations", "integer", "The maximum number of operations.", { required: true }),
         ro("maxPayloadSize", "integer", "The maximum payload size in bytes.", { required: true }),
       ]),
       supported("filter", "A complex type that specifies FILTER options.", [
         ro("maxResults", "integer", "The maximum number of resources returned in a response.", { required: true }),
-        ro("maxComparisons", "integer", "The maximum number of attribute comparisons in one filter (this service's own attribute)."),
       ]),
       supported("changePassword", "A complex type that specifies configuration options related to changing a password."),
       supported("sort", "A complex type that specifies sort result options."),
