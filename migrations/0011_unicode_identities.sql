@@ -8,6 +8,10 @@
 -- and-set on the row's version. Adding a column with a default rewrites no row.
 ALTER TABLE `users` ADD `fold_version` integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 CREATE INDEX `users_refold_idx` ON `users` (`seq`) WHERE fold_version < 1;--> statement-breakpoint
+-- Groups' display_name_norm likewise. Group writes fold with the current fold but leave this
+-- column alone, so a group created later is refolded once too, to the same value.
+ALTER TABLE `groups` ADD `fold_version` integer DEFAULT 0 NOT NULL;--> statement-breakpoint
+CREATE INDEX `groups_refold_idx` ON `groups` (`seq`) WHERE fold_version < 1;--> statement-breakpoint
 -- 2. Two users written before this may fold to one userName (ΟΔΟΣ@x and οδοσ@x). The refold can't
 -- merge or drop either, so it records the key it found taken in user_name_dup; while that equals
 -- the row's user_name_norm, the row's own seq keeps it out of the uniqueness, and every write to it

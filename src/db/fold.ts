@@ -1,6 +1,6 @@
 import { asc, lt, sql } from "drizzle-orm";
 import type { Db } from "./client";
-import { users } from "./schema";
+import { groups, users } from "./schema";
 
 /** Rows folded with an older fold than `version` (users_refold_idx), oldest first. */
 export const selectStaleFolds = (db: Db, version: number, limit: number) =>
@@ -44,3 +44,21 @@ export function writeRefolds(db: Db, rows: readonly Refold[]) {
     FROM json_each(${chunk}) AS f
     WHERE ${users.seq} = ${v("seq")} AND ${users.version} = ${v("version")}`);
 }
+
+/** Groups not yet refolded to `version` (groups_refold_idx), oldest first. */
+export const selectStaleGroupFolds = (db: Db, version: number, limit: number) =>
+  db
+    .select({ seq: groups.seq, version: groups.version, displayName: groups.displayName })
+    .from(groups)
+    .where(lt(groups.foldVersion, version))
+    .orderBy(asc(groups.seq))
+    .limit(limit);
+
+/** Writes groups' display_name_norm in ONE statement; a group written since it was read keeps its own. */
+export const writeGroupRefolds = (
+  db: Db,
+  rows: readonly { seq: number; version: number; displayNameNorm: string; foldVersion: number }[],
+) =>
+  db.run(sql`UPDATE ${groups} SET display_name_norm = json_extract(f.value, '$.displayNameNorm'), fold_version = json_extract(f.value, '$.foldVersion')
+    FROM json_each(${JSON.stringify(rows)}) AS f
+    WHERE ${groups.seq} = json_extract(f.value, '$.seq') AND ${groups.version} = json_extract(f.value, '$.version')`);

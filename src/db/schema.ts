@@ -85,9 +85,12 @@ export const groups = sqliteTable(
     version: integer("version").notNull(),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
+    /** Set by the refold (src/jobs/fold.ts) once display_name_norm has the current fold; writes leave it alone. */
+    foldVersion: integer("fold_version").notNull().default(0),
   },
   (t) => [
     uniqueIndex("groups_id_uq").on(t.id),
+    index("groups_refold_idx").on(t.seq).where(sql`fold_version < 1`),
     // Not unique (RFC 7643 §4.2; Entra provisions two groups of one name): the lookup index only.
     index("groups_display_name_norm_idx").on(t.displayNameNorm),
     index("groups_external_id_idx").on(t.externalId),

@@ -1,7 +1,8 @@
 import type { Db } from "../db/client";
-import { type Refold, selectStaleFolds, writeRefolds } from "../db/fold";
+import { type Refold, selectStaleFolds, selectStaleGroupFolds, writeGroupRefolds, writeRefolds } from "../db/fold";
 import { storedUserData } from "../db/users";
 import { FOLD_VERSION, foldedColumns } from "../resources/user";
+import { foldCase } from "../scim/text";
 
 /** Rows per read and per write: two D1 queries per chunk. */
 const FOLD_CHUNK = 500;
@@ -10,7 +11,7 @@ const MAX_CHUNKS = 100;
 
 /**
  * Cron: brings the folded columns (user_name_norm, email_norm, data_fold) of users written with an
- * older fold, or before data_fold existed, up to the current one (FOLD_VERSION, src/scim/text.ts),
+ * older fold, or before data_fold existed, and groups' display_name_norm, up to the current one (FOLD_VERSION, src/scim/text.ts),
  * so uniqueness, lookups and filters compare every row the same way. Runs until none is left or its
  * time is up; the next minute goes on. Every write folds its row itself, so once done this costs
  * one probe of an empty partial index per minute.
@@ -42,6 +43,17 @@ export async function backfillFolded(db: Db, budgetMs: number): Promise<number> 
       dupInChunk: owner.get(cols.userNameNorm) !== row.seq,
     }));
     await writeRefolds(db, refolds);
+    done += rows.length;
+    if (rows.length < FOLD_CHUNK) break;
+  }
+  // Then groups' display_name_norm (not unique: no duplicates to record).
+  for (let chunk = 0; chunk < MAX_CHUNKS && Date.now() < deadline; chunk++) {
+    const rows = await selectStaleGroupFolds(db, FOLD_VERSION, FOLD_CHUNK);
+    if (rows.length === 0) break;
+    await writeGroupRefolds(
+      db,
+      rows.map((g) => ({ seq: g.seq, version: g.version, displayNameNorm: foldCase(g.displayName), foldVersion: FOLD_VERSION })),
+    );
     done += rows.length;
     if (rows.length < FOLD_CHUNK) break;
   }

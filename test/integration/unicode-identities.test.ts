@@ -118,3 +118,22 @@ describe("userNames stored before the rules", () => {
     expect(left?.n).toBe(0);
   });
 });
+
+describe("groups stored before the fold", () => {
+  it("are refolded too: displayName eq finds a group by its new fold", async () => {
+    const id = `legacy-group-${tag}`;
+    const name = `ΟΜΑΔΑ ΛΟΓΟΣ ${tag}`;
+    await env.DB.prepare(
+      `INSERT INTO groups (id, display_name, display_name_norm, external_id, data, version, created_at, updated_at)
+       VALUES (?, ?, ?, NULL, ?, 1, '2024-01-01T00:00:00.000Z', '2024-01-01T00:00:00.000Z')`,
+    )
+      .bind(id, name, name.normalize("NFKC").toLowerCase(), JSON.stringify({ displayName: name }))
+      .run();
+    const byName = async () =>
+      (await expectStatus(await scim("GET", `/Groups?filter=${encodeURIComponent(`displayName eq "ομαδα λογοσ ${tag}"`)}`), 200))
+        .totalResults as number;
+    expect(await byName()).toBe(0);
+    await backfillFolded(getDb(env.DB), 30_000);
+    expect(await byName()).toBe(1);
+  });
+});
