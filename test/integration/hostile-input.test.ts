@@ -257,8 +257,8 @@ describe("invalid UTF-8 and invalid Unicode", () => {
 
   it("a userName holding a lone surrogate is refused by name, never taken for another user's", async () => {
     const base = uniqueName();
-    for (const escape of ["\\ud800", "\\udbff"]) {
-      const err = await expectCleanError(await rawRequest("POST", "/Users", `{"userName":"${base}${escape}"}`), 400, "invalidValue");
+    for (const lone of ["\\ud800", "\\udbff"]) {
+      const err = await expectCleanError(await rawRequest("POST", "/Users", `{"userName":"${base}${lone}"}`), 400, "invalidValue");
       expect(err.detail).toMatch(/unpaired surrogate \(U\+D[8B]..\)/i);
     }
   });
