@@ -34,10 +34,20 @@ export const users = sqliteTable(
     /**
      * `data` with only its caseExact:false strings, Unicode-folded (src/scim/fold.ts): what
      * filters and sortBy compare those attributes against. NULL on rows written before it
-     * existed until the cron has filled it in (src/users/fold-backfill.ts); SQL reads
+     * existed until the cron has filled it in (src/jobs/fold.ts); SQL reads
      * lower(data) for them meanwhile.
      */
     dataFold: text("data_fold"),
+    /** The fold user_name_norm, email_norm and data_fold were made with (src/resources/user.ts FOLD_VERSION). */
+    foldVersion: integer("fold_version").notNull().default(0),
+    /**
+     * Set by the refold (src/jobs/fold.ts) on a user written before the userName rules whose
+     * userName folds, under the current fold, to one another user already holds: the key it found
+     * taken. While it equals user_name_norm the row stays out of the uniqueness (users_user_name_norm_uq),
+     * so writes to it (a deactivation) still go through; the admin page shows the pair. Renamed,
+     * the row is unique again like any other.
+     */
+    userNameDup: text("user_name_dup"),
     passwordHash: text("password_hash"),
     version: integer("version").notNull(),
     createdAt: text("created_at").notNull(),
@@ -45,7 +55,9 @@ export const users = sqliteTable(
   },
   (t) => [
     uniqueIndex("users_id_uq").on(t.id),
-    uniqueIndex("users_user_name_norm_uq").on(t.userNameNorm),
+    // Unique per folded userName, except a legacy duplicate the refold found (user_name_dup): its
+    // own seq sets it apart while its key is the one found taken. Lookups use the first column.
+    uniqueIndex("users_user_name_norm_uq").on(t.userNameNorm, sql`(CASE WHEN user_name_dup = user_name_norm THEN seq ELSE 0 END)`),
     index("users_external_id_idx").on(t.externalId),
     index("users_email_norm_idx").on(t.emailNorm),
     index("users_created_idx").on(t.createdAt),
@@ -56,6 +68,8 @@ export const users = sqliteTable(
     index("users_seq_idx").on(t.seq),
     // Rows whose data_fold is still to be filled in: empty once the backfill is done.
     index("users_unfolded_idx").on(t.seq).where(sql`data_fold IS NULL`),
+    // Rows folded with an older fold than FOLD_VERSION (src/jobs/fold.ts): empty once refolded.
+    index("users_refold_idx").on(t.seq).where(sql`fold_version < 1`),
   ],
 );
 
@@ -71,9 +85,12 @@ export const groups = sqliteTable(
     version: integer("version").notNull(),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
+    /** Set by the refold (src/jobs/fold.ts) once display_name_norm has the current fold; writes leave it alone. */
+    foldVersion: integer("fold_version").notNull().default(0),
   },
   (t) => [
     uniqueIndex("groups_id_uq").on(t.id),
+    index("groups_refold_idx").on(t.seq).where(sql`fold_version < 1`),
     // Not unique (RFC 7643 §4.2; Entra provisions two groups of one name): the lookup index only.
     index("groups_display_name_norm_idx").on(t.displayNameNorm),
     index("groups_external_id_idx").on(t.externalId),

@@ -2,6 +2,7 @@ import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { events, provisioningLog } from "../db/schema";
 import { idsIn } from "../db/sql";
+import { MAX_PATH, NO_SECRETS, type Redactor } from "./redact";
 import { describeRefusals, type RefusalReason, type RefusalRow } from "./refused";
 
 export type LoggedResource = "User" | "Group" | "Settings";
@@ -36,9 +37,16 @@ export class LogEntry {
   constructor(
     readonly requestId: string,
     readonly method: string,
-    /** Already redacted and cut (src/log/redact.ts). */
+    /** Cut to MAX_PATH (src/log/redact.ts); redacted again when the row is written. */
     readonly path: string,
+    /** The request's secrets: every text the row stores is redacted with it (src/log/redact.ts). */
+    readonly redactor: Redactor = NO_SECRETS,
   ) {}
+
+  /** An entry for part of this request (an operation of a Bulk request), redacted the same way. */
+  derive(method: string, path: string): LogEntry {
+    return new LogEntry(this.requestId, method, path, this.redactor);
+  }
 
   quirk(text: string): void {
     if (this.quirks.length < MAX_LINES && !this.quirks.includes(text)) this.quirks.push(text);
@@ -64,24 +72,40 @@ export class LogEntry {
 
   /**
    * The row, for a D1 batch; once that batch has committed, set `written`. `status` may be SQL (a
-   * read decides 200 or 404 in its own batch). With `eventIds` (the events written earlier in the
-   * same batch) the row says, decided in SQL, when the deprovisioning guard held any of them.
+   * read decides 200 or 404 in its own batch), and so may whether the detail is written
+   * (`{ unless, text }`: the text, unless the condition holds). With `eventIds` (the events
+   * written earlier in the same batch) the row says, decided in SQL, when the deprovisioning guard
+   * held any of them. Every text the row stores, from the path to the detail, is redacted here,
+   * the one place rows are made: a request's text (an id, a path, a value) may carry a secret.
    */
-  statement(db: Db, status: number | SQL, opts: { detail?: string | SQL; eventIds?: readonly string[]; at?: string } = {}) {
+  statement(db: Db, status: number | SQL, opts: { detail?: string | LogDetailUnless; eventIds?: readonly string[]; at?: string } = {}) {
+    const redact = (text: string) => this.redactor.text(text);
+    const detail = opts.detail;
     return db.insert(provisioningLog).values({
       at: opts.at ?? new Date().toISOString(),
       requestId: this.requestId,
       method: this.method,
-      path: this.path,
+      path: redact(this.path).slice(0, MAX_PATH),
       status,
       resourceType: this.resourceType ?? null,
-      resourceId: this.resourceId ?? null,
-      quirks: this.quirks.length ? JSON.stringify(this.quirks) : null,
-      decisions: decisionsOf(this.decisions, opts.eventIds),
-      detail: opts.detail ?? null,
+      resourceId: this.resourceId === undefined ? null : redact(this.resourceId),
+      quirks: this.quirks.length ? JSON.stringify(this.quirks.map(redact)) : null,
+      decisions: decisionsOf(this.decisions.map(redact), opts.eventIds),
+      detail:
+        detail === undefined
+          ? null
+          : typeof detail === "string"
+            ? redact(detail)
+            : sql`CASE WHEN ${detail.unless} THEN NULL ELSE ${redact(detail.text)} END`,
       actor: this.actor ?? null,
     });
   }
+}
+
+/** A detail written unless `unless` holds when the batch runs (a read's 404: "User … not found."). */
+export interface LogDetailUnless {
+  unless: SQL;
+  text: string;
 }
 
 function decisionsOf(decisions: readonly string[], eventIds: readonly string[] | undefined): string | SQL | null {

@@ -121,15 +121,28 @@ export function describeRefusals(row: RefusalRow): string {
 }
 
 /**
- * The client a rate limit and a refusal count are kept for: the IPv4 address, or the /64 of an
- * IPv6 address (one subscriber gets a whole /64 and could rotate through it otherwise).
+ * The client a rate limit, a refusal count and the admin sign-in throttle are kept for: the IPv4
+ * address, or the /64 of an IPv6 address (one subscriber gets a whole /64 and could rotate through
+ * it otherwise). An IPv4-mapped IPv6 address (`::ffff:192.0.2.1`, RFC 4291 §2.5.5.2: a dual-stack
+ * listener's view of an IPv4 client) is that IPv4 client: by its /64 every IPv4 client on the
+ * Internet would share the one bucket `0:0:0:0::/64`.
  */
 export function clientKey(address: string | undefined): string {
   const ip = address?.trim() ?? "";
   if (ip === "") return "unknown";
   if (!ip.includes(":")) return ip;
   const expanded = expandIpv6(ip);
-  return expanded ? `${expanded.slice(0, 4).join(":")}::/64` : ip;
+  if (!expanded) return ip;
+  const mapped = ipv4Mapped(expanded);
+  return mapped ?? `${expanded.slice(0, 4).join(":")}::/64`;
+}
+
+/** The dotted IPv4 address of an IPv4-mapped IPv6 address (::ffff:a.b.c.d), given as 8 groups. */
+function ipv4Mapped(groups: readonly string[]): string | undefined {
+  if (groups.slice(0, 5).some((g) => g !== "0") || groups[5] !== "ffff") return undefined;
+  const high = Number.parseInt(groups[6] ?? "0", 16);
+  const low = Number.parseInt(groups[7] ?? "0", 16);
+  return [high >> 8, high & 255, low >> 8, low & 255].join(".");
 }
 
 function expandIpv6(ip: string): string[] | undefined {

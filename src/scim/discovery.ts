@@ -10,17 +10,27 @@ import {
   SPC_SCHEMA,
 } from "./schemas";
 
-/** The limits the service enforces, advertised truthfully in /ServiceProviderConfig. */
+/**
+ * The limits the service enforces. The ones RFC 7643 §5 has attributes for are advertised in
+ * /ServiceProviderConfig; all of them are in docs/guarantees.md.
+ */
 export const LIMITS = {
   maxResults: 200,
   bulkMaxOperations: 1000,
   bulkMaxPayloadSize: 1024 * 1024,
+  /** Operations in one PATCH request (src/scim/patch.ts). */
+  patchMaxOperations: 1000,
+  /** Attribute comparisons in one filter (src/scim/filter/parser.ts MAX_FILTER_COMPARISONS). */
+  filterMaxComparisons: 100,
 } as const;
 
 export function serviceProviderConfig(baseUrl: string) {
   return {
     schemas: [SPC_SCHEMA],
     documentationUri: `${baseUrl.replace(/\/api\/scim\/v2$/, "")}/admin`,
+    // RFC 7643 §5 has no attribute for a PATCH's operations or a filter's comparisons, and SCIM
+    // clients validate this document strictly (scim2-client refuses an unknown sub-attribute), so
+    // those two limits are stated in docs/guarantees.md and in each 400 that enforces them.
     patch: { supported: true },
     bulk: { supported: true, maxOperations: LIMITS.bulkMaxOperations, maxPayloadSize: LIMITS.bulkMaxPayloadSize },
     filter: { supported: true, maxResults: LIMITS.maxResults },

@@ -120,7 +120,7 @@ async function update(
   password: string | undefined,
 ): Promise<UserResult> {
   const { before } = loaded;
-  const cols = userColumns(nextData);
+  const cols = userColumns(nextData, before.data);
   noteUserType(ctx, before.data, nextData);
   const decision = roleOf(ctx, before.role, nextData, loaded.groups);
   // A reason exists whenever the sources ask for another role: changed, or kept because a

@@ -5,12 +5,12 @@ import { backfillFolded } from "../jobs/fold";
 import { resumeStalledJobs } from "../jobs/runner";
 import { loadSettings } from "../settings/store";
 
-/** How long one cron run may spend filling in folded copies of older users (src/jobs/fold.ts). */
+/** How long one cron run may spend refolding users written with an older fold (src/jobs/fold.ts). */
 const FOLD_BUDGET_MS = 15_000;
 
 /**
  * Cron (every minute, wrangler.toml): re-send unsent and lost outbox rows; prune the log and
- * delivered events; resume stalled jobs; fold users stored before data_fold existed.
+ * delivered events; resume stalled jobs; refold users written with an older fold.
  */
 export async function handleScheduled(controller: ScheduledController, env: Bindings, ctx: ExecutionContext): Promise<void> {
   void ctx;
