@@ -1,8 +1,9 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
+import type { CredentialKey } from "../db/credentials";
 import { events, provisioningLog } from "../db/schema";
 import { idsIn } from "../db/sql";
-import { describeRefusals, type RefusalReason, type RefusalRow } from "./refused";
+import { describeRefusals, type RefusalReason, type RefusalRow, refusedPath } from "./refused";
 
 export type LoggedResource = "User" | "Group" | "Settings";
 
@@ -32,6 +33,8 @@ export class LogEntry {
   successStatus = 200;
   /** Who asked, for admin actions: the Access email or "admin token" (set by the admin sign-in). */
   actor: string | undefined;
+  /** The credential that authenticated a SCIM request or an access token's issuance (set by the auth). */
+  credential: CredentialKey | undefined;
 
   constructor(
     readonly requestId: string,
@@ -71,6 +74,7 @@ export class LogEntry {
       decisions: decisionsOf(this.decisions, opts.eventIds),
       detail: opts.detail ?? null,
       actor: this.actor ?? null,
+      credential: this.credential ?? null,
     });
   }
 }
@@ -91,7 +95,7 @@ export function refusalStatement(db: Db, row: RefusalRow, status: number) {
     at: new Date(row.firstAt).toISOString(),
     requestId: row.key,
     method: "REFUSED",
-    path: "/api/scim/v2",
+    path: refusedPath(row.reason),
     status,
     detail: describeRefusals(row),
   };

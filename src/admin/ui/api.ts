@@ -78,6 +78,8 @@ export async function read<R extends Readable<unknown>>(call: Promise<R>): Promi
 
 export type Session = InferResponseType<typeof api.session.$get>;
 export type Settings = InferResponseType<typeof api.settings.$get>;
+/** PUT /admin/api/settings: keys left out keep their value. */
+export type SettingsPatch = Parameters<typeof api.settings.$put>[0]["json"];
 export type Stats = InferResponseType<typeof api.stats.$get>;
 export type LogEntry = InferResponseType<typeof api.log.$get>["entries"][number];
 export type EventItem = InferResponseType<typeof api.events.$get>["events"][number];
