@@ -1,5 +1,6 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
-import { expect } from "vitest";
+import { exportJWK, generateKeyPair, SignJWT } from "jose";
+import { expect, vi } from "vitest";
 import worker from "../src/index";
 import { admin, expectStatus, type Json, ORIGIN } from "./helpers";
 
@@ -78,4 +79,63 @@ export async function accessToken(clientId: string, secret: string): Promise<str
   const res = await tokenRequest({ grant_type: "client_credentials", client_id: clientId, client_secret: secret });
   const body = await expectStatus(res, 200);
   return String(body.access_token);
+}
+
+/** RFC 7523 §2.2: the client_assertion_type of a JWT assertion. */
+export const JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+export interface Claims {
+  iss?: string;
+  sub?: string;
+  aud?: string | string[];
+  tid?: string;
+  exp?: number;
+  nbf?: number;
+}
+
+/**
+ * A stand-in for Microsoft Entra's keys: one RSA key that signs every tenant's assertions (as
+ * Microsoft's do), served as the JWKS of any tenant at
+ * https://login.microsoftonline.com/<tenant>/discovery/v2.0/keys through a spy on fetch (the
+ * Worker's own jose code fetches it; nothing else is replaced). A JWKS URL in `down` answers 503,
+ * one in `redirects` answers 302 to the real keys.
+ */
+export async function entraStandIn() {
+  const entra = await generateKeyPair("RS256", { extractable: true });
+  const foreign = await generateKeyPair("RS256", { extractable: true });
+  const jwk = { ...(await exportJWK(entra.publicKey)), kid: "entra-key", alg: "RS256", use: "sig" };
+  const fetched: string[] = [];
+  const down = new Set<string>();
+  const redirects = new Set<string>();
+  const keysUrl = (tenant: string) => `https://login.microsoftonline.com/${tenant}/discovery/v2.0/keys`;
+  const realFetch = globalThis.fetch;
+  vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+    const url = new Request(input, init).url;
+    if (!url.startsWith("https://login.microsoftonline.com/")) return realFetch(input, init);
+    fetched.push(url);
+    if (down.has(url)) return new Response("down", { status: 503 });
+    if (redirects.has(url))
+      return new Response(null, { status: 302, headers: { Location: keysUrl("00000000-0000-4000-8000-000000000000") } });
+    return Response.json({ keys: [jwk] });
+  });
+  const issuer = (tenant: string) => `https://login.microsoftonline.com/${tenant}/v2.0`;
+  /** An assertion as Entra signs it for `tenant`: iss, sub, aud, tid, an hour of life; `claims` override. */
+  async function sign(
+    tenant: string,
+    base: { sub: string; aud: string },
+    claims: Claims = {},
+    opts: { key?: CryptoKey; kid?: string; alg?: string } = {},
+  ): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT({ tid: claims.tid ?? tenant, appidacr: "2", ver: "2.0" })
+      .setProtectedHeader({ alg: opts.alg ?? "RS256", kid: opts.kid ?? "entra-key", typ: "JWT" })
+      .setIssuer(claims.iss ?? issuer(tenant))
+      .setSubject(claims.sub ?? base.sub)
+      .setAudience(claims.aud ?? base.aud)
+      .setIssuedAt(now - 5)
+      .setNotBefore(claims.nbf ?? now - 5)
+      .setExpirationTime(claims.exp ?? now + 3600)
+      .sign(opts.key ?? entra.privateKey);
+  }
+  return { sign, issuer, keysUrl, jwk, foreignKey: foreign.privateKey, fetched, down, redirects, restore: () => vi.restoreAllMocks() };
 }

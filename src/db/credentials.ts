@@ -35,8 +35,6 @@ export const lastUseOf = (key: SQL): SQL<string | null> =>
  * is one seek on log_credential_idx. A key never used, or not within the log's retention, has null.
  */
 export function lastUsedStatement(db: Db, keys: readonly CredentialKey[]) {
-  return db.all<{ credential: CredentialKey; lastUsedAt: string | null }>(sql`
-    SELECT k.value AS credential,
-      (SELECT max(${provisioningLog.at}) FROM ${provisioningLog} WHERE ${provisioningLog.credential} = k.value) AS lastUsedAt
-    FROM json_each(${JSON.stringify(keys)}) AS k`);
+  const key = sql<CredentialKey>`k.value`;
+  return db.select({ credential: key, lastUsedAt: lastUseOf(key) }).from(sql`json_each(${JSON.stringify(keys)}) AS k`);
 }

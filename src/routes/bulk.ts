@@ -81,8 +81,11 @@ bulkRoutes.post("/", async (c) => {
   c.get("log").skip = true;
   const failedLogs: { entry: LogEntry; status: number; detail: string }[] = [];
   // Each operation's row reads as the request it stands for, marked as part of this Bulk request.
+  // ...and was let in by the request's credential (the Connect page's "last used").
   const newLog = (method: string, path: string, n: number) =>
-    new LogEntry(c.get("requestId"), method, `${SCIM_BASE_PATH}${path} (Bulk operation ${n})`.slice(0, MAX_PATH));
+    Object.assign(new LogEntry(c.get("requestId"), method, `${SCIM_BASE_PATH}${path} (Bulk operation ${n})`.slice(0, MAX_PATH)), {
+      credential: c.get("log").credential,
+    });
   const results = new Map<number, OperationResult>();
   const fail = (op: { index: number; method: string; bulkId: string | undefined; path?: string }, err: ScimError, entry?: LogEntry) => {
     results.set(op.index, {
