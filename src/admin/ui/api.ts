@@ -90,3 +90,6 @@ export type GroupItem = InferResponseType<typeof api.groups.$get>["groups"][numb
 export type Job = InferResponseType<typeof api.jobs.$get>["jobs"][number];
 export type ResyncStatus = InferResponseType<typeof api.resync.$get>;
 export type ResyncReport = NonNullable<ResyncStatus["current"]>;
+export type Credentials = InferResponseType<typeof api.credentials.$get>;
+export type OAuthClientItem = Credentials["clients"][number];
+export type NewSecret = InferResponseType<(typeof api.oauth.clients)[":id"]["secrets"]["$post"], 201>;
