@@ -83,14 +83,10 @@ function devToken(name = "SCIM_BEARER_TOKEN") {
   return token;
 }
 
-/**
- * A settings change that re-evaluates every role (src/jobs/roles.ts): the big group becomes the
- * moderator group, so each of its members is promoted in the background. Measured from the
- * settings PUT to the job's end; the job row counts its chunks (two D1 round trips each).
- */
-async function rolesPhase(serviceUrl, groupId, members) {
+/** The admin API of the service, with the admin token of .dev.vars. */
+function adminApi(serviceUrl) {
   const adminToken = devToken("ADMIN_TOKEN");
-  const call = async (method, path, body) => {
+  return async (method, path, body) => {
     const res = await fetch(`${serviceUrl}/admin/api${path}`, {
       method,
       headers: { Authorization: `Bearer ${adminToken}`, "Content-Type": "application/json" },
@@ -100,6 +96,41 @@ async function rolesPhase(serviceUrl, groupId, members) {
     if (!res.ok) throw new Error(`${method} /admin/api${path} → ${res.status}: ${await res.text()}`);
     return res.json();
   };
+}
+
+/**
+ * What Entra does in "OAuth2 client credentials grant" mode: an OAuth client with a secret (made
+ * through the admin API), and an access token for it from POST /oauth/token, living 6 hours so
+ * that it outlasts the run. The "get-oauth" request type sends it.
+ */
+async function oauthAccessToken(serviceUrl) {
+  const call = adminApi(serviceUrl);
+  await call("PUT", "/settings", { oauthAccessTokenMinutes: 360 });
+  const client = await call("POST", "/oauth/clients", { name: "Bench", type: "secret" });
+  const secret = await call("POST", `/oauth/clients/${client.id}/secrets`, {});
+  const res = await fetch(`${serviceUrl}/oauth/token`, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      grant_type: "client_credentials",
+      client_id: client.clientId,
+      client_secret: secret.secret,
+      scope: "scim",
+    }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const body = await res.json();
+  if (res.status !== 200) throw new Error(`POST /oauth/token → ${res.status}: ${JSON.stringify(body)}`);
+  return body.access_token;
+}
+
+/**
+ * A settings change that re-evaluates every role (src/jobs/roles.ts): the big group becomes the
+ * moderator group, so each of its members is promoted in the background. Measured from the
+ * settings PUT to the job's end; the job row counts its chunks (two D1 round trips each).
+ */
+async function rolesPhase(serviceUrl, groupId, members) {
+  const call = adminApi(serviceUrl);
   const t0 = performance.now();
   await call("PUT", "/settings", { allowModeratorPromotion: true, moderatorGroup: groupId });
   const deadline = Date.now() + 1_800_000;
@@ -332,6 +363,7 @@ async function runSize(n, bundleConfig, token) {
       ceiling: ceiling.url,
       healthz: `${service.url}/healthz`,
       token,
+      oauthToken: await oauthAccessToken(service.url),
       users,
       total: count.totalResults,
       groupId: group.id,
