@@ -178,14 +178,18 @@ async function settle(service, types) {
  * type, …) so both see the same machine at the same time and their ratio means something when
  * the load of everything else on it changes. After each slice of the type its deferred work
  * (waitUntil, the queue consumer) is given time to finish, so it neither goes uncounted in the
- * CPU column nor slows the next ceiling slice.
+ * CPU column nor slows the next ceiling slice. A type `pairedWith` another (GET by id with an
+ * access token, with the static token) also runs slices of that one, alternating which goes
+ * first, and is judged by the two rates in those same slices: on a shared machine the two rows'
+ * ratios, measured minutes apart, differ by more than the 5% asked of them.
  */
-async function phase(type, single, service, ceiling) {
+async function phase(type, single, service, ceiling, paired) {
   if (config.warmupMs > 0) await drive({ concurrency: config.concurrency, durationMs: config.warmupMs, next: type.next });
   const settleMs = type.target?.ratio === 0.4 ? 1000 : 300;
   await sleep(settleMs);
   const before = await d1Totals(service.url);
   const runs = [];
+  const pairedRuns = [];
   const ceilingRuns = [];
   let cpu = 0;
   let ceilingCpu = 0;
@@ -194,12 +198,22 @@ async function phase(type, single, service, ceiling) {
     let c0 = groupCpuMs(ceiling.pid);
     ceilingRuns.push(await drive({ concurrency: config.concurrency, durationMs: config.sliceMs, next: single.next }));
     ceilingCpu += groupCpuMs(ceiling.pid) - c0;
-    c0 = groupCpuMs(service.pid);
-    const run = await drive({ concurrency: config.concurrency, durationMs: config.sliceMs, next: type.next });
-    runs.push(run);
-    await sleep(settleMs);
-    cpu += groupCpuMs(service.pid) - c0;
-    if (run.exhausted) break;
+    const order = !paired ? ["type"] : k % 2 === 0 ? ["type", "paired"] : ["paired", "type"];
+    let exhausted = false;
+    for (const which of order) {
+      if (which === "paired" && paired) {
+        pairedRuns.push(await drive({ concurrency: config.concurrency, durationMs: config.sliceMs, next: paired.next }));
+        await sleep(settleMs);
+        continue;
+      }
+      c0 = groupCpuMs(service.pid);
+      const run = await drive({ concurrency: config.concurrency, durationMs: config.sliceMs, next: type.next });
+      runs.push(run);
+      await sleep(settleMs);
+      cpu += groupCpuMs(service.pid) - c0;
+      exhausted = Boolean(run.exhausted);
+    }
+    if (exhausted) break;
   }
   for (const w of [service, ceiling]) {
     const gone = w.exited();
@@ -215,6 +229,7 @@ async function phase(type, single, service, ceiling) {
   const sqlMs = sane ? (after.onPath.sqlMs - before.onPath.sqlMs + after.deferred.sqlMs - before.deferred.sqlMs) / requests : undefined;
   const result = merge(runs);
   const query = merge(ceilingRuns);
+  const pairedResult = pairedRuns.length ? merge(pairedRuns) : undefined;
   for (const r of [result, query]) {
     if (!r.errors) continue;
     failed = true;
@@ -228,6 +243,8 @@ async function phase(type, single, service, ceiling) {
     sqlMs,
     ...result,
     ratio: result.rps / query.rps,
+    // Its rate over the paired type's in the same slices: how its ratio compares with that one's.
+    ...(pairedResult && paired ? { paired: { key: paired.key, ratio: result.rps / pairedResult.rps } } : {}),
     cpuMs: cpu / result.requests,
   };
   const rt = result.roundTrips.mode ?? "—";
@@ -381,7 +398,13 @@ async function runSize(n, bundleConfig, token) {
     if (unknown.length) throw new Error(`--types: no request type ${unknown.join(", ")} (there are ${types.map((t) => t.key).join(", ")})`);
     const chosen = config.types.length ? types.filter((t) => config.types.includes(t.key)) : types;
     for (const type of [...chosen, healthz]) {
-      const p = await phase(type, single, service, ceiling);
+      const p = await phase(
+        type,
+        single,
+        service,
+        ceiling,
+        types.find((t) => t.key === type.pairedWith),
+      );
       // The table keeps /healthz first, with the ceiling.
       if (type === healthz) rows.unshift(p.row);
       else rows.push(p.row);

@@ -31,3 +31,16 @@ describe("ratioOf: within a factor of another row's ratio", () => {
     expect(line?.split("|").at(-2)?.trim()).toBe(result);
   });
 });
+
+describe("ratioOf with paired slices: the two rates of the same slices", () => {
+  it.each([
+    { paired: 1.01, oauthRatio: 0.5, result: "PASS (1.010× get, paired)" },
+    { paired: 0.95, oauthRatio: 0.9, result: "PASS (0.950× get, paired)" },
+    { paired: 0.94, oauthRatio: 0.9, result: "FAIL (0.940× get in paired slices < 0.95×)" },
+  ])("paired $paired× → $result, whatever the rows' own ratios", ({ paired, oauthRatio, result }) => {
+    const oauth = { ...row("get-oauth", oauthRatio, oauthTarget), paired: { key: "get", ratio: paired } };
+    const table = resultsTable(10_000, [row("get", 0.8, { ratio: 0.8, roundTrips: 1 }), oauth]);
+    const line = table.split("\n").find((l) => l.startsWith("| get-oauth"));
+    expect(line?.split("|").at(-2)?.trim()).toBe(result);
+  });
+});
