@@ -5,9 +5,6 @@ import { afterResponse } from "../http/after-response";
 import { countRefusal } from "../log/refusal-writer";
 import { RefusalCounter } from "../log/refused";
 
-// The SCIM routes import it from here; the token endpoint (src/oauth/) from src/http/.
-export { afterResponse };
-
 /** This isolate's counts of refused requests (src/log/refused.ts). */
 const refusals = new RefusalCounter();
 
