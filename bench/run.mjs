@@ -92,14 +92,10 @@ function devToken(name = "SCIM_BEARER_TOKEN") {
   return token;
 }
 
-/**
- * A settings change that re-evaluates every role (src/jobs/roles.ts): the big group becomes the
- * moderator group, so each of its members is promoted in the background. Measured from the
- * settings PUT to the job's end; the job row counts its chunks (two D1 round trips each).
- */
-async function rolesPhase(serviceUrl, groupId, members) {
+/** The admin API of the service, with the admin token of .dev.vars. */
+function adminApi(serviceUrl) {
   const adminToken = devToken("ADMIN_TOKEN");
-  const call = async (method, path, body) => {
+  return async (method, path, body) => {
     const res = await fetch(`${serviceUrl}/admin/api${path}`, {
       method,
       headers: { Authorization: `Bearer ${adminToken}`, "Content-Type": "application/json" },
@@ -109,6 +105,41 @@ async function rolesPhase(serviceUrl, groupId, members) {
     if (!res.ok) throw new Error(`${method} /admin/api${path} → ${res.status}: ${await res.text()}`);
     return res.json();
   };
+}
+
+/**
+ * What Entra does in "OAuth2 client credentials grant" mode: an OAuth client with a secret (made
+ * through the admin API), and an access token for it from POST /oauth/token, living 6 hours so
+ * that it outlasts the run. The "get-oauth" request type sends it.
+ */
+async function oauthAccessToken(serviceUrl) {
+  const call = adminApi(serviceUrl);
+  await call("PUT", "/settings", { oauthAccessTokenMinutes: 360 });
+  const client = await call("POST", "/oauth/clients", { name: "Bench", type: "secret" });
+  const secret = await call("POST", `/oauth/clients/${client.id}/secrets`, {});
+  const res = await fetch(`${serviceUrl}/oauth/token`, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      grant_type: "client_credentials",
+      client_id: client.clientId,
+      client_secret: secret.secret,
+      scope: "scim",
+    }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const body = await res.json();
+  if (res.status !== 200) throw new Error(`POST /oauth/token → ${res.status}: ${JSON.stringify(body)}`);
+  return body.access_token;
+}
+
+/**
+ * A settings change that re-evaluates every role (src/jobs/roles.ts): the big group becomes the
+ * moderator group, so each of its members is promoted in the background. Measured from the
+ * settings PUT to the job's end; the job row counts its chunks (two D1 round trips each).
+ */
+async function rolesPhase(serviceUrl, groupId, members) {
+  const call = adminApi(serviceUrl);
   const t0 = performance.now();
   await call("PUT", "/settings", { allowModeratorPromotion: true, moderatorGroup: groupId });
   const deadline = Date.now() + 1_800_000;
@@ -191,14 +222,18 @@ async function settle(service, types) {
  * type, …) so both see the same machine at the same time and their ratio means something when
  * the load of everything else on it changes. After each slice of the type its deferred work
  * (waitUntil, the queue consumer) is given time to finish, so it neither goes uncounted in the
- * CPU column nor slows the next ceiling slice.
+ * CPU column nor slows the next ceiling slice. A type `pairedWith` another (GET by id with an
+ * access token, with the static token) also runs slices of that one, alternating which goes
+ * first, and is judged by the two rates in those same slices: on a shared machine the two rows'
+ * ratios, measured minutes apart, differ by more than the 5% asked of them.
  */
-async function phase(type, single, service, ceiling) {
+async function phase(type, single, service, ceiling, paired) {
   if (config.warmupMs > 0) await drive({ concurrency: config.concurrency, durationMs: config.warmupMs, next: type.next });
   const settleMs = type.target?.ratio === 0.4 ? 1000 : 300;
   await sleep(settleMs);
   const before = await d1Totals(service.url);
   const runs = [];
+  const pairedRuns = [];
   const ceilingRuns = [];
   let cpu = 0;
   let ceilingCpu = 0;
@@ -207,12 +242,22 @@ async function phase(type, single, service, ceiling) {
     let c0 = groupCpuMs(ceiling.pid);
     ceilingRuns.push(await drive({ concurrency: config.concurrency, durationMs: config.sliceMs, next: single.next }));
     ceilingCpu += groupCpuMs(ceiling.pid) - c0;
-    c0 = groupCpuMs(service.pid);
-    const run = await drive({ concurrency: config.concurrency, durationMs: config.sliceMs, next: type.next });
-    runs.push(run);
-    await sleep(settleMs);
-    cpu += groupCpuMs(service.pid) - c0;
-    if (run.exhausted) break;
+    const order = !paired ? ["type"] : k % 2 === 0 ? ["type", "paired"] : ["paired", "type"];
+    let exhausted = false;
+    for (const which of order) {
+      if (which === "paired" && paired) {
+        pairedRuns.push(await drive({ concurrency: config.concurrency, durationMs: config.sliceMs, next: paired.next }));
+        await sleep(settleMs);
+        continue;
+      }
+      c0 = groupCpuMs(service.pid);
+      const run = await drive({ concurrency: config.concurrency, durationMs: config.sliceMs, next: type.next });
+      runs.push(run);
+      await sleep(settleMs);
+      cpu += groupCpuMs(service.pid) - c0;
+      exhausted = Boolean(run.exhausted);
+    }
+    if (exhausted) break;
   }
   for (const w of [service, ceiling]) {
     const gone = w.exited();
@@ -228,6 +273,7 @@ async function phase(type, single, service, ceiling) {
   const sqlMs = sane ? (after.onPath.sqlMs - before.onPath.sqlMs + after.deferred.sqlMs - before.deferred.sqlMs) / requests : undefined;
   const result = merge(runs);
   const query = merge(ceilingRuns);
+  const pairedResult = pairedRuns.length ? merge(pairedRuns) : undefined;
   for (const r of [result, query]) {
     if (!r.errors) continue;
     failed = true;
@@ -241,6 +287,8 @@ async function phase(type, single, service, ceiling) {
     sqlMs,
     ...result,
     ratio: result.rps / query.rps,
+    // Its rate over the paired type's in the same slices: how its ratio compares with that one's.
+    ...(pairedResult && paired ? { paired: { key: paired.key, ratio: result.rps / pairedResult.rps } } : {}),
     cpuMs: cpu / result.requests,
   };
   const rt = result.roundTrips.mode ?? "—";
@@ -377,6 +425,7 @@ async function runSize(n, bundleConfig, token) {
       ceiling: ceiling.url,
       healthz: `${service.url}/healthz`,
       token,
+      oauthToken: await oauthAccessToken(service.url),
       users,
       total: count.totalResults,
       groupId: group.id,
@@ -394,7 +443,13 @@ async function runSize(n, bundleConfig, token) {
     if (unknown.length) throw new Error(`--types: no request type ${unknown.join(", ")} (there are ${types.map((t) => t.key).join(", ")})`);
     const chosen = config.types.length ? types.filter((t) => config.types.includes(t.key)) : types;
     for (const type of [...chosen, healthz]) {
-      const p = await phase(type, single, service, ceiling);
+      const p = await phase(
+        type,
+        single,
+        service,
+        ceiling,
+        types.find((t) => t.key === type.pairedWith),
+      );
       // The table keeps /healthz first, with the ceiling.
       if (type === healthz) rows.unshift(p.row);
       else rows.push(p.row);

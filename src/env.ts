@@ -17,6 +17,8 @@ export interface Bindings {
   DB: D1Database;
   EVENTS: Queue<QueueMessage>;
   SCIM_RATE_LIMITER?: RateLimit;
+  /** POST /oauth/token, per client address and per OAuth client (src/oauth/token-endpoint.ts). */
+  OAUTH_TOKEN_RATE_LIMITER?: RateLimit;
   SCIM_BEARER_TOKEN?: string;
   SCIM_BEARER_TOKEN_NEXT?: string;
   ADMIN_TOKEN?: string;

@@ -3,9 +3,11 @@ import type { AppEnv } from "../env";
 import { AdminError, renderAdminError } from "../http/errors";
 import { jsonBodies } from "../http/validate";
 import { adminAuth } from "./auth";
+import { credentialsAdminRoutes } from "./credentials";
 import { eventsAdminRoutes } from "./events";
 import { exportAdminRoutes } from "./export";
 import { logAdminRoutes } from "./log";
+import { oauthClientsAdminRoutes } from "./oauth-clients";
 import { resyncAdminRoutes } from "./resync";
 import { sessionAdminRoutes } from "./session";
 import { settingsAdminRoutes } from "./settings";
@@ -25,7 +27,9 @@ const adminRoutes = new Hono<AppEnv>()
   .route("/", logAdminRoutes)
   .route("/", usersAdminRoutes)
   .route("/", statsAdminRoutes)
-  .route("/", resyncAdminRoutes);
+  .route("/", resyncAdminRoutes)
+  .route("/oauth", oauthClientsAdminRoutes)
+  .route("/", credentialsAdminRoutes);
 
 export type AdminRoutes = typeof adminRoutes;
 

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { EVENT_STATES, HOLD_KINDS } from "../lifecycle/events";
 import { JOB_KINDS, JOB_STATES, RESYNC_STAGES } from "../lifecycle/jobs";
+import type { CredentialKey } from "./credentials";
 
 /**
  * D1 schema. Every resource keeps its full SCIM attributes as JSON in `data` (the
@@ -272,6 +273,11 @@ export const provisioningLog = sqliteTable(
     detail: text("detail"),
     /** Who took an admin action: the Cloudflare Access email, or "admin token". */
     actor: text("actor"),
+    /**
+     * The credential that authenticated the request (src/db/credentials.ts): SCIM_BEARER_TOKEN,
+     * SCIM_BEARER_TOKEN_NEXT, or oauth:<client>:<secret id or "assertion">; NULL for admin actions.
+     */
+    credential: text("credential").$type<CredentialKey>(),
   },
   (t) => [
     index("log_at_idx").on(t.at),
@@ -279,6 +285,8 @@ export const provisioningLog = sqliteTable(
     index("log_status_idx").on(t.status, t.seq),
     // The counted row of a client's refused requests (src/log/refused.ts) is upserted on its key.
     uniqueIndex("log_refused_uq").on(t.requestId).where(sql`method = 'REFUSED'`),
+    // "When was each credential last used" (the Connect page): one index seek per credential.
+    index("log_credential_idx").on(t.credential, t.at).where(sql`credential IS NOT NULL`),
   ],
 );
 
@@ -292,3 +300,47 @@ export const serviceKeys = sqliteTable("service_keys", {
   secret: text("secret").notNull(),
   createdAt: text("created_at").notNull(),
 });
+
+/**
+ * OAuth 2.0 clients for SCIM (src/oauth/), created by an admin. `client_id` is what the IdP sends
+ * (Entra's "Client Identifier"); `id` names the client in the admin API. A secret client proves
+ * itself with one of its secrets; a federated client with an assertion (RFC 7523) signed by a key
+ * of `jwks_uri`, issued by `issuer` for `audience` about `subject` (Entra workload identity
+ * federation; `tenant_id` when the issuer is an Entra tenant, whose `tid` claim must match).
+ */
+export const oauthClients = sqliteTable(
+  "oauth_clients",
+  {
+    id: text("id").primaryKey(),
+    clientId: text("client_id").notNull(),
+    name: text("name").notNull(),
+    type: text("type", { enum: ["secret", "federated"] }).notNull(),
+    issuer: text("issuer"),
+    jwksUri: text("jwks_uri"),
+    subject: text("subject"),
+    audience: text("audience"),
+    tenantId: text("tenant_id"),
+    createdAt: text("created_at").notNull(),
+    createdBy: text("created_by"),
+  },
+  (t) => [uniqueIndex("oauth_clients_client_id_uq").on(t.clientId)],
+);
+
+/**
+ * A secret client's secrets, several at once (rotation): SHA-256 of the secret, never the secret;
+ * `hint` is its last four characters, so an admin can tell which one an IdP holds.
+ */
+export const oauthClientSecrets = sqliteTable(
+  "oauth_client_secrets",
+  {
+    id: text("id").primaryKey(),
+    /** oauth_clients.id */
+    clientRef: text("client_ref").notNull(),
+    hash: text("hash").notNull(),
+    hint: text("hint").notNull(),
+    createdAt: text("created_at").notNull(),
+    expiresAt: text("expires_at").notNull(),
+    createdBy: text("created_by"),
+  },
+  (t) => [index("oauth_client_secrets_client_idx").on(t.clientRef)],
+);

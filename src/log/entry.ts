@@ -1,9 +1,10 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
+import type { CredentialKey } from "../db/credentials";
 import { events, provisioningLog } from "../db/schema";
 import { idsIn } from "../db/sql";
 import { MAX_PATH, NO_SECRETS, type Redactor } from "./redact";
-import { describeRefusals, type RefusalReason, type RefusalRow } from "./refused";
+import { describeRefusals, type RefusalReason, type RefusalRow, refusedPath } from "./refused";
 
 export type LoggedResource = "User" | "Group" | "Settings";
 
@@ -33,6 +34,8 @@ export class LogEntry {
   successStatus = 200;
   /** Who asked, for admin actions: the Access email or "admin token" (set by the admin sign-in). */
   actor: string | undefined;
+  /** The credential that authenticated a SCIM request or an access token's issuance (set by the auth). */
+  credential: CredentialKey | undefined;
 
   constructor(
     readonly requestId: string,
@@ -45,7 +48,10 @@ export class LogEntry {
 
   /** An entry for part of this request (an operation of a Bulk request), redacted the same way. */
   derive(method: string, path: string): LogEntry {
-    return new LogEntry(this.requestId, method, path, this.redactor);
+    const entry = new LogEntry(this.requestId, method, path, this.redactor);
+    // Let in by the same credential (the Connect page's "last used" counts a Bulk operation too).
+    entry.credential = this.credential;
+    return entry;
   }
 
   quirk(text: string): void {
@@ -98,6 +104,7 @@ export class LogEntry {
             ? redact(detail)
             : sql`CASE WHEN ${detail.unless} THEN NULL ELSE ${redact(detail.text)} END`,
       actor: this.actor ?? null,
+      credential: this.credential ?? null,
     });
   }
 }
@@ -124,7 +131,7 @@ export function refusalStatement(db: Db, row: RefusalRow, status: number) {
     at: new Date(row.firstAt).toISOString(),
     requestId: row.key,
     method: "REFUSED",
-    path: "/api/scim/v2",
+    path: refusedPath(row.reason),
     status,
     detail: describeRefusals(row),
   };

@@ -2,13 +2,13 @@ import { type Context, Hono } from "hono";
 import { getDb } from "../db/client";
 import type { AppEnv } from "../env";
 import { createGroup, deleteGroup, patchGroup, replaceGroup } from "../groups/service";
+import { afterResponse } from "../http/after-response";
 import { readJsonObject } from "../http/body";
 import { scimErrorBody } from "../http/errors";
 import { scimJson } from "../http/respond";
 import type { LogEntry } from "../log/entry";
 import { MAX_PATH } from "../log/redact";
 import { SCIM_BASE_PATH } from "../middleware/context";
-import { afterResponse } from "../middleware/provisioning-log";
 import { type BulkOperation, BulkSchedule, bulkTarget, parseBulkRequest, referencedBulkIds, resolveBulkIds } from "../scim/bulk";
 import { LIMITS } from "../scim/discovery";
 import { ScimError } from "../scim/errors";
@@ -82,6 +82,7 @@ bulkRoutes.post("/", async (c) => {
   c.get("log").skip = true;
   const failedLogs: { entry: LogEntry; status: number; detail: string }[] = [];
   // Each operation's row reads as the request it stands for, marked as part of this Bulk request.
+  // ...and was let in by the request's credential (the Connect page's "last used").
   const newLog = (method: string, path: string, n: number) =>
     c.get("log").derive(method, `${SCIM_BASE_PATH}${path} (Bulk operation ${n})`.slice(0, MAX_PATH));
   const results = new Map<number, OperationResult>();

@@ -1,8 +1,8 @@
 import type { Context } from "hono";
 import { getDb } from "../db/client";
 import type { AppEnv } from "../env";
+import { afterResponse } from "../http/after-response";
 import type { LogEntry } from "../log/entry";
-import { afterResponse } from "../middleware/provisioning-log";
 import type { WriteContext } from "../write/kernel";
 
 /**

@@ -15,6 +15,10 @@ const settingsSchema = z.strictObject({
   logRetentionDays: whole(1, 3650),
   /** Delivered and discarded events older than this are pruned; undelivered ones never are. */
   eventRetentionDays: whole(1, 3650),
+  /** false: SCIM_BEARER_TOKEN and _NEXT are refused, only OAuth access tokens work (require OAuth). */
+  staticTokenEnabled: z.boolean(),
+  /** Lifetime of an OAuth access token (src/oauth/): Entra accepts 60 minutes to 6 hours. */
+  oauthAccessTokenMinutes: whole(60, 360),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -32,6 +36,8 @@ export const DEFAULT_SETTINGS: Settings = {
   deprovisionGuard: { maxPerHour: 25 },
   logRetentionDays: 30,
   eventRetentionDays: 30,
+  staticTokenEnabled: true,
+  oauthAccessTokenMinutes: 60,
 };
 
 /** Stored JSON → Settings; anything unreadable falls back to defaults key by key. */
