@@ -90,20 +90,29 @@ for (const component of components) {
 // (src/write/cas.ts): an UPDATE or DELETE of one of them written anywhere else could skip the
 // version guard. The refold (src/db/fold.ts) rewrites derived columns only (the folded copies) and
 // is guarded on the version itself: a row written since it was read is left alone.
-const GUARDED = /\.(update|delete)\((users|groups|settings)\)|\b(UPDATE|DELETE FROM)\s+\$\{(users|groups|settings)\}/;
+const GUARDED = [
+  /\.(update|delete)\((users|groups|settings)\)/,
+  /\b(UPDATE|DELETE\s+FROM)\s+(\$\{\s*)?[`"']?(users|groups|settings)\b/i,
+  // The settings row is inserted only by the kernel's compare-and-set from version 0.
+  /\.insert\(settings\)/,
+];
 const ALLOWED = new Set(["db/fold.ts:writeRefolds", "db/fold.ts:writeGroupRefolds"]);
+/** The top-level function a line belongs to: the nearest declaration above it at column 0, exported or not. */
+const functionAt = (lines, i) =>
+  lines
+    .slice(0, i + 1)
+    .reverse()
+    .map((l) => /^(?:export\s+)?(?:async\s+)?(?:function\s+(\w+)|const\s+(\w+)\s*=)/.exec(l))
+    .find(Boolean)
+    ?.slice(1)
+    .find(Boolean);
 for (const file of files(SRC)) {
   const rel = relative(SRC, file);
   if (rel.startsWith("write/")) continue;
   const lines = readFileSync(file, "utf8").split("\n");
   lines.forEach((line, i) => {
-    if (!GUARDED.test(line)) return;
-    const fn = lines
-      .slice(0, i + 1)
-      .reverse()
-      .map((l) => /^export (?:const|function) (\w+)/.exec(l)?.[1])
-      .find(Boolean);
-    if (!ALLOWED.has(`${rel}:${fn}`)) {
+    if (/^\s*(\/\/|\*|\/\*)/.test(line) || !GUARDED.some((re) => re.test(line))) return;
+    if (!ALLOWED.has(`${rel}:${functionAt(lines, i)}`)) {
       problems.push(`${rel}:${i + 1} writes users, groups or settings outside the write kernel's compare-and-set (src/write/cas.ts)`);
     }
   });

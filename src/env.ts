@@ -42,6 +42,8 @@ interface Variables {
   log: LogEntry;
   /** The settings, read once for a SCIM request (cached per isolate, src/settings/store.ts). */
   settings: Settings;
+  /** Their version: every write's batch checks it (src/write/cas.ts settingsUnchanged). */
+  settingsVersion: number;
 }
 
 export interface AppEnv {

@@ -105,10 +105,13 @@ export const settingsAdminRoutes = new Hono<AppEnv>()
               at,
             )
           : [];
-        await commitPlain(db, { cas: [writeSettings(db, stored.version, JSON.stringify(after), at)], statements: [...job], eventIds: [] }, [
-          log.statement(db, 200, { at }),
-        ]);
-        log.written = true;
+        log.successStatus = 200;
+        await commitPlain(
+          db,
+          { cas: [writeSettings(db, stored.version, JSON.stringify(after), at)], statements: [...job], eventIds: [] },
+          log,
+          at,
+        );
         return { after, version: stored.version + 1, jobId };
       },
       adminRefusal,

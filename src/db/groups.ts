@@ -88,7 +88,7 @@ function affectedUsers(ids: readonly string[], allOf: string | null) {
   return allOf === null ? named : sql`(${named} OR ${users.id} IN (SELECT user_id FROM group_members WHERE group_id = ${allOf}))`;
 }
 
-/** At most `limit` of them: more than a change decides inline (src/groups/roles.ts) is not read. */
+/** At most `limit` of them: more than a change decides inline (src/membership/effects.ts INLINE_ROLE_LIMIT) is not read. */
 export const selectUsersForRoles = (db: Db, ids: readonly string[], allOf: string | null, limit: number) =>
   db.select().from(users).where(affectedUsers(ids, allOf)).limit(limit);
 

@@ -26,7 +26,7 @@ import { applyPatch, type MemberOp } from "../scim/patch";
 import { normalizeResource } from "../scim/resource";
 import { GROUP_RESOURCE } from "../scim/schemas";
 import { deleteGroup as deleteGroupRow, touchUsers, updateGroup } from "../write/cas";
-import { commit, eventStatement, readModifyWrite, retryOnConflict, type WriteContext } from "../write/kernel";
+import { commit, eventStatement, readModifyWrite, reloadSettings, retryOnConflict, type WriteContext } from "../write/kernel";
 import { idsToAdd, membershipNeeds, netMembershipChange } from "./membership";
 
 function unknownMembers(requested: readonly string[], existing: { id: string }[]): void {
@@ -75,7 +75,7 @@ export async function createGroup(ctx: WriteContext, body: unknown): Promise<Gro
   ctx.log.touch("Group", id);
   // A member deleted between the check and the commit fails the batch (its version cannot move):
   // read again, and the unknown id is a 400.
-  return retryOnConflict(ctx, "group's members", async () => {
+  const attempt = async () => {
     if (members.length) unknownMembers(members, await selectExistingUserIds(ctx.db, members));
     const at = new Date();
     const iso = at.toISOString();
@@ -91,7 +91,8 @@ export async function createGroup(ctx: WriteContext, body: unknown): Promise<Gro
       eventIds: events.map((e) => e.id),
     });
     return state;
-  });
+  };
+  return retryOnConflict(ctx, "group's members", attempt, undefined, () => reloadSettings(ctx));
 }
 
 /** Everything a change to one group needs to know, read in one D1 round trip. */

@@ -10,7 +10,7 @@ import { roleChangedEvent } from "../membership/effects";
 import { decideRole, groupSource, userTypeSource } from "../roles/rules";
 import { parseStoredSettings, type Settings } from "../settings/model";
 import { selectStoredSettings } from "../settings/store";
-import { advanceJob, type UserStep, updateUsers } from "../write/cas";
+import { advanceJob, settingsUnchanged, type UserStep, updateUsers } from "../write/cas";
 import { commitAndSend, type Statement } from "../write/kernel";
 import type { Started } from "./runner";
 
@@ -102,7 +102,12 @@ export async function runRolesChunk(db: Db, env: Bindings, jobId: string, starte
     log.decide(summary(job, rows.length, changed, kept, settings));
     statements.push(log.statement(db, 200, { at: iso }));
   }
-  const cas = [...(steps.length ? [updateUsers(db, steps, iso)] : []), advanceJob(db, job, progress)];
+  // Decided with the settings as this chunk read them: a save in between makes it decide again.
+  const cas = [
+    ...(steps.length ? [updateUsers(db, steps, iso)] : []),
+    advanceJob(db, job, progress),
+    settingsUnchanged(db, settingsRows[0]?.version ?? 0),
+  ];
   await commitAndSend(db, env.EVENTS, { cas, statements, eventIds }, iso);
   return done ? "done" : "more";
 }

@@ -3,6 +3,7 @@ import type { Db } from "../db/client";
 import type { CredentialKey } from "../db/credentials";
 import { events, provisioningLog } from "../db/schema";
 import { idsIn } from "../db/sql";
+import { type HoldKind, stateLiteral } from "../lifecycle/events";
 import { MAX_PATH, NO_SECRETS, type Redactor } from "./redact";
 import { describeRefusals, type RefusalReason, type RefusalRow, refusedPath } from "./refused";
 
@@ -62,6 +63,18 @@ export class LogEntry {
     if (this.decisions.length < MAX_LINES) this.decisions.push(text);
   }
 
+  /**
+   * One row `{ holds }`: 1 when the row this entry wrote with `at` exists, i.e. the batch that held
+   * it committed (the write kernel reads it after a batch whose answer was lost).
+   */
+  landed(db: Db, at: string) {
+    return db
+      .select({
+        holds: sql<number>`EXISTS (SELECT 1 FROM ${provisioningLog} WHERE ${provisioningLog.at} = ${at} AND ${provisioningLog.requestId} = ${this.requestId} AND ${provisioningLog.method} = ${this.method} AND ${provisioningLog.path} = ${this.redactor.text(this.path).slice(0, MAX_PATH)})`,
+      })
+      .from(sql`(SELECT 1)`);
+  }
+
   /** Where the decisions stand now, to `rewind` to when an attempt is taken back (a compare-and-set retry). */
   mark(): number {
     return this.decisions.length;
@@ -118,10 +131,10 @@ export interface LogDetailUnless {
 function decisionsOf(decisions: readonly string[], eventIds: readonly string[] | undefined): string | SQL | null {
   const base = decisions.length ? JSON.stringify(decisions) : null;
   if (!eventIds?.length) return base;
-  const held = (kinds: string) =>
-    sql`EXISTS (SELECT 1 FROM ${events} WHERE ${events.id} IN ${idsIn(eventIds)} AND ${events.state} = 'held' AND ${events.hold} IN ${sql.raw(kinds)})`;
-  return sql`CASE WHEN ${held("('guard')")} THEN json_insert(coalesce(${base}, '[]'), '$[#]', ${HELD_BY_GUARD})
-    WHEN ${held("('user', 'cascade', 'wait')")} THEN json_insert(coalesce(${base}, '[]'), '$[#]', ${HELD_BEHIND})
+  const held = (kinds: readonly HoldKind[]) =>
+    sql`EXISTS (SELECT 1 FROM ${events} WHERE ${events.id} IN ${idsIn(eventIds)} AND ${events.state} = ${sql.raw(stateLiteral("held"))} AND ${events.hold} IN ${sql.raw(`(${kinds.map((k) => `'${k}'`).join(", ")})`)})`;
+  return sql`CASE WHEN ${held(["guard"])} THEN json_insert(coalesce(${base}, '[]'), '$[#]', ${HELD_BY_GUARD})
+    WHEN ${held(["user", "cascade", "wait", "name"])} THEN json_insert(coalesce(${base}, '[]'), '$[#]', ${HELD_BEHIND})
     ELSE ${base} END`;
 }
 

@@ -12,7 +12,7 @@ import { type UserRow, userStateOf } from "../db/users";
 import { renderGroup } from "../resources/group";
 import { renderUser, type UserState } from "../resources/user";
 import { decideRole, groupSource, type RoleDecision, userTypeSource } from "../roles/rules";
-import { type Cas, touchUsers, type UserStep, updateGroup, updateUsers } from "../write/cas";
+import { type Cas, touchUsers, type UserStep, updateGroups, updateUsers } from "../write/cas";
 import { type Change, eventStatement, type Statement, type WriteContext } from "../write/kernel";
 
 /**
@@ -120,13 +120,12 @@ export function memberEffects(
 }
 
 /**
- * Deleting a user: group.members_removed for every group it was in, each group compare-and-set
- * from the version it was read at to the next (a group changed meanwhile makes the deletion read
+ * Deleting a user: group.members_removed for every group it was in, all the groups compare-and-set
+ * in one statement from the versions they were read at to the next (a group changed meanwhile makes the deletion read
  * again, so the event never carries a stale name under a new version).
  */
 export function groupsLeftByDeletedUser(ctx: WriteContext, userId: string, groupRows: readonly GroupRow[], at: Date): MemberEffects {
   const iso = at.toISOString();
-  const cas: Cas[] = [];
   const statements: Statement[] = [];
   const eventIds: string[] = [];
   for (const row of groupRows) {
@@ -145,9 +144,9 @@ export function groupsLeftByDeletedUser(ctx: WriteContext, userId: string, group
       },
       at,
     );
-    cas.push(updateGroup(ctx.db, row, version, { updatedAt: iso }));
     statements.push(event.statement);
     eventIds.push(event.id);
   }
-  return { cas, statements, eventIds };
+  // One statement however many groups the user was in, each from the version it was read at.
+  return { cas: groupRows.length ? [updateGroups(ctx.db, groupRows, iso)] : [], statements, eventIds };
 }

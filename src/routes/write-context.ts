@@ -21,6 +21,7 @@ export function writeContext(
     db: getDb(c.env.DB),
     queue: c.env.EVENTS,
     settings: c.get("settings"),
+    settingsVersion: c.get("settingsVersion"),
     baseUrl: c.get("baseUrl"),
     log,
     ifMatch,

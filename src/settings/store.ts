@@ -10,7 +10,7 @@ import { parseStoredSettings, type Settings } from "./model";
  */
 export const SETTINGS_TTL_MS = 5_000;
 
-let cached: { value: Settings; at: number } | undefined;
+let cached: { value: Settings; version: number; at: number } | undefined;
 
 export function invalidateSettingsCache(): void {
   cached = undefined;
@@ -26,9 +26,14 @@ export async function readSettings(db: Db): Promise<{ value: Settings; version: 
   return { value: parseStoredSettings(row?.data), version: row?.version ?? 0 };
 }
 
+/** The settings and their version, from this isolate's cache (at most SETTINGS_TTL_MS old). */
+export async function loadVersionedSettings(db: Db, now = Date.now()): Promise<{ value: Settings; version: number }> {
+  if (cached && now - cached.at < SETTINGS_TTL_MS) return cached;
+  const read = await readSettings(db);
+  cached = { ...read, at: now };
+  return read;
+}
+
 export async function loadSettings(db: Db, now = Date.now()): Promise<Settings> {
-  if (cached && now - cached.at < SETTINGS_TTL_MS) return cached.value;
-  const { value } = await readSettings(db);
-  cached = { value, at: now };
-  return value;
+  return (await loadVersionedSettings(db, now)).value;
 }

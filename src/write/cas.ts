@@ -17,7 +17,7 @@ export type Statement = BatchItem<"sqlite">;
  * a conflict is recognised by what the database holds, never by the text of D1's error.
  */
 export interface Cas {
-  readonly statements: readonly [Statement, Statement];
+  readonly statements: readonly Statement[];
   /** One row `{ holds }`: 1 while the rows are still as this write expected them, 0 once another writer moved them. */
   readonly check: Statement;
   /**
@@ -25,6 +25,8 @@ export interface Cas {
    * event ids do not tell (a resync's ids are fixed, so another runner writes the same ones).
    */
   readonly landed?: Statement;
+  /** Only the settings moved (not a row the change read): a retry reads them again, even under If-Match. */
+  readonly settings?: true;
 }
 
 /** A row as it was read: its id and the version the write expects to replace. */
@@ -121,6 +123,27 @@ export function updateUsers(db: Db, steps: readonly UserStep[], updatedAt: strin
 }
 
 /**
+ * Many groups moved one version each from the versions they were read at (a deleted user leaves
+ * each of its groups): ONE statement for any number of groups, guarded on the count.
+ */
+export function updateGroups(db: Db, steps: readonly Versioned[], updatedAt: string): Cas {
+  const json = JSON.stringify(steps.map((s) => ({ id: s.id, version: s.version })));
+  const field = (name: string) => sql.raw(`json_extract(s.value, '$.${name}')`);
+  const readAt = sql`(SELECT ${field("version")} FROM json_each(${json}) AS s WHERE ${field("id")} = ${groups.id})`;
+  const matches = sql`${groups.id} IN (SELECT ${field("id")} FROM json_each(${json}) AS s) AND ${groups.version} = ${readAt}`;
+  return {
+    statements: [
+      db
+        .update(groups)
+        .set({ version: sql`${groups.version} + 1`, updatedAt })
+        .where(matches),
+      guard(db, steps.length),
+    ],
+    check: check(db, sql`(SELECT count(*) FROM ${groups} WHERE ${matches}) = ${steps.length}`),
+  };
+}
+
+/**
  * A membership change moves each member's version (a user's `groups` changed), whatever it was:
  * a user write that read the user before this commits fails its own compare-and-set and reads
  * again, and an id that is no longer a user fails this one. `ids` must be distinct.
@@ -152,6 +175,21 @@ export function writeSettings(db: Db, version: number, data: string, updatedAt: 
       ? sql`NOT EXISTS (SELECT 1 FROM ${settings} WHERE ${settings.id} = 1)`
       : sql`EXISTS (SELECT 1 FROM ${settings} WHERE ${settings.id} = 1 AND ${settings.version} = ${version})`;
   return { statements: [write, guard(db, 1)], check: check(db, holds) };
+}
+
+/**
+ * The settings are still at the version the change was decided with: a write decides roles (the
+ * gates, the mapped groups), holds (the guard, dry run) from them, and a save in between makes it
+ * decide again with the new ones rather than commit a decision the settings no longer allow.
+ */
+export function settingsUnchanged(db: Db, version: number): Cas {
+  if (!Number.isSafeInteger(version) || version < 0) throw new Error(`settings version ${version} is not a version`);
+  const at = `coalesce((SELECT version FROM settings WHERE id = 1), 0) = ${version}`;
+  return {
+    statements: [db.run(sql.raw(`SELECT json(CASE WHEN ${at} THEN '1' ELSE 'compare-and-set' END)`))],
+    check: check(db, sql.raw(at)),
+    settings: true,
+  };
 }
 
 /** Where a running job was read: its cursor, and for a resync its stage. */

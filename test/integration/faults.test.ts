@@ -15,12 +15,14 @@ import { DEFAULT_SETTINGS } from "../../src/settings/model";
 import { sampleData } from "../event-fixtures";
 import { type Fault, type FaultRule, FaultyD1, touches } from "../fault-d1";
 import {
+  ADMIN_TOKEN,
   BASE,
   createUser,
   expectScimError,
   expectStatus,
   type Json,
   json,
+  ORIGIN,
   oktaUser,
   ops,
   SCIM_TOKEN,
@@ -389,5 +391,37 @@ describe("a consumer crash mid-batch", () => {
     await deliverBatch(ids, 2, env.DB);
     expect(deliveries.map((d) => d.id)).toEqual(ids);
     expect(await Promise.all(ids.map(stateOf))).toEqual(ids.map(() => "delivered"));
+  });
+});
+
+describe("a settings save whose answer is lost", () => {
+  it("is found by its own log row: 500, yet saved once, with one log row, not saved again as a conflict", async () => {
+    const db = new FaultyD1(env.DB, (call) =>
+      call.kind === "batch" && touches(call, /^update "settings"|^insert into "settings"/i) ? { kind: "afterCommit" } : undefined,
+    );
+    const before = Number((await env.DB.prepare("SELECT version FROM settings WHERE id = 1").first<{ version: number }>())?.version ?? 0);
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(
+      new Request(`${ORIGIN}/admin/api/settings`, {
+        method: "PUT",
+        headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ logRetentionDays: 44 }),
+      }),
+      { ...env, DB: db },
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    expect(res.status, await res.clone().text()).toBe(500);
+    const after = await env.DB.prepare(
+      "SELECT version, json_extract(data, '$.logRetentionDays') AS days FROM settings WHERE id = 1",
+    ).first<{
+      version: number;
+      days: number;
+    }>();
+    expect(after).toEqual({ version: before + 1, days: 44 });
+    const rows = await count(
+      "SELECT count(*) AS n FROM provisioning_log WHERE method = 'PUT' AND path = '/admin/api/settings' AND decisions LIKE '%logRetentionDays%44%'",
+    );
+    expect(rows).toBe(1);
   });
 });

@@ -1,8 +1,14 @@
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { getDb } from "../../src/db/client";
 import worker from "../../src/index";
+import { LogEntry } from "../../src/log/entry";
+import { readSettings } from "../../src/settings/store";
+import { patchUser } from "../../src/users/service";
+import type { WriteContext } from "../../src/write/kernel";
 import {
   admin,
+  BASE,
   createUser,
   expectScimError,
   expectStatus,
@@ -77,7 +83,7 @@ describe("roles are decided from committed sources, whatever races", () => {
     expect(wrong).toEqual([]);
   });
 
-  it("userType Admin racing addition to the mapped moderator group with admin promotion off: the highest allowed, from both", {
+  it("two sources granting moderator at once, then both taken away at once: never a role no source grants (10 races)", {
     timeout: 120_000,
   }, async () => {
     await setSettings({ allowAdminPromotion: false, allowModeratorPromotion: true });
@@ -289,6 +295,50 @@ describe("a held deletion and a new account with the same userName", () => {
       .first<{ id: string }>();
     return row?.id;
   }
+});
+
+describe("a decision made with settings that changed meanwhile is made again", () => {
+  afterEach(async () => {
+    await setSettings({ allowAdminPromotion: false });
+  });
+
+  it("a userType Admin written with admin promotion still off in the writer's settings, after it was turned on: admin", async () => {
+    await setSettings({ allowAdminPromotion: false });
+    const u = await createUser(oktaUser(uniqueName("Stale")));
+    const stale = await readSettings(getDb(env.DB));
+    // An isolate whose cached settings are older than a save (up to 5 s in production).
+    await setSettings({ allowAdminPromotion: true });
+    const log = new LogEntry(crypto.randomUUID(), "PATCH", `/api/scim/v2/Users/${u.id as string}`);
+    const ctx: WriteContext = {
+      db: getDb(env.DB),
+      queue: env.EVENTS,
+      settings: stale.value,
+      settingsVersion: stale.version,
+      baseUrl: BASE,
+      log,
+      ifMatch: undefined,
+      waitUntil: () => undefined,
+    };
+    const result = await patchUser(ctx, u.id as string, ops({ op: "replace", path: "userType", value: "Admin" }));
+    expect(result.state.role).toBe("admin");
+    expect(await role(u.id as string)).toBe("admin");
+    expect(log.decisions).toContain("decided again: the settings changed meanwhile");
+  });
+});
+
+describe("the guard's count of active users follows every write", () => {
+  it("after creates, deactivations, reactivations and deletions through SCIM it equals the users that are active", async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push((await createUser(oktaUser(uniqueName("Count"), { active: i % 3 !== 0 }))).id as string);
+    await expectStatus(await scim("PATCH", `/Users/${ids[1]}`, ops({ op: "replace", path: "active", value: false })), 200);
+    await expectStatus(await scim("PATCH", `/Users/${ids[0]}`, ops({ op: "replace", value: { active: "True" } })), 200);
+    await expectStatus(await scim("DELETE", `/Users/${ids[2]}`), 204);
+    await expectStatus(await scim("DELETE", `/Users/${ids[3]}`), 204);
+    const row = await env.DB.prepare(
+      "SELECT (SELECT n FROM guard_active WHERE id = 1) AS kept, (SELECT count(*) FROM users WHERE active = 1) AS counted",
+    ).first<{ kept: number; counted: number }>();
+    expect(row?.kept).toBe(row?.counted);
+  });
 });
 
 describe("settings saves are compare-and-set", () => {
