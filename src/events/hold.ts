@@ -66,8 +66,10 @@ export function planHoldAction(held: readonly HeldEvent[], asked: readonly strin
     }
   }
   const shares = (e: HeldEvent) => sharesFate(e) && roots.has(rootOf(e));
-  // A wait hold waits for its resource's earlier events; a name hold for its root, acted on here or not.
-  const onlyWaits = (e: HeldEvent) => e.hold === "wait" || (e.hold === "name" && e.heldBy !== null && roots.has(e.heldBy));
+  // A wait hold waits for its resource's earlier events; a name hold for its root: acted on here, or
+  // no longer held at all (released or discarded by an action that read before this event was held).
+  const rootGone = (e: HeldEvent) => e.heldBy === null || roots.has(e.heldBy) || !byId.has(e.heldBy);
+  const onlyWaits = (e: HeldEvent) => e.hold === "wait" || (e.hold === "name" && rootGone(e));
 
   const perResource = new Map<string, HeldEvent[]>();
   for (const e of held) {

@@ -71,11 +71,13 @@ export function outboxInsert(db: Db, e: NewEvent, settings: Settings, at: Date) 
   const userName = userNameOf(e);
   const held = sql.raw(stateLiteral("held"));
   // The hour's deprovisionings, counted once (a materialized CTE) however often the rule reads it.
-  const recent = sql`recent AS MATERIALIZED (SELECT count(*) AS n FROM ${events} WHERE ${events.type} IN ('user.deactivated','user.deleted') AND ${events.createdAt} > ${since} AND ${events.state} <> 'discarded')`;
+  const deprovisioning = sql.raw(DEPROVISION_EVENT_TYPES.map((t) => `'${t}'`).join(", "));
+  const recent = sql`recent AS MATERIALIZED (SELECT count(*) AS n FROM ${events} WHERE ${events.type} IN (${deprovisioning}) AND ${events.createdAt} > ${since} AND ${events.state} <> ${sql.raw(stateLiteral("discarded"))})`;
   // Users active when the hour began: active now, less the hour's net change (kept by triggers).
   const activeAtStart = sql`((SELECT ${guardActive.n} FROM ${guardActive} WHERE ${guardActive.id} = 1) - coalesce((SELECT sum(${guardActiveChanges.delta}) FROM ${guardActiveChanges} WHERE ${guardActiveChanges.minute} >= ${since.slice(0, 16)}), 0))`;
   // Held when recent >= maxPerHour and recent >= activeAtStart / 10 (integer division, as before).
-  const overThreshold = sql`(SELECT n FROM recent) >= ${settings.deprovisionGuard.maxPerHour} AND (SELECT n FROM recent) >= ${activeAtStart} / 10`;
+  // Decided once (a materialized CTE): the hold decision reads it in two branches.
+  const over = sql`over AS MATERIALIZED (SELECT (SELECT n FROM recent) >= ${settings.deprovisionGuard.maxPerHour} AND (SELECT n FROM recent) >= ${activeAtStart} / 10 AS yes)`;
   // The resource's first held event, read once (a materialized CTE), however often the rule reads it.
   const self = sql`self AS MATERIALIZED (SELECT coalesce(${events.heldBy}, ${events.id}) AS root, ${events.hold} AS kind FROM ${events} WHERE ${events.resourceType} = ${e.resourceType} AND ${events.resourceId} = ${e.resourceId} AND ${events.state} = ${held} ORDER BY ${events.seq} LIMIT 1)`;
   const cascadeRoot =
@@ -87,23 +89,28 @@ export function outboxInsert(db: Db, e: NewEvent, settings: Settings, at: Date) 
     userName === null
       ? sql`NULL`
       : sql`(SELECT coalesce(${events.heldBy}, ${events.id}) FROM ${events} WHERE ${events.state} = ${held} AND ${events.type} = 'user.deleted' AND ${events.userNameNorm} = ${userName} AND ${events.resourceId} <> ${e.resourceId} ORDER BY ${events.seq} LIMIT 1)`;
-  // One CASE decides the kind of hold (or none), once; state and held_by follow from it. A user
-  // hold and a cascade share the fate of their root; a name hold (and what follows it for that
-  // user) and a wait only wait.
+  // One CASE decides the kind of hold (or none), once; held_by follows from it. A user hold and a
+  // cascade share the fate of their root; a name hold (and what follows it for that user) and a
+  // wait only wait. A deactivation or deletion past the threshold of a user who only waits by name
+  // is a root of its own: its release must be a guard decision, not a side effect of another's.
+  const overIt = guarded ? sql`(SELECT yes FROM over)` : sql`0`;
   const selfHold = isUser ? sql`CASE WHEN self_kind = 'name' THEN 'name' ELSE 'user' END` : sql`'wait'`;
   const decision = settings.dryRun
     ? sql`SELECT NULL AS hold, NULL AS held_by`
-    : sql`SELECT CASE WHEN cascade_root IS NOT NULL THEN 'cascade'
-                      WHEN self_root IS NOT NULL THEN ${selfHold}
-                      WHEN name_root IS NOT NULL THEN 'name'
-                      WHEN ${guarded ? overThreshold : sql`0`} THEN 'guard'
-                      ELSE NULL END AS hold,
-                 CASE WHEN cascade_root IS NOT NULL THEN cascade_root
-                      WHEN self_root IS NOT NULL THEN ${isUser ? sql`self_root` : sql`NULL`}
-                      ELSE name_root END AS held_by
-          FROM (SELECT (SELECT root FROM self) AS self_root, (SELECT kind FROM self) AS self_kind, ${cascadeRoot} AS cascade_root, ${nameRoot} AS name_root)`;
-  const state = settings.dryRun ? sql`'dry_run'` : sql`CASE WHEN hold IS NULL THEN 'queued' ELSE ${held} END`;
-  const ctes = settings.dryRun ? sql`` : guarded ? sql`${recent}, ${self}, ` : sql`${self}, `;
+    : sql`SELECT hold, CASE hold WHEN 'cascade' THEN cascade_root WHEN 'user' THEN self_root
+                           WHEN 'name' THEN coalesce(CASE WHEN self_kind = 'name' THEN self_root END, name_root) ELSE NULL END AS held_by
+          FROM (SELECT CASE WHEN cascade_root IS NOT NULL THEN 'cascade'
+                            WHEN self_root IS NOT NULL AND self_kind = 'name' AND ${overIt} THEN 'guard'
+                            WHEN self_root IS NOT NULL THEN ${selfHold}
+                            WHEN name_root IS NOT NULL THEN 'name'
+                            WHEN ${overIt} THEN 'guard'
+                            ELSE NULL END AS hold,
+                       self_root, self_kind, cascade_root, name_root
+                FROM (SELECT (SELECT root FROM self) AS self_root, (SELECT kind FROM self) AS self_kind, ${cascadeRoot} AS cascade_root, ${nameRoot} AS name_root))`;
+  const state = settings.dryRun
+    ? sql.raw(stateLiteral("dry_run"))
+    : sql`CASE WHEN hold IS NULL THEN ${sql.raw(stateLiteral("queued"))} ELSE ${held} END`;
+  const ctes = settings.dryRun ? sql`` : guarded ? sql`${recent}, ${over}, ${self}, ` : sql`${self}, `;
   const values: Partial<Record<keyof typeof events.$inferInsert, SQL>> = {
     id: sql`${e.id}`,
     type: sql`${e.type}`,
@@ -139,7 +146,7 @@ export function stampQueued(db: Db, ids: string[], at: string) {
   return db
     .update(events)
     .set({ queuedAt: at, dueAt: at })
-    .where(sql`${events.id} IN ${idsIn(ids)} AND ${events.state} = 'queued'`)
+    .where(sql`${events.id} IN ${idsIn(ids)} AND ${events.state} = ${sql.raw(stateLiteral("queued"))}`)
     .returning({ id: events.id });
 }
 
@@ -182,7 +189,7 @@ export async function sendCommitted(db: Db, queue: EventQueue, ids: string[]): P
       await db
         .update(events)
         .set({ state: "pending", queuedAt: null, dueAt: null })
-        .where(sql`${events.id} IN ${idsIn(chunk)} AND ${events.state} = 'queued'`);
+        .where(sql`${events.id} IN ${idsIn(chunk)} AND ${events.state} = ${sql.raw(stateLiteral("queued"))}`);
     } catch (err) {
       warn("queue send failed and the events could not be set back to pending; the sweeper will reclaim them", chunk, err);
     }
@@ -193,15 +200,16 @@ export async function sendCommitted(db: Db, queue: EventQueue, ids: string[]): P
  * The sweeper's and the admin page's sender: put pending events on the queue and mark them
  * queued. If this fails (or the isolate dies first) the cron sweeper re-sends them.
  */
-export async function enqueueEvents(db: Db, queue: EventQueue, ids: string[]): Promise<void> {
+export async function enqueueEvents(db: Db, queue: EventQueue, ids: string[], dueInMs = 0): Promise<void> {
   for (const chunk of chunksOf(ids)) {
     if (!(await trySend(queue, chunk))) continue;
     try {
-      const now = new Date().toISOString();
+      const now = new Date();
+      const at = now.toISOString();
       await db
         .update(events)
-        .set({ state: "queued", queuedAt: now, dueAt: now, updatedAt: now })
-        .where(sql`${events.id} IN ${idsIn(chunk)} AND ${events.state} = 'pending'`);
+        .set({ state: "queued", queuedAt: at, dueAt: new Date(now.getTime() + dueInMs).toISOString(), updatedAt: at })
+        .where(sql`${events.id} IN ${idsIn(chunk)} AND ${events.state} = ${sql.raw(stateLiteral("pending"))}`);
     } catch (err) {
       // Sent, but still marked pending: the sweeper may send it once more (same webhook-id).
       warn("events sent but not marked queued", chunk, err);

@@ -1,6 +1,6 @@
 import { getDb } from "../db/client";
 import type { Bindings } from "../env";
-import { pruneEvents, pruneGuardChanges, pruneLog, reclaimLost, sweepPending } from "../events/sweeper";
+import { freeOrphanedNameHolds, pruneEvents, pruneGuardChanges, pruneLog, reclaimLost, sweepPending } from "../events/sweeper";
 import { backfillFolded } from "../jobs/fold";
 import { resumeStalledJobs } from "../jobs/runner";
 import { loadSettings } from "../settings/store";
@@ -22,6 +22,7 @@ export async function handleScheduled(controller: ScheduledController, env: Bind
   let pruned = 0;
   try {
     await reclaimLost(db, now);
+    await freeOrphanedNameHolds(db, new Date(now).toISOString());
     resent = await sweepPending(db, env.EVENTS, now);
   } catch (err) {
     failures.push(`outbox sweep: ${String(err)}`);
