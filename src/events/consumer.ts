@@ -6,7 +6,7 @@ import { idsIn } from "../db/sql";
 import type { Bindings } from "../env";
 import { type EventState, IN_FLIGHT, SENDABLE } from "../lifecycle/events";
 import { isLastAttempt, retryDelaySeconds, verdictFor } from "./backoff";
-import { type DeliveryTarget, postWebhook } from "./deliver";
+import { DELIVERY_TIMEOUT_MS, type DeliveryTarget, postWebhook } from "./deliver";
 import { disagreement, parseSiteView } from "./reconcile";
 import { decodeSigningSecret } from "./signing";
 import { SYNCED_EVENT_TYPES } from "./types";
@@ -57,8 +57,13 @@ function deliveryTarget(
  */
 async function loadRows(db: Db, messages: Received[]): Promise<Map<string, EventRow>> {
   const ids = [...new Set(messages.map((m) => m.eventId))];
-  const now = new Date().toISOString();
+  const now = Date.now();
   const reached = new Date(Math.max(0, ...messages.map((m) => m.msg.timestamp.getTime()))).toISOString();
+  // Taken now: each in-flight event of the batch is due again only once it cannot still be waiting
+  // its turn here (every POST before it may take the whole delivery timeout), so the sweeper never
+  // takes an event of a slow batch for a lost one.
+  const due = JSON.stringify(ids.map((id, i) => ({ id, due: new Date(now + (i + 1) * DELIVERY_TIMEOUT_MS + 60_000).toISOString() })));
+  const dueOf = sql`(SELECT json_extract(d.value, '$.due') FROM json_each(${due}) AS d WHERE json_extract(d.value, '$.id') = ${events.id})`;
   const [found] = await db.batch([
     db
       .select()
@@ -66,11 +71,15 @@ async function loadRows(db: Db, messages: Received[]): Promise<Map<string, Event
       .where(sql`${events.id} IN ${idsIn(ids)}`),
     db
       .insert(deliveryProgress)
-      .values({ id: 1, reached, lastBatchAt: now })
+      .values({ id: 1, reached, lastBatchAt: new Date(now).toISOString() })
       .onConflictDoUpdate({
         target: deliveryProgress.id,
-        set: { reached: sql`max(${deliveryProgress.reached}, excluded.reached)`, lastBatchAt: now },
+        set: { reached: sql`max(${deliveryProgress.reached}, excluded.reached)`, lastBatchAt: new Date(now).toISOString() },
       }),
+    db
+      .update(events)
+      .set({ dueAt: dueOf })
+      .where(and(sql`${events.id} IN ${idsIn(ids)}`, inArray(events.state, [...IN_FLIGHT]))),
   ]);
   return new Map(found.map((row) => [row.id, row]));
 }

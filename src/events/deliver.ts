@@ -1,7 +1,7 @@
 import { signatureHeader } from "./signing";
 
 /** How long the main site has to answer one delivery before it counts as a network failure. */
-const DELIVERY_TIMEOUT_MS = 10_000;
+export const DELIVERY_TIMEOUT_MS = 10_000;
 
 const USER_AGENT = "scim-edge-webhooks/1 (+https://www.standardwebhooks.com/)";
 

@@ -22,6 +22,8 @@ const OVERDUE_MS = 60_000;
 const OVERTAKEN_MS = 30_000;
 /** A consumer that has taken no batch this long is idle: nothing is on its way to it. */
 const IDLE_MS = 60_000;
+/** A copy the sweeper sends is due this long after it (a first send is due at once). */
+const RESEND_DUE_MS = 4 * 60_000;
 /** Re-sent per cron run at most (the cron runs every minute, so 500/min drains any backlog). */
 export const SWEEP_MAX_PER_RUN = 500;
 /** Provisioning-log rows deleted per statement, and statements per run: bounded work per cron. */
@@ -42,7 +44,9 @@ export async function sweepPending(db: Db, queue: Queue<QueueMessage>, now = Dat
     .orderBy(asc(events.createdAt), asc(events.seq))
     .limit(SWEEP_MAX_PER_RUN);
   const ids = rows.map((r) => r.id);
-  await enqueueEvents(db, queue, ids);
+  // Its copy is due later than a first send: if the consumer is down altogether, a lost event is
+  // sent again every few minutes, not every minute, while the queue keeps the copies it has.
+  await enqueueEvents(db, queue, ids, RESEND_DUE_MS);
   return ids.length;
 }
 
@@ -124,4 +128,25 @@ export function pruneEvents(db: Db, retentionDays: number, now = Date.now()): Pr
 export function pruneGuardChanges(db: Db, now = Date.now()) {
   const before = new Date(now - 2 * 3_600_000).toISOString().slice(0, 16);
   return db.delete(guardActiveChanges).where(lt(guardActiveChanges.minute, before));
+}
+
+/**
+ * Name holds whose root is no longer held (a release or discard that read the held events just
+ * before they were written): nothing they wait for is left, so they go to pending for this run's
+ * sweep. The tiny held index makes this a lookup per held event, none when nothing is held.
+ */
+export async function freeOrphanedNameHolds(db: Db, at: string): Promise<number> {
+  const held = sql.raw(stateLiteral("held"));
+  const rows = await db
+    .update(events)
+    .set({ state: "pending", queuedAt: null, dueAt: null, updatedAt: sql`${events.createdAt}` })
+    .where(
+      sql`${events.state} = ${held} AND ${events.hold} = 'name' AND NOT EXISTS (SELECT 1 FROM ${events} r WHERE r.id = ${events.heldBy} AND r.state = ${held})`,
+    )
+    .returning({ id: events.id });
+  if (rows.length > 0)
+    console.warn(
+      JSON.stringify({ level: "warn", message: "name holds freed: their root is no longer held", at, ids: rows.map((r) => r.id) }),
+    );
+  return rows.length;
 }
