@@ -1,6 +1,6 @@
 import { eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { GroupRef, UserColumns, UserState } from "../resources/user";
-import { isRole } from "../roles/rules";
+import { isRole } from "../roles/role";
 import type { Db } from "./client";
 import { USER_SQL_TARGET, u } from "./filter-sql";
 import { groupMembers, groups, users } from "./schema";
