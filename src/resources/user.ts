@@ -13,6 +13,8 @@ export interface UserState {
   data: Record<string, unknown>;
   active: boolean;
   role: Role;
+  /** The IdP has written `roles` for this user: it stays a role source once emptied (src/roles/sources.ts). */
+  rolesManaged: boolean;
   version: number;
   createdAt: string;
   updatedAt: string;

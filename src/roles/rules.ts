@@ -6,13 +6,16 @@
  * 1. What each source grants (src/roles/sources.ts), README "Roles: the rules":
  *    - userType: the role it names (Registered, Moderator, Admin in any case); absent or any
  *      other value (Okta's "Employee") grants nothing;
- *    - roles: the highest role its entries name (an entry's `value`, else its `display`); absent,
- *      empty, or only other values (Entra's "User" app role) grants nothing;
+ *    - roles: the highest role its entries name (an entry's `value`, else its `display`); only
+ *      other values (Entra's "User" app role), or none left of those the IdP wrote before (an
+ *      entitlement revoked), grants nothing; roles the IdP never wrote for the user say nothing;
  *    - mapped groups, when a group is mapped: admin for a member of the admin group, else moderator
  *      for a member of the moderator group, else registered ("in no mapped group").
  * 2. The wanted role is the highest role any source grants. When none grants one it is
- *    registered, except that a userType naming no role, with no `roles` at all and no group
- *    mapped, leaves the role as it is (SPEC §5: "any other userType value leaves the role as it is").
+ *    registered, except that a userType naming no role, for a user whose IdP has never written
+ *    `roles` and with no group mapped, leaves the role as it is (SPEC §5: "any other userType
+ *    value leaves the role as it is"). Once an IdP writes `roles`, its silence is "no role":
+ *    revoking the last entitlement demotes even a user whose userType is "Employee".
  * 3. The gate: a change whose current or new role is admin needs allowAdminPromotion; any other
  *    change needs allowModeratorPromotion. Keeping the current role needs nothing.
  * 4. When the gate refuses the wanted role, the user gets the highest role that some source
@@ -125,9 +128,9 @@ export function decideRole(sources: RoleSources, settings: PromotionSettings): R
  * the group source from its memberships. The one entry point of every place a role is decided.
  */
 export function decideUserRole(
-  user: { role: Role; data: Readonly<Record<string, unknown>> },
+  user: { role: Role; data: Readonly<Record<string, unknown>>; rolesManaged: boolean },
   group: GroupSource | null,
   settings: PromotionSettings,
 ): RoleDecision {
-  return decideRole({ current: user.role, ...roleSourcesOf(user.data), group }, settings);
+  return decideRole({ current: user.role, ...roleSourcesOf(user.data, user.rolesManaged), group }, settings);
 }

@@ -27,8 +27,9 @@ export function userTypeSource(userType: unknown): UserTypeSource {
 }
 
 /**
- * What the current `roles` attribute says: nothing (never sent, removed, or empty), the highest
- * role its entries name, or entries none of which names a site role (Entra's "User" app role).
+ * What the current `roles` attribute says: nothing (the IdP has never written it for this user),
+ * the highest role its entries name, or no site role: entries none of which names one (Entra's
+ * "User" app role), or none left of the roles the IdP wrote before (an entitlement revoked).
  */
 export type RolesSource = { kind: "absent" } | { kind: "role"; role: Role } | { kind: "other" };
 
@@ -58,9 +59,9 @@ function roleEntryName(entry: unknown): string | undefined {
   return nonEmpty(entry.display);
 }
 
-export function rolesSource(roles: unknown): RolesSource {
+export function rolesSource(roles: unknown, managed: boolean): RolesSource {
   const entries = Array.isArray(roles) ? roles : [];
-  if (entries.length === 0) return { kind: "absent" };
+  if (entries.length === 0) return managed ? { kind: "other" } : { kind: "absent" };
   let best: Role | undefined;
   for (const entry of entries) {
     const role = roleNamed(roleEntryName(entry));
@@ -115,7 +116,13 @@ export interface UserRoleSources {
   roles: RolesSource;
 }
 
-/** The user's own sources from its stored SCIM data (canonical attribute names, src/scim/resource.ts). */
-export function roleSourcesOf(data: Readonly<Record<string, unknown>>): UserRoleSources {
-  return { userType: userTypeSource(data.userType), roles: rolesSource(data.roles) };
+/** Whether this data holds `roles` entries: writing them makes `roles` the user's source for good (UserState.rolesManaged). */
+export const writesRoles = (data: Readonly<Record<string, unknown>>): boolean => Array.isArray(data.roles) && data.roles.length > 0;
+
+/**
+ * The user's own sources from its stored SCIM data (canonical attribute names, src/scim/resource.ts)
+ * and whether its IdP has written `roles` before.
+ */
+export function roleSourcesOf(data: Readonly<Record<string, unknown>>, rolesManaged: boolean): UserRoleSources {
+  return { userType: userTypeSource(data.userType), roles: rolesSource(data.roles, rolesManaged || writesRoles(data)) };
 }

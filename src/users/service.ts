@@ -15,7 +15,7 @@ import {
 import { groupsLeftByDeletedUser } from "../membership/effects";
 import { type GroupRef, renderSiteUser, splitActive, type UserState, userColumns } from "../resources/user";
 import { decideUserRole, type RoleDecision } from "../roles/rules";
-import { groupSource, rolesNamingNothing, userTypeSource } from "../roles/sources";
+import { groupSource, rolesNamingNothing, userTypeSource, writesRoles } from "../roles/sources";
 import { ScimError } from "../scim/errors";
 import { applyPatch } from "../scim/patch";
 import { normalizeResource } from "../scim/resource";
@@ -47,11 +47,12 @@ function noteSources(ctx: WriteContext, before: Record<string, unknown> | null, 
 
 /**
  * The role decision of a user write from the user's current sources (src/roles/rules.ts): the
- * userType and roles being written and the groups the user is a member of now.
+ * userType and roles being written and the groups the user is a member of now. `user` is the
+ * user as it will be stored, its role still the current one.
  */
-function roleOf(ctx: WriteContext, current: UserState["role"], data: Record<string, unknown>, groups: readonly GroupRef[]): RoleDecision {
+function roleOf(ctx: WriteContext, user: Pick<UserState, "role" | "data" | "rolesManaged">, groups: readonly GroupRef[]): RoleDecision {
   const names = new Map(groups.map((g) => [g.value, g.display]));
-  return decideUserRole({ role: current, data }, groupSource(names.keys(), ctx.settings, names), ctx.settings);
+  return decideUserRole(user, groupSource(names.keys(), ctx.settings, names), ctx.settings);
 }
 
 /** The outbox events of one user write: versions before.version + 1, + 2, ... (SPEC §9). */
@@ -83,9 +84,19 @@ export async function createUser(ctx: WriteContext, body: unknown): Promise<User
   const iso = at.toISOString();
   const id = crypto.randomUUID();
   noteSources(ctx, null, data);
-  const decision = roleOf(ctx, "registered", data, []);
+  const rolesManaged = writesRoles(data);
+  const decision = roleOf(ctx, { role: "registered", data, rolesManaged }, []);
   if (decision.reason) ctx.log.decide(decision.reason);
-  const state: UserState = { id, data, active: active ?? true, role: decision.role, version: 1, createdAt: iso, updatedAt: iso };
+  const state: UserState = {
+    id,
+    data,
+    active: active ?? true,
+    role: decision.role,
+    rolesManaged,
+    version: 1,
+    createdAt: iso,
+    updatedAt: iso,
+  };
   ctx.log.touch("User", id);
   const passwordHash = norm.password !== undefined ? await hashPassword(norm.password) : null;
   const events = userEvents(ctx, state, 1, plannedUserEvents(null, state), at);
@@ -128,12 +139,13 @@ async function update(
   const { before } = loaded;
   const cols = userColumns(nextData, before.data);
   noteSources(ctx, before.data, nextData);
-  const decision = roleOf(ctx, before.role, nextData, loaded.groups);
+  const rolesManaged = before.rolesManaged || writesRoles(nextData);
+  const decision = roleOf(ctx, { role: before.role, data: nextData, rolesManaged }, loaded.groups);
   // A reason exists whenever the sources ask for another role: changed, or kept because a
   // setting is off (said on every write until the sources and the role agree).
   if (decision.reason) ctx.log.decide(decision.reason);
   const at = new Date();
-  const draft: UserState = { ...before, data: nextData, active: nextActive, role: decision.role };
+  const draft: UserState = { ...before, data: nextData, active: nextActive, role: decision.role, rolesManaged };
   const planned = plannedUserEvents(before, draft, decision.reason);
   const passwordHash = password !== undefined ? await hashPassword(password) : undefined;
   if (password !== undefined) ctx.log.decide("password received; stored as a hash only");

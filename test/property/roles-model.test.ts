@@ -35,6 +35,8 @@ interface ModelUser {
   userType: string | null;
   /** The roles as written, in order; empty is "no roles". */
   roles: Entry[];
+  /** roles were ever written: from then on an empty roles says "no role" (no longer "nothing"). */
+  rolesWritten: boolean;
   groups: Set<Kind>;
   role: Role;
 }
@@ -73,12 +75,12 @@ function grants(m: Model, u: ModelUser): Role[] {
   return out;
 }
 
-/** The wanted role: the highest grant; none: registered, or left as it is for a userType naming no role with no roles and no mapping. */
+/** The wanted role: the highest grant; none: registered, or left as it is for a userType naming no role, roles never written and no mapping. */
 function wanted(m: Model, u: ModelUser): Role | undefined {
   const top = highest(grants(m, u));
   if (top) return top;
   const mapped = m.mapped.moderator || m.mapped.admin;
-  return u.userType !== null && u.roles.length === 0 && !mapped ? undefined : "registered";
+  return u.userType !== null && !u.rolesWritten && !mapped ? undefined : "registered";
 }
 
 /** The gate: a change touching admin needs allowAdminPromotion, any other allowModeratorPromotion. */
@@ -184,6 +186,7 @@ class SetRoles implements fc.AsyncCommand<Model, Real> {
     }
     expect(res.status, await res.clone().text()).toBe(200);
     u.roles = next;
+    u.rolesWritten ||= next.length > 0;
     decide(m, u);
     await check(m, r);
   }
@@ -287,7 +290,7 @@ async function setUp(users: number): Promise<{ model: Model; real: Real }> {
     (await expectStatus(await scim("POST", "/Groups", { displayName: uniqueName(name) }), 201)).id as string;
   const real: Real = { userIds, groupIds: { moderator: await group("Mods"), admin: await group("Admins") } };
   const model: Model = {
-    users: userIds.map(() => ({ userType: null, roles: [], groups: new Set<Kind>(), role: "registered" as Role })),
+    users: userIds.map(() => ({ userType: null, roles: [], rolesWritten: false, groups: new Set<Kind>(), role: "registered" as Role })),
     mapped: { moderator: false, admin: false },
     allow: { moderator: false, admin: false },
   };
@@ -324,6 +327,20 @@ describe("roles follow the current sources: model-based (fast-check commands)", 
     ])
       await cmd.run(model, real);
     expect(model.users[0]?.role).toBe("moderator");
+  });
+
+  it("an Okta entitlement revoked from an Employee: registered, never a role only roles granted", { timeout: 60_000 }, async () => {
+    const { model, real } = await setUp(1);
+    for (const cmd of [
+      new Setting("allow", "moderator", true),
+      new Setting("allow", "admin", true),
+      new SetUserType(0, "Employee"),
+      new SetRoles(0, "pathless", [okta("admin")]),
+      new SetRoles(0, "remove", []),
+      new Touch(0),
+    ])
+      await cmd.run(model, real);
+    expect(model.users[0]?.role).toBe("registered");
   });
 
   it("Entra's app role and Okta's entitlement: set, changed, unknown, removed", { timeout: 60_000 }, async () => {

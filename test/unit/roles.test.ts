@@ -71,11 +71,11 @@ describe("rolesSource: an entry names a role by its value, else its display (SPE
     },
     { name: "a value that only looks like JSON", input: [{ value: "{admin" }], want: { kind: "other" }, other: ["{admin"] },
     { name: "absent", input: undefined, want: { kind: "absent" } },
-    { name: "empty", input: [], want: { kind: "absent" } },
+    { name: "empty (never written: rolesSource(…, true) is the written-before case)", input: [], want: { kind: "absent" } },
     { name: "not a list", input: { value: "admin" }, want: { kind: "absent" } },
   ];
   it.each(rows)("$name", ({ input, want, other }) => {
-    expect(rolesSource(input)).toEqual(want);
+    expect(rolesSource(input, false)).toEqual(want);
     expect(rolesNamingNothing(input)).toEqual(other ?? []);
   });
 });
@@ -446,8 +446,34 @@ describe("decideUserRole reads the sources from the stored data", () => {
       userType: "Employee",
       roles: [{ primary: false, type: "WindowsAzureActiveDirectoryRole", display: "Admin", value: "Admin" }],
     };
-    expect(decideUserRole({ role: "registered", data: entra }, null, both)).toMatchObject({ role: "admin", changed: true });
+    expect(decideUserRole({ role: "registered", data: entra, rolesManaged: false }, null, both)).toMatchObject({
+      role: "admin",
+      changed: true,
+    });
     const okta = { roles: [{ value: "moderator", display: "Moderator" }] };
-    expect(decideUserRole({ role: "registered", data: okta }, null, both)).toMatchObject({ role: "moderator", changed: true });
+    expect(decideUserRole({ role: "registered", data: okta, rolesManaged: false }, null, both)).toMatchObject({
+      role: "moderator",
+      changed: true,
+    });
+  });
+
+  it("an Okta entitlement revoked with userType Employee: roles says no role now, so Employee keeps nothing", () => {
+    const revoked = { userType: "Employee" };
+    expect(decideUserRole({ role: "moderator", data: revoked, rolesManaged: true }, null, both)).toEqual({
+      role: "registered",
+      changed: true,
+      reason: 'role changed: moderator → registered (userType "Employee" names no role, no site role in roles and no mapped group)',
+    });
+    // Without roles ever written, SPEC §5's rule: a userType that names no role leaves the role as it is.
+    expect(decideUserRole({ role: "moderator", data: revoked, rolesManaged: false }, null, both)).toEqual({
+      role: "moderator",
+      changed: false,
+    });
+  });
+});
+
+describe("rolesSource once the IdP has written roles", () => {
+  it.each([undefined, []])("%j after roles were written: no site role, not absent", (input) => {
+    expect(rolesSource(input, true)).toEqual({ kind: "other" });
   });
 });
