@@ -31,6 +31,11 @@ export const users = sqliteTable(
     userType: text("user_type"),
     /** Effective site role: registered | moderator | admin (src/roles/rules.ts decides it). */
     role: text("role").notNull().default("registered"),
+    /**
+     * The IdP has written `roles` for this user (migrations/0014): from then on `roles` is one of
+     * its role sources even when emptied or removed (src/roles/sources.ts rolesSource).
+     */
+    rolesManaged: integer("roles_managed", { mode: "boolean" }).notNull().default(false),
     data: text("data").notNull(),
     /**
      * `data` with only its caseExact:false strings, Unicode-folded (src/scim/fold.ts): what
