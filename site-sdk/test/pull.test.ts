@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { createReplica, FEED_PATH, FeedCursorExpiredError, FeedError, fetchPage, type PullOptions, pull, type ScimEvent } from "../src/index.js";
+import {
+  createReplica,
+  FEED_PATH,
+  FeedCursorExpiredError,
+  FeedError,
+  fetchPage,
+  type PullOptions,
+  pull,
+  type ScimEvent,
+} from "../src/index.js";
 import { events } from "./fixtures.js";
 
 /**
@@ -29,7 +38,11 @@ function feed(initial: ScimEvent[] = []): Feed {
     fetch: async (input, init) => {
       const url = new URL(input);
       const headers = new Headers(init.headers);
-      f.requests.push({ after: url.searchParams.get("after"), limit: url.searchParams.get("limit"), authorization: headers.get("authorization") });
+      f.requests.push({
+        after: url.searchParams.get("after"),
+        limit: url.searchParams.get("limit"),
+        authorization: headers.get("authorization"),
+      });
       if (url.origin !== URL_BASE || url.pathname !== FEED_PATH) return new Response("{}", { status: 404 });
       const failure = f.failures.shift();
       if (failure) return failure;
@@ -146,7 +159,8 @@ describe("fetchPage: one request", () => {
     expect(page).toMatchObject({ nextCursor: "c1", hasMore: true });
     const odd = async () => Response.json({ items: [] });
     await expect(fetchPage({ url: URL_BASE, token: TOKEN, fetch: odd })).rejects.toMatchObject({ code: "bad-answer" });
-    const noVersion = async () => Response.json({ data: [{ id: "e", type: "user.created", data: { id: "u" } }], nextCursor: "c", hasMore: false });
+    const noVersion = async () =>
+      Response.json({ data: [{ id: "e", type: "user.created", data: { id: "u" } }], nextCursor: "c", hasMore: false });
     await expect(fetchPage({ url: URL_BASE, token: TOKEN, fetch: noVersion })).rejects.toMatchObject({ code: "bad-answer" });
     const down = async (): Promise<Response> => {
       throw new TypeError("fetch failed");
