@@ -10,6 +10,9 @@ ALTER TABLE `events` ADD `feed_position` integer;--> statement-breakpoint
 -- When it entered the feed: retention counts from here (a released event stays its full term).
 ALTER TABLE `events` ADD `published_at` text;--> statement-breakpoint
 CREATE UNIQUE INDEX `events_feed_position_uq` ON `events` (`feed_position`) WHERE feed_position IS NOT NULL;--> statement-breakpoint
+-- A pull-mode read acknowledges the events up to its cursor that are not delivered yet: a seek per
+-- state into this range, however many events the site has not read (a backlog of days included).
+CREATE INDEX `events_feed_state_idx` ON `events` (`state`, `feed_position`) WHERE feed_position IS NOT NULL;--> statement-breakpoint
 
 -- One row: `head` the last position handed out (never reused, whatever is pruned), `floor` the
 -- highest position pruned (a cursor below it is past retention: 410), and how far the site has read.

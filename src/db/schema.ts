@@ -195,6 +195,8 @@ export const events = sqliteTable(
     index("events_due_idx").on(t.dueAt).where(sql`state IN ('queued', 'retrying')`),
     // The pull feed's order: a page is a range of it.
     uniqueIndex("events_feed_position_uq").on(t.feedPosition).where(sql`feed_position IS NOT NULL`),
+    // A pull-mode read's acknowledgement: the undelivered events up to the site's cursor, by state.
+    index("events_feed_state_idx").on(t.state, t.feedPosition).where(sql`feed_position IS NOT NULL`),
   ],
 );
 

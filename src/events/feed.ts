@@ -55,6 +55,20 @@ const UNREAD_SQL = sql.raw(UNREAD_IN_FEED.map(stateLiteral).join(", "));
 const row = (column: string) => sql.raw(`(SELECT ${column} FROM site_feed WHERE id = 1)`);
 
 /**
+ * Pull mode: the site has every event up to its cursor, so those not delivered yet become
+ * delivered (those an earlier read acknowledged are skipped). A seek per state into the range
+ * (events_feed_state_idx), whatever the backlog; nothing moves unless `holds` (the cursor holds).
+ */
+function acknowledgeStatement(db: Db, through: number, holds: SQL, at: string) {
+  return db
+    .update(events)
+    .set({ state: "delivered", deliveredAt: at, updatedAt: at, lastError: null })
+    .where(
+      sql`${events.feedPosition} > ${row("read_through")} AND ${events.feedPosition} <= ${through} AND ${events.state} IN (${UNREAD_SQL}) AND ${holds}`,
+    );
+}
+
+/**
  * One page of the feed, in one D1 batch (one transaction, so the page, the floor and the head
  * agree). With `acknowledge` (pull mode) a cursor says the site has every event up to it: those
  * still undelivered become delivered, in the same batch. The site's read is recorded for the admin
@@ -78,17 +92,7 @@ export async function readFeed(
     .select({ head: siteFeed.head, floor: siteFeed.floor, holds: sql<number>`${holds}`.as("holds") })
     .from(siteFeed)
     .where(eq(siteFeed.id, 1));
-  // Pull mode: the site has everything up to its cursor (what an earlier read acknowledged is skipped).
-  const acknowledged = acknowledge
-    ? [
-        db
-          .update(events)
-          .set({ state: "delivered", deliveredAt: at, updatedAt: at, lastError: null })
-          .where(
-            sql`${events.feedPosition} > ${row("read_through")} AND ${events.feedPosition} <= ${c} AND ${events.state} IN (${UNREAD_SQL}) AND ${holds}`,
-          ),
-      ]
-    : [];
+  const acknowledged = acknowledge && after ? [acknowledgeStatement(db, after.position, holds, at)] : [];
   const recordRead = db
     .update(siteFeed)
     .set({
