@@ -21,6 +21,9 @@ export function groupStateOf(row: GroupRow): GroupState {
 
 export const selectGroupById = (db: Db, id: string) => db.select().from(groups).where(eq(groups.id, id));
 
+/** A group's version (a membership-only write reads the one its batch left). */
+export const selectGroupVersion = (db: Db, id: string) => db.select({ version: groups.version }).from(groups).where(eq(groups.id, id));
+
 export const countGroups = (db: Db, where: SQL) => db.select({ n: sql<number>`count(*)` }).from(g).where(where);
 
 export const selectGroupPage = (db: Db, where: SQL, order: SQL, limit: number, offset: number) =>

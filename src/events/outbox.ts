@@ -1,6 +1,6 @@
 import { getTableColumns, is, SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { events, guardActive, guardActiveChanges } from "../db/schema";
+import { events, groups, guardActive, guardActiveChanges } from "../db/schema";
 import { idsIn } from "../db/sql";
 import { stateLiteral } from "../lifecycle/events";
 import { userNameNorm } from "../resources/user";
@@ -19,6 +19,14 @@ export interface NewEvent {
   cascadeOf?: string;
   /** The resync that emits it (user.synced, group.synced). */
   jobId?: string;
+  /**
+   * Set by a membership-only group write, which moves the group's version without knowing it
+   * (src/write/cas.ts bumpGroups: parallel member changes of one group all commit). The event's
+   * version is then read in its own batch: the group's version as that batch leaves it, less
+   * `less` (a write of n events numbers them version - n + 1 … version). `resourceVersion` is
+   * then the version the writer read, replaced in the stored row and payload.
+   */
+  committedVersion?: { less: number };
 }
 
 export function newEventId(): string {
@@ -113,13 +121,21 @@ export function outboxInsert(db: Db, e: NewEvent, settings: Settings, at: Date) 
   const published = sql.raw(stateLiteral(settings.siteDelivery === "pull" ? "awaiting_pull" : "queued"));
   const state = settings.dryRun ? sql.raw(stateLiteral("dry_run")) : sql`CASE WHEN hold IS NULL THEN ${published} ELSE ${held} END`;
   const ctes = settings.dryRun ? sql`` : guarded ? sql`${recent}, ${over}, ${self}, ` : sql`${self}, `;
+  // An INTEGER column less an integer literal: json_set writes a JSON integer (a bound number would be 2.0).
+  const committed =
+    e.committedVersion === undefined
+      ? null
+      : sql`((SELECT ${groups.version} FROM ${groups} WHERE ${groups.id} = ${e.resourceId}) - ${sql.raw(String(Math.trunc(e.committedVersion.less)))})`;
+  const body = webhookBody(e, createdAt);
   const values: Partial<Record<keyof typeof events.$inferInsert, SQL>> = {
     id: sql`${e.id}`,
     type: sql`${e.type}`,
     resourceType: sql`${e.resourceType}`,
     resourceId: sql`${e.resourceId}`,
-    resourceVersion: sql`${e.resourceVersion}`,
-    payload: sql`${webhookBody(e, createdAt)}`,
+    resourceVersion: committed ?? sql`${e.resourceVersion}`,
+    payload: committed
+      ? sql`json_set(${body}, '$.data.version', ${committed}, '$.data.group.meta.version', 'W/"' || ${committed} || '"')`
+      : sql`${body}`,
     state,
     hold: sql`hold`,
     heldBy: sql`held_by`,

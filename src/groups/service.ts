@@ -13,6 +13,7 @@ import {
   selectExistingUserIds,
   selectGroupById,
   selectGroupNames,
+  selectGroupVersion,
   selectMembersAmong,
   selectRoleMembershipsFor,
   selectUsersForRoles,
@@ -25,7 +26,7 @@ import { ScimError } from "../scim/errors";
 import { applyPatch, type MemberOp } from "../scim/patch";
 import { normalizeResource } from "../scim/resource";
 import { GROUP_RESOURCE } from "../scim/schemas";
-import { deleteGroup as deleteGroupRow, touchUsers, updateGroup } from "../write/cas";
+import { bumpGroups, deleteGroup as deleteGroupRow, touchUsers, updateGroup } from "../write/cas";
 import { commit, eventStatement, readModifyWrite, reloadSettings, retryOnConflict, type WriteContext } from "../write/kernel";
 import { idsToAdd, membershipNeeds, netMembershipChange } from "./membership";
 
@@ -47,8 +48,19 @@ interface PlannedGroupEvent {
   changes: Record<string, unknown>;
 }
 
-/** The events of one group write: versions firstVersion, firstVersion + 1, ... (SPEC §9). */
-function groupEvents(ctx: WriteContext, after: GroupState, planned: PlannedGroupEvent[], at: Date, firstVersion: number) {
+/**
+ * The events of one group write: versions firstVersion, firstVersion + 1, ... (SPEC §9). With
+ * `committed` the write does not know the version it leaves (a membership-only change, src/write/cas.ts
+ * bumpGroups): each event reads its own in the batch, the last one the group's new version.
+ */
+function groupEvents(
+  ctx: WriteContext,
+  after: GroupState,
+  planned: PlannedGroupEvent[],
+  at: Date,
+  firstVersion: number,
+  committed = false,
+) {
   const group = renderGroup(after, ctx.baseUrl);
   return planned.map((e, i) =>
     eventStatement(
@@ -58,6 +70,7 @@ function groupEvents(ctx: WriteContext, after: GroupState, planned: PlannedGroup
         resourceType: "Group",
         resourceId: after.id,
         resourceVersion: firstVersion + i,
+        ...(committed ? { committedVersion: { less: planned.length - 1 - i } } : {}),
         data: { group, changes: e.changes },
       },
       at,
@@ -98,6 +111,8 @@ export async function createGroup(ctx: WriteContext, body: unknown): Promise<Gro
 /** Everything a change to one group needs to know, read in one D1 round trip. */
 interface GroupFacts {
   before: GroupState;
+  /** Its attributes as stored (the `data` text): what a membership-only change is guarded on. */
+  stored: string;
   /** Current members among the ids involved (all members when the list is replaced or cleared). */
   current: Set<string>;
   existing: { id: string }[];
@@ -131,6 +146,7 @@ async function readGroupFacts(ctx: WriteContext, id: string, ops: MemberOp[], de
   ctx.log.touch("Group", id);
   return {
     before: groupStateOf(row),
+    stored: row.data,
     current: new Set([...among, ...all].map((r) => r.userId)),
     existing,
     roleInputs: { users, roleMemberships, groupNames: new Map(names.map((g) => [g.id, g.displayName])) },
@@ -180,8 +196,12 @@ async function applyGroupChange(
   if (planned.length === 0) return before;
 
   const cols = groupColumns(nextData);
+  // Members added or removed and nothing else: guarded on the attributes, not the version, so
+  // parallel membership changes of one group all commit. A client that sent If-Match asked for
+  // one version: that stays compare-and-set on it.
+  const membershipOnly = planned.every((e) => e.type !== "group.updated") && ctx.ifMatch === undefined;
   const after: GroupState = { ...before, data: nextData, version: before.version + planned.length, updatedAt: iso };
-  const events = groupEvents(ctx, after, planned, at, before.version + 1);
+  const events = groupEvents(ctx, after, planned, at, before.version + 1, membershipOnly);
   const addedSet = new Set(change.added);
   const members = memberEffects(
     ctx,
@@ -191,8 +211,13 @@ async function applyGroupChange(
     roleInputs,
     at,
   );
-  await commit(ctx, {
-    cas: [updateGroup(db, before, after.version, { ...cols, data: JSON.stringify(nextData), updatedAt: iso }), ...members.cas],
+  const read = await commit(ctx, {
+    cas: [
+      membershipOnly
+        ? bumpGroups(db, [{ id: before.id, data: facts.stored }], planned.length, iso)
+        : updateGroup(db, before, after.version, { ...cols, data: JSON.stringify(nextData), updatedAt: iso }),
+      ...members.cas,
+    ],
     statements: [
       ...(change.removed.length ? [removeMembers(db, before.id, change.removed)] : []),
       ...(change.added.length ? [addMembers(db, before.id, change.added, iso)] : []),
@@ -200,7 +225,14 @@ async function applyGroupChange(
       ...members.statements,
     ],
     eventIds: [...events.map((e) => e.id), ...members.eventIds],
+    ...(membershipOnly ? { read: selectGroupVersion(db, before.id) } : {}),
   });
+  if (membershipOnly) {
+    const committed = (read as { version: number }[])[0]?.version;
+    // The batch's own read, after its own update of the row: absent only if D1 broke its transaction.
+    if (committed === undefined) throw new Error(`group ${before.id} not found after its own write`);
+    after.version = committed;
+  }
   kickRoleJob(ctx, members);
   return after;
 }

@@ -13,7 +13,7 @@ import { renderGroup } from "../resources/group";
 import { renderSiteUser, type UserState } from "../resources/user";
 import { decideUserRole, type RoleDecision } from "../roles/rules";
 import { groupSource } from "../roles/sources";
-import { type Cas, touchUsers, type UserStep, updateGroups, updateUsers } from "../write/cas";
+import { bumpGroups, type Cas, touchUsers, type UserStep, updateUsers } from "../write/cas";
 import { type Change, eventStatement, type Statement, type WriteContext } from "../write/kernel";
 
 /**
@@ -118,9 +118,10 @@ export function memberEffects(
 }
 
 /**
- * Deleting a user: group.members_removed for every group it was in, all the groups compare-and-set
- * in one statement from the versions they were read at to the next (a group changed meanwhile makes the deletion read
- * again, so the event never carries a stale name under a new version).
+ * Deleting a user: group.members_removed for every group it was in, each group's version moved in
+ * one statement guarded on its attributes as read (a group renamed meanwhile makes the deletion
+ * read again, so the event never carries a stale name under a new version); each event's version
+ * is the one its batch gives the group.
  */
 export function groupsLeftByDeletedUser(ctx: WriteContext, userId: string, groupRows: readonly GroupRow[], at: Date): MemberEffects {
   const iso = at.toISOString();
@@ -136,6 +137,7 @@ export function groupsLeftByDeletedUser(ctx: WriteContext, userId: string, group
         resourceType: "Group",
         resourceId: row.id,
         resourceVersion: version,
+        committedVersion: { less: 0 },
         data: { group, changes: { members: [userId], reason: "user deleted" } },
         // Held with the deletion when the guard holds it (src/events/hold.ts).
         cascadeOf: userId,
@@ -145,6 +147,7 @@ export function groupsLeftByDeletedUser(ctx: WriteContext, userId: string, group
     statements.push(event.statement);
     eventIds.push(event.id);
   }
-  // One statement however many groups the user was in, each from the version it was read at.
-  return { cas: groupRows.length ? [updateGroups(ctx.db, groupRows, iso)] : [], statements, eventIds };
+  // One statement however many groups the user was in, each guarded on its attributes as read:
+  // deletions of several members of one group commit in parallel (src/write/cas.ts bumpGroups).
+  return { cas: groupRows.length ? [bumpGroups(ctx.db, groupRows, 1, iso)] : [], statements, eventIds };
 }

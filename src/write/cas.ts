@@ -122,24 +122,36 @@ export function updateUsers(db: Db, steps: readonly UserStep[], updatedAt: strin
   };
 }
 
+/** A group as a membership change read it: its id and its attributes as stored (the `data` text). */
+export interface GroupAttributes {
+  id: string;
+  data: string;
+}
+
 /**
- * Many groups moved one version each from the versions they were read at (a deleted user leaves
- * each of its groups): ONE statement for any number of groups, guarded on the count.
+ * A membership-only change of groups (members added or removed; a member deleted): each group's
+ * version moves by `by`, guarded on its attributes as read, not on its version. Membership
+ * changes are set operations on rows and commute, so parallel member changes of one group all
+ * commit (Entra pushes a group's membership in parallel requests); what they must not cross is a
+ * change of the attributes their events carry (a rename, which is compare-and-set on the
+ * version): that fails this guard, and the change reads again. The events read the version the
+ * batch leaves (src/events/outbox.ts `committedVersion`). ONE statement for any number of groups.
  */
-export function updateGroups(db: Db, steps: readonly Versioned[], updatedAt: string): Cas {
-  const json = JSON.stringify(steps.map((s) => ({ id: s.id, version: s.version })));
+export function bumpGroups(db: Db, reads: readonly GroupAttributes[], by: number, updatedAt: string): Cas {
+  if (!Number.isSafeInteger(by) || by < 1) throw new Error(`version step ${by} is not a positive integer`);
+  const json = JSON.stringify(reads.map((g) => ({ id: g.id, data: g.data })));
   const field = (name: string) => sql.raw(`json_extract(s.value, '$.${name}')`);
-  const readAt = sql`(SELECT ${field("version")} FROM json_each(${json}) AS s WHERE ${field("id")} = ${groups.id})`;
-  const matches = sql`${groups.id} IN (SELECT ${field("id")} FROM json_each(${json}) AS s) AND ${groups.version} = ${readAt}`;
+  const readAs = sql`(SELECT ${field("data")} FROM json_each(${json}) AS s WHERE ${field("id")} = ${groups.id})`;
+  const matches = sql`${groups.id} IN (SELECT ${field("id")} FROM json_each(${json}) AS s) AND ${groups.data} = ${readAs}`;
   return {
     statements: [
       db
         .update(groups)
-        .set({ version: sql`${groups.version} + 1`, updatedAt })
+        .set({ version: sql`${groups.version} + ${sql.raw(String(by))}`, updatedAt })
         .where(matches),
-      guard(db, steps.length),
+      guard(db, reads.length),
     ],
-    check: check(db, sql`(SELECT count(*) FROM ${groups} WHERE ${matches}) = ${steps.length}`),
+    check: check(db, sql`(SELECT count(*) FROM ${groups} WHERE ${matches}) = ${reads.length}`),
   };
 }
 

@@ -49,6 +49,8 @@ export interface Change {
    * 1 while nobody else has it, and a failed batch whose value is taken throws `error()`.
    */
   claim?: { check: Statement; error: () => Error };
+  /** A read at the end of the batch (what the change left, when the writer could not know it): `commit` returns its rows. */
+  read?: Statement;
 }
 
 /** Another writer changed a row this change read: the change was not applied; read again. */
@@ -169,16 +171,21 @@ export async function commitPlain(db: Db, change: Change, log: LogEntry, at: str
  * whether the guard held any of the events); afterwards those events go on the queue with no
  * further D1 call (the batch's last statement returns the ids to send).
  */
-export async function commit(ctx: WriteContext, change: Change): Promise<void> {
+export async function commit(ctx: WriteContext, change: Change): Promise<unknown[]> {
   const { db } = ctx;
   const at = new Date().toISOString();
-  const tail = [ctx.log.statement(db, ctx.log.successStatus, { eventIds: change.eventIds, at }), stampQueued(db, change.eventIds, at)];
+  const tail = [
+    ctx.log.statement(db, ctx.log.successStatus, { eventIds: change.eventIds, at }),
+    stampQueued(db, change.eventIds, at),
+    ...(change.read ? [change.read] : []),
+  ];
   const send = (ids: string[]) => ctx.waitUntil(sendCommitted(db, ctx.queue, ids));
   // Decided with these settings: a save in between makes it decide again (retryOnConflict reloads them).
   const guarded = { ...change, cas: [...change.cas, settingsUnchanged(db, ctx.settingsVersion)] };
-  const [, queued] = await execute(db, guarded, tail, send, ctx.log.landed(db, at));
+  const [, queued, read] = await execute(db, guarded, tail, send, ctx.log.landed(db, at));
   ctx.log.written = true;
   send(((queued ?? []) as { id: string }[]).map((r) => r.id));
+  return (read ?? []) as unknown[];
 }
 
 /**

@@ -49,8 +49,9 @@ async function expectEventsConverge(userId: string): Promise<EventRow[]> {
   const now = await json(await scim("GET", `/Users/${userId}`));
   const last = events[events.length - 1];
   expect(now.meta).toMatchObject({ version: `W/"${events.length}"` });
-  const { groups: _groups, ...withoutGroups } = now;
-  expect(last?.payload.data.user).toEqual(withoutGroups);
+  // The site's copy: the effective role as roles, never the roles an IdP wrote (README: Roles).
+  const { groups: _groups, roles: _written, ...rest } = now;
+  expect(last?.payload.data.user).toEqual({ ...rest, roles: [{ value: siteRole(now), primary: true }] });
   return events;
 }
 

@@ -158,6 +158,50 @@ describe("group writes are compare-and-set", () => {
   });
 });
 
+describe("membership changes of one group commute", () => {
+  it("twelve parallel member adds and a member's deletion all commit at once, none retried; events numbered without a gap, integers on the wire", {
+    timeout: 60_000,
+  }, async () => {
+    const users: string[] = [];
+    for (let i = 0; i < 13; i++) users.push((await createUser(oktaUser(uniqueName("Par")))).id as string);
+    const leaving = users.pop() as string;
+    const g = await newGroup(uniqueName("Parallel"), [leaving]);
+    const results = await Promise.all([
+      ...users.map((id) => scim("PATCH", `/Groups/${g.id}`, ops({ op: "add", path: "members", value: [{ value: id }] }))),
+      scim("DELETE", `/Users/${leaving}`),
+    ]);
+    for (const r of results) expect(r.status, await r.clone().text()).toBe(204);
+    // Each PATCH answers the version its own batch left: twelve different ETags, none the creation's.
+    const etags = new Set(results.slice(0, 12).map((r) => r.headers.get("ETag")));
+    expect(etags.size).toBe(12);
+    for (const tag of ['W/"1"', null]) expect(etags.has(tag)).toBe(false);
+    const now = await json(await scim("GET", `/Groups/${g.id}`));
+    expect(((now.members as Json[]) ?? []).map((m) => m.value).sort()).toEqual([...users].sort());
+    // Set operations on rows commute: only an attribute change makes a membership change read again.
+    const retried = await env.DB.prepare(
+      "SELECT count(*) AS n FROM provisioning_log WHERE resource_id = ? AND method = 'PATCH' AND decisions LIKE '%retried after a concurrent change%'",
+    )
+      .bind(g.id)
+      .first<{ n: number }>();
+    expect(retried?.n).toBe(0);
+    // Each event's version is the one its batch gave the group: 1 (created) … 14, each once.
+    const { results: events } = await env.DB.prepare(
+      "SELECT resource_version AS v, payload FROM events WHERE resource_type = 'Group' AND resource_id = ? ORDER BY resource_version",
+    )
+      .bind(g.id)
+      .all<{ v: number; payload: string }>();
+    expect(events.map((e) => e.v)).toEqual(Array.from({ length: 14 }, (_, i) => i + 1));
+    for (const e of events) {
+      expect(e.payload).toMatch(new RegExp(`"version":${e.v}[,}]`));
+      expect(e.payload).toContain(`"version":"W/\\"${e.v}\\""`);
+      expect(e.payload).not.toMatch(/"version":\d+\.\d/);
+    }
+    // The answer's ETag is the version its own batch left.
+    const etag = (await scim("GET", `/Groups/${g.id}`)).headers.get("ETag");
+    expect(etag).toBe(`W/"14"`);
+  });
+});
+
 describe("a membership names an existing user, whatever races", () => {
   it("member adds racing the deletion of those users leave no membership of a deleted user (30 races)", { timeout: 120_000 }, async () => {
     const g = await newGroup(uniqueName("Orphans"));
