@@ -128,8 +128,9 @@ async function holdDryRun(
 ) {
   if (!from.includes("dry_run")) return 0;
   const db = getDb(c.env.DB);
+  // Counted by the rows returned: D1's meta.changes also counts what triggers changed.
   const results = await db.batch([...holdDryRunStatements(db, scope, at)]);
-  return results.reduce((n, r) => n + r.meta.changes, 0);
+  return results.reduce((n, r) => n + r.length, 0);
 }
 
 /**

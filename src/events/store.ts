@@ -91,7 +91,8 @@ export function holdDryRunStatements(db: Db, scope: { ids?: readonly string[]; j
     db
       .update(events)
       .set({ state: "held", hold: "guard", heldBy: null, updatedAt: at })
-      .where(and(inScope, inArray(events.type, [...DEPROVISION_EVENT_TYPES]))),
+      .where(and(inScope, inArray(events.type, [...DEPROVISION_EVENT_TYPES])))
+      .returning({ id: events.id }),
     db
       .update(events)
       .set({
@@ -100,7 +101,8 @@ export function holdDryRunStatements(db: Db, scope: { ids?: readonly string[]; j
         heldBy: sql`CASE WHEN ${events.resourceType} = 'User' THEN ${root} ELSE NULL END`,
         updatedAt: at,
       })
-      .where(and(inScope, sql`${root} IS NOT NULL`)),
+      .where(and(inScope, sql`${root} IS NOT NULL`))
+      .returning({ id: events.id }),
   ] as const;
 }
 
@@ -148,17 +150,20 @@ export async function moveAllToPending(
   sendNow: number,
   jobId?: string,
 ): Promise<{ count: number; first: string[] }> {
-  const res = await db
-    .update(events)
-    .set({ state: "pending", queuedAt: null, updatedAt: at })
-    .where(and(inArray(events.state, [...from]), jobId === undefined ? undefined : eq(events.jobId, jobId)));
+  const which = and(inArray(events.state, [...from]), jobId === undefined ? undefined : eq(events.jobId, jobId));
+  // Counted in the same batch (one transaction): D1's meta.changes also counts what triggers
+  // changed (each event entering the pull feed), and RETURNING every id of a day's backlog would not fit.
+  const [counted] = await db.batch([
+    db.select({ n: sql<number>`count(*)` }).from(events).where(which),
+    db.update(events).set({ state: "pending", queuedAt: null, updatedAt: at }).where(which),
+  ]);
   const first = await db
     .select({ id: events.id })
     .from(events)
     .where(and(eq(events.state, "pending"), eq(events.updatedAt, at)))
     .orderBy(asc(events.createdAt), asc(events.seq))
     .limit(sendNow);
-  return { count: res.meta.changes, first: first.map((r) => r.id) };
+  return { count: counted[0]?.n ?? 0, first: first.map((r) => r.id) };
 }
 
 /** Every held event, what the release planner needs of it (src/events/hold.ts). */

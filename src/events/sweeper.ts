@@ -103,11 +103,15 @@ export async function sendPulled(db: Db, queue: Queue<QueueMessage>, now = Date.
   return ids.length;
 }
 
-/** Runs a bounded delete (PRUNE_CHUNK rows a statement) until a statement deletes fewer, at most PRUNE_MAX_CHUNKS times. */
-async function pruneInChunks(run: () => Promise<{ meta: { changes: number } }>): Promise<number> {
+/**
+ * Runs a bounded delete (PRUNE_CHUNK rows a statement) until a statement deletes fewer, at most
+ * PRUNE_MAX_CHUNKS times. Counted by the rows it returns: D1's meta.changes also counts what
+ * triggers changed (an event's deletion raises the feed's floor).
+ */
+async function pruneInChunks(run: () => Promise<unknown[]>): Promise<number> {
   let deleted = 0;
   for (let i = 0; i < PRUNE_MAX_CHUNKS; i++) {
-    const changes = (await run()).meta.changes;
+    const changes = (await run()).length;
     deleted += changes;
     if (changes < PRUNE_CHUNK) break;
   }
@@ -123,7 +127,8 @@ export function pruneLog(db: Db, retentionDays: number, now = Date.now()): Promi
       .delete(provisioningLog)
       .where(
         sql`${provisioningLog.seq} IN (SELECT seq FROM ${provisioningLog} WHERE ${provisioningLog.at} < ${cutoff} ORDER BY ${provisioningLog.at} LIMIT ${PRUNE_CHUNK})`,
-      ),
+      )
+      .returning({ seq: provisioningLog.seq }),
   );
 }
 
@@ -143,7 +148,8 @@ export function pruneEvents(db: Db, retentionDays: number, now = Date.now()): Pr
       .delete(events)
       .where(
         sql`${events.seq} IN (SELECT seq FROM ${events} WHERE ${sql.raw(`state IN (${PRUNABLE.map(stateLiteral).join(", ")})`)} AND ${events.createdAt} < ${cutoff} AND (${events.publishedAt} IS NULL OR ${events.publishedAt} < ${cutoff}) LIMIT ${PRUNE_CHUNK})`,
-      ),
+      )
+      .returning({ seq: events.seq }),
   );
 }
 
