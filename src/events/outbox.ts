@@ -116,6 +116,11 @@ export function outboxInsert(db: Db, e: NewEvent, settings: Settings, at: Date) 
     heldBy: sql`held_by`,
     jobId: sql`${e.jobId ?? null}`,
     userNameNorm: sql`${userName}`,
+    // What the guard's decision saw, kept on the held event so the admin page can say why in numbers.
+    guardSeen:
+      guarded && !settings.dryRun
+        ? sql`CASE WHEN hold = 'guard' THEN json_object('countBefore', (SELECT n FROM recent), 'maxPerHour', ${settings.deprovisionGuard.maxPerHour}, 'activeAtHourStart', ${activeAtStart}) END`
+        : sql`NULL`,
     createdAt: sql`${createdAt}`,
     updatedAt: sql`${createdAt}`,
   };

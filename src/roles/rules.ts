@@ -85,6 +85,8 @@ export interface RoleDecision {
   changed: boolean;
   /** A line for the provisioning log, when there was something to decide. */
   reason?: string;
+  /** Where a changed role came from, in words ("userType", "mapped group Site Moderators"). */
+  via?: string;
 }
 
 /** The role the sources want, and in words where it comes from; undefined: keep the current role. */
@@ -117,5 +119,5 @@ export function decideRole(sources: RoleSources, settings: PromotionSettings): R
       reason: `role kept: ${current} (${wanted.via} asks for ${wanted.role}); moderator promotion off`,
     };
   }
-  return { role: wanted.role, changed: true, reason: `role changed: ${current} → ${wanted.role} (${wanted.via})` };
+  return { role: wanted.role, changed: true, via: wanted.via, reason: `role changed: ${current} → ${wanted.role} (${wanted.via})` };
 }

@@ -1,0 +1,103 @@
+import { asc, type SQL, sql } from "drizzle-orm";
+import { type EventState, stateLiteral, statesRead } from "../lifecycle/events";
+import type { Db } from "./client";
+import { lastUseOf, oauthCredentialSql, STATIC_TOKENS } from "./credentials";
+import { deliveryProgress, events, oauthClientSecrets, oauthClients, provisioningLog } from "./schema";
+
+/**
+ * The facts the health verdict weighs (src/admin/verdict.ts), read in one D1 round trip: three
+ * statements, each a handful of index seeks or bounded ranges (the states come from the lifecycle
+ * table's verdict readings, never a list written here).
+ */
+
+/** States as literals (from the lifecycle table, never input): a partial index (events_due_idx) needs them to apply. */
+const stateIn = (states: readonly EventState[]): SQL => sql`${events.state} IN (${sql.raw(states.map(stateLiteral).join(", ") || "NULL")})`;
+const scalar = <T>(q: SQL) => sql<T>`(${q})`;
+
+/** The newest event in one of `states`: when it was made and what the site last answered (events_state_idx, one seek). */
+const newest = (states: readonly EventState[], column: SQL) =>
+  scalar<string | number | null>(sql`SELECT ${column} FROM ${events} WHERE ${stateIn(states)} ORDER BY ${events.createdAt} DESC LIMIT 1`);
+
+/** The oldest created_at among `states` (events_state_idx: the first entry of each state's range). */
+const oldest = (states: readonly EventState[]) =>
+  scalar<string | null>(sql`SELECT min(${events.createdAt}) FROM ${events} WHERE ${stateIn(states)}`);
+
+/**
+ * One row of scalar facts about deliveries. `overdueBefore` is when an in-flight event counts as
+ * stalled (its message lost for longer than the sweeper takes to notice); `hourAgo` bounds the
+ * refusals read (log_at_idx, the last hour's rows).
+ */
+export function deliveryFacts(db: Db, at: { overdueBefore: string; hourAgo: string }) {
+  const failing = statesRead("failing");
+  const refused = statesRead("refused");
+  const exhausted = statesRead("exhausted");
+  const unsent = statesRead("unsent");
+  const inFlight = statesRead("inFlight");
+  const held = statesRead("held");
+  const scim = sql`substr(${provisioningLog.path}, 1, 12) = '/api/scim/v2'`;
+  const refusals = sql`${provisioningLog.at} >= ${at.hourAgo} AND ${provisioningLog.status} = 401 AND ${scim}`;
+  return db
+    .select({
+      lastAccepted: scalar<string | null>(sql`SELECT max(${events.createdAt}) FROM ${events} WHERE ${stateIn(statesRead("accepted"))}`),
+      failingSince: oldest(failing),
+      failingNewestStatus: newest(failing, sql`${events.lastStatus}`),
+      failingNewestError: newest(failing, sql`${events.lastError}`),
+      nextRetryAt: scalar<string | null>(
+        sql`SELECT min(${events.dueAt}) FROM ${events} WHERE ${stateIn(failing)} AND ${events.dueAt} IS NOT NULL`,
+      ),
+      refusedNewestStatus: newest(refused, sql`${events.lastStatus}`),
+      refusedNewestError: newest(refused, sql`${events.lastError}`),
+      exhaustedNewestError: newest(exhausted, sql`${events.lastError}`),
+      unsentNewestError: newest(unsent, sql`${events.lastError}`),
+      // In flight past its due time by more than the sweeper takes (events_due_idx), or pending that long.
+      overdue: scalar<number>(
+        sql`SELECT count(*) FROM ${events} WHERE ${stateIn([...inFlight, ...failing])} AND ${events.dueAt} < ${at.overdueBefore}`,
+      ),
+      overdueSince: scalar<string | null>(
+        sql`SELECT min(${events.dueAt}) FROM ${events} WHERE ${stateIn([...inFlight, ...failing])} AND ${events.dueAt} < ${at.overdueBefore}`,
+      ),
+      heldPeople: scalar<number>(
+        sql`SELECT count(DISTINCT ${events.resourceId}) FROM ${events} WHERE ${stateIn(held)} AND ${events.resourceType} = 'User'`,
+      ),
+      consumerLastBatchAt: scalar<string | null>(
+        sql`SELECT ${deliveryProgress.lastBatchAt} FROM ${deliveryProgress} WHERE ${deliveryProgress.id} = 1`,
+      ),
+      refusedLastHour: scalar<number | null>(
+        sql`SELECT sum(CASE WHEN ${provisioningLog.method} = 'REFUSED' THEN max(1, CAST(${provisioningLog.detail} AS INTEGER)) ELSE 1 END) FROM ${provisioningLog} WHERE ${refusals}`,
+      ),
+      refusedFirstAt: scalar<string | null>(sql`SELECT min(${provisioningLog.at}) FROM ${provisioningLog} WHERE ${refusals}`),
+      refusedLastDetail: scalar<string | null>(
+        sql`SELECT ${provisioningLog.detail} FROM ${provisioningLog} WHERE ${refusals} ORDER BY ${provisioningLog.at} DESC LIMIT 1`,
+      ),
+    })
+    .from(sql`(SELECT 1)`);
+}
+
+/**
+ * When each credential SCIM accepts last let a request in (static tokens by name, each OAuth
+ * client's secrets and assertions): one seek on log_credential_idx per credential.
+ */
+export function credentialUses(db: Db) {
+  const keys = sql`SELECT k.value AS credential FROM json_each(${JSON.stringify(STATIC_TOKENS)}) k
+    UNION ALL SELECT ${oauthCredentialSql(oauthClientSecrets.clientRef, oauthClientSecrets.id)} FROM ${oauthClientSecrets}
+    UNION ALL SELECT ${oauthCredentialSql(oauthClients.id, "assertion")} FROM ${oauthClients} WHERE ${oauthClients.type} = 'federated'`;
+  const credential = sql<string>`c.credential`;
+  return db.select({ credential, lastUsedAt: lastUseOf(credential) }).from(sql`(${keys}) AS c`);
+}
+
+/** Client secrets that expire before `before`, with their client and whether it has a secret that lives longer. */
+export function expiringSecrets(db: Db, before: string) {
+  return db
+    .select({
+      id: oauthClientSecrets.id,
+      hint: oauthClientSecrets.hint,
+      expiresAt: oauthClientSecrets.expiresAt,
+      clientId: oauthClients.id,
+      clientName: oauthClients.name,
+      newerSecret: sql<number>`EXISTS (SELECT 1 FROM ${oauthClientSecrets} s2 WHERE s2.client_ref = ${oauthClientSecrets.clientRef} AND s2.expires_at > ${oauthClientSecrets.expiresAt})`,
+    })
+    .from(oauthClientSecrets)
+    .innerJoin(oauthClients, sql`${oauthClients.id} = ${oauthClientSecrets.clientRef}`)
+    .where(sql`${oauthClientSecrets.expiresAt} < ${before}`)
+    .orderBy(asc(oauthClientSecrets.expiresAt));
+}
