@@ -92,7 +92,8 @@ export function expiringSecrets(db: Db, before: string) {
       id: oauthClientSecrets.id,
       hint: oauthClientSecrets.hint,
       expiresAt: oauthClientSecrets.expiresAt,
-      clientId: oauthClients.id,
+      // Not oauth_clients.id: two result columns named "id" collapse into one in D1's batch answer.
+      clientId: oauthClientSecrets.clientRef,
       clientName: oauthClients.name,
       newerSecret: sql<number>`EXISTS (SELECT 1 FROM ${oauthClientSecrets} s2 WHERE s2.client_ref = ${oauthClientSecrets.clientRef} AND s2.expires_at > ${oauthClientSecrets.expiresAt})`,
     })

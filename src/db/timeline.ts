@@ -79,7 +79,8 @@ export const groupsOfUser = (db: Db, userId: string) =>
 /** Log rows of other resources that touched this user (log_related), newest first, with what they did to it. */
 export const relatedLogOf = (db: Db, userId: string, limit: number) =>
   db
-    .select({ log: provisioningLog, didToUser: logRelated.did })
+    // Aliased: a second result column named "did" would collapse into the log row's in D1's answer.
+    .select({ log: provisioningLog, didToUser: sql<string | null>`${logRelated.did}`.as("did_to_user") })
     .from(logRelated)
     .innerJoin(provisioningLog, eq(provisioningLog.seq, logRelated.seq))
     .where(eq(logRelated.resourceId, userId))
