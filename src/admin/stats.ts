@@ -74,6 +74,7 @@ export const statsAdminRoutes = new Hono<AppEnv>().get("/stats", validate("query
       overdue: number(delivery?.overdue),
       overdueSince: text(delivery?.overdueSince),
       heldPeople: number(delivery?.heldPeople),
+      consumerLastBatchAt: text(delivery?.consumerLastBatchAt),
       refusedLastHour: number(delivery?.refusedLastHour),
       refusedFirstAt: text(delivery?.refusedFirstAt),
       refusedLastDetail: text(delivery?.refusedLastDetail),

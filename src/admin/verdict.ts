@@ -72,6 +72,8 @@ export interface VerdictFacts {
     overdue: number;
     overdueSince: string | null;
     heldPeople: number;
+    /** When the queue consumer last took a batch (delivery_progress). */
+    consumerLastBatchAt: string | null;
     refusedLastHour: number;
     refusedFirstAt: string | null;
     refusedLastDetail: string | null;
@@ -205,8 +207,7 @@ function deliveryFindings(facts: VerdictFacts): Finding[] {
       severity: "warning",
       title: `${changes(d.overdue)} overdue at the queue consumer`,
       since: d.overdueSince,
-      action:
-        "The cron sweeper re-sends a lost queue message within 2 minutes; if this stays, check that the scim-events consumer runs (npx wrangler tail shows its batches) and that the cron trigger is deployed.",
+      action: `The cron sweeper re-sends a lost queue message within 2 minutes; if this stays, check that the scim-events consumer runs (npx wrangler tail shows its batches; it last took one ${d.consumerLastBatchAt ? `at ${when(d.consumerLastBatchAt)}` : "never"}) and that the cron trigger is deployed.`,
       place: "events",
       events: d.overdue,
     });

@@ -23,7 +23,8 @@ const oldest = (states: readonly EventState[]) =>
   scalar<string | null>(sql`SELECT min(${events.createdAt}) FROM ${events} WHERE ${stateIn(states)}`);
 
 /**
- * One row of scalar facts about deliveries. `overdueBefore` is when an in-flight event counts as
+ * One row of scalar facts about deliveries (each column aliased: D1's batch answer is keyed by
+ * column name, and two unnamed expressions of the same text would collapse into one). `overdueBefore` is when an in-flight event counts as
  * stalled (its message lost for longer than the sweeper takes to notice); `hourAgo` bounds the
  * refusals read (log_at_idx, the last hour's rows).
  */
@@ -38,37 +39,40 @@ export function deliveryFacts(db: Db, at: { overdueBefore: string; hourAgo: stri
   const refusals = sql`${provisioningLog.at} >= ${at.hourAgo} AND ${provisioningLog.status} = 401 AND ${scim}`;
   return db
     .select({
-      lastAccepted: scalar<string | null>(sql`SELECT max(${events.createdAt}) FROM ${events} WHERE ${stateIn(statesRead("accepted"))}`),
-      failingSince: oldest(failing),
-      failingNewestStatus: newest(failing, sql`${events.lastStatus}`),
-      failingNewestError: newest(failing, sql`${events.lastError}`),
+      lastAccepted: scalar<string | null>(sql`SELECT max(${events.createdAt}) FROM ${events} WHERE ${stateIn(statesRead("accepted"))}`).as(
+        "lastAccepted",
+      ),
+      failingNewestStatus: newest(failing, sql`${events.lastStatus}`).as("failingNewestStatus"),
+      failingNewestError: newest(failing, sql`${events.lastError}`).as("failingNewestError"),
       nextRetryAt: scalar<string | null>(
         sql`SELECT min(${events.dueAt}) FROM ${events} WHERE ${stateIn(failing)} AND ${events.dueAt} IS NOT NULL`,
-      ),
-      refusedNewestStatus: newest(refused, sql`${events.lastStatus}`),
-      refusedNewestError: newest(refused, sql`${events.lastError}`),
-      exhaustedNewestError: newest(exhausted, sql`${events.lastError}`),
-      unsentNewestError: newest(unsent, sql`${events.lastError}`),
+      ).as("nextRetryAt"),
+      refusedNewestStatus: newest(refused, sql`${events.lastStatus}`).as("refusedNewestStatus"),
+      refusedNewestError: newest(refused, sql`${events.lastError}`).as("refusedNewestError"),
+      exhaustedNewestError: newest(exhausted, sql`${events.lastError}`).as("exhaustedNewestError"),
+      unsentNewestError: newest(unsent, sql`${events.lastError}`).as("unsentNewestError"),
       // In flight past its due time by more than the sweeper takes (events_due_idx), or pending that long.
       overdue: scalar<number>(
         sql`SELECT count(*) FROM ${events} WHERE ${stateIn([...inFlight, ...failing])} AND ${events.dueAt} < ${at.overdueBefore}`,
-      ),
+      ).as("overdue"),
       overdueSince: scalar<string | null>(
         sql`SELECT min(${events.dueAt}) FROM ${events} WHERE ${stateIn([...inFlight, ...failing])} AND ${events.dueAt} < ${at.overdueBefore}`,
-      ),
+      ).as("overdueSince"),
       heldPeople: scalar<number>(
         sql`SELECT count(DISTINCT ${events.resourceId}) FROM ${events} WHERE ${stateIn(held)} AND ${events.resourceType} = 'User'`,
-      ),
+      ).as("heldPeople"),
       consumerLastBatchAt: scalar<string | null>(
         sql`SELECT ${deliveryProgress.lastBatchAt} FROM ${deliveryProgress} WHERE ${deliveryProgress.id} = 1`,
-      ),
+      ).as("consumerLastBatchAt"),
       refusedLastHour: scalar<number | null>(
         sql`SELECT sum(CASE WHEN ${provisioningLog.method} = 'REFUSED' THEN max(1, CAST(${provisioningLog.detail} AS INTEGER)) ELSE 1 END) FROM ${provisioningLog} WHERE ${refusals}`,
+      ).as("refusedLastHour"),
+      refusedFirstAt: scalar<string | null>(sql`SELECT min(${provisioningLog.at}) FROM ${provisioningLog} WHERE ${refusals}`).as(
+        "refusedFirstAt",
       ),
-      refusedFirstAt: scalar<string | null>(sql`SELECT min(${provisioningLog.at}) FROM ${provisioningLog} WHERE ${refusals}`),
       refusedLastDetail: scalar<string | null>(
         sql`SELECT ${provisioningLog.detail} FROM ${provisioningLog} WHERE ${refusals} ORDER BY ${provisioningLog.at} DESC LIMIT 1`,
-      ),
+      ).as("refusedLastDetail"),
     })
     .from(sql`(SELECT 1)`);
 }

@@ -7,11 +7,12 @@ import { events, users } from "./schema";
  * the names its payload carries and what the guard saw when it held it (over events_held_idx, the
  * held events only), and what the directory says now about each user that has one.
  */
-const userField = (path: string) => sql<string | null>`json_extract(${events.payload}, ${`$.data.user.${path}`})`;
+// Each aliased: two result columns with the same text (json_extract(payload, ?)) collapse into one in D1's answer.
+const userField = (path: string, alias: string) => sql<string | null>`json_extract(${events.payload}, ${`$.data.user.${path}`})`.as(alias);
 const heldEmail = sql<
   string | null
 >`(SELECT json_extract(e.value, '$.value') FROM json_each(CASE WHEN json_valid(${events.payload}) THEN ${events.payload} ELSE '{}' END, '$.data.user.emails') e
-  WHERE e.type = 'object' ORDER BY json_extract(e.value, '$.primary') IS 1 DESC, e.key LIMIT 1)`;
+  WHERE e.type = 'object' ORDER BY json_extract(e.value, '$.primary') IS 1 DESC, e.key LIMIT 1)`.as("held_email");
 
 export const heldDetails = (db: Db) =>
   db
@@ -25,10 +26,10 @@ export const heldDetails = (db: Db) =>
       heldBy: events.heldBy,
       createdAt: events.createdAt,
       guardSeen: events.guardSeen,
-      userName: userField("userName"),
-      displayName: userField("displayName"),
+      userName: userField("userName", "held_user_name"),
+      displayName: userField("displayName", "held_display_name"),
       email: heldEmail,
-      groupName: sql<string | null>`json_extract(${events.payload}, '$.data.group.displayName')`,
+      groupName: sql<string | null>`json_extract(${events.payload}, '$.data.group.displayName')`.as("held_group_name"),
     })
     .from(events)
     .where(eq(events.state, "held"))
