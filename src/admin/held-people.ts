@@ -13,7 +13,7 @@ import type { HoldKind } from "../lifecycle/events";
 export const HELD_PEOPLE_LISTED = 200;
 
 /** What the guard saw when it held a deactivation or deletion (events.guard_seen, src/events/outbox.ts). */
-export interface GuardSaw {
+interface GuardSaw {
   /** Deactivations and deletions already in the hour when this one came. */
   countBefore: number;
   maxPerHour: number;
@@ -23,14 +23,14 @@ export interface GuardSaw {
   threshold: number;
 }
 
-export type Why =
+type Why =
   | { kind: "guard"; saw: GuardSaw | null }
   /** Waits for the deletion of another user who had this userName (a held deletion freed it). */
   | { kind: "name"; waitsFor: { userId: string; userName: string | null } | null }
   /** Waits behind a held event of its own (a hold recorded before the reason was). */
   | { kind: "behind" };
 
-export type DirectoryNow = "active" | "inactive" | "deleted";
+type DirectoryNow = "active" | "inactive" | "deleted";
 
 export interface HeldPerson {
   userId: string;
@@ -92,7 +92,7 @@ const record = (v: unknown): Record<string, unknown> | undefined =>
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 
 /** The guard's numbers from its stored JSON; null when it recorded none (a hold made by a dry run's redelivery, or older). */
-export function guardSawOf(json: string | null): GuardSaw | null {
+function guardSawOf(json: string | null): GuardSaw | null {
   if (json === null) return null;
   let value: unknown;
   try {
@@ -112,7 +112,7 @@ const STATUS_ONLY = new Set(["user.deactivated", "user.reactivated"]);
 const holdOf = (e: HeldDetail): HoldKind => e.hold ?? "guard";
 
 /** The planner's view of the held events (src/events/hold.ts); rows held before kinds were recorded are guard holds. */
-export const plannerView = (held: readonly HeldDetail[]): HeldEvent[] =>
+const plannerView = (held: readonly HeldDetail[]): HeldEvent[] =>
   held.map((e) => ({
     id: e.id,
     resourceType: e.resourceType,

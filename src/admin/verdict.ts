@@ -7,9 +7,9 @@
 import { EVENT_STATES, type EventState, type VerdictReading, verdictReading } from "../lifecycle/events";
 
 /** A problem needs an admin; a warning may; a notice says what is under way. Only notices leave it healthy. */
-export type Severity = "problem" | "warning" | "notice";
+type Severity = "problem" | "warning" | "notice";
 
-export type FindingKind =
+type FindingKind =
   | "site_refusing"
   | "site_unreachable"
   | "retrying"
@@ -27,9 +27,9 @@ export type FindingKind =
   | "dry_run";
 
 /** Where in the page the action is taken. */
-export type Place = "events" | "connect" | "settings" | "log";
+type Place = "events" | "connect" | "settings" | "log";
 
-export interface Finding {
+interface Finding {
   kind: FindingKind;
   severity: Severity;
   /** What is wrong (or under way), with its numbers: "The site is unreachable: 21 changes wait for retry". */
@@ -90,7 +90,7 @@ export interface VerdictFacts {
 /** A client secret this close to its expiry is a warning. */
 export const EXPIRY_WARNING_DAYS = 30;
 /** No request from any IdP for this long is a warning (Okta and Entra send only when something changes). */
-export const IDP_SILENT_MS = 24 * 3_600_000;
+const IDP_SILENT_MS = 24 * 3_600_000;
 /** An in-flight event overdue by this much means deliveries are stalled (the sweeper re-sends lost messages within 2 minutes). */
 export const STALLED_MS = 5 * 60_000;
 

@@ -18,10 +18,6 @@ const scalar = <T>(q: SQL) => sql<T>`(${q})`;
 const newest = (states: readonly EventState[], column: SQL) =>
   scalar<string | number | null>(sql`SELECT ${column} FROM ${events} WHERE ${stateIn(states)} ORDER BY ${events.createdAt} DESC LIMIT 1`);
 
-/** The oldest created_at among `states` (events_state_idx: the first entry of each state's range). */
-const oldest = (states: readonly EventState[]) =>
-  scalar<string | null>(sql`SELECT min(${events.createdAt}) FROM ${events} WHERE ${stateIn(states)}`);
-
 /**
  * One row of scalar facts about deliveries (each column aliased: D1's batch answer is keyed by
  * column name, and two unnamed expressions of the same text would collapse into one). `overdueBefore` is when an in-flight event counts as

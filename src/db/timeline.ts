@@ -14,7 +14,7 @@ import { primaryEmail } from "./subjects";
 export const TIMELINE_GROUPS = 50;
 
 /** A user as the timeline's header shows it: names, status, userType, the IdP's roles and the effective role. */
-export const timelineUserColumns = {
+const timelineUserColumns = {
   id: users.id,
   userName: users.userName,
   displayName: users.displayName,

@@ -18,7 +18,7 @@ const MAX_LINES = 200;
  * Other users one row links to their timelines at most (a group's members added or removed):
  * a first push of 10,000 members links the first 100, and says how many more there were.
  */
-export const MAX_RELATED = 100;
+const MAX_RELATED = 100;
 
 /** Where an entry stands, to `rewind` to when an attempt is taken back (a compare-and-set retry). */
 export interface LogMark {

@@ -197,7 +197,9 @@ describe("GET /admin/api/log/export", () => {
     expect(ids).toContain("default-recent");
     expect(ids).not.toContain("default-old");
     // The file name says the range: to is now, from a day before it.
-    const name = /_(\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ)_(\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ)\.csv"$/.exec(res.headers.get("content-disposition") ?? "");
+    const name = /_(\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ)_(\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ)\.csv"$/.exec(
+      res.headers.get("content-disposition") ?? "",
+    );
     const stamp = (s: string | undefined) => Date.parse((s ?? "").replace(/T(\d\d)-(\d\d)-(\d\d)Z/, "T$1:$2:$3Z"));
     const [from, to] = [stamp(name?.[1]), stamp(name?.[2])];
     expect(to).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000 - 1000);

@@ -106,7 +106,9 @@ describe("what a request did, in words", () => {
 
   it("the timeline header: userType, the IdP's roles, groups and the effective role", async () => {
     // The IdP's own `roles` as stored (Entra app roles); the header reads them from the user's data.
-    await env.DB.prepare(`UPDATE users SET data = json_set(data, '$.roles', json('[{"value":"Moderator","display":"Moderator"}]')) WHERE id = ?`)
+    await env.DB.prepare(
+      `UPDATE users SET data = json_set(data, '$.roles', json('[{"value":"Moderator","display":"Moderator"}]')) WHERE id = ?`,
+    )
       .bind(dave.id)
       .run();
     const t = await timeline(dave.id as string);
