@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { eventsPerHour, oldestPerState } from "../db/admin-queries";
 import { getDb } from "../db/client";
-import { credentialUses, deliveryFacts, expiringSecrets } from "../db/health";
+import { credentialUses, deliveryFacts, expiringSecrets, recentRefusals } from "../db/health";
 import { REQUEST_OUTCOMES, type RequestOutcome, requestsPerHour } from "../db/log";
 import type { AppEnv } from "../env";
 import { signingSecrets } from "../events/signing";
@@ -43,15 +43,16 @@ export const statsAdminRoutes = new Hono<AppEnv>().get("/stats", validate("query
   const since = hours[0] ?? new Date(first).toISOString();
   const db = getDb(c.env.DB);
   const iso = (ms: number) => new Date(ms).toISOString();
-  const [requests, created, counts, oldest, [[delivery], uses, secrets], settings] = await Promise.all([
+  const [requests, created, counts, oldest, [[delivery], uses, secrets, refusals], settings] = await Promise.all([
     requestsPerHour(db, since),
     eventsPerHour(db, since, EVENT_STATES),
     countByState(db),
     oldestPerState(db, UNDELIVERED),
     db.batch([
-      deliveryFacts(db, { overdueBefore: iso(now - STALLED_MS), hourAgo: iso(now - HOUR_MS) }),
+      deliveryFacts(db, { overdueBefore: iso(now - STALLED_MS) }),
       credentialUses(db),
       expiringSecrets(db, iso(now + EXPIRY_WARNING_DAYS * 86_400_000)),
+      recentRefusals(db, iso(now - HOUR_MS)),
     ]),
     loadSettings(db),
   ]);
@@ -75,10 +76,8 @@ export const statsAdminRoutes = new Hono<AppEnv>().get("/stats", validate("query
       overdueSince: text(delivery?.overdueSince),
       heldPeople: number(delivery?.heldPeople),
       consumerLastBatchAt: text(delivery?.consumerLastBatchAt),
-      refusedLastHour: number(delivery?.refusedLastHour),
-      refusedFirstAt: text(delivery?.refusedFirstAt),
-      refusedLastDetail: text(delivery?.refusedLastDetail),
     },
+    refusals: refusals.map((r) => ({ at: r.at, detail: r.detail, count: number(r.count) })),
     credentials: uses,
     tokensSet: { SCIM_BEARER_TOKEN: tokens.has("SCIM_BEARER_TOKEN"), SCIM_BEARER_TOKEN_NEXT: tokens.has("SCIM_BEARER_TOKEN_NEXT") },
     secrets: secrets.map((s) => ({ ...s, newerSecret: Number(s.newerSecret) === 1 })),

@@ -74,10 +74,9 @@ export interface VerdictFacts {
     heldPeople: number;
     /** When the queue consumer last took a batch (delivery_progress). */
     consumerLastBatchAt: string | null;
-    refusedLastHour: number;
-    refusedFirstAt: string | null;
-    refusedLastDetail: string | null;
   };
+  /** The last hour's refused SCIM requests (401), newest first: one row per client and minute, with its count. */
+  refusals: { at: string; detail: string | null; count: number }[];
   /** When each credential last let a request in. */
   credentials: { credential: string; lastUsedAt: string | null }[];
   /** The static tokens that are set. */
@@ -233,13 +232,17 @@ function idpFindings(facts: VerdictFacts): Finding[] {
     return out;
   }
   const lastUse = newest(facts.credentials);
-  const d = facts.delivery;
-  if (d.refusedLastHour > 0 && d.refusedFirstAt !== null && (lastUse === null || lastUse < d.refusedFirstAt)) {
+  // Refused since the IdP was last let in: its requests fail now (a token changed on one side only).
+  const since = facts.refusals.filter((r) => lastUse === null || r.at > lastUse);
+  if (since.length > 0) {
+    const count = since.reduce((sum, r) => sum + r.count, 0);
+    const first = since.map((r) => r.at).sort()[0] ?? null;
+    const detail = since[0]?.detail;
     out.push({
       kind: "idp_refused",
       severity: "problem",
-      title: `SCIM requests are refused (401): ${n(d.refusedLastHour, "request", "requests")} in the last hour, none let in since${d.refusedLastDetail ? ` (${d.refusedLastDetail})` : ""}`,
-      since: d.refusedFirstAt,
+      title: `SCIM requests are refused (401): ${n(count, "request", "requests")} since the IdP was last let in${detail ? ` (${detail})` : ""}`,
+      since: first,
       action:
         "The IdP sends a token this service does not accept. After a token change, the IdP still has the old one, or the swap came before it moved: set the token the IdP has as SCIM_BEARER_TOKEN_NEXT, or paste the new one into Okta or Entra. Connect shows which credential was last let in.",
       place: "connect",

@@ -20,19 +20,17 @@ const newest = (states: readonly EventState[], column: SQL) =>
 
 /**
  * One row of scalar facts about deliveries (each column aliased: D1's batch answer is keyed by
- * column name, and two unnamed expressions of the same text would collapse into one). `overdueBefore` is when an in-flight event counts as
- * stalled (its message lost for longer than the sweeper takes to notice); `hourAgo` bounds the
- * refusals read (log_at_idx, the last hour's rows).
+ * column name, and two unnamed expressions of the same text would collapse into one).
+ * `overdueBefore` is when an in-flight event counts as stalled (its message lost for longer than
+ * the sweeper takes to notice).
  */
-export function deliveryFacts(db: Db, at: { overdueBefore: string; hourAgo: string }) {
+export function deliveryFacts(db: Db, at: { overdueBefore: string }) {
   const failing = statesRead("failing");
   const refused = statesRead("refused");
   const exhausted = statesRead("exhausted");
   const unsent = statesRead("unsent");
   const inFlight = statesRead("inFlight");
   const held = statesRead("held");
-  const scim = sql`substr(${provisioningLog.path}, 1, 12) = '/api/scim/v2'`;
-  const refusals = sql`${provisioningLog.at} >= ${at.hourAgo} AND ${provisioningLog.status} = 401 AND ${scim}`;
   return db
     .select({
       lastAccepted: scalar<string | null>(sql`SELECT max(${events.createdAt}) FROM ${events} WHERE ${stateIn(statesRead("accepted"))}`).as(
@@ -60,15 +58,6 @@ export function deliveryFacts(db: Db, at: { overdueBefore: string; hourAgo: stri
       consumerLastBatchAt: scalar<string | null>(
         sql`SELECT ${deliveryProgress.lastBatchAt} FROM ${deliveryProgress} WHERE ${deliveryProgress.id} = 1`,
       ).as("consumerLastBatchAt"),
-      refusedLastHour: scalar<number | null>(
-        sql`SELECT sum(CASE WHEN ${provisioningLog.method} = 'REFUSED' THEN max(1, CAST(${provisioningLog.detail} AS INTEGER)) ELSE 1 END) FROM ${provisioningLog} WHERE ${refusals}`,
-      ).as("refusedLastHour"),
-      refusedFirstAt: scalar<string | null>(sql`SELECT min(${provisioningLog.at}) FROM ${provisioningLog} WHERE ${refusals}`).as(
-        "refusedFirstAt",
-      ),
-      refusedLastDetail: scalar<string | null>(
-        sql`SELECT ${provisioningLog.detail} FROM ${provisioningLog} WHERE ${refusals} ORDER BY ${provisioningLog.at} DESC LIMIT 1`,
-      ).as("refusedLastDetail"),
     })
     .from(sql`(SELECT 1)`);
 }
@@ -101,4 +90,29 @@ export function expiringSecrets(db: Db, before: string) {
     .innerJoin(oauthClients, sql`${oauthClients.id} = ${oauthClientSecrets.clientRef}`)
     .where(sql`${oauthClientSecrets.expiresAt} < ${before}`)
     .orderBy(asc(oauthClientSecrets.expiresAt));
+}
+
+/** Refused SCIM rows (401) read at most: one per client and minute (src/log/refused.ts), newest first. */
+const REFUSALS_READ = 50;
+
+/**
+ * The last hour's refused SCIM requests (401), newest first: each counted row (one per client and
+ * minute) with its count, over log_at_idx's last hour.
+ */
+export function recentRefusals(db: Db, hourAgo: string) {
+  return db
+    .select({
+      at: provisioningLog.at,
+      detail: provisioningLog.detail,
+      count:
+        sql<number>`CASE WHEN ${provisioningLog.method} = 'REFUSED' THEN max(1, CAST(${provisioningLog.detail} AS INTEGER)) ELSE 1 END`.as(
+          "refused_count",
+        ),
+    })
+    .from(provisioningLog)
+    .where(
+      sql`${provisioningLog.at} >= ${hourAgo} AND ${provisioningLog.status} = 401 AND substr(${provisioningLog.path}, 1, 12) = '/api/scim/v2'`,
+    )
+    .orderBy(sql`${provisioningLog.at} DESC`)
+    .limit(REFUSALS_READ);
 }

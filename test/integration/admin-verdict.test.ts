@@ -194,11 +194,17 @@ describe("the health verdict", () => {
     // The refusal's counted row is written after the answer.
     const f = finding(await eventually((v) => finding(v, "idp_refused") !== undefined), "idp_refused");
     expect(f).toMatchObject({ severity: "problem", place: "connect" });
-    expect(f?.title).toMatch(/^SCIM requests are refused \(401\): 1 request in the last hour, none let in since/);
+    expect(f?.title).toMatch(/^SCIM requests are refused \(401\): 1 request since the IdP was last let in \(1 request with a bad token/);
     expect(f?.action).toMatch(/SCIM_BEARER_TOKEN_NEXT/);
     // The IdP is let in again: no longer a problem.
     await expectStatus(await scim("GET", "/Users?count=1"), 200);
     await eventually((v) => !kinds(v).includes("idp_refused"));
+    // Refused again after that: a problem again, counting only the refusals since the IdP was last let in.
+    expect(
+      (await scim("GET", "/Users", undefined, { token: "another-old-token", headers: { "CF-Connecting-IP": "192.0.2.78" } })).status,
+    ).toBe(401);
+    const again = finding(await eventually((v) => finding(v, "idp_refused") !== undefined), "idp_refused");
+    expect(again?.title).toMatch(/^SCIM requests are refused \(401\): 1 request since the IdP was last let in/);
   });
 
   it("an OAuth client secret near its expiry is a warning; expired with no newer secret, a problem; a newer secret ends both", async () => {

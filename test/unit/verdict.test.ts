@@ -13,6 +13,7 @@ function facts(over: {
   next?: boolean;
   secrets?: VerdictFacts["secrets"];
   settings?: Partial<VerdictFacts["settings"]>;
+  refusals?: VerdictFacts["refusals"];
 }): VerdictFacts {
   return {
     now: NOW,
@@ -31,11 +32,9 @@ function facts(over: {
       overdueSince: null,
       heldPeople: 0,
       consumerLastBatchAt: null,
-      refusedLastHour: 0,
-      refusedFirstAt: null,
-      refusedLastDetail: null,
       ...over.delivery,
     },
+    refusals: over.refusals ?? [],
     credentials: over.credentials ?? [{ credential: "SCIM_BEARER_TOKEN", lastUsedAt: ago(5) }],
     tokensSet: { SCIM_BEARER_TOKEN: true, SCIM_BEARER_TOKEN_NEXT: over.next ?? false },
     secrets: over.secrets ?? [],
@@ -92,19 +91,35 @@ describe("verdictOf", () => {
       name: "refused requests and none let in since: problem before the notice of a rotation",
       facts: facts({
         next: true,
-        delivery: { refusedLastHour: 12, refusedFirstAt: ago(3), refusedLastDetail: "12 requests with a bad token" },
+        refusals: [{ at: ago(3), detail: "12 requests with a bad token", count: 12 }],
       }),
       healthy: false,
       kinds: ["idp_refused", "rotation"],
+      title: "SCIM requests are refused (401): 12 requests since the IdP was last let in (12 requests with a bad token)",
     },
     {
       name: "refused requests but the IdP is let in after them: nothing",
       facts: facts({
-        delivery: { refusedLastHour: 3, refusedFirstAt: ago(10) },
+        refusals: [{ at: ago(10), detail: "3 requests with a bad token", count: 3 }],
         credentials: [{ credential: "SCIM_BEARER_TOKEN", lastUsedAt: ago(1) }],
       }),
       healthy: true,
       kinds: [],
+    },
+    {
+      name: "refused, let in, refused again: only the refusals since the IdP was last let in count",
+      facts: facts({
+        refusals: [
+          { at: ago(2), detail: "4 requests with a bad token", count: 4 },
+          { at: ago(4), detail: "2 requests with a bad token", count: 2 },
+          { at: ago(20), detail: "9 requests with a bad token", count: 9 },
+        ],
+        credentials: [{ credential: "SCIM_BEARER_TOKEN", lastUsedAt: ago(10) }],
+      }),
+      healthy: false,
+      kinds: ["idp_refused"],
+      title: "SCIM requests are refused (401): 6 requests since the IdP was last let in (4 requests with a bad token)",
+      since: ago(4),
     },
     {
       name: "quiet for more than a day: a warning since the last request",
