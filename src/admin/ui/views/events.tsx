@@ -1,4 +1,4 @@
-import { useEffect, useState } from "hono/jsx/dom";
+import { useEffect, useRef, useState } from "hono/jsx/dom";
 import { BULK_REDELIVERABLE, type BulkRedeliverable } from "../../../lifecycle/events";
 import { ApiError, api, type EventCounts, type EventItem, read } from "../api";
 import { AsOf, Cell, fieldValue, Status, Subject, Time, useLive, useStatus } from "../components";
@@ -77,10 +77,14 @@ export function EventsView(props: {
   const [cursor, setCursor] = useState<string | null>(null);
   const [asOf, setAsOf] = useState<string | null>(null);
   const [msg, setMsg] = useStatus();
+  // The newest load: an older answer (a refresh under way when the state changed) never overwrites a newer one.
+  const newest = useRef(0);
 
   const load = async (s: string, more: boolean) => {
+    const n = ++newest.current;
     try {
       const page = await read(api.events.$get({ query: { state: s, limit: "50", ...(more && cursor ? { cursor } : {}) } }));
+      if (n !== newest.current) return;
       setRows(more ? [...rows, ...page.events] : page.events);
       setCursor(page.nextCursor);
       setAsOf(new Date().toISOString());

@@ -1,4 +1,4 @@
-import { useState } from "hono/jsx/dom";
+import { useRef, useState } from "hono/jsx/dom";
 import { ApiError, api, type LogEntry, read } from "../api";
 import { AsOf, Cell, fieldValue, Status, Subject, TextList, Time, useLive, useStatus } from "../components";
 import { plural } from "../format";
@@ -61,15 +61,19 @@ export function LogView({ active }: { active: boolean }) {
   const [cursor, setCursor] = useState<string | null>(null);
   const [asOf, setAsOf] = useState<string | null>(null);
   const [msg, setMsg] = useStatus();
+  // The newest load: an older answer (a refresh that was under way) never overwrites a newer one.
+  const newest = useRef(0);
 
   /** New filters (`more` false), the next page, or a refresh of what is shown (as many rows, up to 200). */
   const load = async (f: Filters, more: boolean, refresh = false) => {
     if (!refresh) setMsg({ text: "Loading…" });
     setApplied(f);
+    const n = ++newest.current;
     try {
       const limit = refresh ? String(Math.min(200, Math.max(50, rows.length))) : "50";
       const query = { q: f.q, resourceId: f.resourceId, outcome: f.outcome, limit, ...(more && cursor ? { cursor } : {}) };
       const page = await read(api.log.$get({ query }));
+      if (n !== newest.current) return;
       const shown = more ? [...rows, ...page.entries] : page.entries;
       setRows(shown);
       setCursor(page.nextCursor);

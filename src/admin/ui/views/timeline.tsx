@@ -1,4 +1,4 @@
-import { useEffect, useState } from "hono/jsx/dom";
+import { useEffect, useRef, useState } from "hono/jsx/dom";
 import { ApiError, api, read, type Timeline } from "../api";
 import { AsOf, fieldValue, type Msg, Status, TextList, Time, useLive, useStatus } from "../components";
 import { lastAnswer, plural } from "../format";
@@ -109,6 +109,9 @@ export function TimelineView({
   const [data, setData] = useState<Timeline | null>(null);
   const [asOf, setAsOf] = useState<string | null>(null);
   const [msg, setMsg] = useStatus();
+  // The user shown (a refresh reads it again), and the newest load: an older answer never overwrites a newer one.
+  const shown = useRef<string | null>(null);
+  const newest = useRef(0);
 
   const load = async (k: string, refresh = false) => {
     const typed = k.trim();
@@ -118,13 +121,19 @@ export function TimelineView({
       setMsg({ text: "Enter a user id, userName or email (the User column of the log links here).", kind: "error" });
       return;
     }
-    if (!refresh) setMsg({ text: "Loading…" });
+    const n = ++newest.current;
+    if (!refresh) {
+      shown.current = typed;
+      setMsg({ text: "Loading…" });
+    }
     try {
       const t = await read(api.users[":id"].timeline.$get({ param: { id: typed }, query: {} }));
+      if (n !== newest.current) return;
+      shown.current = t.userId;
       setData(t);
       setAsOf(new Date().toISOString());
-      const n = t.items.length;
-      const count = `${plural(n, "entry", "entries")}, newest first${t.truncated.requests || t.truncated.events ? " (the most recent only)" : ""}.`;
+      const entries = t.items.length;
+      const count = `${plural(entries, "entry", "entries")}, newest first${t.truncated.requests || t.truncated.events ? " (the most recent only)" : ""}.`;
       if (t.user && t.found) {
         const u = t.user;
         const who = [u.displayName, u.email].filter(Boolean).join(", ");
@@ -137,7 +146,7 @@ export function TimelineView({
         setMsg({ text: `No user with id, userName or email ${typed} exists or was recorded.` });
       }
     } catch (err) {
-      if (refresh) return;
+      if (refresh || n !== newest.current) return;
       setData(null);
       if (!(err instanceof ApiError && err.status === 401))
         setMsg({ text: `Could not load the timeline: ${err instanceof Error ? err.message : String(err)}`, kind: "error" });
@@ -150,7 +159,7 @@ export function TimelineView({
       void load(userKey);
     }
   }, [userKey]);
-  useLive(active, () => (data ? load(data.userId, true) : undefined));
+  useLive(active, () => (shown.current ? load(shown.current, true) : undefined));
 
   return (
     <>

@@ -1,4 +1,4 @@
-import { useState } from "hono/jsx/dom";
+import { useRef, useState } from "hono/jsx/dom";
 import { ApiError, api, read, type UserItem } from "../api";
 import { AsOf, Cell, fieldValue, Status, timelineHref, useLive, useStatus } from "../components";
 import { plural } from "../format";
@@ -55,13 +55,17 @@ export function UsersView({ active }: { active: boolean }) {
   const [cursor, setCursor] = useState<string | null>(null);
   const [asOf, setAsOf] = useState<string | null>(null);
   const [msg, setMsg] = useStatus();
+  // The newest load: an older answer (a refresh that was under way) never overwrites a newer one.
+  const newest = useRef(0);
 
   /** A new search (`more` false), the next page, or a refresh of what is shown (as many rows, up to 200). */
   const load = async (more: boolean, refresh = false, query = searched) => {
     if (!refresh) setMsg({ text: "Searching…" });
+    const n = ++newest.current;
     try {
       const limit = refresh ? String(Math.min(200, Math.max(50, rows.length))) : "50";
       const page = await read(api.users.$get({ query: { q: query, limit, ...(more && cursor ? { cursor } : {}) } }));
+      if (n !== newest.current) return;
       const shown = more ? [...rows, ...page.users] : page.users;
       setRows(shown);
       setCursor(page.nextCursor);
