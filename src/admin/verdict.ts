@@ -107,8 +107,12 @@ function read(facts: VerdictFacts, reading: VerdictReading): { count: number; si
   return { count, since, state: states.find((s) => facts.counts[s] > 0) ?? states[0] };
 }
 
-/** The site's answer as stored ("HTTP 410: gone"), or the status alone, never both twice. */
-export function answerText(status: number | null, error: string | null): string {
+/** The note the consumer adds to a retried event's error (src/events/consumer.ts); the verdict says the next attempt itself. */
+const RETRY_NOTE = / \((?:next attempt at [^)]*|last attempt: [^)]*)\)$/;
+
+/** The site's answer as stored ("HTTP 410: gone"), or the status alone, never both twice, without the retry note. */
+export function answerText(status: number | null, stored: string | null): string {
+  const error = stored?.replace(RETRY_NOTE, "") || null;
   if (error) return /^HTTP \d{3}\b/.test(error) || status === null ? error : `HTTP ${status}: ${error}`;
   return status === null ? "no answer" : `HTTP ${status}`;
 }
@@ -140,6 +144,7 @@ function deliveryFindings(facts: VerdictFacts): Finding[] {
   const failing = read(facts, "failing");
   if (failing.count > 0) {
     const answer = answerText(d.failingNewestStatus, d.failingNewestError);
+    const waits = failing.count === 1 ? "waits" : "wait";
     // Nothing made since the first of them has reached the site: it is down, not just slow now and then.
     const down = failing.since !== null && (d.lastAccepted === null || d.lastAccepted < failing.since);
     const next =
@@ -148,8 +153,8 @@ function deliveryFindings(facts: VerdictFacts): Finding[] {
       kind: down ? "site_unreachable" : "retrying",
       severity: down ? "problem" : "warning",
       title: down
-        ? `The site is unreachable: ${changes(failing.count)} wait for retry (last answer: ${answer})`
-        : `${changes(failing.count)} wait for retry (last answer: ${answer})`,
+        ? `The site is unreachable: ${changes(failing.count)} ${waits} for retry (last answer: ${answer})`
+        : `${changes(failing.count)} ${waits} for retry (last answer: ${answer})`,
       since: failing.since,
       action: `Nothing is lost: the queue retries each change with backoff for about 2 hours, then marks it dead.${next} Check that the site at MAIN_SITE_URL is up; once it answers, Redeliver all retrying events under Events to send them now.`,
       place: "events",

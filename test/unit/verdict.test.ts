@@ -70,6 +70,21 @@ describe("verdictOf", () => {
       since: ago(20),
     },
     {
+      name: "one change failing at a site that is down: it waits, and the answer comes without the consumer's retry note",
+      facts: facts({
+        counts: { retrying: 1, delivered: 3 },
+        oldest: { retrying: ago(1) },
+        delivery: {
+          lastAccepted: ago(5),
+          failingNewestStatus: 503,
+          failingNewestError: "HTTP 503: down for maintenance (next attempt at 2026-12-07T06:52:15.209Z)",
+        },
+      }),
+      healthy: false,
+      kinds: ["site_unreachable"],
+      title: "The site is unreachable: 1 change waits for retry (last answer: HTTP 503: down for maintenance)",
+    },
+    {
       name: "failing but a later change got through: waiting for retry, a warning",
       facts: facts({
         counts: { retrying: 2 },
@@ -163,5 +178,9 @@ describe("answerText: the site's answer as stored, never twice", () => {
     { status: null, error: "network error: refused", text: "network error: refused" },
     { status: null, error: null, text: "no answer" },
     { status: 400, error: "bad body", text: "HTTP 400: bad body" },
+    // The consumer's retry note is left out: the verdict says the next attempt itself.
+    { status: 503, error: "HTTP 503: down (next attempt at 2026-12-07T06:52:15.209Z)", text: "HTTP 503: down" },
+    { status: 503, error: "HTTP 503: down (last attempt: moving to scim-events-dlq)", text: "HTTP 503: down" },
+    { status: 503, error: " (next attempt at 2026-12-07T06:52:15.209Z)", text: "HTTP 503" },
   ])("$status $error", ({ status, error, text }) => expect(answerText(status, error)).toBe(text));
 });
