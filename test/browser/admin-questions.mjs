@@ -97,7 +97,7 @@ export async function runAdminQuestions(t, check) {
     await show("events");
     await page.getByLabel("Delivery state", { exact: true }).selectOption("rejected");
     await page.getByRole("button", { name: "Redeliver all rejected events" }).click();
-    await waitText("#events-msg", /[1-9]\d* rejected events sent again/);
+    await waitText("#events-msg", /[1-9]\d* rejected events? sent again/);
     await waitFor(async () => (await eventsOf(user.id))[0]?.state === "delivered", { label: "the refused change delivered" });
     await waitFor(async () => !(await stats()).verdict.findings.some((f) => f.kind === "site_refusing"), {
       label: "verdict without site_refusing",
@@ -135,7 +135,7 @@ export async function runAdminQuestions(t, check) {
       await show("events");
       await page.getByLabel("Delivery state", { exact: true }).selectOption("retrying");
       await page.getByRole("button", { name: "Redeliver all retrying events" }).click();
-      await waitText("#events-msg", /[1-9]\d* retrying events sent again/);
+      await waitText("#events-msg", /[1-9]\d* retrying events? sent again/);
       await waitFor(async () => (await eventsOf(user.id))[0]?.state === "delivered", { label: "the waiting change delivered" });
       await waitFor(async () => !(await stats()).verdict.findings.some((f) => f.kind === "site_unreachable" || f.kind === "retrying"), {
         label: "the verdict no longer says the site is down",

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from "hono/jsx/dom";
 import { BULK_REDELIVERABLE, type BulkRedeliverable } from "../../../lifecycle/events";
 import { ApiError, api, type EventCounts, type EventItem, read } from "../api";
 import { AsOf, Cell, fieldValue, Status, Subject, Time, useLive, useStatus } from "../components";
-import { lastAnswer } from "../format";
+import { lastAnswer, plural } from "../format";
 import { EventActions, eventAction, heldNote } from "./events-actions";
 import { HeldPeople } from "./held";
 
@@ -115,7 +115,8 @@ export function EventsView(props: {
       e.currentTarget,
       async () => {
         const r = await read(api.events.redeliver.$post({ json: { state: target } }));
-        return `${r.redelivered} ${stateLabel(target)} events sent${recorded ? "" : " again"}.${heldNote(r.held)}`;
+        const label = stateLabel(target);
+        return `${plural(r.redelivered, `${label} event`, `${label} events`)} sent${recorded ? "" : " again"}.${heldNote(r.held)}`;
       },
       setMsg,
       reload,
