@@ -72,8 +72,10 @@ export function outboxInsert(db: Db, e: NewEvent, settings: Settings, at: Date) 
   const held = sql.raw(stateLiteral("held"));
   // The hour's deprovisionings, counted once (a materialized CTE) however often the rule reads it.
   const recent = sql`recent AS MATERIALIZED (SELECT count(*) AS n FROM ${events} WHERE ${events.type} IN ('user.deactivated','user.deleted') AND ${events.createdAt} > ${since} AND ${events.state} <> 'discarded')`;
-  // Users active when the hour began: active now, less the hour's net change (kept by triggers).
-  const activeAtStart = sql`((SELECT ${guardActive.n} FROM ${guardActive} WHERE ${guardActive.id} = 1) - coalesce((SELECT sum(${guardActiveChanges.delta}) FROM ${guardActiveChanges} WHERE ${guardActiveChanges.minute} >= ${since.slice(0, 16)}), 0))`;
+  // Users active when the hour began: active now, less the hour's net change (kept by triggers);
+  // read once (a materialized CTE): the rule and the record of what the guard saw both read it.
+  const base = sql`base AS MATERIALIZED (SELECT ((SELECT ${guardActive.n} FROM ${guardActive} WHERE ${guardActive.id} = 1) - coalesce((SELECT sum(${guardActiveChanges.delta}) FROM ${guardActiveChanges} WHERE ${guardActiveChanges.minute} >= ${since.slice(0, 16)}), 0)) AS n)`;
+  const activeAtStart = sql`(SELECT n FROM base)`;
   // Held when recent >= maxPerHour and recent >= activeAtStart / 10 (integer division, as before).
   const overThreshold = sql`(SELECT n FROM recent) >= ${settings.deprovisionGuard.maxPerHour} AND (SELECT n FROM recent) >= ${activeAtStart} / 10`;
   // The resource's first held event, read once (a materialized CTE), however often the rule reads it.
@@ -103,7 +105,7 @@ export function outboxInsert(db: Db, e: NewEvent, settings: Settings, at: Date) 
                       ELSE name_root END AS held_by
           FROM (SELECT (SELECT root FROM self) AS self_root, (SELECT kind FROM self) AS self_kind, ${cascadeRoot} AS cascade_root, ${nameRoot} AS name_root)`;
   const state = settings.dryRun ? sql`'dry_run'` : sql`CASE WHEN hold IS NULL THEN 'queued' ELSE ${held} END`;
-  const ctes = settings.dryRun ? sql`` : guarded ? sql`${recent}, ${self}, ` : sql`${self}, `;
+  const ctes = settings.dryRun ? sql`` : guarded ? sql`${recent}, ${base}, ${self}, ` : sql`${self}, `;
   const values: Partial<Record<keyof typeof events.$inferInsert, SQL>> = {
     id: sql`${e.id}`,
     type: sql`${e.type}`,
