@@ -6,6 +6,7 @@ import { adminAuth } from "./auth";
 import { credentialsAdminRoutes } from "./credentials";
 import { eventsAdminRoutes } from "./events";
 import { exportAdminRoutes } from "./export";
+import { heldAdminRoutes } from "./held";
 import { logAdminRoutes } from "./log";
 import { oauthClientsAdminRoutes } from "./oauth-clients";
 import { resyncAdminRoutes } from "./resync";
@@ -22,6 +23,8 @@ import { usersAdminRoutes } from "./users";
 const adminRoutes = new Hono<AppEnv>()
   .route("/", sessionAdminRoutes)
   .route("/", settingsAdminRoutes)
+  // Before the events routes: /events/held is not an event id.
+  .route("/events", heldAdminRoutes)
   .route("/events", eventsAdminRoutes)
   .route("/", exportAdminRoutes)
   .route("/", logAdminRoutes)

@@ -2,7 +2,7 @@ import { type Context, Hono } from "hono";
 import * as z from "zod/mini";
 import { getDb, isoNow } from "../db/client";
 import type { AppEnv } from "../env";
-import { planHoldAction } from "../events/hold";
+import { type HoldPlan, planHoldAction } from "../events/hold";
 import { enqueueEvents } from "../events/outbox";
 import {
   applyHoldPlan,
@@ -143,11 +143,20 @@ async function actOnHeld(c: Context<AppEnv>, action: "release" | "discard", aske
   // Rows held before hold kinds were recorded are guard holds.
   const held = (await heldEvents(db)).map((e) => ({ ...e, hold: e.hold ?? ("guard" as const) }));
   const plan = planHoldAction(held, asked ?? "all", action);
+  return { plan, sentNow: await applyHeld(c, plan) };
+}
+
+/**
+ * Applies a release or discard plan (src/events/hold.ts) in one batch (only rows still held
+ * move), then puts the oldest of what it sends on the queue; returns how many went at once.
+ */
+export async function applyHeld(c: Context<AppEnv>, plan: Pick<HoldPlan, "send" | "drop" | "toWait">): Promise<number> {
+  const db = getDb(c.env.DB);
   await db.batch([...applyHoldPlan(db, plan, isoNow())]);
   // The oldest go out now, in each resource's version order; the sweeper sends the rest.
   const now = plan.send.slice(0, SWEEP_MAX_PER_RUN);
   await enqueueEvents(db, c.env.EVENTS, now);
-  return { plan, sentNow: now.length };
+  return now.length;
 }
 
 /** /admin/api/events (SPEC §10): list, redeliver, release or discard held events. */

@@ -17,6 +17,10 @@ const COLUMNS = [
   "quirks",
   "decisions",
   "detail",
+  // Added later, at the end, so a spreadsheet built on the columns above keeps working.
+  "resourceDisplayName",
+  "did",
+  "credential",
 ] as const satisfies readonly (keyof ReturnType<typeof presentLog>)[];
 
 /**
@@ -56,7 +60,7 @@ const line = (fields: readonly (string | number | null)[]) => `${fields.map(csvF
 
 export const CSV_HEADER = line(COLUMNS);
 
-/** A log row as one CSV line; quirks and decisions are joined with "; ". */
+/** A log row as one CSV line; quirks, decisions and what it did are joined with "; ". */
 export function csvLine(row: NamedLogRow): string {
   const shown = presentLog(row);
   return line(

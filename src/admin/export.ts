@@ -4,7 +4,7 @@ import { getDb } from "../db/client";
 import { type LogRange, logChunk, logSeqBounds, type NamedLogRow } from "../db/log";
 import type { AppEnv } from "../env";
 import { AdminError } from "../http/errors";
-import { queryObject, validate } from "../http/validate";
+import { query, queryObject, validate } from "../http/validate";
 import { recordAction } from "./actions";
 import { CSV_HEADER, csvLine, ndjsonLine } from "./export-format";
 import { MAX_EXPORT_DAYS } from "./export-limits";
@@ -14,18 +14,27 @@ const CHUNK_ROWS = 1_000;
 const DAY_MS = 86_400_000;
 
 const dateTime = z.iso.datetime({ offset: true, error: "must be an ISO 8601 date-time with a time zone, e.g. 2026-11-01T00:00:00Z" });
-const exportQuery = queryObject({ format: z.enum(["csv", "ndjson"]), from: dateTime, to: dateTime });
+const exportQuery = queryObject({ format: z.enum(["csv", "ndjson"]), from: query.optional(dateTime), to: query.optional(dateTime) });
+
+/** Left out, the range is the last 24 hours: `to` now, `from` a day before `to`. */
+const DEFAULT_RANGE_MS = DAY_MS;
 
 const FORMATS = {
   csv: { type: "text/csv; charset=utf-8", header: CSV_HEADER, line: csvLine },
   ndjson: { type: "application/x-ndjson; charset=utf-8", header: "", line: ndjsonLine },
 } satisfies Record<string, { type: string; header: string; line: (row: NamedLogRow) => string }>;
 
-/** The range in UTC, checked: `to` after `from`, at most MAX_EXPORT_DAYS apart. */
-function rangeOf(q: { from: string; to: string }): LogRange {
-  const from = Date.parse(q.from);
-  const to = Date.parse(q.to);
-  if (!(to > from)) throw new AdminError(400, "invalid_query", `to (${q.to}) must be after from (${q.from}).`);
+/**
+ * The range in UTC, checked: `to` after `from`, at most MAX_EXPORT_DAYS apart. Either end left
+ * out: `to` is now, `from` a day before `to` (the last 24 hours when both are left out).
+ */
+function rangeOf(q: { from?: string | undefined; to?: string | undefined }, now = Date.now()): LogRange {
+  const to = q.to === undefined ? now : Date.parse(q.to);
+  const from = q.from === undefined ? to - DEFAULT_RANGE_MS : Date.parse(q.from);
+  if (!(to > from)) {
+    const shown = (given: string | undefined, at: number) => given ?? `${new Date(at).toISOString()}, now`;
+    throw new AdminError(400, "invalid_query", `to (${shown(q.to, to)}) must be after from (${shown(q.from, from)}).`);
+  }
   if (to - from > MAX_EXPORT_DAYS * DAY_MS) {
     throw new AdminError(
       400,

@@ -13,7 +13,7 @@ import { recordAction } from "./actions";
 const DISAGREEMENTS_LISTED = 100;
 
 /** How a resync's events stand, in the words of its report. */
-const OUTCOME_OF: Record<EventState, "delivered" | "failed" | "waiting" | "recorded" | "discarded"> = {
+const OUTCOME_OF: Record<EventState, "delivered" | "failed" | "waiting" | "held" | "recorded" | "discarded"> = {
   delivered: "delivered",
   rejected: "failed",
   dead: "failed",
@@ -23,7 +23,8 @@ const OUTCOME_OF: Record<EventState, "delivered" | "failed" | "waiting" | "recor
   retrying: "waiting",
   // Pull mode: in the feed, the site has not read past it yet.
   awaiting_pull: "waiting",
-  held: "waiting",
+  // Held by the deprovisioning guard until an admin decides: not "on its way".
+  held: "held",
   dry_run: "recorded",
   discarded: "discarded",
 };
@@ -96,9 +97,9 @@ export const resyncAdminRoutes = new Hono<AppEnv>()
       disagreementsOf(db, second?.id ?? "", DISAGREEMENTS_LISTED),
     ]);
     const report = (row: JobRow, named: typeof listFirst) => {
-      const tally: Counts = { delivered: 0, failed: 0, waiting: 0, recorded: 0, discarded: 0 };
+      const tally: Counts = { delivered: 0, failed: 0, waiting: 0, held: 0, recorded: 0, discarded: 0 };
       for (const r of counts) if (r.jobId === row.id) tally[OUTCOME_OF[r.state as EventState] ?? "waiting"] += Number(r.n);
-      tally.delivered = Math.max(0, row.changed - tally.failed - tally.waiting - tally.recorded - tally.discarded);
+      tally.delivered = Math.max(0, row.changed - tally.failed - tally.waiting - tally.held - tally.recorded - tally.discarded);
       return present(row, tally, Number(disagreed.find((d) => d.jobId === row.id)?.n ?? 0), listed(named));
     };
     const current = first?.state === "running" ? first : undefined;
@@ -136,6 +137,6 @@ export const resyncAdminRoutes = new Hono<AppEnv>()
     );
     await kickOrLeaveToCron(c.env.EVENTS, { id, kind: "resync" }, 0);
     const [row] = await selectJob(db, id);
-    const empty: Counts = { delivered: 0, failed: 0, waiting: 0, recorded: 0, discarded: 0 };
+    const empty: Counts = { delivered: 0, failed: 0, waiting: 0, held: 0, recorded: 0, discarded: 0 };
     return c.json(row ? present(row, empty, 0, []) : { id }, 202);
   });

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { eventsPerHour, oldestPerState } from "../db/admin-queries";
 import { getDb } from "../db/client";
+import { credentialUses, deliveryFacts, expiringSecrets, recentRefusals } from "../db/health";
 import { REQUEST_OUTCOMES, type RequestOutcome, requestsPerHour } from "../db/log";
 import type { AppEnv } from "../env";
 import { feedStatus } from "../events/feed";
@@ -8,8 +9,9 @@ import { signingSecrets } from "../events/signing";
 import { countByState } from "../events/store";
 import { queryObject, validate } from "../http/validate";
 import { EVENT_STATES, type EventState, UNDELIVERED } from "../lifecycle/events";
-import { configuredTokens } from "../middleware/tokens";
+import { configuredScimTokens, configuredTokens } from "../middleware/tokens";
 import { loadSettings } from "../settings/store";
+import { EXPIRY_WARNING_DAYS, STALLED_MS, verdictOf } from "./verdict";
 
 const HOURS = 24;
 const HOUR_MS = 3_600_000;
@@ -27,10 +29,12 @@ function perHour<K extends string>(keys: readonly K[], hours: readonly string[],
 }
 
 /**
- * GET /admin/api/stats (SPEC §10): the last 24 hours at a glance, for the health charts. Five
- * bounded reads, in parallel: the day's log rows over log_at_idx, the day's events and the
+ * GET /admin/api/stats (SPEC §10): the last 24 hours at a glance, for the health charts, and the
+ * health verdict (src/admin/verdict.ts): healthy, or what is wrong, since when, and what fixes it.
+ * Six bounded reads, in parallel: the day's log rows over log_at_idx, the day's events and the
  * per-state counts over events_state_idx (index only), one min() per undelivered state, and the
- * pull feed's row with one event by its position (src/events/feed.ts); the settings are cached.
+ * verdict's facts (one batch: seeks on the events' and the log's indexes), and the pull feed's row
+ * with one event by its position (src/events/feed.ts); the settings come from the isolate's copy.
  */
 export const statsAdminRoutes = new Hono<AppEnv>().get("/stats", validate("query", queryObject({})), async (c) => {
   const now = Date.now();
@@ -39,20 +43,55 @@ export const statsAdminRoutes = new Hono<AppEnv>().get("/stats", validate("query
   const hours = Array.from({ length: HOURS }, (_, i) => new Date(first + i * HOUR_MS).toISOString());
   const since = hours[0] ?? new Date(first).toISOString();
   const db = getDb(c.env.DB);
-  const [requests, created, counts, oldest, feed, settings] = await Promise.all([
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const [requests, created, counts, oldest, feed, [[delivery], uses, secrets, refusals], settings] = await Promise.all([
     requestsPerHour(db, since),
     eventsPerHour(db, since, EVENT_STATES),
     countByState(db),
     oldestPerState(db, UNDELIVERED),
     feedStatus(db, now),
+    db.batch([
+      deliveryFacts(db, { overdueBefore: iso(now - STALLED_MS) }),
+      credentialUses(db),
+      expiringSecrets(db, iso(now + EXPIRY_WARNING_DAYS * 86_400_000)),
+      recentRefusals(db, iso(now - HOUR_MS)),
+    ]),
     loadSettings(db),
   ]);
+  const tokens = new Set(configuredScimTokens(c.env).map((t) => t.name));
+  const number = (v: unknown) => (typeof v === "number" ? v : v === null || v === undefined ? 0 : Number(v));
+  const text = (v: unknown) => (typeof v === "string" ? v : null);
+  const verdict = verdictOf({
+    now,
+    counts,
+    oldest,
+    delivery: {
+      lastAccepted: text(delivery?.lastAccepted),
+      failingNewestStatus: delivery?.failingNewestStatus == null ? null : number(delivery.failingNewestStatus),
+      failingNewestError: text(delivery?.failingNewestError),
+      nextRetryAt: text(delivery?.nextRetryAt),
+      refusedNewestStatus: delivery?.refusedNewestStatus == null ? null : number(delivery.refusedNewestStatus),
+      refusedNewestError: text(delivery?.refusedNewestError),
+      exhaustedNewestError: text(delivery?.exhaustedNewestError),
+      unsentNewestError: text(delivery?.unsentNewestError),
+      overdue: number(delivery?.overdue),
+      overdueSince: text(delivery?.overdueSince),
+      heldPeople: number(delivery?.heldPeople),
+      consumerLastBatchAt: text(delivery?.consumerLastBatchAt),
+    },
+    refusals: refusals.map((r) => ({ at: r.at, detail: r.detail, count: number(r.count) })),
+    credentials: uses,
+    tokensSet: { SCIM_BEARER_TOKEN: tokens.has("SCIM_BEARER_TOKEN"), SCIM_BEARER_TOKEN_NEXT: tokens.has("SCIM_BEARER_TOKEN_NEXT") },
+    secrets: secrets.map((s) => ({ ...s, newerSecret: Number(s.newerSecret) === 1 })),
+    settings: { scimEnabled: settings.scimEnabled, dryRun: settings.dryRun, staticTokenEnabled: settings.staticTokenEnabled },
+  });
   const ages = Object.fromEntries(
     Object.entries(oldest).map(([state, at]) => [state, Math.max(0, Math.round((now - Date.parse(String(at))) / 1000))]),
   ) as Partial<Record<(typeof UNDELIVERED)[number], number>>;
   const oldestState = UNDELIVERED.filter((s) => oldest[s] !== undefined).sort((a, b) => (ages[b] ?? 0) - (ages[a] ?? 0))[0];
   return c.json({
     generatedAt: new Date(now).toISOString(),
+    verdict,
     hours,
     requests: perHour<RequestOutcome>(
       REQUEST_OUTCOMES,

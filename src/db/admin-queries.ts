@@ -1,6 +1,5 @@
-import { and, desc, eq, gte, inArray, lt, or, type SQL, sql } from "drizzle-orm";
+import { and, desc, gte, inArray, lt, type SQL, sql } from "drizzle-orm";
 import type { EventState } from "../lifecycle/events";
-import { foldCase } from "../scim/text";
 import { latinLookalikeKey, lookalikeReasons } from "../scim/username";
 import type { Db } from "./client";
 import { events, users } from "./schema";
@@ -90,20 +89,6 @@ async function searchUserRows(db: Db, s: UserSearch) {
   const last = page[page.length - 1];
   return { rows: page, nextCursor: rows.length > s.limit && last ? String(last.seq) : null };
 }
-
-/**
- * The user an admin typed: an id, a userName or a primary email (case-insensitively, as SCIM
- * matches them), in that order of preference. One statement over three unique or indexed columns.
- */
-export const selectUserByKey = (db: Db, key: string) => {
-  const folded = foldCase(key);
-  return db
-    .select(userSummary)
-    .from(users)
-    .where(or(eq(users.id, key), eq(users.userNameNorm, folded), eq(users.emailNorm, folded)))
-    .orderBy(sql`${users.id} = ${key} DESC`, sql`${users.userNameNorm} = ${folded} DESC`, users.seq)
-    .limit(1);
-};
 
 /**
  * The oldest created_at of each of `states`: one min() per state, each answered from the first

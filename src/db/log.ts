@@ -6,7 +6,10 @@ import { contains, idsNamed, subjectColumns, subjectJoins } from "./subjects";
 export type LogRow = typeof provisioningLog.$inferSelect;
 export const LOG_OUTCOMES = ["success", "error", "decision", "quirk"] as const;
 
-/** A log row with the name of the user or group it touched (null when there is none now). */
+/**
+ * A log row with the names of the user or group it touched: as the row kept them when it was
+ * written, else (rows from before it kept them) as they are now, null when there is none now.
+ */
 export interface NamedLogRow extends LogRow {
   resourceName: string | null;
   resourceDisplayName: string | null;
@@ -51,6 +54,11 @@ function searchCondition(q: string): SQL {
     provisioningLog.quirks,
     provisioningLog.detail,
     provisioningLog.actor,
+    // The names the row kept (a deleted user's too), and what it did in words.
+    provisioningLog.subjectName,
+    provisioningLog.subjectDisplayName,
+    provisioningLog.subjectEmail,
+    provisioningLog.did,
   ];
   return or(...columns.map((col) => contains(col, q)), sql`${provisioningLog.resourceId} IN ${idsNamed(q)}`) ?? sql`0`;
 }
@@ -66,12 +74,16 @@ const namedRows = (db: Db, where: SQL | undefined) =>
     .leftJoin(groups, joins.group)
     .where(where);
 
-const flatten = (r: { log: LogRow } & Omit<NamedLogRow, keyof LogRow>): NamedLogRow => ({
-  ...r.log,
-  resourceName: r.resourceName,
-  resourceDisplayName: r.resourceDisplayName,
-  resourceEmail: r.resourceEmail,
-});
+/** The names as the row kept them; a row from before it kept them has today's (a live join). */
+const flatten = (r: { log: LogRow } & Omit<NamedLogRow, keyof LogRow>): NamedLogRow => {
+  const kept = r.log.subjectName !== null;
+  return {
+    ...r.log,
+    resourceName: kept ? r.log.subjectName : r.resourceName,
+    resourceDisplayName: kept ? r.log.subjectDisplayName : r.resourceDisplayName,
+    resourceEmail: kept ? r.log.subjectEmail : r.resourceEmail,
+  };
+};
 
 /** Newest first by seq; one row more than the page tells whether an older page exists. */
 export async function listLog(db: Db, f: LogFilter): Promise<{ rows: NamedLogRow[]; nextCursor: string | null }> {

@@ -160,6 +160,12 @@ export const events = sqliteTable(
     lastError: text("last_error"),
     /** For a user event, the folded userName it is about (a held deletion frees that name). */
     userNameNorm: text("user_name_norm"),
+    /**
+     * For an event the deprovisioning guard held (hold guard): what its decision saw, as JSON
+     * `{"count","maxPerHour","activeAtHourStart","threshold"}` (src/events/outbox.ts), so the
+     * admin page can say why in numbers. NULL otherwise (and for holds decided before it existed).
+     */
+    guardSeen: text("guard_seen"),
     createdAt: text("created_at").notNull(),
     queuedAt: text("queued_at"),
     /**
@@ -202,6 +208,8 @@ export const events = sqliteTable(
     uniqueIndex("events_feed_position_uq").on(t.feedPosition).where(sql`feed_position IS NOT NULL`),
     // A pull-mode read's acknowledgement: the undelivered events up to the site's cursor, by state.
     index("events_feed_state_idx").on(t.state, t.feedPosition).where(sql`feed_position IS NOT NULL`),
+    // A deleted user's timeline by userName (src/admin/log.ts): its newest event under that name.
+    index("events_user_name_idx").on(t.userNameNorm, t.seq).where(sql`user_name_norm IS NOT NULL`),
   ],
 );
 
@@ -311,6 +319,21 @@ export const provisioningLog = sqliteTable(
      * SCIM_BEARER_TOKEN_NEXT, or oauth:<client>:<secret id or "assertion">; NULL for admin actions.
      */
     credential: text("credential").$type<CredentialKey>(),
+    /**
+     * The names of what the row touched as they were when it was written (src/log/entry.ts): the
+     * user's userName, displayName and primary email, or the group's displayName. A deleted user
+     * stays findable by them, on its timeline and in exports. NULL on rows from before they existed.
+     */
+    subjectName: text("subject_name"),
+    subjectDisplayName: text("subject_display_name"),
+    subjectEmail: text("subject_email"),
+    /** What the request did, in words, as a JSON array ("deactivated", "title: Eng → Staff"); NULL when nothing. */
+    did: text("did"),
+    /**
+     * Other users the request touched, as a JSON array of `{"id","did"}` (a group's members added or
+     * removed): triggers copy them into `log_related`, so their timelines show the row.
+     */
+    related: text("related"),
   },
   (t) => [
     index("log_at_idx").on(t.at),
@@ -320,7 +343,24 @@ export const provisioningLog = sqliteTable(
     uniqueIndex("log_refused_uq").on(t.requestId).where(sql`method = 'REFUSED'`),
     // "When was each credential last used" (the Connect page): one index seek per credential.
     index("log_credential_idx").on(t.credential, t.at).where(sql`credential IS NOT NULL`),
+    // A deleted user's timeline by email: the rows that named it (ASCII letters in any case).
+    index("log_subject_email_idx").on(sql`lower(${t.subjectEmail})`, t.seq).where(sql`subject_email IS NOT NULL`),
   ],
+);
+
+/**
+ * The users a log row touched besides its own resource (migrations/0016: kept by triggers from
+ * provisioning_log.related, deleted with the row): one user's timeline reads its rows here too.
+ */
+export const logRelated = sqliteTable(
+  "log_related",
+  {
+    resourceId: text("resource_id").notNull(),
+    seq: integer("seq").notNull(),
+    /** What the row did to this user, in words ("added to Site Moderators"). */
+    did: text("did"),
+  },
+  (t) => [primaryKey({ columns: [t.resourceId, t.seq] }), index("log_related_seq_idx").on(t.seq)],
 );
 
 /**

@@ -1,7 +1,7 @@
 import { and, eq, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import { foldCase } from "../scim/text";
-import { groups, users } from "./schema";
+import { events, groups, users } from "./schema";
 
 /**
  * People, not UUIDs: what the admin views show next to a resource id (the user's userName,
@@ -63,3 +63,40 @@ export function userMatches(q: string): SQL {
 export const idsNamed = (q: string): SQL =>
   sql`(SELECT ${users.id} FROM ${users} WHERE ${containsFolded(users.userNameNorm, q)} OR ${containsFolded(users.emailNorm, q)}
     UNION ALL SELECT ${groups.id} FROM ${groups} WHERE ${containsFolded(groups.displayNameNorm, q)})`;
+
+/** The primary (else first) email of a user document held in a JSON expression, as sent. */
+const primaryEmailOf = (userJson: SQL) => sql<
+  string | null
+>`(SELECT json_extract(e.value, '$.value') FROM json_each(${userJson}, '$.emails') e
+  WHERE e.type = 'object' ORDER BY json_extract(e.value, '$.primary') IS 1 DESC, e.key LIMIT 1)`;
+
+/** A field of the newest event of a resource (events_resource_idx: one seek), from its payload. */
+const newestEventField = (id: string, path: string) =>
+  sql`(SELECT json_extract(${events.payload}, ${path}) FROM ${events} WHERE ${events.resourceId} = ${id} ORDER BY ${events.seq} DESC LIMIT 1)`;
+
+/**
+ * The names a log row keeps (src/log/entry.ts), decided in SQL when the row is written, in the
+ * batch of the change it records: a user's userName, displayName and primary email, or a group's
+ * displayName, from its row as the change left it; a resource the change deleted has no row left,
+ * and its names then come from its newest event (the deletion event of the same batch carries its
+ * full state). Each is one seek on a unique index or on events_resource_idx.
+ */
+export function namesAsWritten(type: "User" | "Group", id: string) {
+  if (type === "Group") {
+    const name = sql<
+      string | null
+    >`coalesce((SELECT ${groups.displayName} FROM ${groups} WHERE ${groups.id} = ${id}), ${newestEventField(id, "$.data.group.displayName")})`;
+    return { name, displayName: sql<string | null>`NULL`, email: sql<string | null>`NULL` };
+  }
+  const row = (column: SQL | SQLiteColumn) => sql`(SELECT ${column} FROM ${users} WHERE ${users.id} = ${id})`;
+  const eventUser = sql`(SELECT json_extract(${events.payload}, '$.data.user') FROM ${events} WHERE ${events.resourceId} = ${id} ORDER BY ${events.seq} DESC LIMIT 1)`;
+  return {
+    name: sql<string | null>`coalesce(${row(users.userName)}, ${newestEventField(id, "$.data.user.userName")})`,
+    displayName: sql<
+      string | null
+    >`CASE WHEN EXISTS (SELECT 1 FROM ${users} WHERE ${users.id} = ${id}) THEN ${row(users.displayName)} ELSE ${newestEventField(id, "$.data.user.displayName")} END`,
+    email: sql<
+      string | null
+    >`coalesce(${row(primaryEmail)}, ${primaryEmailOf(sql`CASE WHEN json_valid(${eventUser}) THEN ${eventUser} ELSE '{}' END`)})`,
+  };
+}

@@ -83,8 +83,10 @@ export function outboxInsert(db: Db, e: NewEvent, settings: Settings, at: Date) 
   // The hour's deprovisionings, counted once (a materialized CTE) however often the rule reads it.
   const deprovisioning = sql.raw(DEPROVISION_EVENT_TYPES.map((t) => `'${t}'`).join(", "));
   const recent = sql`recent AS MATERIALIZED (SELECT count(*) AS n FROM ${events} WHERE ${events.type} IN (${deprovisioning}) AND ${events.createdAt} > ${since} AND ${events.state} <> ${sql.raw(stateLiteral("discarded"))})`;
-  // Users active when the hour began: active now, less the hour's net change (kept by triggers).
-  const activeAtStart = sql`((SELECT ${guardActive.n} FROM ${guardActive} WHERE ${guardActive.id} = 1) - coalesce((SELECT sum(${guardActiveChanges.delta}) FROM ${guardActiveChanges} WHERE ${guardActiveChanges.minute} >= ${since.slice(0, 16)}), 0))`;
+  // Users active when the hour began: active now, less the hour's net change (kept by triggers);
+  // read once (a materialized CTE): the rule and the record of what the guard saw both read it.
+  const base = sql`base AS MATERIALIZED (SELECT ((SELECT ${guardActive.n} FROM ${guardActive} WHERE ${guardActive.id} = 1) - coalesce((SELECT sum(${guardActiveChanges.delta}) FROM ${guardActiveChanges} WHERE ${guardActiveChanges.minute} >= ${since.slice(0, 16)}), 0)) AS n)`;
+  const activeAtStart = sql`(SELECT n FROM base)`;
   // Held when recent >= maxPerHour and recent >= activeAtStart / 10 (integer division, as before).
   // Decided once (a materialized CTE): the hold decision reads it in two branches.
   const over = sql`over AS MATERIALIZED (SELECT (SELECT n FROM recent) >= ${settings.deprovisionGuard.maxPerHour} AND (SELECT n FROM recent) >= ${activeAtStart} / 10 AS yes)`;
@@ -120,7 +122,7 @@ export function outboxInsert(db: Db, e: NewEvent, settings: Settings, at: Date) 
   // In pull mode an event that is not held waits for the site to read it: nothing is put on the queue.
   const published = sql.raw(stateLiteral(settings.siteDelivery === "pull" ? "awaiting_pull" : "queued"));
   const state = settings.dryRun ? sql.raw(stateLiteral("dry_run")) : sql`CASE WHEN hold IS NULL THEN ${published} ELSE ${held} END`;
-  const ctes = settings.dryRun ? sql`` : guarded ? sql`${recent}, ${over}, ${self}, ` : sql`${self}, `;
+  const ctes = settings.dryRun ? sql`` : guarded ? sql`${recent}, ${base}, ${over}, ${self}, ` : sql`${self}, `;
   // An INTEGER column less an integer literal: json_set writes a JSON integer (a bound number would be 2.0).
   const committed =
     e.committedVersion === undefined
@@ -141,6 +143,11 @@ export function outboxInsert(db: Db, e: NewEvent, settings: Settings, at: Date) 
     heldBy: sql`held_by`,
     jobId: sql`${e.jobId ?? null}`,
     userNameNorm: sql`${userName}`,
+    // What the guard's decision saw, kept on the held event so the admin page can say why in numbers.
+    guardSeen:
+      guarded && !settings.dryRun
+        ? sql`CASE WHEN hold = 'guard' THEN json_object('countBefore', (SELECT n FROM recent), 'maxPerHour', ${settings.deprovisionGuard.maxPerHour}, 'activeAtHourStart', ${activeAtStart}) END`
+        : sql`NULL`,
     createdAt: sql`${createdAt}`,
     updatedAt: sql`${createdAt}`,
   };

@@ -20,7 +20,9 @@ import {
 } from "../db/groups";
 import type { EventType } from "../events/types";
 import { kickJob } from "../jobs/runner";
+import type { LogEntry } from "../log/entry";
 import { INLINE_ROLE_LIMIT, isRoleGroup, type MemberEffects, memberEffects, type RoleInputs } from "../membership/effects";
+import { describeGroupChange } from "../resources/describe";
 import { type GroupState, groupColumns, groupName, renderGroup, splitMembers } from "../resources/group";
 import { ScimError } from "../scim/errors";
 import { applyPatch, type MemberOp } from "../scim/patch";
@@ -94,6 +96,7 @@ export async function createGroup(ctx: WriteContext, body: unknown): Promise<Gro
     const iso = at.toISOString();
     const state: GroupState = { id, data, version: 1, createdAt: iso, updatedAt: iso };
     const events = groupEvents(ctx, state, [{ type: "group.created", changes: { members } }], at, 1);
+    say(ctx.log, describeGroupChange(null, state, { added: members, removed: [] }));
     await commit(ctx, {
       cas: members.length ? [touchUsers(ctx.db, members, iso)] : [],
       statements: [
@@ -178,6 +181,7 @@ async function applyGroupChange(
 
   if (nextData === null) {
     const events = groupEvents(ctx, before, [{ type: "group.deleted", changes: { members: change.removed } }], at, before.version + 1);
+    say(ctx.log, describeGroupChange(before, null, change));
     const members = memberEffects(ctx, { id: before.id, name: groupName(before) }, change.removed, () => false, roleInputs, at);
     await commit(ctx, {
       cas: [deleteGroupRow(db, before), ...members.cas],
@@ -202,6 +206,7 @@ async function applyGroupChange(
   const membershipOnly = planned.every((e) => e.type !== "group.updated") && ctx.ifMatch === undefined;
   const after: GroupState = { ...before, data: nextData, version: before.version + planned.length, updatedAt: iso };
   const events = groupEvents(ctx, after, planned, at, before.version + 1, membershipOnly);
+  say(ctx.log, describeGroupChange(before, after, change));
   const addedSet = new Set(change.added);
   const members = memberEffects(
     ctx,
@@ -235,6 +240,12 @@ async function applyGroupChange(
   }
   kickRoleJob(ctx, members);
   return after;
+}
+
+/** A group write's words on its log row, and on the timelines of the members it added or removed. */
+function say(log: LogEntry, described: ReturnType<typeof describeGroupChange>): void {
+  for (const line of described.lines) log.did(line);
+  for (const r of described.related) log.relate(r.id, r.did);
 }
 
 function changedKeys(a: Record<string, unknown>, b: Record<string, unknown>): string[] {

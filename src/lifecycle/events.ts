@@ -6,9 +6,19 @@
  * column is typed by it (src/db/schema.ts), so a state cannot be added in one place and missed in
  * another.
  */
+/**
+ * What the health verdict (src/admin/verdict.ts) reads an event in a state as: the site took it
+ * (accepted), it is on its way (inFlight), the site failed to answer and the queue retries it
+ * (failing), the site refused it for good (refused), every retry failed (exhausted), the guard
+ * holds it (held), it has nowhere to go (unsent); null: nothing the verdict weighs.
+ */
+export type VerdictReading = "accepted" | "inFlight" | "failing" | "refused" | "exhausted" | "held" | "unsent";
+
 interface StateTraits {
   /** What it means, in words (the admin page and docs/webhooks.md say it the same way). */
   meaning: string;
+  /** How the health verdict reads it. */
+  verdict: VerdictReading | null;
   /** The queue consumer may POST an event in this state when a message for it arrives. */
   sendable: boolean;
   /** A message for it may still be on the queue: the dead-letter consumer may mark it dead. */
@@ -32,6 +42,7 @@ interface StateTraits {
 const LIFECYCLE = {
   pending: {
     meaning: "committed, not on the queue yet (the sweeper sends it)",
+    verdict: "inFlight",
     sendable: true,
     inFlight: true,
     undelivered: true,
@@ -42,6 +53,7 @@ const LIFECYCLE = {
   },
   queued: {
     meaning: "on the queue, on its way to the site",
+    verdict: "inFlight",
     sendable: true,
     inFlight: true,
     undelivered: true,
@@ -53,6 +65,7 @@ const LIFECYCLE = {
   },
   retrying: {
     meaning: "the site answered 429 or 5xx (or nothing): the queue retries it",
+    verdict: "failing",
     sendable: true,
     inFlight: true,
     undelivered: true,
@@ -63,6 +76,7 @@ const LIFECYCLE = {
   },
   delivered: {
     meaning: "the site answered 2xx",
+    verdict: "accepted",
     sendable: false,
     inFlight: false,
     undelivered: false,
@@ -74,6 +88,7 @@ const LIFECYCLE = {
   },
   rejected: {
     meaning: "the site answered another 4xx: not retried",
+    verdict: "refused",
     sendable: false,
     inFlight: false,
     undelivered: true,
@@ -84,6 +99,7 @@ const LIFECYCLE = {
   },
   dead: {
     meaning: "every retry failed: moved to scim-events-dlq",
+    verdict: "exhausted",
     sendable: true,
     inFlight: false,
     undelivered: true,
@@ -94,6 +110,8 @@ const LIFECYCLE = {
   },
   awaiting_pull: {
     meaning: "in the pull feed (siteDelivery pull): the site has not read past it yet",
+    // Not weighed by the verdict: the pull feed's lag is (stats siteDelivery.feed.lag).
+    verdict: null,
     // A message for it may come after a switch back to push (the sweeper sends what pull mode left).
     sendable: true,
     inFlight: false,
@@ -106,6 +124,7 @@ const LIFECYCLE = {
   },
   held: {
     meaning: "held by the deprovisioning guard, or waiting behind an event that is",
+    verdict: "held",
     sendable: false,
     inFlight: false,
     undelivered: true,
@@ -117,6 +136,7 @@ const LIFECYCLE = {
   },
   undeliverable: {
     meaning: "no delivery target (MAIN_SITE_URL or the signing secret unset or unusable)",
+    verdict: "unsent",
     sendable: true,
     inFlight: false,
     undelivered: true,
@@ -127,6 +147,7 @@ const LIFECYCLE = {
   },
   dry_run: {
     meaning: "recorded while dryRun was on, never sent",
+    verdict: null,
     sendable: false,
     inFlight: false,
     undelivered: false,
@@ -138,6 +159,7 @@ const LIFECYCLE = {
   },
   discarded: {
     meaning: "an admin dropped it: never delivered",
+    verdict: null,
     sendable: false,
     inFlight: false,
     undelivered: false,
@@ -153,7 +175,7 @@ export type EventState = keyof typeof LIFECYCLE;
 /** Every state, in the table's order (a drizzle enum column takes a non-empty tuple). */
 export const EVENT_STATES = Object.keys(LIFECYCLE) as [EventState, ...EventState[]];
 
-type Trait = Exclude<keyof StateTraits, "meaning">;
+type Trait = Exclude<keyof StateTraits, "meaning" | "verdict">;
 type StatesWith<T extends Trait> = { [S in EventState]: (typeof LIFECYCLE)[S][T] extends true ? S : never }[EventState];
 
 /** The states that have a trait, typed as exactly those states. */
@@ -171,6 +193,16 @@ export const IN_FEED = statesWith("inFeed");
 /** Published and not yet at the site: what a pull-mode read past it delivers (src/events/feed.ts). */
 export const UNREAD_IN_FEED = IN_FEED.filter((s) => LIFECYCLE[s].undelivered);
 export type BulkRedeliverable = StatesWith<"bulkRedeliverable">;
+
+type StatesRead<R extends VerdictReading> = { [S in EventState]: (typeof LIFECYCLE)[S]["verdict"] extends R ? S : never }[EventState];
+
+/** The states the health verdict reads as `reading`, typed as exactly those states. */
+export function statesRead<R extends VerdictReading>(reading: R): StatesRead<R>[] {
+  return EVENT_STATES.filter((s) => LIFECYCLE[s].verdict === reading) as StatesRead<R>[];
+}
+
+/** How the verdict reads a state (null: not at all). */
+export const verdictReading = (state: EventState): VerdictReading | null => LIFECYCLE[state].verdict;
 
 export const isEventState = (value: unknown): value is EventState => typeof value === "string" && Object.hasOwn(LIFECYCLE, value);
 

@@ -3,6 +3,7 @@ import type { Db } from "../db/client";
 import type { CredentialKey } from "../db/credentials";
 import { events, provisioningLog } from "../db/schema";
 import { idsIn } from "../db/sql";
+import { namesAsWritten } from "../db/subjects";
 import { type HoldKind, stateLiteral } from "../lifecycle/events";
 import { MAX_PATH, NO_SECRETS, type Redactor } from "./redact";
 import { describeRefusals, type RefusalReason, type RefusalRow, refusedPath } from "./refused";
@@ -14,6 +15,24 @@ export const HELD_BY_GUARD =
 const HELD_BEHIND = "held: waits behind a held deactivation or deletion; release or discard in /admin";
 /** Quirks and decisions one entry keeps at most: a hostile body cannot grow a row without bound. */
 const MAX_LINES = 200;
+/**
+ * Other users one row links to their timelines at most (a group's members added or removed):
+ * a first push of 10,000 members links the first 100, and says how many more there were.
+ */
+const MAX_RELATED = 100;
+
+/** Where an entry stands, to `rewind` to when an attempt is taken back (a compare-and-set retry). */
+export interface LogMark {
+  decisions: number;
+  did: number;
+  related: number;
+}
+
+/** What a request did to another user than its own resource ("added to Site Moderators"). */
+export interface RelatedUser {
+  id: string;
+  did: string;
+}
 
 /**
  * One provisioning-log row in the making (SPEC §10): what a SCIM request, an admin action or a
@@ -23,6 +42,12 @@ const MAX_LINES = 200;
 export class LogEntry {
   readonly quirks: string[] = [];
   readonly decisions: string[] = [];
+  /** What the request did, in words, from the write path ("deactivated", "title: Eng → Staff"). */
+  readonly done: string[] = [];
+  /** Other users it touched (a group's members), each linked to its timeline (at most MAX_RELATED). */
+  readonly relatedUsers: RelatedUser[] = [];
+  /** How many more it touched than relatedUsers holds. */
+  relatedMore = 0;
   resourceType: LoggedResource | undefined;
   resourceId: string | undefined;
   /** Set once a batch holding the row has committed: nothing writes it again. */
@@ -75,13 +100,28 @@ export class LogEntry {
       .from(sql`(SELECT 1)`);
   }
 
-  /** Where the decisions stand now, to `rewind` to when an attempt is taken back (a compare-and-set retry). */
-  mark(): number {
-    return this.decisions.length;
+  /** What the request did, in words (the write path says it: src/users/describe.ts, src/groups/describe.ts). */
+  did(text: string): void {
+    if (this.done.length < MAX_LINES) this.done.push(text);
   }
 
-  rewind(mark: number): void {
-    this.decisions.splice(mark);
+  /** Another user this request touched, and what it did to them, for that user's timeline. */
+  relate(id: string, did: string): void {
+    if (this.relatedUsers.length < MAX_RELATED) this.relatedUsers.push({ id, did });
+    else this.relatedMore++;
+  }
+
+  /** Where the entry stands now, to `rewind` to when an attempt is taken back (a compare-and-set retry). */
+  mark(): LogMark {
+    return { decisions: this.decisions.length, did: this.done.length, related: this.relatedUsers.length + this.relatedMore };
+  }
+
+  rewind(mark: LogMark): void {
+    this.decisions.splice(mark.decisions);
+    this.done.splice(mark.did);
+    const keep = Math.min(mark.related, MAX_RELATED);
+    this.relatedUsers.splice(keep);
+    this.relatedMore = Math.max(0, mark.related - keep);
   }
 
   touch(resourceType: LoggedResource, resourceId: string): void {
@@ -100,6 +140,14 @@ export class LogEntry {
   statement(db: Db, status: number | SQL, opts: { detail?: string | LogDetailUnless; eventIds?: readonly string[]; at?: string } = {}) {
     const redact = (text: string) => this.redactor.text(text);
     const detail = opts.detail;
+    const resourceId = this.resourceId === undefined ? null : redact(this.resourceId);
+    const names =
+      resourceId !== null && (this.resourceType === "User" || this.resourceType === "Group")
+        ? namesAsWritten(this.resourceType, resourceId)
+        : null;
+    const done = this.relatedMore
+      ? [...this.done, `and ${this.relatedMore} more members (their timelines do not show this request)`]
+      : this.done;
     return db.insert(provisioningLog).values({
       at: opts.at ?? new Date().toISOString(),
       requestId: this.requestId,
@@ -107,7 +155,7 @@ export class LogEntry {
       path: redact(this.path).slice(0, MAX_PATH),
       status,
       resourceType: this.resourceType ?? null,
-      resourceId: this.resourceId === undefined ? null : redact(this.resourceId),
+      resourceId,
       quirks: this.quirks.length ? JSON.stringify(this.quirks.map(redact)) : null,
       decisions: decisionsOf(this.decisions.map(redact), opts.eventIds),
       detail:
@@ -118,6 +166,11 @@ export class LogEntry {
             : sql`CASE WHEN ${detail.unless} THEN NULL ELSE ${redact(detail.text)} END`,
       actor: this.actor ?? null,
       credential: this.credential ?? null,
+      subjectName: names?.name ?? null,
+      subjectDisplayName: names?.displayName ?? null,
+      subjectEmail: names?.email ?? null,
+      did: done.length ? JSON.stringify(done.map(redact)) : null,
+      related: this.relatedUsers.length ? JSON.stringify(this.relatedUsers.map((r) => ({ id: r.id, did: redact(r.did) }))) : null,
     });
   }
 }

@@ -3,7 +3,7 @@
  * current role and the two promotion settings. Nothing is remembered between decisions: a role
  * that no current source grants is not kept alive by a source that granted it once.
  *
- * 1. What each source grants (src/roles/sources.ts), README "Roles: the rules":
+ * 1. What each source grants (src/roles/sources.ts), docs/roles.md:
  *    - userType: the role it names (Registered, Moderator, Admin in any case); absent or any
  *      other value (Okta's "Employee") grants nothing;
  *    - roles: the highest role its entries name (an entry's `value`, else its `display`); only
@@ -43,6 +43,8 @@ export interface RoleDecision {
   changed: boolean;
   /** A line for the provisioning log, when there was something to decide. */
   reason?: string;
+  /** Where a changed role came from, in words ("userType", "mapped group Site Moderators"). */
+  via?: string;
 }
 
 /** One source's grant, and the source in words. */
@@ -106,7 +108,7 @@ export function decideRole(sources: RoleSources, settings: PromotionSettings): R
   const wanted = wantedRole(sources, grants);
   if (wanted === undefined || wanted.role === current) return { role: current, changed: false };
   if (allows(settings, current, wanted.role)) {
-    return { role: wanted.role, changed: true, reason: `role changed: ${current} → ${wanted.role} (${wanted.via})` };
+    return { role: wanted.role, changed: true, via: wanted.via, reason: `role changed: ${current} → ${wanted.role} (${wanted.via})` };
   }
   const off = `${settingFor(current, wanted.role)} promotion off`;
   // The highest role some source grants that the gate allows (the current one, when granted, always is).
@@ -120,7 +122,12 @@ export function decideRole(sources: RoleSources, settings: PromotionSettings): R
   if (fallback === current) {
     return { role: current, changed: false, reason: `role kept: ${current} (${viaOf(grants, current)}); ${refused}` };
   }
-  return { role: fallback, changed: true, reason: `role changed: ${current} → ${fallback} (${viaOf(grants, fallback)}); ${refused}` };
+  return {
+    role: fallback,
+    changed: true,
+    via: viaOf(grants, fallback),
+    reason: `role changed: ${current} → ${fallback} (${viaOf(grants, fallback)}); ${refused}`,
+  };
 }
 
 /**

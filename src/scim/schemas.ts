@@ -185,7 +185,7 @@ function rolesSubAttributes(): AttributeDef[] {
 export const SITE_USER_SCHEMA_ID = "urn:scim-edge:scim:schemas:extension:site:2.0:User";
 
 /**
- * What this service decided for the user on the site (README "Roles: the rules"): read-only, on
+ * What this service decided for the user on the site (docs/roles.md): read-only, on
  * every user, so an IdP reads the effective role next to the `roles` it wrote.
  */
 const SITE_USER_SCHEMA: SchemaDef = {

@@ -13,6 +13,7 @@ import {
   userStateOf,
 } from "../db/users";
 import { groupsLeftByDeletedUser } from "../membership/effects";
+import { describeUserChange } from "../resources/describe";
 import { type GroupRef, renderSiteUser, splitActive, type UserState, userColumns } from "../resources/user";
 import { decideUserRole, type RoleDecision } from "../roles/rules";
 import { groupSource, rolesNamingNothing, userTypeSource, writesRoles } from "../roles/sources";
@@ -100,6 +101,7 @@ export async function createUser(ctx: WriteContext, body: unknown): Promise<User
   ctx.log.touch("User", id);
   const passwordHash = norm.password !== undefined ? await hashPassword(norm.password) : null;
   const events = userEvents(ctx, state, 1, plannedUserEvents(null, state), at);
+  for (const line of describeUserChange(null, state, decision.via)) ctx.log.did(line);
   await commit(ctx, {
     cas: [],
     statements: [insertUser(ctx.db, state, cols, passwordHash), ...events.map((e) => e.statement)],
@@ -156,6 +158,8 @@ async function update(
   // A password-only change writes no event and keeps the version.
   const after: UserState = { ...draft, version: before.version + (rolesOnly ? 1 : planned.length), updatedAt: at.toISOString() };
   const events = userEvents(ctx, after, before.version + 1, planned, at);
+  for (const line of describeUserChange(before, after, decision.via)) ctx.log.did(line);
+  if (passwordHash !== undefined) ctx.log.did("password set");
   await commit(ctx, {
     cas: [updateUser(ctx.db, before, after.version, userSet(after, cols, passwordHash))],
     statements: events.map((e) => e.statement),
@@ -189,6 +193,8 @@ export async function deleteUser(ctx: WriteContext, id: string): Promise<void> {
     const events = userEvents(ctx, before, before.version + 1, plannedUserEvents(before, null), at);
     // Leaving its groups is a membership change of each of them: the site hears it per group too.
     const left = groupsLeftByDeletedUser(ctx, id, groupRows, at);
+    for (const line of describeUserChange(before, null)) ctx.log.did(line);
+    if (groupRows.length) ctx.log.did(`removed from ${groupRows.map((g) => g.displayName).join(", ")}`);
     await commit(ctx, {
       cas: [deleteUserRow(ctx.db, before), ...left.cas],
       statements: [deleteMembershipsOfUser(ctx.db, id), ...events.map((e) => e.statement), ...left.statements],

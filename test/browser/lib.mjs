@@ -80,7 +80,8 @@ export async function closeServer(server) {
  * The stand-in main site. While `failing` is on, the first event it receives, and every later
  * delivery of that same event, is answered 500: the event stays failed (retrying) until the test
  * switches failing off and redelivers it from the page. While `rejecting` is on, every delivery
- * is refused with 400 (not retried: "rejected"). Everything else is accepted (204), except that a
+ * is refused with 400 (not retried: "rejected"); while `gone` is on, 410 ("forced 410"); while
+ * `down` is on, 503 ("down for maintenance", retried). Everything else is accepted (204), except that a
  * resync's event (user.synced, group.synced) about a resource in `siteViews` is answered 200 with
  * the site's own view of it: the event's version and the fields set there (a disagreement).
  * Every body is checked against the published schema of its type; `schemaProblems` lists what
@@ -88,7 +89,17 @@ export async function closeServer(server) {
  */
 export async function startHook() {
   const validators = eventValidators();
-  const state = { failing: true, failedId: null, rejecting: false, deliveries: [], siteViews: new Map(), schemaProblems: [] };
+  const state = {
+    failing: true,
+    failedId: null,
+    rejecting: false,
+    // A site whose endpoint is gone (410), and one that is down (503): the admin scenarios.
+    gone: false,
+    down: false,
+    deliveries: [],
+    siteViews: new Map(),
+    schemaProblems: [],
+  };
   const server = createServer((req, res) => {
     const chunks = [];
     req.on("data", (c) => chunks.push(c));
@@ -108,13 +119,14 @@ export async function startHook() {
         state.schemaProblems.push(`${id} ${type}: ${why}`);
       }
       if (state.failing && state.failedId === null && id) state.failedId = id;
-      let status = state.rejecting ? 400 : state.failing && id === state.failedId ? 500 : 204;
+      let status = state.gone ? 410 : state.down ? 503 : state.rejecting ? 400 : state.failing && id === state.failedId ? 500 : 204;
       const view = type.endsWith(".synced") ? state.siteViews.get(event?.data?.id) : undefined;
       const answer = status === 204 && view ? JSON.stringify({ version: event.data.version, ...view }) : "";
       if (answer) status = 200;
       state.deliveries.push({ id, type, status, signed: Boolean(req.headers["webhook-signature"]) });
       res.writeHead(status, { "content-type": answer ? "application/json" : "text/plain" });
-      res.end(answer || (status === 204 ? "" : "stand-in site: refusing on purpose"));
+      const refusal = state.gone ? "forced 410" : state.down ? "down for maintenance" : "stand-in site: refusing on purpose";
+      res.end(answer || (status === 204 ? "" : refusal));
     });
   });
   const { origin } = await listen(server);

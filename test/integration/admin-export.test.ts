@@ -109,6 +109,9 @@ describe("GET /admin/api/log/export", () => {
       "quirks",
       "decisions",
       "detail",
+      "resourceDisplayName",
+      "did",
+      "credential",
     ]);
     const data = rows.slice(1);
     expect(data).toHaveLength(ROWS + 2);
@@ -165,7 +168,7 @@ describe("GET /admin/api/log/export", () => {
   it("an empty range is a header only; the export itself is logged with its actor", async () => {
     const res = await exportOf({ format: "csv", from: "2020-01-01T00:00:00Z", to: "2020-01-02T00:00:00Z" });
     expect(await res.text()).toBe(
-      "seq,at,requestId,method,path,status,resourceType,resourceId,resourceName,resourceEmail,actor,quirks,decisions,detail\r\n",
+      "seq,at,requestId,method,path,status,resourceType,resourceId,resourceName,resourceEmail,actor,quirks,decisions,detail,resourceDisplayName,did,credential\r\n",
     );
     const row = await env.DB.prepare(
       "SELECT decisions, actor FROM provisioning_log WHERE path LIKE '/admin/api/log/export%' ORDER BY seq DESC LIMIT 1",
@@ -177,6 +180,38 @@ describe("GET /admin/api/log/export", () => {
     expect(row?.decisions).toContain("provisioning log exported as csv: 2020-01-01T00:00:00.000Z to 2020-01-02T00:00:00.000Z, 0 rows");
   });
 
+  it("without from and to, exports the last 24 hours; with one end left out, a day before `to` or up to now", async () => {
+    // A row an hour ago and one two days ago: the default range holds the first, not the second.
+    const hourAgo = new Date(Date.now() - 3_600_000).toISOString();
+    const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000).toISOString();
+    await env.DB.prepare(
+      "INSERT INTO provisioning_log (at, request_id, method, path, status) VALUES (?, 'default-recent', 'GET', '/api/scim/v2/Users', 200), (?, 'default-old', 'GET', '/api/scim/v2/Users', 200)",
+    )
+      .bind(hourAgo, twoDaysAgo)
+      .run();
+    const before = Date.now();
+    const res = await exportOf({ format: "csv" });
+    const text = await res.text();
+    expect(res.status, text.slice(0, 300)).toBe(200);
+    const ids = parseCsv(text).map((r) => r[2]);
+    expect(ids).toContain("default-recent");
+    expect(ids).not.toContain("default-old");
+    // The file name says the range: to is now, from a day before it.
+    const name = /_(\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ)_(\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ)\.csv"$/.exec(
+      res.headers.get("content-disposition") ?? "",
+    );
+    const stamp = (s: string | undefined) => Date.parse((s ?? "").replace(/T(\d\d)-(\d\d)-(\d\d)Z/, "T$1:$2:$3Z"));
+    const [from, to] = [stamp(name?.[1]), stamp(name?.[2])];
+    expect(to).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000 - 1000);
+    expect(to - from).toBe(86_400_000);
+    // Only `to`: the day before it. Only `from`: up to now.
+    const onlyTo = parseCsv(await (await exportOf({ format: "csv", to: new Date(Date.now() - 36 * 3_600_000).toISOString() })).text());
+    expect(onlyTo.map((r) => r[2])).toContain("default-old");
+    const onlyFrom = parseCsv(await (await exportOf({ format: "csv", from: new Date(Date.now() - 7_200_000).toISOString() })).text());
+    expect(onlyFrom.map((r) => r[2])).toContain("default-recent");
+    expect(onlyFrom.map((r) => r[2])).not.toContain("default-old");
+  });
+
   it("accepts offsets and returns the range in UTC", async () => {
     const res = await exportOf({ format: "csv", from: "2026-03-01T01:00:00+01:00", to: "2026-03-01T02:00:00+01:00" });
     expect(res.status).toBe(200);
@@ -186,7 +221,6 @@ describe("GET /admin/api/log/export", () => {
   const bad: { name: string; query: Record<string, string>; detail: RegExp }[] = [
     { name: "no format", query: { from: FROM, to: TO }, detail: /format/ },
     { name: "an unknown format", query: { format: "xlsx", from: FROM, to: TO }, detail: /format/ },
-    { name: "no range", query: { format: "csv" }, detail: /from/ },
     { name: "a date without a time zone", query: { format: "csv", from: "2026-03-01T00:00:00", to: TO }, detail: /time zone/ },
     { name: "a date that is not one", query: { format: "csv", from: "yesterday", to: TO }, detail: /ISO 8601/ },
     { name: "an end before the start", query: { format: "csv", from: TO, to: FROM }, detail: /must be after/ },

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { admin, createUser, expectStatus, oktaUser, ops, scim, settleJobs, siteRole, uniqueName } from "../helpers";
 
 /**
- * Model-based test of the role rules (README "Roles: the rules"; SPEC §5, §6): random sequences
+ * Model-based test of the role rules (docs/roles.md; SPEC §5, §6): random sequences
  * of what an IdP and an admin do, driven against the Worker with the real D1, and after every
  * step each user's role compared with a small reference model of the rules table, and the
  * `roles` each user reads back compared with what was written (Entra compares them every cycle).

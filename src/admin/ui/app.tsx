@@ -1,7 +1,6 @@
 import { type Child, useEffect, useState } from "hono/jsx/dom";
 import { ApiError, api, read, type Session, type Stats, setToken, whenSignedOut } from "./api";
-import type { Msg } from "./components";
-import { plural } from "./format";
+import { findingHref, LIVE_EVERY_MS, type Msg, Time } from "./components";
 import { forgetToken, keepToken, savedToken } from "./session";
 import { ConnectView } from "./views/connect";
 import { EventsView } from "./views/events";
@@ -42,20 +41,33 @@ function routeOf(hash: string): Route {
   return { view, arg };
 }
 
-const STATS_EVERY_MS = 30_000;
 const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-/** The banner for events held by the deprovisioning guard or dead after every retry. */
-function Banner({ held, dead }: { held: number; dead: number }) {
-  if (!held && !dead) return null;
-  const parts = [
-    held ? `${plural(held, "event is", "events are")} held by the deprovisioning guard: release or discard them under Events.` : "",
-    dead ? `${plural(dead, "event is", "events are")} dead after every retry: redeliver them under Events.` : "",
-  ].filter(Boolean);
+/**
+ * The verdict on every view, while it is not healthy: what is wrong, since when, and where to fix
+ * it. The same answer (GET /admin/api/stats) as the Health headline and the Events counts.
+ */
+function Banner({ stats }: { stats: Stats | null }) {
+  const wrong = stats?.verdict.findings.filter((f) => f.severity !== "notice") ?? [];
+  if (!stats || wrong.length === 0) return null;
   return (
-    <p id="alert-banner" class="banner" role="alert">
-      {parts.join(" ")} <a href={held ? "#events/held" : "#events/dead"}>Show them</a>
-    </p>
+    <div id="alert-banner" class="banner" role="alert">
+      <ul>
+        {wrong.map((f) => (
+          <li data-finding={f.kind} data-severity={f.severity}>
+            <strong>{f.title}</strong>
+            {f.since ? (
+              <>
+                {" since "}
+                <Time iso={f.since} />
+              </>
+            ) : null}
+            {". "}
+            <a href={findingHref(f)}>{f.place === "events" ? "Show them" : "Fix it"}</a>
+          </li>
+        ))}
+      </ul>
+    </div>
   );
 }
 
@@ -66,15 +78,12 @@ export function App() {
   const [route, setRoute] = useState<Route>(routeOf(location.hash));
   const [stats, setStats] = useState<Stats | null>(null);
   const [statsError, setStatsError] = useState<string | null>(null);
-  // The banner's counts: from the stats, and from the events view whenever it loads newer ones.
-  const [alerts, setAlerts] = useState({ held: 0, dead: 0 });
 
   const signOut = (message: string) => {
     forgetToken();
     setToken(null);
     setSession(null);
     setStats(null);
-    setAlerts({ held: 0, dead: 0 });
     setLoginMsg(message ? { text: message, kind: "error" } : null);
   };
   const signedIn = (s: Session, token: string | null) => {
@@ -136,7 +145,6 @@ export function App() {
     try {
       const next = await read(api.stats.$get({ query: {} }));
       setStats(next);
-      setAlerts({ held: next.held, dead: next.dead });
       setStatsError(null);
     } catch (err) {
       if (!(err instanceof ApiError && err.status === 401)) setStatsError(`Could not load the statistics: ${errorText(err)}`);
@@ -152,12 +160,24 @@ export function App() {
     window.addEventListener("hashchange", onHash);
     return () => window.removeEventListener("hashchange", onHash);
   }, []);
+  // The verdict, the banner and every count come from one answer, read again while the tab is
+  // visible, on every change of view, and after every action.
   useEffect(() => {
     if (!session) return;
-    void loadStats();
-    const timer = setInterval(() => void loadStats(), STATS_EVERY_MS);
-    return () => clearInterval(timer);
+    const run = () => {
+      if (document.visibilityState === "visible") void loadStats();
+    };
+    run();
+    const timer = setInterval(run, LIVE_EVERY_MS);
+    document.addEventListener("visibilitychange", run);
+    return () => {
+      clearInterval(timer);
+      document.removeEventListener("visibilitychange", run);
+    };
   }, [session]);
+  useEffect(() => {
+    if (session) void loadStats();
+  }, [route.view]);
 
   if (!session) {
     return (
@@ -174,10 +194,11 @@ export function App() {
     health: <HealthView stats={stats} error={statsError} />,
     settings: <SettingsView onSaved={() => void loadStats()} />,
     connect: <ConnectView active={view === "connect"} />,
-    users: <UsersView />,
-    log: <LogView />,
+    users: <UsersView active={view === "users"} />,
+    log: <LogView active={view === "log"} />,
     timeline: (
       <TimelineView
+        active={view === "timeline"}
         userKey={view === "timeline" ? route.arg : null}
         onResolved={(id) => {
           history.replaceState(null, "", `#timeline/${encodeURIComponent(id)}`);
@@ -189,8 +210,8 @@ export function App() {
       <EventsView
         active={view === "events"}
         initialState={view === "events" ? route.arg : null}
+        counts={stats?.events.byState ?? null}
         onChanged={() => void loadStats()}
-        onCounts={(c) => setAlerts({ held: c.held, dead: c.dead })}
       />
     ),
     resync: <ResyncView active={view === "resync"} />,
@@ -200,7 +221,7 @@ export function App() {
       <Header session={session} onSignOut={() => signOut("")} />
       <div id="app">
         <main>
-          <Banner held={alerts.held} dead={alerts.dead} />
+          <Banner stats={stats} />
           <nav aria-label="Sections">
             {VIEWS.map((v) => (
               <a href={`#${v.id}`} aria-current={view === v.id ? "page" : undefined}>

@@ -1,5 +1,6 @@
 import { type Child, useEffect, useRef, useState } from "hono/jsx/dom";
-import { timeText } from "./format";
+import type { Finding } from "./api";
+import { clockText, timeText } from "./format";
 
 /** A status line: info (describes what is shown), ok (an action worked) or error. */
 export type Msg = { text: string; kind?: "ok" | "error" } | null;
@@ -130,3 +131,97 @@ export function CopyField({ id, label, value, of }: { id: string; label: string;
     </>
   );
 }
+
+/** How often a visible view reads its data again. */
+export const LIVE_EVERY_MS = 30_000;
+
+/**
+ * Reads `load` when the view becomes active, then every LIVE_EVERY_MS while it is active and the
+ * tab is visible, and at once when the tab becomes visible again: a view never sits stale. The
+ * newest `load` is used each time (it closes over the view's current filters).
+ */
+export function useLive(active: boolean, load: () => Promise<unknown> | undefined, everyMs = LIVE_EVERY_MS): void {
+  const latest = useRef(load);
+  latest.current = load;
+  useEffect(() => {
+    if (!active) return;
+    const run = () => {
+      if (document.visibilityState === "visible") void latest.current();
+    };
+    run();
+    const timer = setInterval(run, everyMs);
+    document.addEventListener("visibilitychange", run);
+    return () => {
+      clearInterval(timer);
+      document.removeEventListener("visibilitychange", run);
+    };
+  }, [active]);
+}
+
+/** "As of 12:01:03 UTC; refreshes every 30 s while shown." */
+export function AsOf({ id, at }: { id: string; at: string | null }) {
+  return (
+    <p id={id} class="asof">
+      {at ? (
+        <>
+          {"As of "}
+          <time dateTime={at} title={at}>
+            {clockText(at)}
+          </time>
+          {`; refreshes every ${LIVE_EVERY_MS / 1000} s while shown.`}
+        </>
+      ) : (
+        "Loading…"
+      )}
+    </p>
+  );
+}
+
+/** A question before an action, in a modal dialog: it says exactly what will be done, then Confirm or Cancel. */
+export function ConfirmDialog(props: {
+  id: string;
+  title: string;
+  /** What will be done, in numbers, as sentences. */
+  lines: readonly string[];
+  confirm: string;
+  danger?: boolean;
+  busy?: boolean;
+  onConfirm: () => void;
+  onCancel: () => void;
+}) {
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const d = ref.current;
+    if (d && !d.open) d.showModal();
+    return () => {
+      if (d?.open) d.close();
+    };
+  }, []);
+  return (
+    <dialog
+      id={props.id}
+      ref={ref}
+      aria-labelledby={`${props.id}-h`}
+      onCancel={(ev: Event) => {
+        ev.preventDefault();
+        props.onCancel();
+      }}
+    >
+      <h3 id={`${props.id}-h`}>{props.title}</h3>
+      {props.lines.map((line) => (
+        <p class="dialog-line">{line}</p>
+      ))}
+      <div class="row actions">
+        <button type="button" class={props.danger ? "danger" : ""} disabled={props.busy} onClick={props.onConfirm}>
+          {props.confirm}
+        </button>
+        <button type="button" class="secondary" onClick={props.onCancel}>
+          Cancel
+        </button>
+      </div>
+    </dialog>
+  );
+}
+
+/** Where a verdict's finding is acted on: its view, and the events' state it is about. */
+export const findingHref = (f: Pick<Finding, "place" | "state">) => `#${f.place}${f.place === "events" && f.state ? `/${f.state}` : ""}`;

@@ -38,3 +38,15 @@ export function localInputValue(date: Date): string {
 export function daysUntil(iso: string, now = Date.now()): number {
   return Math.round((Date.parse(iso) - now) / 86_400_000);
 }
+
+/**
+ * What the site last answered, as stored: an error already says its status ("HTTP 410: gone"),
+ * so the status is added only when the error does not (never "HTTP 410: HTTP 410: gone").
+ */
+export function lastAnswer(status: number | null, error: string | null): string {
+  if (error) return /^HTTP \d{3}\b/.test(error) || status === null ? error : `HTTP ${status}: ${error}`;
+  return status === null ? "" : `HTTP ${status}`;
+}
+
+/** "12:01:03 UTC": the time of day of an "as of". */
+export const clockText = (iso: string): string => timeText(iso).slice(11);

@@ -1,14 +1,88 @@
-import { useEffect, useState } from "hono/jsx/dom";
+import { type Child, useEffect, useState } from "hono/jsx/dom";
 import { ApiError, api, type Credentials, read } from "../api";
 import { CopyField, Status, useStatus } from "../components";
+import { ENTRA, fill, OKTA, type Provider as ProviderSteps, pieces, type Urls } from "../connect-steps";
 import { CredentialsTable, RequireOAuth, TokenSteps } from "./credentials";
 import { OAuthClients } from "./oauth-clients";
 
 const scimBase = () => `${location.origin}/api/scim/v2`;
 
+/** Marked text (connect-steps.ts) as text nodes: bold, code, and a link to the docs shown as its name and path. */
+function Rich({ text, urls }: { text: string; urls: Urls }) {
+  return (
+    <>
+      {pieces(fill(text, urls)).map((p) =>
+        p.kind === "strong" ? (
+          <strong>{p.text}</strong>
+        ) : p.kind === "code" ? (
+          <code>{p.text}</code>
+        ) : p.kind === "link" ? (
+          `${p.text} (${p.href})`
+        ) : (
+          p.text
+        ),
+      )}
+    </>
+  );
+}
+
+/** One IdP's steps, the same the README gives (src/admin/ui/connect-steps.ts), with this site's URLs. */
+function Provider({ p, urls, children }: { p: ProviderSteps; urls: Urls; children?: Child }) {
+  return (
+    <section id={`steps-${p.id}`} aria-labelledby={`${p.id}-h`}>
+      <h3 id={`${p.id}-h`}>{p.title.replace(/^Connect /, "")}</h3>
+      {children}
+      {p.intro.map((para) => (
+        <p>
+          <Rich text={para} urls={urls} />
+        </p>
+      ))}
+      {p.groups.map((g) => (
+        <section id={g.id} aria-labelledby={`${g.id}-h`}>
+          <h4 id={`${g.id}-h`}>{g.title}</h4>
+          {(g.intro ?? []).map((para) => (
+            <p>
+              <Rich text={para} urls={urls} />
+            </p>
+          ))}
+          {g.steps?.length ? (
+            <ol>
+              {g.steps.map((step) => (
+                <li>
+                  <Rich text={step.text} urls={urls} />
+                  {step.items?.length ? (
+                    <ul>
+                      {step.items.map((item) => (
+                        <li>
+                          <Rich text={item} urls={urls} />
+                        </li>
+                      ))}
+                    </ul>
+                  ) : null}
+                  {step.code ? (
+                    <pre>
+                      <code>{step.code}</code>
+                    </pre>
+                  ) : null}
+                </li>
+              ))}
+            </ol>
+          ) : null}
+          {(g.after ?? []).map((para) => (
+            <p class="hint">
+              <Rich text={para} urls={urls} />
+            </p>
+          ))}
+        </section>
+      ))}
+    </section>
+  );
+}
+
 /** The Connect view: the base URL to copy, Okta's and Entra's steps, the credentials and when each was last used, OAuth clients. */
 export function ConnectView({ active }: { active: boolean }) {
   const base = scimBase();
+  const urls: Urls = { base, tenant: `${base}?aadOptscim062020`, token: `${location.origin}/oauth/token` };
   const [data, setData] = useState<Credentials | null>(null);
   const [msg, setMsg] = useStatus();
   const load = async () => {
@@ -25,55 +99,12 @@ export function ConnectView({ active }: { active: boolean }) {
   }, [active]);
   return (
     <>
-      <section aria-labelledby="okta-h">
-        <h3 id="okta-h">Okta</h3>
+      <Provider p={OKTA} urls={urls}>
         <CopyField id="base-url" label="SCIM 2.0 Base Url" value={base} />
-        <ol>
-          <li>
-            Method 1: add the <strong>SCIM 2.0 Test App (OAuth Bearer Token)</strong>; under Provisioning, Configure API Integration, paste
-            the URL above as "SCIM 2.0 Base Url" and the token as "OAuth Bearer Token".
-          </li>
-          <li>
-            Method 2, on your existing SSO app: Enable SCIM provisioning; paste the URL as "SCIM connector base URL", set "Unique identifier
-            field for users" to <code>email</code> and Authentication Mode to HTTP Header (the token as Authorization).
-          </li>
-          <li>Click "Test API Credentials" / "Test Connector Configuration": Okta says "verified".</li>
-          <li>To App: enable Create Users, Update User Attributes and Deactivate Users (Sync Password may stay on).</li>
-        </ol>
-        <p class="hint">
-          Okta's SCIM connectors authenticate with a header token (SCIM_BEARER_TOKEN). Okta's OAuth for SCIM is the authorization-code grant
-          of catalog (OIN) apps, which this service does not offer; its OAuth clients below are for Entra.
-        </p>
-      </section>
-      <section aria-labelledby="entra-h">
-        <h3 id="entra-h">Microsoft Entra ID</h3>
-        <CopyField id="tenant-url" label="Tenant URL" value={`${base}?aadOptscim062020`} />
-        <ol>
-          <li>
-            Entra admin center: Enterprise applications, New application, Create your own application (Non-gallery); then Provisioning,
-            Provisioning Mode <strong>Automatic</strong>.
-          </li>
-          <li>
-            Admin Credentials: the Tenant URL above (<code>?aadOptscim062020</code> turns on Entra's RFC-compliant PATCH), and either an{" "}
-            <strong>OAuth client</strong> (below: Microsoft's recommended way, with no long-lived token) or the token as Secret Token. Click{" "}
-            <strong>Test Connection</strong>: Entra looks up a random user, gets an empty list, and says the credentials are authorized.
-            Save.
-          </li>
-          <li>
-            Mappings, Provision Microsoft Entra ID Users: keep <code>userPrincipalName</code> to <code>userName</code> as the matching
-            attribute. For roles, add an app role per site role (Moderator, Admin) to the application, assign it, and map an expression to{" "}
-            <code>userType</code>:
-            <pre>
-              <code>Switch(SingleAppRoleAssignment([appRoleAssignments]), "Registered", "Moderator", "Moderator", "Admin", "Admin")</code>
-            </pre>
-            then allow the promotions under Settings.
-          </li>
-          <li>Mappings, Provision Microsoft Entra ID Groups: on if you map groups to roles (pick them under Settings).</li>
-          <li>
-            Settings, Scope: "Sync only assigned users and groups"; Provisioning Status On, Save (or Provision on demand for one user).
-          </li>
-        </ol>
-      </section>
+      </Provider>
+      <Provider p={ENTRA} urls={urls}>
+        <CopyField id="tenant-url" label="Tenant URL" value={urls.tenant} />
+      </Provider>
       <section aria-labelledby="credentials-h">
         <h3 id="credentials-h">Credentials in use</h3>
         <p>

@@ -1,6 +1,7 @@
 import { REDELIVERABLE } from "../../../lifecycle/events";
 import { ApiError, api, type EventItem, read } from "../api";
 import type { Msg } from "../components";
+import { useHeldAction } from "./held-plan";
 
 /** The states the API resends one by one (the API's list itself; the page's events carry state as text). */
 const redeliverable: readonly string[] = REDELIVERABLE;
@@ -20,7 +21,10 @@ export async function eventAction(button: EventTarget | null, call: () => Promis
   done();
 }
 
-/** Buttons for one event: redeliver a failed or delivered one, release or discard a held one. */
+/**
+ * Buttons for one event: redeliver a failed or delivered one, release or discard a held one. A held
+ * event stands for its person's whole hold: the dialog says so, in numbers, before anything is done.
+ */
 export function EventActions({
   ev,
   say,
@@ -31,6 +35,7 @@ export function EventActions({
   done: () => void;
 }) {
   const name = `${ev.type} ${ev.id}`;
+  const held = useHeldAction(say, done);
   return (
     <div class="cell-actions">
       {redeliverable.includes(ev.state) ? (
@@ -59,17 +64,7 @@ export function EventActions({
             type="button"
             class="secondary"
             aria-label={`Release held event ${name}`}
-            onClick={(e: Event) =>
-              void eventAction(
-                e.currentTarget,
-                async () => {
-                  await read(api.events["release-held"].$post({ json: { ids: [ev.id] } }));
-                  return `Event ${ev.id} released for delivery.`;
-                },
-                say,
-                done,
-              )
-            }
+            onClick={() => void held.ask({ action: "release", scope: "ids", ids: [ev.id] })}
           >
             Release
           </button>
@@ -77,21 +72,11 @@ export function EventActions({
             type="button"
             class="danger"
             aria-label={`Discard held event ${name}`}
-            onClick={(e: Event) => {
-              if (!window.confirm(`Discard event ${name}? The main site will never receive it.`)) return;
-              void eventAction(
-                e.currentTarget,
-                async () => {
-                  await read(api.events["discard-held"].$post({ json: { ids: [ev.id] } }));
-                  return `Event ${ev.id} discarded.`;
-                },
-                say,
-                done,
-              );
-            }}
+            onClick={() => void held.ask({ action: "discard", scope: "ids", ids: [ev.id] })}
           >
             Discard
           </button>
+          {held.dialog}
         </>
       ) : null}
     </div>

@@ -1,9 +1,10 @@
-import { useEffect, useState } from "hono/jsx/dom";
+import { useEffect, useRef, useState } from "hono/jsx/dom";
 import { BULK_REDELIVERABLE, type BulkRedeliverable } from "../../../lifecycle/events";
 import { ApiError, api, type EventCounts, type EventItem, read } from "../api";
-import { Cell, fieldValue, Status, Subject, Time, useStatus } from "../components";
-import { plural } from "../format";
+import { AsOf, Cell, fieldValue, Status, Subject, Time, useLive, useStatus } from "../components";
+import { lastAnswer, plural } from "../format";
 import { EventActions, eventAction, heldNote } from "./events-actions";
+import { HeldPeople } from "./held";
 
 /** The order the counts are shown in; a Record, so a state the API adds or renames fails to compile. */
 const STATE_ORDER: Record<keyof EventCounts, number> = {
@@ -25,7 +26,7 @@ const isBulk = (s: string): s is BulkRedeliverable => (BULK_REDELIVERABLE as rea
 const stateLabel = (s: string) => s.replace("_", " ");
 
 function EventRow({ ev, say, done }: { ev: EventItem; say: Parameters<typeof EventActions>[0]["say"]; done: () => void }) {
-  const last = [ev.lastStatus ? `HTTP ${ev.lastStatus}` : null, ev.lastError].filter(Boolean).join(": ");
+  const last = lastAnswer(ev.lastStatus, ev.lastError);
   return (
     <tr data-event-id={ev.id} data-state={ev.state}>
       <Cell label="Created">
@@ -58,65 +59,50 @@ function EventRow({ ev, say, done }: { ev: EventItem; say: Parameters<typeof Eve
   );
 }
 
-/** Held, failed and undelivered events, by state, with Redeliver, Release and Discard. */
+/**
+ * Held, failed and undelivered events, by state, with Redeliver, Release and Discard; the guard's
+ * held changes by person above them. The counts are the app's (GET /admin/api/stats, the same
+ * answer as the banner and the Health view), read again whenever this view reads its rows.
+ */
 export function EventsView(props: {
   active: boolean;
   initialState: string | null;
-  /** After an action: the health numbers moved. */
+  /** Events by state, from the same answer as the banner. */
+  counts: EventCounts | null;
+  /** After a load or an action: read the counts (and the verdict) again. */
   onChanged: () => void;
-  /** Every load: the per-state counts, for the banner. */
-  onCounts: (counts: EventCounts) => void;
 }) {
-  const { active, onChanged, initialState } = props;
+  const { active, onChanged, initialState, counts } = props;
   const [state, setState] = useState(initialState ?? ATTENTION);
   const [rows, setRows] = useState<EventItem[]>([]);
-  const [counts, setCounts] = useState<EventCounts | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
+  const [asOf, setAsOf] = useState<string | null>(null);
   const [msg, setMsg] = useStatus();
+  // The newest load: an older answer (a refresh under way when the state changed) never overwrites a newer one.
+  const newest = useRef(0);
 
   const load = async (s: string, more: boolean) => {
+    const n = ++newest.current;
     try {
       const page = await read(api.events.$get({ query: { state: s, limit: "50", ...(more && cursor ? { cursor } : {}) } }));
-      setCounts(page.counts);
-      props.onCounts(page.counts);
+      if (n !== newest.current) return;
       setRows(more ? [...rows, ...page.events] : page.events);
       setCursor(page.nextCursor);
+      setAsOf(new Date().toISOString());
+      if (!more) onChanged();
     } catch (err) {
       if (!(err instanceof ApiError && err.status === 401))
         setMsg({ text: `Could not load events: ${err instanceof Error ? err.message : String(err)}`, kind: "error" });
     }
   };
-  const reload = () => {
-    void load(state, false);
-    onChanged();
-  };
+  const reload = () => void load(state, false);
   useEffect(() => {
     if (initialState && initialState !== state) setState(initialState);
-    if (active) void load(initialState ?? state, false);
+    if (active && initialState) void load(initialState, false);
   }, [active, initialState]);
-  useEffect(() => {
-    if (!active) return;
-    const timer = setInterval(() => void load(state, false), 30_000);
-    return () => clearInterval(timer);
-  }, [active, state]);
+  useLive(active, () => load(state, false));
 
   const held = counts?.held ?? 0;
-  const bulk = (kind: "release" | "discard") => (e: Event) => {
-    const question =
-      kind === "release"
-        ? "Release every held event? Held deactivations and deletions will be delivered to the main site."
-        : "Discard every held event? The main site will never receive them.";
-    if (!window.confirm(question)) return;
-    void eventAction(
-      e.currentTarget,
-      async () =>
-        kind === "release"
-          ? `${plural((await read(api.events["release-held"].$post({ json: {} }))).released, "held event", "held events")} released.`
-          : `${plural((await read(api.events["discard-held"].$post({ json: {} }))).discarded, "held event", "held events")} discarded.`,
-      setMsg,
-      reload,
-    );
-  };
   const redeliverState = (e: Event) => {
     if (!isBulk(state)) return;
     const target = state;
@@ -130,7 +116,8 @@ export function EventsView(props: {
       e.currentTarget,
       async () => {
         const r = await read(api.events.redeliver.$post({ json: { state: target } }));
-        return `${r.redelivered} ${stateLabel(target)} events sent${recorded ? "" : " again"}.${heldNote(r.held)}`;
+        const label = stateLabel(target);
+        return `${plural(r.redelivered, `${label} event`, `${label} events`)} sent${recorded ? "" : " again"}.${heldNote(r.held)}`;
       },
       setMsg,
       reload,
@@ -187,13 +174,10 @@ export function EventsView(props: {
           <button type="submit">Refresh</button>
         </div>
       </form>
+      <HeldPeople active={active} heldEvents={held} say={setMsg} onChanged={reload} />
+      <h3 id="events-list-h">Events</h3>
+      <AsOf id="events-asof" at={asOf} />
       <div class="row actions">
-        <button type="button" disabled={held === 0} onClick={bulk("release")}>
-          Release all held
-        </button>
-        <button type="button" class="danger" disabled={held === 0} onClick={bulk("discard")}>
-          Discard all held
-        </button>
         {isBulk(state) ? (
           <button type="button" class="secondary" onClick={redeliverState}>
             {`Redeliver all ${stateLabel(state)} events`}

@@ -1,6 +1,7 @@
-import type { Stats } from "../api";
+import { verdictReading } from "../../../lifecycle/events";
+import type { Stats, Verdict } from "../api";
 import { Chart, type Series } from "../chart";
-import { Time } from "../components";
+import { AsOf, findingHref, Time } from "../components";
 import { ageText, plural } from "../format";
 import { SiteDelivery } from "./site-delivery";
 
@@ -61,7 +62,47 @@ function SigningSecrets({ secrets }: { secrets: Stats["signingSecrets"] }) {
   );
 }
 
-/** Health at a glance: the last 24 hours drawn by uPlot from GET /admin/api/stats. */
+const SEVERITY: Record<Verdict["findings"][number]["severity"], string> = {
+  problem: "Problem",
+  warning: "Warning",
+  notice: "Under way",
+};
+
+/**
+ * "Is provisioning healthy?": the verdict's headline, then each finding with since when and the
+ * action that fixes it (GET /admin/api/stats `verdict`, the same answer as the banner).
+ */
+function VerdictPanel({ verdict }: { verdict: Verdict }) {
+  return (
+    <section id="verdict" class={`verdict ${verdict.healthy ? "healthy" : "unhealthy"}`} aria-labelledby="verdict-h">
+      <h3 id="verdict-h">{verdict.headline}</h3>
+      {verdict.findings.length ? (
+        <ul id="verdict-findings">
+          {verdict.findings.map((f) => (
+            <li data-finding={f.kind} data-severity={f.severity} class={`finding finding-${f.severity}`}>
+              <span class="severity">{SEVERITY[f.severity]}</span>
+              <strong>{f.title}</strong>
+              {f.since ? (
+                <span class="since">
+                  {" since "}
+                  <Time iso={f.since} />
+                </span>
+              ) : null}
+              <p class="action">
+                {`${f.action} `}
+                <a href={findingHref(f)}>{f.place === "events" ? "Show them" : "Go there"}</a>
+              </p>
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p class="hint">Every change reaches the site, nothing is held, and the IdP is let in.</p>
+      )}
+    </section>
+  );
+}
+
+/** Health at a glance: the verdict, then the last 24 hours drawn by uPlot from GET /admin/api/stats. */
 export function HealthView({ stats, error }: { stats: Stats | null; error: string | null }) {
   if (!stats) return <p class={`msg${error ? " error" : ""}`}>{error ?? "Loading…"}</p>;
   const x = stats.hours.map((h) => Date.parse(h) / 1000);
@@ -74,26 +115,35 @@ export function HealthView({ stats, error }: { stats: Stats | null; error: strin
   const byState: Series[] = [{ label: "events", color: COLORS.queued, values: states.map((s) => stats.events.byState[s]) }];
   const ageStates = stats.undeliveredStates;
   const ages: Series[] = [{ label: "oldest", color: COLORS.retrying, values: ageStates.map((s) => stats.oldestAgeByState[s] ?? 0) }];
-  const oldest = stats.oldestUndelivered;
+  // The oldest change that should be at the site by now: held ones wait for an admin on purpose
+  // (the verdict says so), so they are not what "oldest undelivered" should point at.
+  const waiting = ageStates.filter((s) => verdictReading(s) !== "held" && stats.oldestAgeByState[s] !== undefined);
+  const oldestState = waiting.sort((a, b) => (stats.oldestAgeByState[b] ?? 0) - (stats.oldestAgeByState[a] ?? 0))[0];
+  const oldest = oldestState ? { state: oldestState, ageSeconds: stats.oldestAgeByState[oldestState] ?? 0 } : null;
+  const heldPeople = stats.verdict.findings.find((f) => f.kind === "held")?.people ?? 0;
   return (
     <>
+      <AsOf id="health-asof" at={stats.generatedAt} />
+      {error ? <p class="msg error">{error}</p> : null}
+      <VerdictPanel verdict={stats.verdict} />
       <ul class="tiles" aria-label="Now">
         <li id="tile-held" class={stats.held ? "alert" : ""}>
-          <strong>{String(stats.held)}</strong> held by the deprovisioning guard
+          <strong>{String(stats.held)}</strong>
+          {` ${stats.held === 1 ? "change" : "changes"} held by the deprovisioning guard${stats.held ? ` for ${plural(heldPeople, "person", "people")}` : ""}`}
         </li>
         <li id="tile-dead" class={stats.dead ? "alert" : ""}>
-          <strong>{String(stats.dead)}</strong> dead after every retry
+          <strong>{String(stats.dead)}</strong>
+          {` ${stats.dead === 1 ? "change" : "changes"} dead after every retry`}
         </li>
         <li id="tile-oldest">
           {oldest ? (
             <>
               <strong>{ageText(oldest.ageSeconds)}</strong>
-              {` oldest undelivered event (${oldest.state}, created `}
-              <Time iso={oldest.createdAt} />)
+              {` the oldest change not at the site yet (${oldest.state}; held changes aside)`}
             </>
           ) : (
             <>
-              <strong>0</strong> undelivered events
+              <strong>0</strong> changes on their way or failed
             </>
           )}
         </li>

@@ -1,6 +1,6 @@
-import { useEffect, useState } from "hono/jsx/dom";
+import { useRef, useState } from "hono/jsx/dom";
 import { ApiError, api, type LogEntry, read } from "../api";
-import { Cell, fieldValue, Status, Subject, TextList, Time, useStatus } from "../components";
+import { AsOf, Cell, fieldValue, Status, Subject, TextList, Time, useLive, useStatus } from "../components";
 import { plural } from "../format";
 import { ExportForm } from "./export";
 
@@ -36,6 +36,9 @@ function LogRow({ e }: { e: LogEntry }) {
           email={e.resourceEmail}
         />
       </Cell>
+      <Cell label="What it did">
+        <TextList items={e.did} />
+      </Cell>
       <Cell label="Actor">{e.actor ?? "—"}</Cell>
       <Cell label="IdP quirk tolerated">
         <TextList items={e.quirks} />
@@ -47,21 +50,34 @@ function LogRow({ e }: { e: LogEntry }) {
   );
 }
 
-/** The provisioning log: search (text, userName, email), by user id, by outcome; newest first. */
-export function LogView() {
-  const [filters, setFilters] = useState<{ q: string; resourceId: string; outcome: Outcome }>({ q: "", resourceId: "", outcome: "" });
+type Filters = { q: string; resourceId: string; outcome: Outcome };
+
+/** The provisioning log: search (text, userName, email), by user id, by outcome; newest first; read again while shown. */
+export function LogView({ active }: { active: boolean }) {
+  const [filters, setFilters] = useState<Filters>({ q: "", resourceId: "", outcome: "" });
+  // What the table shows: the filters as last applied (a refresh never runs what is half typed).
+  const [applied, setApplied] = useState<Filters>(filters);
   const [rows, setRows] = useState<LogEntry[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
+  const [asOf, setAsOf] = useState<string | null>(null);
   const [msg, setMsg] = useStatus();
+  // The newest load: an older answer (a refresh that was under way) never overwrites a newer one.
+  const newest = useRef(0);
 
-  const load = async (f: typeof filters, more: boolean) => {
-    setMsg({ text: "Loading…" });
+  /** New filters (`more` false), the next page, or a refresh of what is shown (as many rows, up to 200). */
+  const load = async (f: Filters, more: boolean, refresh = false) => {
+    if (!refresh) setMsg({ text: "Loading…" });
+    setApplied(f);
+    const n = ++newest.current;
     try {
-      const query = { q: f.q, resourceId: f.resourceId, outcome: f.outcome, limit: "50", ...(more && cursor ? { cursor } : {}) };
+      const limit = refresh ? String(Math.min(200, Math.max(50, rows.length))) : "50";
+      const query = { q: f.q, resourceId: f.resourceId, outcome: f.outcome, limit, ...(more && cursor ? { cursor } : {}) };
       const page = await read(api.log.$get({ query }));
+      if (n !== newest.current) return;
       const shown = more ? [...rows, ...page.entries] : page.entries;
       setRows(shown);
       setCursor(page.nextCursor);
+      setAsOf(new Date().toISOString());
       setMsg({
         text:
           shown.length === 0
@@ -73,9 +89,7 @@ export function LogView() {
         setMsg({ text: `Could not load the log: ${err instanceof Error ? err.message : String(err)}`, kind: "error" });
     }
   };
-  useEffect(() => {
-    void load(filters, false);
-  }, []);
+  useLive(active, () => load(applied, false, asOf !== null));
   const change = (next: Partial<typeof filters>, now = false) => {
     const f = { ...filters, ...next };
     setFilters(f);
@@ -125,6 +139,7 @@ export function LogView() {
         </div>
       </form>
       <Status id="log-msg" msg={msg} />
+      <AsOf id="log-asof" at={asOf} />
       <div class="table-wrap">
         <table id="log-table">
           <caption class="sr-only">SCIM requests and admin actions, newest first</caption>
@@ -135,6 +150,7 @@ export function LogView() {
               <th scope="col">Path</th>
               <th scope="col">Status</th>
               <th scope="col">User</th>
+              <th scope="col">What it did</th>
               <th scope="col">Actor</th>
               <th scope="col">IdP quirk tolerated</th>
               <th scope="col">Decision</th>
@@ -148,7 +164,7 @@ export function LogView() {
         </table>
       </div>
       {cursor ? (
-        <button type="button" id="log-more" class="secondary" onClick={() => void load(filters, true)}>
+        <button type="button" id="log-more" class="secondary" onClick={() => void load(applied, true)}>
           Older entries
         </button>
       ) : null}

@@ -13,6 +13,7 @@ const OUTCOMES: Record<keyof ResyncReport["events"], { label: string; state: str
   delivered: { label: "delivered", state: "delivered" },
   failed: { label: "failed", state: "dead" },
   waiting: { label: "on their way", state: "retrying" },
+  held: { label: "held by the deprovisioning guard", state: "held" },
   recorded: { label: "recorded (dry run)", state: "dry_run" },
   discarded: { label: "discarded", state: "discarded" },
 };

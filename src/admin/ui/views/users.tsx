@@ -1,6 +1,6 @@
-import { useEffect, useState } from "hono/jsx/dom";
+import { useRef, useState } from "hono/jsx/dom";
 import { ApiError, api, read, type UserItem } from "../api";
-import { Cell, fieldValue, Status, timelineHref, useStatus } from "../components";
+import { AsOf, Cell, fieldValue, Status, timelineHref, useLive, useStatus } from "../components";
 import { plural } from "../format";
 
 const fullName = (u: UserItem) => u.displayName ?? ([u.givenName, u.familyName].filter(Boolean).join(" ") || null);
@@ -46,21 +46,31 @@ function UserRow({ user }: { user: UserItem }) {
   );
 }
 
-/** Users by userName, email, name or externalId, each linked to its timeline. */
-export function UsersView() {
+/** Users by userName, email, name or externalId, each linked to its timeline; read again while shown. */
+export function UsersView({ active }: { active: boolean }) {
   const [q, setQ] = useState("");
+  // What the list shows: the search as submitted (a refresh never runs what is half typed).
+  const [searched, setSearched] = useState("");
   const [rows, setRows] = useState<UserItem[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
+  const [asOf, setAsOf] = useState<string | null>(null);
   const [msg, setMsg] = useStatus();
+  // The newest load: an older answer (a refresh that was under way) never overwrites a newer one.
+  const newest = useRef(0);
 
-  const load = async (more: boolean) => {
-    setMsg({ text: "Searching…" });
+  /** A new search (`more` false), the next page, or a refresh of what is shown (as many rows, up to 200). */
+  const load = async (more: boolean, refresh = false, query = searched) => {
+    if (!refresh) setMsg({ text: "Searching…" });
+    const n = ++newest.current;
     try {
-      const page = await read(api.users.$get({ query: { q, limit: "50", ...(more && cursor ? { cursor } : {}) } }));
+      const limit = refresh ? String(Math.min(200, Math.max(50, rows.length))) : "50";
+      const page = await read(api.users.$get({ query: { q: query, limit, ...(more && cursor ? { cursor } : {}) } }));
+      if (n !== newest.current) return;
       const shown = more ? [...rows, ...page.users] : page.users;
       setRows(shown);
       setCursor(page.nextCursor);
-      const what = q.trim() ? `matching "${q.trim()}"` : "";
+      setAsOf(new Date().toISOString());
+      const what = query.trim() ? `matching "${query.trim()}"` : "";
       setMsg({
         text:
           shown.length === 0
@@ -72,9 +82,7 @@ export function UsersView() {
         setMsg({ text: `Could not search: ${err instanceof Error ? err.message : String(err)}`, kind: "error" });
     }
   };
-  useEffect(() => {
-    void load(false);
-  }, []);
+  useLive(active, () => load(false, asOf !== null));
 
   return (
     <>
@@ -82,7 +90,8 @@ export function UsersView() {
         class="filters"
         onSubmit={(ev: Event) => {
           ev.preventDefault();
-          void load(false);
+          setSearched(q);
+          void load(false, false, q);
         }}
         noValidate
       >
@@ -95,6 +104,7 @@ export function UsersView() {
         </div>
       </form>
       <Status id="users-msg" msg={msg} />
+      <AsOf id="users-asof" at={asOf} />
       <div class="table-wrap">
         <table id="users-table">
           <caption class="sr-only">Users, newest first</caption>
