@@ -90,8 +90,11 @@ export function outboxInsert(db: Db, e: NewEvent, settings: Settings, at: Date) 
   // Held when recent >= maxPerHour and recent >= activeAtStart / 10 (integer division, as before).
   // Decided once (a materialized CTE): the hold decision reads it in two branches.
   const over = sql`over AS MATERIALIZED (SELECT (SELECT n FROM recent) >= ${settings.deprovisionGuard.maxPerHour} AND (SELECT n FROM recent) >= ${activeAtStart} / 10 AS yes)`;
-  // The resource's first held event, read once (a materialized CTE), however often the rule reads it.
-  const self = sql`self AS MATERIALIZED (SELECT coalesce(${events.heldBy}, ${events.id}) AS root, ${events.hold} AS kind FROM ${events} WHERE ${events.resourceType} = ${e.resourceType} AND ${events.resourceId} = ${e.resourceId} AND ${events.state} = ${held} ORDER BY ${events.seq} LIMIT 1)`;
+  // The resource's held event this one waits behind, read once (a materialized CTE): its first one
+  // that shares a root's fate (a guard root, a user or cascade hold) if any, else its first name
+  // hold. A user whose created event waits by name and whose deactivation the guard then holds:
+  // its later events go with the deactivation, never out before it when the name hold ends.
+  const self = sql`self AS MATERIALIZED (SELECT coalesce(${events.heldBy}, ${events.id}) AS root, ${events.hold} AS kind FROM ${events} WHERE ${events.resourceType} = ${e.resourceType} AND ${events.resourceId} = ${e.resourceId} AND ${events.state} = ${held} ORDER BY (${events.hold} IS 'name'), ${events.seq} LIMIT 1)`;
   const cascadeRoot =
     e.cascadeOf === undefined
       ? sql`NULL`

@@ -161,18 +161,25 @@ export function pruneGuardChanges(db: Db, now = Date.now()) {
 
 /**
  * Name holds whose root is no longer held (a release or discard that read the held events just
- * before they were written): nothing they wait for is left, so they go to pending for this run's
- * sweep. The tiny held index makes this a lookup per held event, none when nothing is held.
+ * before they were written): nothing they wait for by name is left. One that still has an earlier
+ * held event of its own resource sharing a root's fate (its user's deactivation, held by the
+ * guard) now shares that fate; the others go to pending for this run's sweep, published now (a
+ * grace ago, so this run sends them; the pull feed's retention counts from there). The tiny held
+ * index makes this a lookup per held event, none when nothing is held.
  */
 export async function freeOrphanedNameHolds(db: Db, at: string): Promise<number> {
   const held = sql.raw(stateLiteral("held"));
-  const rows = await db
-    .update(events)
-    .set({ state: "pending", queuedAt: null, dueAt: null, updatedAt: sql`${events.createdAt}` })
-    .where(
-      sql`${events.state} = ${held} AND ${events.hold} = 'name' AND NOT EXISTS (SELECT 1 FROM ${events} r WHERE r.id = ${events.heldBy} AND r.state = ${held})`,
-    )
-    .returning({ id: events.id });
+  const orphaned = sql`${events.state} = ${held} AND ${events.hold} = 'name' AND NOT EXISTS (SELECT 1 FROM ${events} r WHERE r.id = ${events.heldBy} AND r.state = ${held})`;
+  const behind = sql`(SELECT coalesce(b.held_by, b.id) FROM ${events} b WHERE b.resource_type = ${events.resourceType} AND b.resource_id = ${events.resourceId} AND b.state = ${held} AND b.hold IS NOT 'name' AND b.seq < ${events.seq} ORDER BY b.seq LIMIT 1)`;
+  const published = new Date(Date.parse(at) - SWEEP_GRACE_MS - 1).toISOString();
+  const [, rows] = await db.batch([
+    db.update(events).set({ hold: "user", heldBy: behind, updatedAt: at }).where(sql`${orphaned} AND ${behind} IS NOT NULL`),
+    db
+      .update(events)
+      .set({ state: "pending", queuedAt: null, dueAt: null, updatedAt: published })
+      .where(orphaned)
+      .returning({ id: events.id }),
+  ]);
   if (rows.length > 0)
     console.warn(
       JSON.stringify({ level: "warn", message: "name holds freed: their root is no longer held", at, ids: rows.map((r) => r.id) }),

@@ -11,7 +11,7 @@ import { renderGroup } from "../resources/group";
 import { renderSiteUser } from "../resources/user";
 import { parseStoredSettings } from "../settings/model";
 import { selectStoredSettings } from "../settings/store";
-import { advanceJob } from "../write/cas";
+import { advanceJob, settingsUnchanged } from "../write/cas";
 import { commitAndSend, type Statement } from "../write/kernel";
 import type { ChunkOutcome } from "./roles";
 import type { Started } from "./runner";
@@ -171,7 +171,8 @@ export async function runResyncChunk(db: Db, env: Bindings, jobId: string, start
 
   const statements: Statement[] = events.map((e) => outboxInsert(db, e, settings, at));
   if (progress.done) statements.push(resyncLog(job).decided(summary(job, progress), db, iso));
-  const cas = [advanceJob(db, job, resyncProgress(progress, iso))];
+  // Decided with the settings as this chunk read them (dry run, the guard): a save in between makes it read again.
+  const cas = [advanceJob(db, job, resyncProgress(progress, iso)), settingsUnchanged(db, settingsRows[0]?.version ?? 0)];
   await commitAndSend(db, env.EVENTS, { cas, statements, eventIds: events.map((e) => e.id) }, iso);
   return progress.done ? "done" : "more";
 }

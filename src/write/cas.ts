@@ -139,6 +139,8 @@ export interface GroupAttributes {
  */
 export function bumpGroups(db: Db, reads: readonly GroupAttributes[], by: number, updatedAt: string): Cas {
   if (!Number.isSafeInteger(by) || by < 1) throw new Error(`version step ${by} is not a positive integer`);
+  // Each group once: the guard counts rows, and one row matched for two reads would never hold.
+  if (new Set(reads.map((g) => g.id)).size !== reads.length) throw new Error("bumpGroups: a group is listed twice");
   const json = JSON.stringify(reads.map((g) => ({ id: g.id, data: g.data })));
   const field = (name: string) => sql.raw(`json_extract(s.value, '$.${name}')`);
   const readAs = sql`(SELECT ${field("data")} FROM json_each(${json}) AS s WHERE ${field("id")} = ${groups.id})`;

@@ -334,6 +334,35 @@ describe("a held deletion and a new account with the same userName", () => {
     });
   }
 
+  it("a new account whose own deactivation the guard holds: its later events go with that deactivation, not out when the name hold ends", {
+    timeout: 60_000,
+  }, async () => {
+    await setSettings({ deprovisionGuard: { maxPerHour: 1 } });
+    const first = await createUser(oktaUser(uniqueName("Spent")));
+    await expectStatus(await scim("PATCH", `/Users/${first.id as string}`, ops({ op: "replace", path: "active", value: false })), 200);
+    const name = uniqueName("Reused");
+    const old = await createUser(oktaUser(name));
+    await expectStatus(await scim("DELETE", `/Users/${old.id as string}`), 204);
+    const fresh = await createUser(oktaUser(name.toUpperCase()));
+    const id = fresh.id as string;
+    await expectStatus(await scim("PATCH", `/Users/${id}`, ops({ op: "replace", path: "active", value: false })), 200);
+    await expectStatus(await scim("PATCH", `/Users/${id}`, ops({ op: "replace", path: "title", value: "After" })), 200);
+    // Created waits by name; the deactivation is a guard root of its own; the update goes with it.
+    expect(await heldState(id)).toEqual([
+      { type: "user.created", state: "held", hold: "name" },
+      { type: "user.deactivated", state: "held", hold: "guard" },
+      { type: "user.updated", state: "held", hold: "user" },
+    ]);
+    const res = await admin("POST", "/events/release-held", { ids: [(await rootOf(old.id as string)) ?? ""] });
+    expect(res.status, await res.clone().text()).toBe(200);
+    await runCron(Date.now() + 120_000);
+    await vi.waitUntil(() => calls.some((c) => c.body.includes(id)), { timeout: 15_000, interval: 50 });
+    // The site hears the account exists, and nothing that says it is inactive while the guard holds that.
+    expect((await heldState(id)).map((e) => e.state)).toEqual(["delivered", "held", "held"]);
+    const told = calls.filter((c) => c.body.includes(id)).map((c) => (JSON.parse(c.body) as { type: string }).type);
+    expect(told).toEqual(["user.created"]);
+  });
+
   async function rootOf(userId: string): Promise<string | undefined> {
     const row = await env.DB.prepare("SELECT id FROM events WHERE resource_id = ? AND hold = 'guard' AND state = 'held'")
       .bind(userId)
