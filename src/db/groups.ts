@@ -1,7 +1,6 @@
 import { and, eq, type SQL, sql } from "drizzle-orm";
 import type { GroupState } from "../resources/group";
 import type { Db } from "./client";
-import { GROUP_SQL_TARGET, g } from "./filter-sql";
 import { groupMembers, groups, users } from "./schema";
 import { idsIn } from "./sql";
 
@@ -20,15 +19,6 @@ export function groupStateOf(row: GroupRow): GroupState {
 }
 
 export const selectGroupById = (db: Db, id: string) => db.select().from(groups).where(eq(groups.id, id));
-
-export const countGroups = (db: Db, where: SQL) => db.select({ n: sql<number>`count(*)` }).from(g).where(where);
-
-export const selectGroupPage = (db: Db, where: SQL, order: SQL, limit: number, offset: number) =>
-  db.select().from(g).where(where).orderBy(order).limit(limit).offset(offset);
-
-/** The ids of that page, as a subquery (its members are read with it in the same batch). */
-export const selectPageIds = (where: SQL, order: SQL, limit: number, offset: number) =>
-  sql`SELECT ${g.id} FROM ${GROUP_SQL_TARGET.from} WHERE ${where} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`;
 
 /** Which of `ids` are users (to refuse unknown member ids with their names). */
 export const selectExistingUserIds = (db: Db, ids: readonly string[]) =>

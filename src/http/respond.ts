@@ -11,11 +11,25 @@ export function scimJson(c: Context, body: unknown, status: ContentfulStatusCode
 }
 
 /**
- * A ListResponse (RFC 7644 §3.4.2): the three numbers are integers and itemsPerPage is the
- * length of this page, never the requested count (an Okta OIN review point).
+ * A ListResponse (RFC 7644 §3.4.2): the numbers are integers and itemsPerPage is the length of
+ * this page, never the requested count (an Okta OIN review point). By index it has startIndex;
+ * by cursor (RFC 9865 §2) nextCursor on every page but the last, and previousCursor on pages
+ * after the first, instead.
  */
-export function listResponse(c: Context, totalResults: number, startIndex: number, resources: unknown[]): Response {
-  return scimJson(c, { schemas: [LIST_RESPONSE_SCHEMA], totalResults, startIndex, itemsPerPage: resources.length, Resources: resources });
+export function listResponse(
+  c: Context,
+  page: { totalResults: number; resources: unknown[]; startIndex?: number; nextCursor?: string; previousCursor?: string },
+): Response {
+  const { totalResults, resources, startIndex, nextCursor, previousCursor } = page;
+  return scimJson(c, {
+    schemas: [LIST_RESPONSE_SCHEMA],
+    totalResults,
+    ...(startIndex !== undefined ? { startIndex } : {}),
+    itemsPerPage: resources.length,
+    ...(previousCursor !== undefined ? { previousCursor } : {}),
+    ...(nextCursor !== undefined ? { nextCursor } : {}),
+    Resources: resources,
+  });
 }
 
 /**

@@ -1,3 +1,4 @@
+import { LIMITS } from "./limits";
 import {
   ALL_SCHEMAS,
   DISCOVERY_SCHEMAS,
@@ -10,13 +11,6 @@ import {
   SPC_SCHEMA,
 } from "./schemas";
 
-/** The limits the service enforces, advertised truthfully in /ServiceProviderConfig. */
-export const LIMITS = {
-  maxResults: 200,
-  bulkMaxOperations: 1000,
-  bulkMaxPayloadSize: 1024 * 1024,
-} as const;
-
 export function serviceProviderConfig(baseUrl: string) {
   return {
     schemas: [SPC_SCHEMA],
@@ -27,6 +21,15 @@ export function serviceProviderConfig(baseUrl: string) {
     changePassword: { supported: false },
     sort: { supported: true },
     etag: { supported: true },
+    // RFC 9865 §4. Index paging stays the default: Okta and Entra page by startIndex.
+    pagination: {
+      cursor: true,
+      index: true,
+      defaultPaginationMethod: "index",
+      defaultPageSize: LIMITS.defaultPageSize,
+      maxPageSize: LIMITS.maxResults,
+      cursorTimeout: LIMITS.cursorTimeout,
+    },
     authenticationSchemes: [
       {
         type: "oauthbearertoken",

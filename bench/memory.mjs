@@ -1,0 +1,154 @@
+#!/usr/bin/env node
+// `npm run bench:memory`: the memory a list answer costs the runtime. Seeds, straight into a fresh
+// local D1, the directory whose list answers are the largest the service can give (groups of
+// 10,000 members, users whose stored documents are close to the 1 MiB a request body may carry),
+// runs the service under `wrangler dev`, and for each request measures the peak resident memory of
+// the workerd process that runs it: the kernel's high-water mark (VmHWM), reset just before the
+// request (/proc/<pid>/clear_refs), less the resident memory before it. That process also runs the
+// local D1 (SQLite), so the figure is an upper bound of what the Worker's isolate needed.
+//
+//   node bench/memory.mjs [--keep] [--repeat 3]
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { SETTINGS_SQL } from "./lib/users.mjs";
+import { buildService, executeSql, migrate, ROOT, sleep, startDev } from "./lib/wrangler.mjs";
+
+const { values: opts } = parseArgs({ options: { keep: { type: "boolean", default: false }, repeat: { type: "string", default: "3" } } });
+
+const MEMBERS = 10_000;
+const BIG_GROUPS = 20;
+const BIG_USERS = 200;
+const AT = "2026-01-01T00:00:00.000Z";
+
+/** 10,000 members, 20 groups holding all of them, and 200 users of ~1 MB each (100 addresses of 8 long fields). */
+const SEED_SQL = `
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${MEMBERS})
+INSERT INTO users (id, user_name, user_name_norm, display_name, active, role, data, version, created_at, updated_at)
+SELECT 'm-' || i, 'member' || i || '@example.com', 'member' || i || '@example.com', 'Member Number ' || i, 1, 'registered',
+       json_object('userName', 'member' || i || '@example.com', 'displayName', 'Member Number ' || i), 1, '${AT}', '${AT}' FROM n;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${BIG_GROUPS})
+INSERT INTO groups (id, display_name, display_name_norm, data, version, created_at, updated_at)
+SELECT 'g-' || i, 'Big ' || i, 'big ' || i, json_object('displayName', 'Big ' || i), 1, '${AT}', '${AT}' FROM n;
+INSERT INTO group_members (group_id, user_id, added_at) SELECT g.id, u.id, '${AT}' FROM groups g, users u WHERE u.id LIKE 'm-%';
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${BIG_USERS}),
+  a(j) AS (SELECT 1 UNION ALL SELECT j + 1 FROM a WHERE j < 100)
+INSERT INTO users (id, user_name, user_name_norm, active, role, data, version, created_at, updated_at)
+SELECT 'b-' || i, 'big' || i || '@example.com', 'big' || i || '@example.com', 1, 'registered',
+       json_object('userName', 'big' || i || '@example.com', 'addresses', (SELECT json_group_array(json_object(
+         'formatted', hex(randomblob(600)), 'streetAddress', hex(randomblob(600)), 'locality', hex(randomblob(600)),
+         'region', hex(randomblob(600)), 'postalCode', hex(randomblob(600)), 'country', hex(randomblob(600)),
+         'type', 'work', 'primary', json('false'))) FROM a)), 1, '${AT}', '${AT}' FROM n;
+`;
+
+const status = (pid) => readFileSync(`/proc/${pid}/status`, "utf8");
+const kb = (text, field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(text)?.[1] ?? NaN);
+
+/** The workerd processes of a process group (the runtime wrangler dev starts). */
+function workerdPids(pgid) {
+  return readdirSync("/proc")
+    .filter((d) => /^\d+$/.test(d))
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        return Number(f[2]) === pgid && readFileSync(`/proc/${pid}/comm`, "utf8").trim().startsWith("workerd");
+      } catch {
+        return false;
+      }
+    });
+}
+
+/** One request: status, bytes, time, and per workerd process the resident memory before and its peak during. */
+async function measure(url, token, pids) {
+  const before = pids.map((pid) => {
+    writeFileSync(`/proc/${pid}/clear_refs`, "5"); // resets VmHWM to the current VmRSS
+    return kb(status(pid), "VmRSS");
+  });
+  const t0 = performance.now();
+  const res = await fetch(url, { headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(120_000) });
+  const body = await res.arrayBuffer();
+  const ms = performance.now() - t0;
+  await sleep(200);
+  const peaks = pids.map((pid, i) => kb(status(pid), "VmHWM") - (before[i] ?? 0));
+  return { status: res.status, bytes: body.byteLength, ms, peakMb: Math.max(...peaks) / 1024, rssMb: Math.max(...before) / 1024, body };
+}
+
+async function main() {
+  const token = /^SCIM_BEARER_TOKEN=(.*)$/m.exec(readFileSync(join(ROOT, ".dev.vars.example"), "utf8"))?.[1]?.trim();
+  if (!token) throw new Error(".dev.vars.example has no SCIM_BEARER_TOKEN");
+  const state = mkdtempSync(join(tmpdir(), "scim-memory-"));
+  const build = mkdtempSync(join(tmpdir(), "scim-memory-build-"));
+  let dev;
+  try {
+    const config = buildService(build);
+    migrate(state);
+    executeSql(state, { command: SETTINGS_SQL });
+    const file = join(state, "seed.sql");
+    writeFileSync(file, SEED_SQL);
+    executeSql(state, { file, timeoutMs: 900_000 });
+    dev = await startDev({
+      name: "service",
+      args: ["-c", config, "--env-file", join(ROOT, ".dev.vars.example"), "--persist-to", state, "--var", "MAIN_SITE_URL:"],
+      logFile: join(state, "wrangler.log"),
+      stateDir: state,
+      readyPath: "/healthz",
+    });
+    const api = `${dev.url}/api/scim/v2`;
+    const pids = workerdPids(dev.pid);
+    if (!pids.length) throw new Error("no workerd process found under wrangler dev");
+    const cases = [
+      ["20 groups of 10,000 members", `${api}/Groups?count=20&filter=${encodeURIComponent('displayName sw "Big"')}`],
+      ["the same by cursor", `${api}/Groups?count=20&cursor=&filter=${encodeURIComponent('displayName sw "Big"')}`],
+      ["one group of 10,000 members by id", `${api}/Groups/g-1`],
+      ["200 users of ~1 MB", `${api}/Users?count=200&filter=${encodeURIComponent('userName sw "big"')}`],
+      ["the same by cursor", `${api}/Users?count=200&cursor=&filter=${encodeURIComponent('userName sw "big"')}`],
+      ["200 users with their groups", `${api}/Users?count=200&filter=${encodeURIComponent('userName sw "member"')}`],
+      ["200 groups without members", `${api}/Groups?count=200&excludedAttributes=members`],
+    ];
+    const repeat = Number(opts.repeat);
+    const rows = [];
+    for (const [label, url] of cases) {
+      await measure(url, token, pids); // warm: the first request of a kind also pays for compiling its path
+      const runs = [];
+      for (let k = 0; k < repeat; k++) runs.push(await measure(url, token, pids));
+      const last = runs[runs.length - 1];
+      let detail = "";
+      try {
+        const json = JSON.parse(new TextDecoder().decode(last.body));
+        detail =
+          last.status === 200
+            ? `${json.itemsPerPage} resources${json.nextCursor ? ", nextCursor" : ""}`
+            : `${json.scimType ?? ""} ${String(json.detail).slice(0, 80)}`;
+      } catch {
+        detail = "(not JSON)";
+      }
+      const peak = Math.max(...runs.map((r) => r.peakMb));
+      const ms = runs.map((r) => r.ms).sort((a, b) => a - b)[Math.floor(runs.length / 2)];
+      rows.push({ label, status: last.status, bytes: last.bytes, ms, peak, rss: last.rssMb, detail });
+      console.log(
+        `${label.padEnd(36)} ${last.status}  ${(last.bytes / 2 ** 20).toFixed(2).padStart(7)} MiB  ${ms.toFixed(0).padStart(6)} ms  peak +${peak.toFixed(1).padStart(6)} MB over ${last.rssMb.toFixed(0)} MB  ${detail}`,
+      );
+    }
+    const table = [
+      "| request | status | answer | time | workerd peak over its resident memory before |",
+      "| :-- | --: | --: | --: | --: |",
+      ...rows.map(
+        (r) =>
+          `| ${r.label} (${r.detail}) | ${r.status} | ${(r.bytes / 2 ** 20).toFixed(2)} MiB | ${r.ms.toFixed(0)} ms | +${r.peak.toFixed(1)} MB (from ${r.rss.toFixed(0)} MB) |`,
+      ),
+    ].join("\n");
+    console.log(`\n${table}`);
+  } finally {
+    await dev?.stop();
+    rmSync(build, { recursive: true, force: true });
+    if (!opts.keep) rmSync(state, { recursive: true, force: true });
+    else console.log(`kept ${state}`);
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  process.exit(1);
+});
