@@ -149,7 +149,7 @@ describe("cursor paging (RFC 9865)", () => {
       cursor = body.nextCursor;
     }
     expect(viaSearch.map(ids)).toEqual(viaGet.map(ids));
-    expect((viaGet[0]?.Resources as Json[])[0]).not.toHaveProperty("emails");
+    expect(((viaGet[0]?.Resources ?? []) as Json[])[0]).not.toHaveProperty("emails");
     const mixed = await expectStatus(
       await scim("POST", "/Users/.search", {
         filter,
