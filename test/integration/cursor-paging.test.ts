@@ -2,8 +2,11 @@ import { env } from "cloudflare:test";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { getDb } from "../../src/db/client";
+import { listClauses, USER_SQL_TARGET } from "../../src/db/filter-sql";
+import { selectUserPage } from "../../src/db/lists";
 import { serviceKey } from "../../src/keys/service-key";
 import { encodeCursor, queryDigest } from "../../src/scim/cursor";
+import { USER_RESOURCE } from "../../src/scim/schemas";
 import { createUser, expectScimError, expectStatus, type Json, oktaUser, scim, setSettings } from "../helpers";
 
 /**
@@ -390,5 +393,67 @@ describe("totalResults without a filter comes from the counter the triggers keep
     const g = (await page(`/Groups?filter=${q(`displayName eq "${tag} group"`)}`)).Resources as Json[];
     await expectStatus(await scim("DELETE", `/Groups/${g[0]?.id as string}`), 204);
     expect(await total("/Groups?startIndex=1&count=5")).toBe(await rows("groups"));
+  });
+});
+
+describe("a cursor page is a range read of the order's index, whatever its depth", () => {
+  const db = getDb(env.DB);
+  /** The plan's lines for the step that picks the page's candidates (the innermost subquery). */
+  async function candidatesPlan(
+    sortBy: string | undefined,
+    sortOrder: string | undefined,
+    direction: "next" | "previous",
+    key: string | null,
+  ) {
+    const { where, sort } = listClauses({ filter: undefined, sortBy, sortOrder }, USER_RESOURCE, USER_SQL_TARGET);
+    const { query } = selectUserPage(
+      db,
+      USER_SQL_TARGET,
+      { where, sort, from: { direction, key, seq: 5 }, offset: 0, count: 100, lookahead: 1, budget: 4_194_304 },
+      true,
+      30,
+    );
+    const { sql: text, params } = query.toSQL();
+    const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${text}`)
+      .bind(...params)
+      .all<{ detail: string }>();
+    return plan.results.map((r) => r.detail);
+  }
+
+  it.each([
+    {
+      sortBy: undefined,
+      sortOrder: undefined,
+      direction: "next" as const,
+      key: null,
+      index: /SEARCH u USING COVERING INDEX users_seq_idx \(seq>\?\)/,
+    },
+    {
+      sortBy: undefined,
+      sortOrder: undefined,
+      direction: "previous" as const,
+      key: null,
+      index: /SEARCH u USING COVERING INDEX users_seq_idx \(seq<\?\)/,
+    },
+    {
+      sortBy: "userName",
+      sortOrder: "ascending",
+      direction: "next" as const,
+      key: "m",
+      index: /SEARCH u USING COVERING INDEX users_user_name_norm_uq \(user_name_norm>\?\)/,
+    },
+    {
+      sortBy: "userName",
+      sortOrder: "descending",
+      direction: "next" as const,
+      key: "m",
+      index: /SEARCH u USING COVERING INDEX users_user_name_norm_uq \(user_name_norm<\?\)/,
+    },
+  ])("sortBy=$sortBy $sortOrder, $direction", async ({ sortBy, sortOrder, direction, key, index }) => {
+    const plan = await candidatesPlan(sortBy, sortOrder, direction, key);
+    expect(plan.join("\n")).toMatch(index);
+    // No step scans the users table or sorts it: the only sort is of the page's own candidates.
+    expect(plan.filter((d) => /^SCAN u\b/.test(d))).toEqual([]);
+    expect(plan.filter((d) => /TEMP B-TREE/.test(d))).toEqual(["USE TEMP B-TREE FOR ORDER BY"]);
   });
 });
