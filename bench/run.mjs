@@ -5,7 +5,7 @@
 //
 //   node bench/run.mjs [--smoke] [--sizes 10000,100000] [--duration 10] [--concurrency 8]
 //                      [--http-seed 2000] [--bulk-seed 1000] [--group-size 10000] [--keep]
-//                      [--types lookup,get,import-first,import-last,co] [--roles 0]
+//                      [--types lookup,get,import-first,import-last,cursor-first,cursor-middle,cursor-last,co] [--roles 0]
 // --types runs only those request types (and the ceilings); --roles 0 skips the role
 // re-evaluation, which visits every user (a 1,000,000-user run: --sizes 1000000 with both).
 // Each option can also be given as BENCH_<NAME> in the environment (BENCH_DURATION=5).
@@ -113,6 +113,16 @@ async function rolesPhase(serviceUrl, groupId, members) {
     if (Date.now() > deadline) throw new Error(`role re-evaluation still running after 30 minutes: ${JSON.stringify(job)}`);
     await sleep(500);
   }
+}
+
+/** Cursors halfway through the directory and of its last page (bench/service/cursor-at.ts). */
+async function deepCursors(serviceUrl, count) {
+  const at = async (where) => {
+    const res = await fetch(`${serviceUrl}/debug/cursor-at?at=${where}&count=${count}`, { signal: AbortSignal.timeout(60_000) });
+    if (res.status !== 200) throw new Error(`GET /debug/cursor-at?at=${where} → ${res.status}: ${await res.text()}`);
+    return (await res.json()).cursor;
+  };
+  return { middle: await at("middle"), last: await at("last") };
 }
 
 async function d1Totals(service) {
@@ -338,6 +348,7 @@ async function runSize(n, bundleConfig, token) {
       posted: [],
       run: runTag,
     };
+    ctx.cursors = await deepCursors(service.url, 100);
     const [healthz, single] = ceilingTypes(ctx);
     await settle(service, requestTypes(ctx));
     await drive({ concurrency: config.concurrency, durationMs: Math.max(config.warmupMs, 500), next: single.next });

@@ -8,6 +8,7 @@ function targetText(t) {
   const parts = [];
   if (t.ratio !== undefined) parts.push(`≥${t.ratio.toFixed(1)}× query`);
   if (t.p50Within) parts.push(`p50 ≤ ${t.p50Within.factor}× ${t.p50Within.key}`);
+  if (t.ratioWithin) parts.push(`× query within ${t.ratioWithin.factor}× ${t.ratioWithin.key}`);
   if (t.p99Below !== undefined) parts.push(`p99 < ${t.p99Below} ms`);
   if (t.roundTrips !== undefined) parts.push(t.roundTrips === 1 ? "1 RT" : `≤${t.roundTrips} RT`);
   return parts.join(", ");
@@ -26,6 +27,13 @@ function judge(row, rows) {
     const base = rows.find((r) => r.key === t.p50Within.key);
     const limit = base ? base.p50 * t.p50Within.factor : NaN;
     if (!(row.p50 <= limit)) why.push(`p50 ${fmt(row.p50)} > ${fmt(limit)} ms`);
+  }
+  if (t.ratioWithin) {
+    // Throughput relative to the interleaved ceiling, within the factor either way: the least
+    // noisy measure of a request's cost on a shared machine (p50 moves with everyone's load).
+    const base = rows.find((r) => r.key === t.ratioWithin.key);
+    const factor = base ? Math.max(row.ratio / base.ratio, base.ratio / row.ratio) : NaN;
+    if (!(factor <= t.ratioWithin.factor)) why.push(`${fmt(factor, 2)}× off ${t.ratioWithin.key}`);
   }
   return { ok: why.length === 0, why };
 }
