@@ -7,7 +7,9 @@
 // request (/proc/<pid>/clear_refs), less the resident memory before it. That process also runs the
 // local D1 (SQLite), so the figure is an upper bound of what the Worker's isolate needed.
 //
-//   node bench/memory.mjs [--keep] [--repeat 3]
+//   node bench/memory.mjs [--keep] [--repeat 2]
+// Every measurement starts a fresh `wrangler dev`: a process keeps the memory a request once took,
+// so a second request would show almost nothing.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,8 +17,9 @@ import { parseArgs } from "node:util";
 import { SETTINGS_SQL } from "./lib/users.mjs";
 import { buildService, executeSql, migrate, ROOT, sleep, startDev } from "./lib/wrangler.mjs";
 
-const { values: opts } = parseArgs({ options: { keep: { type: "boolean", default: false }, repeat: { type: "string", default: "3" } } });
+const { values: opts } = parseArgs({ options: { keep: { type: "boolean", default: false }, repeat: { type: "string", default: "2" } } });
 
+const q = encodeURIComponent;
 const MEMBERS = 10_000;
 const BIG_GROUPS = 20;
 const BIG_USERS = 200;
@@ -61,13 +64,18 @@ function workerdPids(pgid) {
 }
 
 /** One request: status, bytes, time, and per workerd process the resident memory before and its peak during. */
-async function measure(url, token, pids) {
+async function measure(url, token, pids, payload) {
   const before = pids.map((pid) => {
     writeFileSync(`/proc/${pid}/clear_refs`, "5"); // resets VmHWM to the current VmRSS
     return kb(status(pid), "VmRSS");
   });
   const t0 = performance.now();
-  const res = await fetch(url, { headers: { Authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(120_000) });
+  const res = await fetch(url, {
+    method: payload ? "POST" : "GET",
+    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/scim+json" },
+    body: payload ? JSON.stringify(payload) : undefined,
+    signal: AbortSignal.timeout(120_000),
+  });
   const body = await res.arrayBuffer();
   const ms = performance.now() - t0;
   await sleep(200);
@@ -88,47 +96,75 @@ async function main() {
     const file = join(state, "seed.sql");
     writeFileSync(file, SEED_SQL);
     executeSql(state, { file, timeoutMs: 900_000 });
-    dev = await startDev({
-      name: "service",
-      args: ["-c", config, "--env-file", join(ROOT, ".dev.vars.example"), "--persist-to", state, "--var", "MAIN_SITE_URL:"],
-      logFile: join(state, "wrangler.log"),
-      stateDir: state,
-      readyPath: "/healthz",
-    });
-    const api = `${dev.url}/api/scim/v2`;
-    const pids = workerdPids(dev.pid);
-    if (!pids.length) throw new Error("no workerd process found under wrangler dev");
+    const start = () =>
+      startDev({
+        name: "service",
+        args: ["-c", config, "--env-file", join(ROOT, ".dev.vars.example"), "--persist-to", state, "--var", "MAIN_SITE_URL:"],
+        logFile: join(state, "wrangler.log"),
+        stateDir: state,
+        readyPath: "/healthz",
+      });
+    const groups = q('displayName sw "Big"');
+    const big = q('userName sw "big"');
+    // Each: the request measured, and a small one of the same path that warms it first.
     const cases = [
-      ["20 groups of 10,000 members", `${api}/Groups?count=20&filter=${encodeURIComponent('displayName sw "Big"')}`],
-      ["the same by cursor", `${api}/Groups?count=20&cursor=&filter=${encodeURIComponent('displayName sw "Big"')}`],
-      ["one group of 10,000 members by id", `${api}/Groups/g-1`],
-      ["200 users of ~1 MB", `${api}/Users?count=200&filter=${encodeURIComponent('userName sw "big"')}`],
-      ["the same by cursor", `${api}/Users?count=200&cursor=&filter=${encodeURIComponent('userName sw "big"')}`],
-      ["200 users with their groups", `${api}/Users?count=200&filter=${encodeURIComponent('userName sw "member"')}`],
-      ["200 groups without members", `${api}/Groups?count=200&excludedAttributes=members`],
+      [
+        "GET /Groups?count=20: 20 groups of 10,000 members",
+        `/Groups?count=20&filter=${groups}`,
+        `/Groups?count=1&filter=${groups}&excludedAttributes=members`,
+      ],
+      [
+        "the same by cursor (first page)",
+        `/Groups?count=20&cursor=&filter=${groups}`,
+        `/Groups?count=1&cursor=&filter=${groups}&excludedAttributes=members`,
+      ],
+      ["GET /Groups/{id}: one group of 10,000 members", "/Groups/g-1", "/Groups/g-2?excludedAttributes=members"],
+      ["GET /Users?count=200: 200 users of ~0.7 MB", `/Users?count=200&filter=${big}`, `/Users?count=1&filter=${big}`],
+      ["the same by cursor (first page)", `/Users?count=200&cursor=&filter=${big}`, `/Users?count=1&cursor=&filter=${big}`],
+      ["POST /.search by cursor: those users and groups", "search", `/Users?count=1&cursor=&filter=${big}`],
+      [
+        "GET /Users?count=200 of members, with their 20 groups each",
+        `/Users?count=200&filter=${q('userName sw "member"')}`,
+        "/Users?count=1",
+      ],
     ];
     const repeat = Number(opts.repeat);
     const rows = [];
-    for (const [label, url] of cases) {
-      await measure(url, token, pids); // warm: the first request of a kind also pays for compiling its path
+    for (const [label, path, warm] of cases) {
       const runs = [];
-      for (let k = 0; k < repeat; k++) runs.push(await measure(url, token, pids));
+      // A fresh runtime for every measurement: memory a request has once taken is kept by the process.
+      for (let k = 0; k < repeat; k++) {
+        dev = await start();
+        const api = `${dev.url}/api/scim/v2`;
+        const pids = workerdPids(dev.pid);
+        if (!pids.length) throw new Error("no workerd process found under wrangler dev");
+        await measure(`${api}${warm}`, token, pids);
+        await sleep(500);
+        const request =
+          path === "search"
+            ? { url: `${api}/.search`, body: { filter: 'userName sw "big" or displayName sw "Big"', count: 200, cursor: "" } }
+            : { url: `${api}${path}` };
+        runs.push(await measure(request.url, token, pids, request.body));
+        await dev.stop();
+        dev = undefined;
+      }
       const last = runs[runs.length - 1];
       let detail = "";
       try {
         const json = JSON.parse(new TextDecoder().decode(last.body));
         detail =
           last.status === 200
-            ? `${json.itemsPerPage} resources${json.nextCursor ? ", nextCursor" : ""}`
-            : `${json.scimType ?? ""} ${String(json.detail).slice(0, 80)}`;
+            ? `${json.itemsPerPage ?? 1} resource(s)${json.nextCursor ? ", nextCursor" : ""}`
+            : `${json.scimType ?? ""}: ${String(json.detail).slice(0, 60)}…`;
       } catch {
         detail = "(not JSON)";
       }
       const peak = Math.max(...runs.map((r) => r.peakMb));
       const ms = runs.map((r) => r.ms).sort((a, b) => a - b)[Math.floor(runs.length / 2)];
-      rows.push({ label, status: last.status, bytes: last.bytes, ms, peak, rss: last.rssMb, detail });
+      const rss = Math.min(...runs.map((r) => r.rssMb));
+      rows.push({ label, status: last.status, bytes: last.bytes, ms, peak, rss, detail });
       console.log(
-        `${label.padEnd(36)} ${last.status}  ${(last.bytes / 2 ** 20).toFixed(2).padStart(7)} MiB  ${ms.toFixed(0).padStart(6)} ms  peak +${peak.toFixed(1).padStart(6)} MB over ${last.rssMb.toFixed(0)} MB  ${detail}`,
+        `${label.padEnd(58)} ${last.status}  ${(last.bytes / 2 ** 20).toFixed(2).padStart(7)} MiB  ${ms.toFixed(0).padStart(6)} ms  peak +${peak.toFixed(1).padStart(6)} MB over ${rss.toFixed(0)} MB  ${detail}`,
       );
     }
     const table = [
