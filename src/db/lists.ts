@@ -49,7 +49,7 @@ const userGroupBytes = (baseLength: number) =>
   sql`coalesce((SELECT sum(${int(REFERENCE_OVERHEAD + baseLength)} + 2 * length(gm.group_id) + length(gg.display_name))
     FROM ${groupMembers} gm JOIN ${groups} gg ON gg.id = gm.group_id WHERE gm.user_id = u.id), 0)`;
 
-/** The members a group's `members` shows, estimated: what selectMembersOf returns for it. */
+/** The members a group's `members` shows, estimated: what selectMembersJson builds for it. */
 const groupMemberBytes = (baseLength: number) =>
   sql`coalesce((SELECT sum(${int(REFERENCE_OVERHEAD + baseLength)} + 2 * length(gm.user_id) + length(coalesce(mu.display_name, mu.user_name)))
     FROM ${groupMembers} gm JOIN ${users} mu ON mu.id = gm.user_id WHERE gm.group_id = g.id), 0)`;
@@ -122,7 +122,7 @@ export function selectUserPage(db: Db, target: SqlTarget, w: PageWindow, withGro
   };
 }
 
-/** One page of groups (their rows only; members are read for the shown ones by selectMembersOf). */
+/** One page of groups (their rows only; members are read for the shown ones by selectMembersJson). */
 export function selectGroupPage(db: Db, target: SqlTarget, w: PageWindow, withMembers: boolean, baseLength: number) {
   const fit = fitSql(target, w, rowBytes(g.data, baseLength, withMembers ? groupMemberBytes(baseLength) : undefined));
   return {

@@ -6,12 +6,13 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { GROUP_SQL_TARGET, listClauses } from "../db/filter-sql";
-import { groupStateOf, selectGroupById, selectMembersOf } from "../db/groups";
+import { groupStateOf, selectGroupById, selectMembersJson } from "../db/groups";
 import { countRows, joinedRow, markLogRefused, refusedSql, selectGroupPage } from "../db/lists";
 import { groups } from "../db/schema";
 import type { LogEntry } from "../log/entry";
 import { type GroupState, type MemberRef, renderGroup } from "../resources/group";
 import { ScimError } from "../scim/errors";
+import { type ScimResource, withMembersText } from "../scim/json-text";
 import { LIMITS, LIST_ANSWER_MIB } from "../scim/limits";
 import type { ListQuery } from "../scim/list-params";
 import { type Candidate, type ListPage, type PageRequest, planPage } from "../scim/paging";
@@ -19,14 +20,29 @@ import { type Projection, project, projectionOf, wantsAttribute } from "../scim/
 import { GROUP_RESOURCE } from "../scim/schemas";
 import type { ListOptions } from "../users/queries";
 
-function byGroup(rows: readonly { groupId: string; value: string; display: string }[]): Map<string, MemberRef[]> {
-  const map = new Map<string, MemberRef[]>();
-  for (const r of rows) {
-    const list = map.get(r.groupId) ?? [];
-    list.push({ value: r.value, display: r.display });
-    map.set(r.groupId, list);
+/** The projection names sub-attributes of members (`members.value`): they are picked from objects, not text. */
+const narrowsMembers = (p: Projection) => [...p.attributes, ...p.excluded].some((a) => a.attr === "members" && a.sub !== undefined);
+
+/** The members JSON array SQLite built, as the objects renderGroup takes. */
+function parsedMembers(json: string): MemberRef[] {
+  const parsed: unknown = JSON.parse(json);
+  if (!Array.isArray(parsed)) return [];
+  return parsed.flatMap((m: { value?: unknown; display?: unknown }) =>
+    typeof m.value === "string" && typeof m.display === "string" ? [{ value: m.value, display: m.display }] : [],
+  );
+}
+
+/**
+ * A group as the request asked to see it. Its members, when shown, arrive as the JSON text SQLite
+ * built and are spliced in as text (src/scim/json-text.ts); only a projection of their
+ * sub-attributes parses them.
+ */
+function rendered(state: GroupState, baseUrl: string, membersJson: string | undefined, projection: Projection) {
+  if (membersJson !== undefined && narrowsMembers(projection)) {
+    return project(renderGroup(state, baseUrl, parsedMembers(membersJson)), GROUP_RESOURCE, projection);
   }
-  return map;
+  const resource = project(renderGroup(state, baseUrl), GROUP_RESOURCE, projection);
+  return membersJson === undefined ? resource : withMembersText(resource, membersJson);
 }
 
 const TOO_LARGE = `These groups' members are more than one list answer carries (${LIST_ANSWER_MIB} MiB as stored). List groups with excludedAttributes=members and read each group's members with GET /Groups/{id}, ask for fewer with count, or page with a cursor (cursor=), which ends a page early instead.`;
@@ -91,22 +107,15 @@ export async function listGroups(db: Db, baseUrl: string, query: ListQuery, page
     const row = joinedRow(r.group);
     return row ? [groupStateOf(row)] : [];
   });
-  let members = new Map<string, MemberRef[]>();
+  let members = new Map<string, string>();
   if (withMembers && states.length > 0) {
-    const [memberRows] = written(
-      await db.batch([
-        selectMembersOf(
-          db,
-          states.map((st) => st.id),
-        ),
-        ...(log ? [log.statement(db, 200)] : []),
-      ]),
-    );
-    members = byGroup(memberRows);
+    const ids = states.map((st) => st.id);
+    const [memberRows] = written(await db.batch([selectMembersJson(db, ids, baseUrl), ...(log ? [log.statement(db, 200)] : [])]));
+    members = new Map(memberRows.map((m) => [m.groupId, m.members]));
   }
   return {
     total,
-    resources: states.map((st) => project(renderGroup(st, baseUrl, members.get(st.id)), GROUP_RESOURCE, projection)),
+    resources: states.map((st) => rendered(st, baseUrl, withMembers ? (members.get(st.id) ?? "[]") : undefined, projection)),
     next: plan?.next,
     previous: plan?.previous,
     first: plan?.first,
@@ -117,7 +126,7 @@ export async function listGroups(db: Db, baseUrl: string, query: ListQuery, page
 
 export interface GroupRead {
   state: GroupState;
-  resource: Record<string, unknown>;
+  resource: ScimResource;
 }
 
 /**
@@ -127,7 +136,7 @@ export interface GroupRead {
 export async function getGroup(db: Db, baseUrl: string, id: string, projection: Projection, log?: LogEntry): Promise<GroupRead | null> {
   log?.touch("Group", id);
   const withMembers = wantsAttribute(projection, GROUP_RESOURCE, "members");
-  const read = [selectGroupById(db, id), selectMembersOf(db, withMembers ? [id] : [])] as const;
+  const read = [selectGroupById(db, id), selectMembersJson(db, withMembers ? [id] : [], baseUrl)] as const;
   const exists = sql`EXISTS (SELECT 1 FROM ${groups} WHERE ${groups.id} = ${id})`;
   const [rows, memberRows] = log
     ? await db.batch([
@@ -141,8 +150,7 @@ export async function getGroup(db: Db, baseUrl: string, id: string, projection: 
   const row = rows[0];
   if (!row) return null;
   const state = groupStateOf(row);
-  const members = memberRows.map((m) => ({ value: m.value, display: m.display }));
-  return { state, resource: project(renderGroup(state, baseUrl, members), GROUP_RESOURCE, projection) };
+  return { state, resource: rendered(state, baseUrl, withMembers ? (memberRows[0]?.members ?? "[]") : undefined, projection) };
 }
 
 export const groupNotFound = (id: string) => `Group ${id} not found.`;

@@ -3,6 +3,7 @@ import type { AppEnv } from "../env";
 import { listGroups } from "../groups/queries";
 import { readJsonObject } from "../http/body";
 import { ScimError } from "../scim/errors";
+import type { ScimResource } from "../scim/json-text";
 import { LIMITS } from "../scim/limits";
 import { listParamsFromSearch } from "../scim/list-params";
 import type { ListPage, PageRequest, Position } from "../scim/paging";
@@ -58,7 +59,7 @@ const totalOf = (totals: number[]) => totals.reduce((a, b) => a + Math.max(0, b)
 
 /** The page starts in the users and goes on into the groups; the two share one answer's budget. */
 async function indexPage(lists: Reader[], totals: number[], page: Extract<PageRequest, { method: "index" }>): Promise<ListPage> {
-  const resources: Record<string, unknown>[] = [];
+  const resources: ScimResource[] = [];
   let budget = LIMITS.listAnswerBytes;
   let start = page.startIndex;
   for (const [i, list] of lists.entries()) {
@@ -77,7 +78,7 @@ async function indexPage(lists: Reader[], totals: number[], page: Extract<PageRe
 /** Forward from a cursor (or from the start): the rest of its list, then the lists after it. */
 async function forward(lists: Reader[], totals: number[], page: Extract<PageRequest, { method: "cursor" }>): Promise<ListPage> {
   const from = page.from?.direction === "next" ? page.from.position : undefined;
-  const resources: Record<string, unknown>[] = [];
+  const resources: ScimResource[] = [];
   let budget = LIMITS.listAnswerBytes;
   let first: Position | undefined;
   let last: Position | undefined;

@@ -5,6 +5,7 @@
  * themselves are read in src/db/lists.ts (keyset SQL) or from an array (`pageOfArray`).
  */
 import { ScimError } from "./errors";
+import type { ScimResource } from "./json-text";
 import { LIMITS } from "./limits";
 
 /** A value a list is sorted by, as SQL gives it back (an unassigned attribute is null). */
@@ -33,7 +34,7 @@ export type PageRequest =
 /** One page of a list: the total, the resources, and where the pages next to it start (cursor paging). */
 export interface ListPage {
   total: number;
-  resources: Record<string, unknown>[];
+  resources: ScimResource[];
   next?: Position;
   previous?: Position;
   /** The places of the first and last resource shown (cursor paging), for lists served as one. */
