@@ -42,16 +42,16 @@ const int = (n: number) => sql.raw(String(Math.trunc(n)));
 
 /** The estimated bytes of a user or group row: its document and metadata, plus `refs` (a subquery) when shown. */
 const rowBytes = (data: Column, baseLength: number, refs?: SQL) =>
-  sql`length(${data}) + ${int(RESOURCE_OVERHEAD + baseLength)}${refs ? sql` + ${refs}` : sql``}`;
+  sql`octet_length(${data}) + ${int(RESOURCE_OVERHEAD + baseLength)}${refs ? sql` + ${refs}` : sql``}`;
 
 /** The references a user's `groups` shows, estimated: what groupsJson returns for it. */
 const userGroupBytes = (baseLength: number) =>
-  sql`coalesce((SELECT sum(${int(REFERENCE_OVERHEAD + baseLength)} + 2 * length(gm.group_id) + length(gg.display_name))
+  sql`coalesce((SELECT sum(${int(REFERENCE_OVERHEAD + baseLength)} + 2 * octet_length(gm.group_id) + octet_length(gg.display_name))
     FROM ${groupMembers} gm JOIN ${groups} gg ON gg.id = gm.group_id WHERE gm.user_id = u.id), 0)`;
 
 /** The members a group's `members` shows, estimated: what selectMembersJson builds for it. */
 const groupMemberBytes = (baseLength: number) =>
-  sql`coalesce((SELECT sum(${int(REFERENCE_OVERHEAD + baseLength)} + 2 * length(gm.user_id) + length(coalesce(mu.display_name, mu.user_name)))
+  sql`coalesce((SELECT sum(${int(REFERENCE_OVERHEAD + baseLength)} + 2 * octet_length(gm.user_id) + octet_length(coalesce(mu.display_name, mu.user_name)))
     FROM ${groupMembers} gm JOIN ${users} mu ON mu.id = gm.user_id WHERE gm.group_id = g.id), 0)`;
 
 /**
