@@ -5,17 +5,26 @@
 // runs the service under `wrangler dev`, and for each request measures the peak resident memory of
 // the workerd process that runs it: the kernel's high-water mark (VmHWM), reset just before the
 // request (/proc/<pid>/clear_refs), less the resident memory before it. That process also runs the
-// local D1 (SQLite), so the figure is an upper bound of what the Worker's isolate needed.
+// local D1 (SQLite, and its own JavaScript copies of each result), so the figure is an upper bound.
+// The Worker's own isolate is measured too, through its inspector: its V8 heap in use
+// (Runtime.getHeapUsage), polled while the request runs, over its size after a GC just before.
 //
 //   node bench/memory.mjs [--keep] [--repeat 2]
 // Every measurement starts a fresh `wrangler dev`: a process keeps the memory a request once took,
 // so a second request would show almost nothing.
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { SETTINGS_SQL } from "./lib/users.mjs";
 import { buildService, executeSql, migrate, ROOT, sleep, startDev } from "./lib/wrangler.mjs";
+
+// Node 20 has WebSocket (for the inspector) behind a flag.
+if (typeof WebSocket === "undefined") {
+  const r = spawnSync(process.execPath, ["--experimental-websocket", ...process.argv.slice(1)], { stdio: "inherit" });
+  process.exit(r.status ?? 1);
+}
 
 const { values: opts } = parseArgs({ options: { keep: { type: "boolean", default: false }, repeat: { type: "string", default: "2" } } });
 
@@ -63,8 +72,51 @@ function workerdPids(pgid) {
     });
 }
 
+/** A DevTools protocol session with the Worker's isolate, through wrangler's inspector proxy (it wants an Origin). */
+async function inspect(port) {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, { headers: { Origin: `http://127.0.0.1:${port}` } });
+  await new Promise((resolve, reject) => {
+    ws.addEventListener("open", resolve);
+    ws.addEventListener("error", () => reject(new Error(`inspector 127.0.0.1:${port}: no connection`)));
+  });
+  let id = 0;
+  const pending = new Map();
+  ws.addEventListener("message", (e) => {
+    const m = JSON.parse(String(e.data));
+    pending.get(m.id)?.(m.result);
+    pending.delete(m.id);
+  });
+  // An answer that never comes (the connection lost) gives undefined after 10 s instead of hanging.
+  const call = (method, params = {}) =>
+    new Promise((resolve) => {
+      const mine = ++id;
+      const timer = setTimeout(() => {
+        pending.delete(mine);
+        resolve(undefined);
+      }, 10_000);
+      pending.set(mine, (result) => {
+        clearTimeout(timer);
+        resolve(result);
+      });
+      ws.send(JSON.stringify({ id: mine, method, params }));
+    });
+  return { call, close: () => ws.close() };
+}
+
 /** One request: status, bytes, time, and per workerd process the resident memory before and its peak during. */
-async function measure(url, token, pids, payload) {
+async function measure(url, token, pids, payload, isolate) {
+  let heapBase = 0;
+  let heapPeak = 0;
+  let polling = false;
+  let poller;
+  if (isolate) {
+    await isolate.call("HeapProfiler.collectGarbage");
+    heapBase = (await isolate.call("Runtime.getHeapUsage"))?.usedSize ?? NaN;
+    polling = true;
+    poller = (async () => {
+      while (polling) heapPeak = Math.max(heapPeak, (await isolate.call("Runtime.getHeapUsage"))?.usedSize ?? 0);
+    })();
+  }
   const before = pids.map((pid) => {
     writeFileSync(`/proc/${pid}/clear_refs`, "5"); // resets VmHWM to the current VmRSS
     return kb(status(pid), "VmRSS");
@@ -80,7 +132,17 @@ async function measure(url, token, pids, payload) {
   const ms = performance.now() - t0;
   await sleep(200);
   const peaks = pids.map((pid, i) => kb(status(pid), "VmHWM") - (before[i] ?? 0));
-  return { status: res.status, bytes: body.byteLength, ms, peakMb: Math.max(...peaks) / 1024, rssMb: Math.max(...before) / 1024, body };
+  polling = false;
+  await poller;
+  return {
+    status: res.status,
+    bytes: body.byteLength,
+    ms,
+    peakMb: Math.max(...peaks) / 1024,
+    rssMb: Math.max(...before) / 1024,
+    heapMb: isolate ? Math.max(0, heapPeak - heapBase) / 2 ** 20 : NaN,
+    body,
+  };
 }
 
 async function main() {
@@ -138,13 +200,15 @@ async function main() {
         const api = `${dev.url}/api/scim/v2`;
         const pids = workerdPids(dev.pid);
         if (!pids.length) throw new Error("no workerd process found under wrangler dev");
+        const isolate = await inspect(dev.inspectorPort);
         await measure(`${api}${warm}`, token, pids);
         await sleep(500);
         const request =
           path === "search"
             ? { url: `${api}/.search`, body: { filter: 'userName sw "big" or displayName sw "Big"', count: 200, cursor: "" } }
             : { url: `${api}${path}` };
-        runs.push(await measure(request.url, token, pids, request.body));
+        runs.push(await measure(request.url, token, pids, request.body, isolate));
+        isolate.close();
         await dev.stop();
         dev = undefined;
       }
@@ -162,17 +226,18 @@ async function main() {
       const peak = Math.max(...runs.map((r) => r.peakMb));
       const ms = runs.map((r) => r.ms).sort((a, b) => a - b)[Math.floor(runs.length / 2)];
       const rss = Math.min(...runs.map((r) => r.rssMb));
-      rows.push({ label, status: last.status, bytes: last.bytes, ms, peak, rss, detail });
+      const heap = Math.max(...runs.map((r) => r.heapMb));
+      rows.push({ label, status: last.status, bytes: last.bytes, ms, peak, rss, heap, detail });
       console.log(
-        `${label.padEnd(58)} ${last.status}  ${(last.bytes / 2 ** 20).toFixed(2).padStart(7)} MiB  ${ms.toFixed(0).padStart(6)} ms  peak +${peak.toFixed(1).padStart(6)} MB over ${rss.toFixed(0)} MB  ${detail}`,
+        `${label.padEnd(58)} ${last.status}  ${(last.bytes / 2 ** 20).toFixed(2).padStart(7)} MiB  ${ms.toFixed(0).padStart(6)} ms  workerd +${peak.toFixed(1).padStart(6)} MB over ${rss.toFixed(0)} MB  isolate heap +${heap.toFixed(1).padStart(5)} MB  ${detail}`,
       );
     }
     const table = [
-      "| request | status | answer | time | workerd peak over its resident memory before |",
-      "| :-- | --: | --: | --: | --: |",
+      "| request | status | answer | time | the Worker's heap, peak over its size before | workerd (with the local D1), peak over its resident memory before |",
+      "| :-- | --: | --: | --: | --: | --: |",
       ...rows.map(
         (r) =>
-          `| ${r.label} (${r.detail}) | ${r.status} | ${(r.bytes / 2 ** 20).toFixed(2)} MiB | ${r.ms.toFixed(0)} ms | +${r.peak.toFixed(1)} MB (from ${r.rss.toFixed(0)} MB) |`,
+          `| ${r.label} (${r.detail}) | ${r.status} | ${(r.bytes / 2 ** 20).toFixed(2)} MiB | ${r.ms.toFixed(0)} ms | +${r.heap.toFixed(1)} MB | +${r.peak.toFixed(1)} MB (from ${r.rss.toFixed(0)} MB) |`,
       ),
     ].join("\n");
     console.log(`\n${table}`);

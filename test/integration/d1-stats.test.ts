@@ -192,6 +192,19 @@ describe("D1 statistics (D1_STATS=1)", () => {
     expect([r.roundTrips, r.statements]).toEqual([1, statements]);
   });
 
+  it("GET /Users by cursor: one round trip a page, as by index; the cursor key is read once per isolate", async () => {
+    for (let k = 0; k < 3; k++) expect((await counted("POST", "/Users", oktaUser(uniqueName("Cursor")))).res.status).toBe(201);
+    await warm();
+    await counted("GET", "/Users?count=2&cursor="); // reads the cursor key if this isolate has not yet
+    const first = await counted("GET", "/Users?count=2&cursor=");
+    expect(first.res.status, JSON.stringify(first.body)).toBe(200);
+    expect([first.roundTrips, first.statements]).toEqual([1, 4]); // count, page, log row, its refusal mark
+    expect(typeof first.body.nextCursor).toBe("string");
+    const next = await counted("GET", `/Users?count=2&cursor=${String(first.body.nextCursor)}`);
+    expect([next.roundTrips, next.statements]).toEqual([1, 4]);
+    expect(next.deferred).toEqual({ roundTrips: 0, statements: 0 });
+  });
+
   it("GET /Groups?excludedAttributes=members and GET /Groups/{id}: one round trip in all, log row included", async () => {
     const made = await counted("POST", "/Groups", { displayName: uniqueName("StatsGroup") });
     expect(made.res.status, JSON.stringify(made.body)).toBe(201);
