@@ -7,7 +7,8 @@
 // request (/proc/<pid>/clear_refs), less the resident memory before it. That process also runs the
 // local D1 (SQLite, and its own JavaScript copies of each result), so the figure is an upper bound.
 // The Worker's own isolate is measured too, through its inspector: its V8 heap in use
-// (Runtime.getHeapUsage), polled while the request runs, over its size after a GC just before.
+// and ArrayBuffers (Runtime.getHeapUsage), polled while the request runs, over their size after a
+// GC just before: polling sees the isolate between its tasks, so it is a close lower bound.
 //
 //   node bench/memory.mjs [--keep] [--repeat 2]
 // Every measurement starts a fresh `wrangler dev`: a process keeps the memory a request once took,
@@ -103,6 +104,9 @@ async function inspect(port) {
   return { call, close: () => ws.close() };
 }
 
+/** What the isolate holds: its JavaScript heap in use and the ArrayBuffers' backing stores (bodies, D1 results). */
+const held = (usage) => (usage ? usage.usedSize + (usage.backingStorageSize ?? 0) : 0);
+
 /** One request: status, bytes, time, and per workerd process the resident memory before and its peak during. */
 async function measure(url, token, pids, payload, isolate) {
   let heapBase = 0;
@@ -111,10 +115,10 @@ async function measure(url, token, pids, payload, isolate) {
   let poller;
   if (isolate) {
     await isolate.call("HeapProfiler.collectGarbage");
-    heapBase = (await isolate.call("Runtime.getHeapUsage"))?.usedSize ?? NaN;
+    heapBase = held(await isolate.call("Runtime.getHeapUsage"));
     polling = true;
     poller = (async () => {
-      while (polling) heapPeak = Math.max(heapPeak, (await isolate.call("Runtime.getHeapUsage"))?.usedSize ?? 0);
+      while (polling) heapPeak = Math.max(heapPeak, held(await isolate.call("Runtime.getHeapUsage")));
     })();
   }
   const before = pids.map((pid) => {
