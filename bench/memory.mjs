@@ -10,11 +10,11 @@
 // and ArrayBuffers (Runtime.getHeapUsage), polled while the request runs, over their size after a
 // GC just before: polling sees the isolate between its tasks, so it is a close lower bound.
 //
-//   node bench/memory.mjs [--keep] [--repeat 2]
+//   node bench/memory.mjs [--keep] [--repeat 2] [--only <part of a case's label>]
 // Every measurement starts a fresh `wrangler dev`: a process keeps the memory a request once took,
 // so a second request would show almost nothing.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -27,7 +27,9 @@ if (typeof WebSocket === "undefined") {
   process.exit(r.status ?? 1);
 }
 
-const { values: opts } = parseArgs({ options: { keep: { type: "boolean", default: false }, repeat: { type: "string", default: "2" } } });
+const { values: opts } = parseArgs({
+  options: { keep: { type: "boolean", default: false }, repeat: { type: "string", default: "2" }, only: { type: "string" } },
+});
 
 const q = encodeURIComponent;
 const MEMBERS = 10_000;
@@ -108,7 +110,8 @@ async function inspect(port) {
 const held = (usage) => (usage ? usage.usedSize + (usage.backingStorageSize ?? 0) : 0);
 
 /** One request: status, bytes, time, and per workerd process the resident memory before and its peak during. */
-async function measure(url, token, pids, payload, isolate) {
+async function measure(url, token, allPids, payload, isolate) {
+  const pids = allPids.filter((pid) => existsSync(`/proc/${pid}`));
   let heapBase = 0;
   let heapPeak = 0;
   let polling = false;
@@ -196,12 +199,13 @@ async function main() {
     ];
     const repeat = Number(opts.repeat);
     const rows = [];
-    for (const [label, path, warm] of cases) {
+    for (const [label, path, warm] of cases.filter(([label]) => !opts.only || label.includes(opts.only))) {
       const runs = [];
       // A fresh runtime for every measurement: memory a request has once taken is kept by the process.
       for (let k = 0; k < repeat; k++) {
         dev = await start();
         const api = `${dev.url}/api/scim/v2`;
+        await sleep(1000); // wrangler may still replace its first runtime process
         const pids = workerdPids(dev.pid);
         if (!pids.length) throw new Error("no workerd process found under wrangler dev");
         const isolate = await inspect(dev.inspectorPort);
