@@ -1,5 +1,5 @@
 import { ScimError } from "./errors";
-import { type PagingParams, pagingOf } from "./paging";
+import { integerParam, type PagingParams, pagingOf } from "./paging";
 
 /** What a list or .search request selects, sorts and shows (RFC 7644 §3.4.2): everything but the page. */
 export interface ListQuery {
@@ -13,13 +13,6 @@ export interface ListQuery {
 /** A list or .search request's parameters: the query, and the page it asks for (index or cursor, RFC 9865). */
 export interface ListParams extends ListQuery {
   paging: PagingParams;
-}
-
-function integerParam(name: string, raw: unknown): number | undefined {
-  if (raw === undefined || raw === null || raw === "") return undefined;
-  const n = typeof raw === "number" ? raw : typeof raw === "string" && /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(n)) throw new ScimError(400, "invalidValue", `${name} must be an integer, got ${JSON.stringify(raw)}.`);
-  return n;
 }
 
 function stringParam(name: string, raw: unknown): string | undefined {

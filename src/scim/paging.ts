@@ -144,7 +144,7 @@ export type PagingParams = { method: "index"; startIndex: number; count: number 
 export function pagingOf(raw: { startIndex: number | undefined; count: unknown; cursor: unknown }): PagingParams {
   const { cursor } = raw;
   if (cursor === undefined || cursor === null) {
-    const count = integer("count", raw.count, "invalidValue");
+    const count = integerParam("count", raw.count);
     return {
       method: "index",
       startIndex: Math.max(1, raw.startIndex ?? 1),
@@ -156,14 +156,15 @@ export function pagingOf(raw: { startIndex: number | undefined; count: unknown; 
   }
   if (typeof cursor !== "string" || !/^[A-Za-z0-9._~-]*$/.test(cursor))
     throw invalidCursor("it has characters no cursor of this service has");
-  const count = integer("count", raw.count, "invalidCount");
+  const count = integerParam("count", raw.count, "invalidCount");
   if (count !== undefined && count > LIMITS.maxResults) {
     throw new ScimError(400, "invalidCount", `count must be between 0 and ${LIMITS.maxResults} (maxPageSize) with a cursor, not ${count}.`);
   }
   return { method: "cursor", cursor, count: Math.max(0, count ?? LIMITS.defaultPageSize) };
 }
 
-function integer(name: string, raw: unknown, scimType: "invalidValue" | "invalidCount"): number | undefined {
+/** A whole-number parameter (a number, or digits in a query string); absent is undefined, anything else 400. */
+export function integerParam(name: string, raw: unknown, scimType: "invalidValue" | "invalidCount" = "invalidValue"): number | undefined {
   if (raw === undefined || raw === null || raw === "") return undefined;
   const n = typeof raw === "number" ? raw : typeof raw === "string" && /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isSafeInteger(n)) throw new ScimError(400, scimType, `${name} must be an integer, got ${JSON.stringify(raw)}.`);
