@@ -10,7 +10,7 @@ export const LIMITS = {
    * Bytes of resources one list answer carries at most, estimated from what is stored: each
    * resource's JSON document and metadata, and every member (or group) reference it lists with
    * its display name. A Worker has 128 MB for all the requests it serves at once; an answer of
-   * this size costs the runtime about 10 times as much while it is built (bench/README.md).
+   * this size took the isolate about 5 times as much at its peak (bench/README.md, "Memory").
    */
   listAnswerBytes: 4 * 1024 * 1024,
   bulkMaxOperations: 1000,
