@@ -192,6 +192,11 @@ async function phase(type, single, service, ceiling) {
   // SQL time inside D1 per request, on the path and after it: the database's share, free of
   // wrangler's per-call overhead, and the column that shows a query growing with N.
   const sqlMs = sane ? (after.onPath.sqlMs - before.onPath.sqlMs + after.deferred.sqlMs - before.deferred.sqlMs) / requests : undefined;
+  // Rows D1 read per request (meta.rows_read, what D1 bills): machine-independent, it shows a
+  // count or a scan that grows with the directory where throughput and time only hint at it.
+  const rowsRead = sane
+    ? (after.onPath.rowsRead - before.onPath.rowsRead + after.deferred.rowsRead - before.deferred.rowsRead) / requests
+    : undefined;
   const result = merge(runs);
   const query = merge(ceilingRuns);
   for (const r of [result, query]) {
@@ -205,13 +210,14 @@ async function phase(type, single, service, ceiling) {
     target: type.target,
     deferred,
     sqlMs,
+    rowsRead,
     ...result,
     ratio: result.rps / query.rps,
     cpuMs: cpu / result.requests,
   };
   const rt = result.roundTrips.mode ?? "—";
   console.log(
-    `  ${type.key.padEnd(13)} ${result.rps.toFixed(0).padStart(5)} req/s (query ${query.rps.toFixed(0).padStart(4)}: ${row.ratio.toFixed(2)}×)  p50 ${result.p50.toFixed(1).padStart(6)} ms  p99 ${result.p99.toFixed(1).padStart(6)} ms  RT ${rt}  SQL ${sqlMs === undefined ? "—" : sqlMs.toFixed(2)} ms  CPU ${row.cpuMs.toFixed(1)} ms${result.exhausted ? "  (source exhausted)" : ""}`,
+    `  ${type.key.padEnd(13)} ${result.rps.toFixed(0).padStart(5)} req/s (query ${query.rps.toFixed(0).padStart(4)}: ${row.ratio.toFixed(2)}×)  p50 ${result.p50.toFixed(1).padStart(6)} ms  p99 ${result.p99.toFixed(1).padStart(6)} ms  RT ${rt}  SQL ${sqlMs === undefined ? "—" : sqlMs.toFixed(2)} ms  rows ${rowsRead === undefined ? "—" : rowsRead.toFixed(0)}  CPU ${row.cpuMs.toFixed(1)} ms${result.exhausted ? "  (source exhausted)" : ""}`,
   );
   return { row, ceilingRuns, ceilingCpu };
 }
@@ -426,6 +432,7 @@ async function main() {
     `${config.concurrency} clients; each request type runs ${config.durationMs / 1000} s in ${config.sliceMs / 1000} s slices interleaved with slices of the single-query ceiling. ` +
       "RT = D1 round trips on the request's path, stmts = SQL statements (most frequent value of X-D1-Round-Trips / X-D1-Statements); " +
       "RT after = D1 round trips per request after the response (waitUntil); SQL ms = time D1 spent executing the request's SQL, path and after (meta.duration); " +
+      "rows read = rows D1 read for it (meta.rows_read, what D1 bills); " +
       "× query = req/s over the ceiling's req/s in the neighbouring slices; " +
       "CPU = CPU ms per request of the whole wrangler dev process group (Worker, local D1, queue consumer, wrangler itself).",
   );

@@ -59,6 +59,7 @@ export function resultsTable(n, rows) {
     "stmts",
     "RT after",
     "SQL ms",
+    "rows read",
     "× query",
     "CPU ms",
     "target",
@@ -81,13 +82,14 @@ export function resultsTable(n, rows) {
       r.statements.mode ?? "—",
       r.deferred === undefined ? "—" : fmt(r.deferred, 2),
       r.sqlMs === undefined ? "—" : fmt(r.sqlMs, 2),
+      r.rowsRead === undefined ? "—" : fmt(r.rowsRead, 0),
       fmt(r.ratio, 2),
       fmt(r.cpuMs),
       targetText(r.target),
       verdict === null ? "" : verdict.ok ? "PASS" : `FAIL (${verdict.why.join("; ")})`,
     ];
   });
-  return table(headers, body, ["l", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "l", "l"]);
+  return table(headers, body, ["l", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "l", "l"]);
 }
 
 export function seedingTable(entries) {

@@ -5,12 +5,12 @@
  * candidates, their estimated size and running total (window functions), and the rows of those
  * that fit, so nothing that does not fit is ever read into the Worker.
  */
-import { and, type Column, eq, type SQL, sql } from "drizzle-orm";
+import { type Column, eq, type SQL, sql } from "drizzle-orm";
 import type { Direction, SortValue } from "../scim/paging";
 import type { Db } from "./client";
 import { g, type SqlTarget, u } from "./filter-sql";
 import { keysetSql, orderSql, type SortSpec } from "./list-sql";
-import { groupMembers, groups, provisioningLog, resourceCounts, users } from "./schema";
+import { groupMembers, groups, resourceCounts, users } from "./schema";
 import { stateColumns } from "./users";
 
 /** The slice of a list a page reads. */
@@ -27,6 +27,8 @@ export interface PageWindow {
   lookahead: 0 | 1;
   /** Estimated bytes the shown rows may add up to. */
   budget: number;
+  /** How a page too large is refused (tooLargeGuard). */
+  method: "index" | "cursor";
 }
 
 /**
@@ -108,50 +110,46 @@ const groupsJson = sql<string>`(SELECT json_group_array(json_object('value', g.i
  */
 export function selectUserPage(db: Db, target: SqlTarget, w: PageWindow, withGroups: boolean, baseLength: number) {
   const fit = fitSql(target, w, rowBytes(u.data, baseLength, withGroups ? userGroupBytes(baseLength) : undefined));
-  return {
-    fit,
-    query: db
-      .select({
-        ...candidateColumns,
-        user: stateColumns(u),
-        groups: withGroups ? sql<string>`CASE WHEN f.fits THEN ${groupsJson} END` : sql<null>`NULL`,
-      })
-      .from(sql`(${fit}) AS f`)
-      .leftJoin(u, sql`${u.seq} = f.seq AND f.fits`)
-      .orderBy(sql`f.rn`),
-  };
+  return db
+    .select({
+      ...candidateColumns,
+      user: stateColumns(u),
+      groups: withGroups ? sql<string>`CASE WHEN f.fits THEN ${groupsJson} END` : sql<null>`NULL`,
+    })
+    .from(sql`(${fit}) AS f`)
+    .leftJoin(u, sql`${u.seq} = f.seq AND f.fits`)
+    .orderBy(sql`f.rn`);
 }
 
 /** One page of groups (their rows only; members are read for the shown ones by selectMembersJson). */
 export function selectGroupPage(db: Db, target: SqlTarget, w: PageWindow, withMembers: boolean, baseLength: number) {
   const fit = fitSql(target, w, rowBytes(g.data, baseLength, withMembers ? groupMemberBytes(baseLength) : undefined));
-  return {
-    fit,
-    query: db
-      .select({ ...candidateColumns, group: g })
-      .from(sql`(${fit}) AS f`)
-      .leftJoin(g, sql`${g.seq} = f.seq AND f.fits`)
-      .orderBy(sql`f.rn`),
-  };
+  return db
+    .select({ ...candidateColumns, guard: tooLargeGuard(w.method), group: g })
+    .from(sql`(${fit}) AS f`)
+    .leftJoin(g, sql`${g.seq} = f.seq AND f.fits`)
+    .orderBy(sql`f.rn`);
 }
 
 /**
- * The condition that the page is refused for its size: by index, when any row of it does not fit
- * (a shorter page would make a client that steps startIndex by count skip resources); by cursor,
- * only when not even the first fits (a cursor page may simply end early).
+ * A page too large for an answer aborts its own statement, and with it the D1 batch (the log row
+ * after it is rolled back; the log middleware then writes the refusal's): by index when any row
+ * of it does not fit (a shorter page would make a client that steps startIndex by count skip
+ * resources), by cursor only when not even the first does (a cursor page may simply end early).
+ * abs() of the smallest integer is SQLite's "integer overflow", an error no page read otherwise
+ * raises (a stored document that is not JSON raises "malformed JSON"), so it is recognised by
+ * what it says; the page is weighed once, in the statement that reads it.
  */
-export const refusedSql = (fit: SQL, method: "index" | "cursor") =>
-  method === "index" ? sql`EXISTS (SELECT 1 FROM (${fit}) WHERE NOT fits)` : sql`EXISTS (SELECT 1 FROM (${fit}) WHERE rn = 1 AND NOT fits)`;
+const OVERFLOW = "integer overflow";
+const tooLargeGuard = (method: "index" | "cursor") =>
+  sql<number>`abs(CASE WHEN ${method === "index" ? sql`NOT f.fits` : sql`f.rn = 1 AND NOT f.fits`} THEN -9223372036854775807 - 1 ELSE 0 END)`.as(
+    "page_guard",
+  );
 
-/**
- * Turns the log row the same batch has just inserted (status 200) into the refusal's, when the
- * page is refused: the answer's status and detail, decided in SQL, in the same round trip.
- */
-export const markLogRefused = (db: Db, refused: SQL, detail: string) =>
-  db
-    .update(provisioningLog)
-    .set({ status: 400, detail })
-    .where(and(eq(provisioningLog.seq, sql`last_insert_rowid()`), refused));
+/** The D1 error of a batch whose page was too large (tooLargeGuard). */
+export function isPageTooLarge(err: unknown): boolean {
+  return String(err instanceof Error ? `${err.message} ${String(err.cause ?? "")}` : err).includes(OVERFLOW);
+}
 
 /**
  * totalResults: without a filter, the row the triggers of migrations/0013 keep (one read,

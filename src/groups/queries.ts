@@ -7,7 +7,7 @@ import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { GROUP_SQL_TARGET, listClauses } from "../db/filter-sql";
 import { groupStateOf, selectGroupById, selectMembersJson } from "../db/groups";
-import { countRows, joinedRow, markLogRefused, refusedSql, selectGroupPage } from "../db/lists";
+import { countRows, isPageTooLarge, joinedRow, selectGroupPage } from "../db/lists";
 import { groups } from "../db/schema";
 import type { LogEntry } from "../log/entry";
 import { type GroupState, type MemberRef, renderGroup } from "../resources/group";
@@ -69,7 +69,7 @@ export async function listGroups(db: Db, baseUrl: string, query: ListQuery, page
   }
   const withMembers = wantsAttribute(projection, GROUP_RESOURCE, "members");
   const from = page.method === "cursor" ? page.from : undefined;
-  const { fit, query: pageQuery } = selectGroupPage(
+  const pageQuery = selectGroupPage(
     db,
     GROUP_SQL_TARGET,
     {
@@ -80,14 +80,18 @@ export async function listGroups(db: Db, baseUrl: string, query: ListQuery, page
       count: page.count,
       lookahead: page.method === "cursor" ? 1 : 0,
       budget: opts.budget ?? LIMITS.listAnswerBytes,
+      method: page.method,
     },
     withMembers,
     baseUrl.length,
   );
-  // Without members the log row rides in this batch; with them, in the members' batch (a refusal,
-  // or a page with no group, leaves the row to the log middleware, with the answer's status).
-  const logRows = log && !withMembers ? [log.statement(db, 200), markLogRefused(db, refusedSql(fit, page.method), TOO_LARGE)] : [];
-  const [n, rows] = await db.batch([count, pageQuery, ...logRows]);
+  // Without members the log row rides in this batch; with them, in the members' batch. A page too
+  // large aborts its batch (its log row with it), and a page with no group writes no members'
+  // batch: the log middleware then writes the row, with the answer's status.
+  const logRows = log && !withMembers ? [log.statement(db, 200)] : [];
+  const [n, rows] = await db.batch([count, pageQuery, ...logRows]).catch((err: unknown) => {
+    throw isPageTooLarge(err) ? new ScimError(400, "tooMany", TOO_LARGE) : err;
+  });
   if (!withMembers) written(rows);
   const total = n[0]?.n ?? 0;
   const stage = opts.stage ?? 0;

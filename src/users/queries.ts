@@ -5,7 +5,7 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { listClauses, USER_SQL_TARGET } from "../db/filter-sql";
-import { countRows, joinedRow, markLogRefused, refusedSql, selectUserMatch, selectUserPage } from "../db/lists";
+import { countRows, isPageTooLarge, joinedRow, selectUserMatch, selectUserPage } from "../db/lists";
 import { users } from "../db/schema";
 import { parseGroupRefs, selectGroupsOfUsers, selectUserById, userStateOf } from "../db/users";
 import type { LogEntry } from "../log/entry";
@@ -57,7 +57,7 @@ export async function listUsers(db: Db, baseUrl: string, query: ListQuery, page:
     return { total: n[0]?.n ?? 0, resources: [], bytes: 0 };
   }
   const from = page.method === "cursor" ? page.from : undefined;
-  const { fit, query: pageQuery } = selectUserPage(
+  const pageQuery = selectUserPage(
     db,
     USER_SQL_TARGET,
     {
@@ -68,12 +68,17 @@ export async function listUsers(db: Db, baseUrl: string, query: ListQuery, page:
       count: page.count,
       lookahead: page.method === "cursor" ? 1 : 0,
       budget: opts.budget ?? LIMITS.listAnswerBytes,
+      method: page.method,
     },
     withGroups,
     baseUrl.length,
   );
-  const logRows = log ? [...logRow, markLogRefused(db, refusedSql(fit, page.method), TOO_LARGE)] : [];
-  const [n, rows] = written(await db.batch([count, pageQuery, ...logRows]));
+  // A page too large aborts the batch, its log row with it: the log middleware writes the refusal's.
+  const [n, rows] = written(
+    await db.batch([count, pageQuery, ...logRow]).catch((err: unknown) => {
+      throw isPageTooLarge(err) ? new ScimError(400, "tooMany", TOO_LARGE) : err;
+    }),
+  );
   const total = n[0]?.n ?? 0;
   const stage = opts.stage ?? 0;
   const shownUser = (r: (typeof rows)[number]) => {

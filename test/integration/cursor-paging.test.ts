@@ -406,10 +406,10 @@ describe("a cursor page is a range read of the order's index, whatever its depth
     key: string | null,
   ) {
     const { where, sort } = listClauses({ filter: undefined, sortBy, sortOrder }, USER_RESOURCE, USER_SQL_TARGET);
-    const { query } = selectUserPage(
+    const query = selectUserPage(
       db,
       USER_SQL_TARGET,
-      { where, sort, from: { direction, key, seq: 5 }, offset: 0, count: 100, lookahead: 1, budget: 4_194_304 },
+      { where, sort, from: { direction, key, seq: 5 }, offset: 0, count: 100, lookahead: 1, budget: 4_194_304, method: "cursor" },
       true,
       30,
     );

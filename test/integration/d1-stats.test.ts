@@ -13,6 +13,8 @@ interface Counted {
   /** D1 work done after the response (waitUntil), from the per-isolate totals. */
   deferred: { roundTrips: number; statements: number };
   sqlMs: number;
+  /** Rows D1 read for the request's path (meta.rows_read). */
+  rowsRead: number;
 }
 
 async function totals(): Promise<D1Totals> {
@@ -41,6 +43,7 @@ async function counted(method: string, path: string, body?: unknown): Promise<Co
     roundTrips: Number(res.headers.get("X-D1-Round-Trips")),
     statements: Number(res.headers.get("X-D1-Statements")),
     sqlMs: Number(res.headers.get("X-D1-Sql-Ms")),
+    rowsRead: Number(res.headers.get("X-D1-Rows-Read")),
     deferred: {
       roundTrips: after.deferred.roundTrips - before.deferred.roundTrips,
       statements: after.deferred.statements - before.deferred.statements,
@@ -116,15 +119,14 @@ describe("D1 statistics (D1_STATS=1)", () => {
   });
 
   // totalResults is counted whenever the page can't tell it: past the first index, with count=0,
-  // or when more than one user can match. A page is then the count, the page, the log row and the
-  // statement that marks that row refused when the page is too large (src/db/lists.ts).
+  // or when more than one user can match.
   it.each([
     {
       name: "userName eq, startIndex=2",
       query: (n: string) => `filter=${encodeURIComponent(`userName eq "${n}"`)}&startIndex=2`,
       total: 1,
       resources: 0,
-      statements: 4,
+      statements: 3,
     },
     {
       name: "userName eq, count=0",
@@ -174,14 +176,14 @@ describe("D1 statistics (D1_STATS=1)", () => {
       query: (n: string) => `filter=${encodeURIComponent(`userName eq "${n}" or userName eq "x@example.com"`)}`,
       total: 1,
       resources: 1,
-      statements: 4,
+      statements: 3,
     },
     {
       name: "emails.value eq (not unique)",
       query: (n: string) => `filter=${encodeURIComponent(`emails.value eq "${n}"`)}`,
       total: 1,
       resources: 1,
-      statements: 4,
+      statements: 3,
     },
   ])("GET /Users, $name: totalResults $total with $statements statements", async ({ query, total, resources, statements }) => {
     await warm();
@@ -198,11 +200,32 @@ describe("D1 statistics (D1_STATS=1)", () => {
     await counted("GET", "/Users?count=2&cursor="); // reads the cursor key if this isolate has not yet
     const first = await counted("GET", "/Users?count=2&cursor=");
     expect(first.res.status, JSON.stringify(first.body)).toBe(200);
-    expect([first.roundTrips, first.statements]).toEqual([1, 4]); // count, page, log row, its refusal mark
+    expect([first.roundTrips, first.statements]).toEqual([1, 3]); // count, page, log row
     expect(typeof first.body.nextCursor).toBe("string");
     const next = await counted("GET", `/Users?count=2&cursor=${String(first.body.nextCursor)}`);
-    expect([next.roundTrips, next.statements]).toEqual([1, 4]);
+    expect([next.roundTrips, next.statements]).toEqual([1, 3]);
     expect(next.deferred).toEqual({ roundTrips: 0, statements: 0 });
+  });
+
+  it("rows read: a cursor page costs the same wherever it is; an unfiltered total is one row, not the table", async () => {
+    await env.DB.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+       INSERT INTO users (id, user_name, user_name_norm, active, role, data, version, created_at, updated_at)
+       SELECT 'rr-' || i, 'rr' || i || '@example.com', 'rr' || i || '@example.com', 1, 'registered',
+              json_object('userName', 'rr' || i || '@example.com'), 1, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z' FROM n`,
+    ).run();
+    await warm();
+    const total = await counted("GET", "/Users?count=0");
+    expect(total.body.totalResults).toBeGreaterThan(3000);
+    expect(total.rowsRead).toBeLessThan(10); // the counter row and the log row
+    const pages: Counted[] = [await counted("GET", "/Users?count=100&cursor=")];
+    for (let k = 0; k < 25; k++) pages.push(await counted("GET", `/Users?count=100&cursor=${String(pages[k]?.body.nextCursor)}`));
+    const [first, deep] = [pages[0]?.rowsRead ?? 0, pages[25]?.rowsRead ?? 0];
+    expect(first).toBeGreaterThan(100);
+    expect(Math.abs(deep - first), `${first} vs ${deep}`).toBeLessThanOrEqual(5);
+    // By index, a page as deep steps over every index entry before it.
+    const byIndex = await counted("GET", "/Users?count=100&startIndex=2501");
+    expect(byIndex.rowsRead).toBeGreaterThan(first + 2400);
   });
 
   it("GET /Groups?excludedAttributes=members and GET /Groups/{id}: one round trip in all, log row included", async () => {
@@ -212,7 +235,7 @@ describe("D1 statistics (D1_STATS=1)", () => {
     await warm();
     const list = await counted("GET", "/Groups?excludedAttributes=members&count=50");
     expect(list.res.status, JSON.stringify(list.body)).toBe(200);
-    expect([list.roundTrips, list.statements]).toEqual([1, 4]); // count, page, log row, its refusal mark
+    expect([list.roundTrips, list.statements]).toEqual([1, 3]); // count, page, log row
     expect(list.deferred).toEqual({ roundTrips: 0, statements: 0 });
     const one = await counted("GET", `/Groups/${gid}`);
     expect(one.res.status, JSON.stringify(one.body)).toBe(200);

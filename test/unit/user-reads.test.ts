@@ -30,10 +30,11 @@ describe("user reads select the state's columns only", () => {
           count: 100,
           lookahead: 0,
           budget: 1,
+          method: "index",
         },
         true,
         20,
-      ).query.toSQL().sql,
+      ).toSQL().sql,
     ],
     ["a lookup by userName", selectUserMatch(db, sql`1`, true).toSQL().sql],
   ])("%s", (_, query) => {
