@@ -15,7 +15,10 @@ export type PageReader = (db: Db, page: PageRequest, log: LogEntry) => Promise<L
  * Answers a list or .search request, by index or by cursor (RFC 9865), for any list: `endpoint`
  * names it in the cursors it issues, so a cursor of /Users is refused by /Groups. A cursor is
  * checked (signature, same query, same count, age) before the list is read; the page's cursors
- * are signed after. The cursor key costs one D1 read per isolate, then none.
+ * are signed after. The cursor key costs one D1 read per isolate, then none. A fixed list pages the
+ * same way through pageOfArray (src/scim/paging.ts), e.g. the site's roles:
+ * `answerList(c, params, "Roles", async (_db, page) => { const p = pageOfArray(ROLES, page);
+ * return { total: p.total, resources: p.items.map(render), next: p.next, previous: p.previous, bytes: 0 }; })`.
  */
 export async function answerList(c: Context<AppEnv>, params: ListParams, endpoint: string, read: PageReader): Promise<Response> {
   const db = getDb(c.env.DB);
