@@ -106,13 +106,13 @@ export function requestTypes(ctx) {
     {
       key: "cursor-middle",
       label: "GET /Users?count=100&cursor=<middle>",
-      target: { roundTrips: 1, ratioWithin: { key: "cursor-first", factor: 1.1 } },
+      target: { roundTrips: 1, cpuWithin: { key: "cursor-first", factor: 1.1 } },
       next: (i) => (ctx.cursors ? get(`${ctx.api}/Users?count=100&cursor=${ctx.cursors.middle}`, i) : null),
     },
     {
       key: "cursor-last",
       label: "GET /Users?count=100&cursor=<last page>",
-      target: { roundTrips: 1, ratioWithin: { key: "cursor-first", factor: 1.1 } },
+      target: { roundTrips: 1, cpuWithin: { key: "cursor-first", factor: 1.1 } },
       next: (i) => (ctx.cursors ? get(`${ctx.api}/Users?count=100&cursor=${ctx.cursors.last}`, i) : null),
     },
     {
