@@ -1,9 +1,9 @@
 /**
  * Bench only (bench/service/index.ts, with D1_STATS on; never deployed): a cursor of
- * `GET /Users?count=<count>&cursor=…` in the default order, signed with the service's own key,
- * whose page starts halfway through the directory (`at=middle`) or is its last `count` users
- * (`at=last`). Walking there page by page would take 5,000 requests at 1,000,000 users; the cursor
- * is exactly the one such a walk would have been given.
+ * `GET /Users?count=<count>[&excludedAttributes=…]&cursor=…` in the default order, signed with the
+ * service's own key, whose page starts halfway through the directory (`at=middle`) or is its last
+ * `count` users (`at=last`). Walking there page by page would take 5,000 requests at 1,000,000
+ * users; the cursor is exactly the one such a walk would have been given.
  */
 import { getDb } from "../../src/db/client";
 import { serviceKey } from "../../src/keys/service-key";
@@ -29,7 +29,7 @@ export async function cursorAt(request: Request, env: { DB: D1Database }): Promi
     sortBy: undefined,
     sortOrder: undefined,
     attributes: undefined,
-    excludedAttributes: undefined,
+    excludedAttributes: url.searchParams.get("excludedAttributes") ?? undefined,
   });
   const key = await serviceKey(getDb(env.DB), "cursor");
   const cursor = await encodeCursor(key, {
