@@ -1,20 +1,17 @@
 #!/usr/bin/env node
 // `npm run bench:resync`: a full resync (POST /admin/api/resync) of N users and a few groups (one
 // of 10,000 members) under `wrangler dev` with a fresh local D1, to a receiver in this process that
-// verifies every delivery with `standardwebhooks` and keeps the site's replica
-// (scripts/lib/site-replica.mjs). Reports events per second end to end (from the POST to the last
+// verifies every delivery and keeps the site's replica with the site SDK (bench/lib/site.mjs). Reports events per second end to end (from the POST to the last
 // delivery) and D1 round trips per 1,000 users (every queue batch's calls: the resync's chunks and
 // the deliveries), and checks the replica holds every user and group.
 //
 //   node bench/resync.mjs [--users 100000] [--groups 9] [--group-size 10000] [--keep]
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { Webhook } from "standardwebhooks";
-import { createReplica } from "../scripts/lib/site-replica.mjs";
 import { seedDatabase } from "./lib/seed.mjs";
+import { startSite } from "./lib/site.mjs";
 import { buildService, executeSql, ROOT, sleep, startDev, wrangler } from "./lib/wrangler.mjs";
 
 const { values: opts } = parseArgs({
@@ -41,40 +38,6 @@ function devVar(name) {
   throw new Error(`neither .dev.vars nor .dev.vars.example has ${name}`);
 }
 
-/** The site: verifies, applies to the replica, answers synced events with its view. */
-function startSite(secret) {
-  const webhook = new Webhook(secret);
-  const replica = createReplica();
-  const seen = { deliveries: 0, bad: 0, first: 0, last: 0 };
-  const server = createServer((req, res) => {
-    const chunks = [];
-    req.on("data", (c) => chunks.push(c));
-    req.on("end", () => {
-      const body = Buffer.concat(chunks).toString("utf8");
-      let event;
-      try {
-        event = webhook.verify(body, req.headers);
-      } catch {
-        seen.bad++;
-        res.writeHead(400).end("bad signature");
-        return;
-      }
-      seen.deliveries++;
-      seen.first ||= performance.now();
-      seen.last = performance.now();
-      const { view } = replica.apply(String(req.headers["webhook-id"]), event);
-      if (view) res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(view));
-      else res.writeHead(204).end();
-    });
-  });
-  return new Promise((resolve) => {
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      resolve({ url: `http://127.0.0.1:${port}/webhooks/scim`, replica, seen, stop: () => new Promise((r) => server.close(r)) });
-    });
-  });
-}
-
 async function main() {
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${wrangler(["--version"]).trim().split("\n").pop()}`;
   console.log(`resync bench: ${users.toLocaleString("en-US")} users, ${groups} groups (one of ${groupSize} members); ${machine}`);
@@ -90,7 +53,7 @@ async function main() {
       command: `INSERT INTO group_members (group_id, user_id, added_at) SELECT (SELECT id FROM groups ORDER BY seq LIMIT 1), id, '2026-01-01T00:00:00.000Z' FROM users ORDER BY seq LIMIT ${groupSize}`,
     });
     console.log(`  seeded in ${(seeded.sqlMs / 1000).toFixed(1)} s`);
-    const site = await startSite(devVar("MAIN_SITE_SIGNING_SECRET").value);
+    const site = await startSite([devVar("MAIN_SITE_SIGNING_SECRET").value]);
     stops.push(site.stop);
     const vars = devVar("ADMIN_TOKEN");
     const log = join(logDir, `wrangler-resync-${Date.now().toString(36)}.log`);
@@ -150,7 +113,7 @@ async function main() {
     const roundTrips = after.background.roundTrips - before.background.roundTrips;
     const batches = after.batches - before.batches;
     const chunks = Math.ceil(users / 200) + 1 + Math.ceil(groups / 50);
-    const missing = users - site.replica.users.size;
+    const missing = users - Object.keys(site.replica.snapshot().users).length;
     const lines = [
       `Resync of ${users.toLocaleString("en-US")} users and ${groups} groups (one of ${groupSize} members) under wrangler dev, to a verifying receiver on the same machine (${machine}):`,
       "",

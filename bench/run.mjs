@@ -6,18 +6,23 @@
 //   node bench/run.mjs [--smoke] [--sizes 10000,100000] [--duration 10] [--concurrency 8]
 //                      [--http-seed 2000] [--bulk-seed 1000] [--group-size 10000] [--keep]
 //                      [--types lookup,get,import-first,import-last,cursor-first,cursor-middle,cursor-last,co] [--roles 0]
+//                      [--latency-samples 200] [--latency-pace 250]
 // --types runs only those request types (and the ceilings); --roles 0 skips the role
 // re-evaluation, which visits every user (a 1,000,000-user run: --sizes 1000000 with both).
+// Last, per size: the time from a SCIM deactivation's response to a verifying receiver's receipt of
+// user.deactivated, under the Okta mix (bench/lib/latency.mjs; --latency-samples 0 skips it).
 // Each option can also be given as BENCH_<NAME> in the environment (BENCH_DURATION=5).
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { groupCpuMs } from "./lib/cpu.mjs";
+import { deactivationLatency } from "./lib/latency.mjs";
 import { drive, merge } from "./lib/load.mjs";
 import { ceilingTypes, requestTypes } from "./lib/mix.mjs";
 import { crossSizeChecks, resultsTable, seedingTable } from "./lib/report.mjs";
 import { createGroup, seedDatabase, seedThroughBulk, seedThroughPost } from "./lib/seed.mjs";
+import { startSite } from "./lib/site.mjs";
 import { buildService, ROOT, sleep, startDev, wrangler } from "./lib/wrangler.mjs";
 
 const { values: opts } = parseArgs({
@@ -34,13 +39,15 @@ const { values: opts } = parseArgs({
     groups: { type: "string" },
     types: { type: "string" },
     roles: { type: "string" },
+    "latency-samples": { type: "string" },
+    "latency-pace": { type: "string" },
     keep: { type: "boolean", default: false },
   },
 });
 
 const smoke = opts.smoke;
 const setting = (name, full, small) => {
-  const raw = opts[name] ?? process.env[`BENCH_${name.toUpperCase().replace("-", "_")}`];
+  const raw = opts[name] ?? process.env[`BENCH_${name.toUpperCase().replaceAll("-", "_")}`];
   return raw !== undefined ? raw : String(smoke ? small : full);
 };
 const config = {
@@ -55,6 +62,8 @@ const config = {
   groups: Number(setting("groups", 99, 9)),
   types: setting("types", "", "").split(",").filter(Boolean),
   roles: setting("roles", 1, 1) !== "0",
+  latencySamples: Number(setting("latency-samples", 200, 20)),
+  latencyPaceMs: Number(setting("latency-pace", 250, 250)),
 };
 if (config.sizes.some((n) => !Number.isInteger(n) || n < 10)) throw new Error(`--sizes: whole numbers ≥ 10, got ${opts.sizes}`);
 
@@ -83,14 +92,10 @@ function devToken(name = "SCIM_BEARER_TOKEN") {
   return token;
 }
 
-/**
- * A settings change that re-evaluates every role (src/jobs/roles.ts): the big group becomes the
- * moderator group, so each of its members is promoted in the background. Measured from the
- * settings PUT to the job's end; the job row counts its chunks (two D1 round trips each).
- */
-async function rolesPhase(serviceUrl, groupId, members) {
+/** The admin API of the service, with the admin token of .dev.vars. */
+function adminApi(serviceUrl) {
   const adminToken = devToken("ADMIN_TOKEN");
-  const call = async (method, path, body) => {
+  return async (method, path, body) => {
     const res = await fetch(`${serviceUrl}/admin/api${path}`, {
       method,
       headers: { Authorization: `Bearer ${adminToken}`, "Content-Type": "application/json" },
@@ -100,6 +105,41 @@ async function rolesPhase(serviceUrl, groupId, members) {
     if (!res.ok) throw new Error(`${method} /admin/api${path} → ${res.status}: ${await res.text()}`);
     return res.json();
   };
+}
+
+/**
+ * What Entra does in "OAuth2 client credentials grant" mode: an OAuth client with a secret (made
+ * through the admin API), and an access token for it from POST /oauth/token, living 6 hours so
+ * that it outlasts the run. The "get-oauth" request type sends it.
+ */
+async function oauthAccessToken(serviceUrl) {
+  const call = adminApi(serviceUrl);
+  await call("PUT", "/settings", { oauthAccessTokenMinutes: 360 });
+  const client = await call("POST", "/oauth/clients", { name: "Bench", type: "secret" });
+  const secret = await call("POST", `/oauth/clients/${client.id}/secrets`, {});
+  const res = await fetch(`${serviceUrl}/oauth/token`, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({
+      grant_type: "client_credentials",
+      client_id: client.clientId,
+      client_secret: secret.secret,
+      scope: "scim",
+    }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const body = await res.json();
+  if (res.status !== 200) throw new Error(`POST /oauth/token → ${res.status}: ${JSON.stringify(body)}`);
+  return body.access_token;
+}
+
+/**
+ * A settings change that re-evaluates every role (src/jobs/roles.ts): the big group becomes the
+ * moderator group, so each of its members is promoted in the background. Measured from the
+ * settings PUT to the job's end; the job row counts its chunks (two D1 round trips each).
+ */
+async function rolesPhase(serviceUrl, groupId, members) {
+  const call = adminApi(serviceUrl);
   const t0 = performance.now();
   await call("PUT", "/settings", { allowModeratorPromotion: true, moderatorGroup: groupId });
   const deadline = Date.now() + 1_800_000;
@@ -125,6 +165,41 @@ async function deepCursors(serviceUrl, count) {
     return (await res.json()).cursor;
   };
   return { middle: await at("middle"), last: await at("last") };
+}
+
+/**
+ * Time to the site (push): the service is started again with MAIN_SITE_URL pointing at a verifying
+ * receiver in this process, then fresh users are deactivated one by one under the Okta mix.
+ */
+async function latencyPhase(service, startService, ctx) {
+  const received = new Map();
+  const site = await startSite([devToken("MAIN_SITE_SIGNING_SECRET")], {
+    onEvent: (event, at) => {
+      if (event.type === "user.deactivated" && !received.has(event.data.id)) received.set(event.data.id, at);
+    },
+  });
+  stops.add(site.stop);
+  await service.stop();
+  stops.delete(service.stop);
+  const pushing = await startService(site.url);
+  const result = await deactivationLatency({
+    ctx: { ...ctx, api: `${pushing.url}/api/scim/v2`, run: `${ctx.run}l` },
+    adminToken: devToken("ADMIN_TOKEN"),
+    received,
+    samples: config.latencySamples,
+    paceMs: config.latencyPaceMs,
+    background: Math.max(1, config.concurrency - 1),
+  });
+  if (result.missing || site.seen.bad) {
+    failed = true;
+    console.error(`  latency: ${result.missing} deactivations never reached the site, ${site.seen.bad} deliveries failed verification`);
+  }
+  if (result.mixErrors)
+    console.error(`  latency: ${result.mixErrors} errors in the background mix, e.g. ${result.mixErrorSamples.join("; ")}`);
+  console.log(
+    `  time to the site (push): ${result.arrived}/${result.samples} deactivations, p50 ${result.p50.toFixed(0)} ms, p99 ${result.p99.toFixed(0)} ms, max ${result.max.toFixed(0)} ms, under ${result.mixRps.toFixed(0)} req/s of the Okta mix; ${site.seen.deliveries} deliveries verified`,
+  );
+  return { ...result, deliveries: site.seen.deliveries };
 }
 
 async function d1Totals(service) {
@@ -159,14 +234,18 @@ async function settle(service, types) {
  * type, …) so both see the same machine at the same time and their ratio means something when
  * the load of everything else on it changes. After each slice of the type its deferred work
  * (waitUntil, the queue consumer) is given time to finish, so it neither goes uncounted in the
- * CPU column nor slows the next ceiling slice.
+ * CPU column nor slows the next ceiling slice. A type `pairedWith` another (GET by id with an
+ * access token, with the static token) also runs slices of that one, alternating which goes
+ * first, and is judged by the two rates in those same slices: on a shared machine the two rows'
+ * ratios, measured minutes apart, differ by more than the 5% asked of them.
  */
-async function phase(type, single, service, ceiling) {
+async function phase(type, single, service, ceiling, paired) {
   if (config.warmupMs > 0) await drive({ concurrency: config.concurrency, durationMs: config.warmupMs, next: type.next });
   const settleMs = type.target?.ratio === 0.4 ? 1000 : 300;
   await sleep(settleMs);
   const before = await d1Totals(service.url);
   const runs = [];
+  const pairedRuns = [];
   const ceilingRuns = [];
   let cpu = 0;
   let ceilingCpu = 0;
@@ -175,12 +254,22 @@ async function phase(type, single, service, ceiling) {
     let c0 = groupCpuMs(ceiling.pid);
     ceilingRuns.push(await drive({ concurrency: config.concurrency, durationMs: config.sliceMs, next: single.next }));
     ceilingCpu += groupCpuMs(ceiling.pid) - c0;
-    c0 = groupCpuMs(service.pid);
-    const run = await drive({ concurrency: config.concurrency, durationMs: config.sliceMs, next: type.next });
-    runs.push(run);
-    await sleep(settleMs);
-    cpu += groupCpuMs(service.pid) - c0;
-    if (run.exhausted) break;
+    const order = !paired ? ["type"] : k % 2 === 0 ? ["type", "paired"] : ["paired", "type"];
+    let exhausted = false;
+    for (const which of order) {
+      if (which === "paired" && paired) {
+        pairedRuns.push(await drive({ concurrency: config.concurrency, durationMs: config.sliceMs, next: paired.next }));
+        await sleep(settleMs);
+        continue;
+      }
+      c0 = groupCpuMs(service.pid);
+      const run = await drive({ concurrency: config.concurrency, durationMs: config.sliceMs, next: type.next });
+      runs.push(run);
+      await sleep(settleMs);
+      cpu += groupCpuMs(service.pid) - c0;
+      exhausted = Boolean(run.exhausted);
+    }
+    if (exhausted) break;
   }
   for (const w of [service, ceiling]) {
     const gone = w.exited();
@@ -201,6 +290,7 @@ async function phase(type, single, service, ceiling) {
     : undefined;
   const result = merge(runs);
   const query = merge(ceilingRuns);
+  const pairedResult = pairedRuns.length ? merge(pairedRuns) : undefined;
   for (const r of [result, query]) {
     if (!r.errors) continue;
     failed = true;
@@ -215,6 +305,8 @@ async function phase(type, single, service, ceiling) {
     rowsRead,
     ...result,
     ratio: result.rps / query.rps,
+    // Its rate over the paired type's in the same slices: how its ratio compares with that one's.
+    ...(pairedResult && paired ? { paired: { key: paired.key, ratio: result.rps / pairedResult.rps } } : {}),
     cpuMs: cpu / result.requests,
   };
   const rt = result.roundTrips.mode ?? "—";
@@ -243,10 +335,11 @@ async function runSize(n, bundleConfig, token) {
     console.log(`  seeded ${viaSql} users as SQL in ${(db.sqlMs / 1000).toFixed(1)} s (migrations ${(db.migrateMs / 1000).toFixed(1)} s)`);
 
     const log = join(logDir, `wrangler-${runTag}-${n}.log`);
-    const startService = async () => {
+    const startService = async (siteUrl = "") => {
       const dev = await startDev({
         name: "service",
-        // .dev.vars (the tokens) stays in the repo; events are kept as undeliverable (no receiver).
+        // .dev.vars (the tokens) stays in the repo; events are kept as undeliverable (no receiver),
+        // except in the latency phase, which starts the service again with a receiver's URL.
         args: [
           "-c",
           bundleConfig,
@@ -257,7 +350,7 @@ async function runSize(n, bundleConfig, token) {
           "--var",
           "D1_STATS:1",
           "--var",
-          "MAIN_SITE_URL:",
+          `MAIN_SITE_URL:${siteUrl}`,
         ],
         logFile: log,
         stateDir: state,
@@ -350,6 +443,7 @@ async function runSize(n, bundleConfig, token) {
       ceiling: ceiling.url,
       healthz: `${service.url}/healthz`,
       token,
+      oauthToken: await oauthAccessToken(service.url),
       users,
       total: count.totalResults,
       groupId: group.id,
@@ -368,7 +462,13 @@ async function runSize(n, bundleConfig, token) {
     if (unknown.length) throw new Error(`--types: no request type ${unknown.join(", ")} (there are ${types.map((t) => t.key).join(", ")})`);
     const chosen = config.types.length ? types.filter((t) => config.types.includes(t.key)) : types;
     for (const type of [...chosen, healthz]) {
-      const p = await phase(type, single, service, ceiling);
+      const p = await phase(
+        type,
+        single,
+        service,
+        ceiling,
+        types.find((t) => t.key === type.pairedWith),
+      );
       // The table keeps /healthz first, with the ceiling.
       if (type === healthz) rows.unshift(p.row);
       else rows.push(p.row);
@@ -380,12 +480,15 @@ async function runSize(n, bundleConfig, token) {
     const queryRow = { key: "single-query", label: `${single.label} (all slices)`, ...query, ratio: 1, cpuMs: ceilingCpu / query.requests };
     await ceiling.stop();
     stops.delete(ceiling.stop);
-    if (!config.roles) return { rows: [queryRow, ...rows], seeding, roles: undefined };
-    const roles = { n, ...(await rolesPhase(service.url, group.id, members.length)) };
-    console.log(
-      `  roles: mapping the ${roles.members}-member group re-evaluated ${roles.processed} users in ${roles.seconds.toFixed(1)} s (${roles.changed} changed), ${roles.chunks} chunks, ${roles.roundTrips} D1 round trips`,
-    );
-    return { rows: [queryRow, ...rows], seeding, roles };
+    let roles;
+    if (config.roles) {
+      roles = { n, ...(await rolesPhase(service.url, group.id, members.length)) };
+      console.log(
+        `  roles: mapping the ${roles.members}-member group re-evaluated ${roles.processed} users in ${roles.seconds.toFixed(1)} s (${roles.changed} changed), ${roles.chunks} chunks, ${roles.roundTrips} D1 round trips`,
+      );
+    }
+    const latency = config.latencySamples > 0 ? { n, ...(await latencyPhase(service, startService, ctx)) } : undefined;
+    return { rows: [queryRow, ...rows], seeding, roles, latency };
   } finally {
     await stopAll();
     if (!opts.keep) rmSync(state, { recursive: true, force: true });
@@ -412,12 +515,14 @@ async function main() {
   const bySize = new Map();
   const seeding = [];
   const roles = [];
+  const latencies = [];
   try {
     for (const n of config.sizes) {
       const r = await runSize(n, bundleConfig, token);
       bySize.set(n, r.rows);
       seeding.push(...r.seeding);
       if (r.roles) roles.push(r.roles);
+      if (r.latency) latencies.push(r.latency);
     }
   } finally {
     await stopAll();
@@ -455,12 +560,25 @@ async function main() {
       ),
     );
   }
+  if (latencies.length) {
+    out.push(
+      "",
+      `Time to the site (push): from a deactivation's response (PATCH active=false) to the verifying receiver's receipt of user.deactivated, one every ${config.latencyPaceMs} ms, under the Okta mix (${Math.max(1, config.concurrency - 1)} clients):`,
+      "",
+      "| N | deactivations | arrived | p50 ms | p99 ms | max ms | mix req/s | vs. 5 min (IPSIE) |",
+      "|--:|--:|--:|--:|--:|--:|--:|--:|",
+      ...latencies.map(
+        (l) =>
+          `| ${l.n} | ${l.samples} | ${l.arrived} | ${l.p50.toFixed(0)} | ${l.p99.toFixed(0)} | ${l.max.toFixed(0)} | ${l.mixRps.toFixed(0)} | p99 ${(300_000 / l.p99).toFixed(0)}× under |`,
+      ),
+    );
+  }
   const text = out.join("\n");
   console.log(`\n${text}`);
   const file = join(logDir, `bench-${smoke ? "smoke-" : ""}${started.toISOString().replaceAll(":", "-").slice(0, 19)}`);
   writeFileSync(`${file}.md`, `${text}\n`);
   const rowsOnly = Object.fromEntries([...bySize].map(([n, rows]) => [n, rows.map(({ latencies, ...r }) => r)]));
-  writeFileSync(`${file}.json`, JSON.stringify({ config, machine, sizes: rowsOnly, seeding, roles }, null, 2));
+  writeFileSync(`${file}.json`, JSON.stringify({ config, machine, sizes: rowsOnly, seeding, roles, latencies }, null, 2));
   console.log(`\nSaved ${file}.md and .json`);
   if (failed) {
     console.error("Some requests failed (see above).");

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Part of `npm run lint`: the folders of src/ form layers. src/scim/ and src/roles/ are pure (they
+// Part of `npm run lint`: the folders of src/ form layers. src/scim/, src/roles/ and src/lifecycle/ are pure (they
 // import nothing outside themselves but each other's pure parts: roles imports nothing, scim
 // imports nothing), and no two folders import each other, directly or round a longer circle.
 // Prints the folder graph's offending edges and exits 1 when a rule is broken.
@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 
 const SRC = resolve(new URL("..", import.meta.url).pathname, "src");
-const PURE = new Set(["scim", "roles"]);
+const PURE = new Set(["scim", "roles", "lifecycle"]);
 
 function files(dir) {
   return readdirSync(dir).flatMap((name) => {
@@ -86,8 +86,42 @@ for (const component of components) {
   );
 }
 
+// Users, groups and the settings row change only through the write kernel's compare-and-set
+// (src/write/cas.ts): an UPDATE or DELETE of one of them written anywhere else could skip the
+// version guard. The refold (src/db/fold.ts) rewrites derived columns only (the folded copies) and
+// is guarded on the version itself: a row written since it was read is left alone.
+const GUARDED = [
+  /\.(update|delete)\((users|groups|settings)\)/,
+  /\b(UPDATE|DELETE\s+FROM)\s+(\$\{\s*)?[`"']?(users|groups|settings)\b/i,
+  // The settings row is inserted only by the kernel's compare-and-set from version 0.
+  /\.insert\(settings\)/,
+];
+const ALLOWED = new Set(["db/fold.ts:writeRefolds", "db/fold.ts:writeGroupRefolds"]);
+/** The top-level function a line belongs to: the nearest declaration above it at column 0, exported or not. */
+const functionAt = (lines, i) =>
+  lines
+    .slice(0, i + 1)
+    .reverse()
+    .map((l) => /^(?:export\s+)?(?:async\s+)?(?:function\s+(\w+)|const\s+(\w+)\s*=)/.exec(l))
+    .find(Boolean)
+    ?.slice(1)
+    .find(Boolean);
+for (const file of files(SRC)) {
+  const rel = relative(SRC, file);
+  if (rel.startsWith("write/")) continue;
+  const lines = readFileSync(file, "utf8").split("\n");
+  lines.forEach((line, i) => {
+    if (/^\s*(\/\/|\*|\/\*)/.test(line) || !GUARDED.some((re) => re.test(line))) return;
+    if (!ALLOWED.has(`${rel}:${functionAt(lines, i)}`)) {
+      problems.push(`${rel}:${i + 1} writes users, groups or settings outside the write kernel's compare-and-set (src/write/cas.ts)`);
+    }
+  });
+}
+
 if (problems.length) {
   console.error(`check-layers: ${problems.length} problem(s)\n${problems.join("\n")}`);
   process.exit(1);
 }
-console.log(`check-layers: ${edges.size} folders of src/ import each other in layers only; scim/ and roles/ are pure.`);
+console.log(
+  `check-layers: ${edges.size} folders of src/ import each other in layers only; ${[...PURE].join("/, ")}/ are pure; users, groups and settings are written only by src/write/.`,
+);

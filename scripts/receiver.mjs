@@ -1,14 +1,16 @@
 #!/usr/bin/env node
-// A reference receiver for the main site's side of the webhook contract (docs/webhooks.md).
-// It verifies every delivery with the `standardwebhooks` package and applies it to an in-memory
-// replica (scripts/lib/site-replica.mjs): de-duplicated on webhook-id, a change applied only if
-// its data.version is greater than the last applied for that resource, a resync's synced event
-// if it is at least that. It answers synced events with its view ({"version","active","role"}),
-// which the resync report compares with the directory, and prints what it did. A real site keeps
-// the last applied version per resource (and recent webhook-ids) in its own database.
+// A reference receiver for the main site's side of the webhook contract (docs/webhooks.md), built
+// on the site SDK (site-sdk/, built by `npm run build:sdk`, which `npm run receiver` runs first):
+// its node:http handler verifies every delivery (signature against each signing secret, timestamp
+// within 5 minutes) and its replica applies it by the ordering rules (docs/webhooks.md "Order"):
+// de-duplicated on webhook-id, users and group attributes by version, memberships per pair. It
+// answers synced events with its view ({"version","active","role"}), which the resync report
+// compares with the directory, and prints what it did. A real site keeps the same versions (and
+// recent webhook-ids) in its own database.
 //
 //   npm run receiver                                  # 127.0.0.1:8788/webhooks/scim
 //   npm run receiver -- --port 9999 --secret whsec_…  # or RECEIVER_PORT / MAIN_SITE_SIGNING_SECRET
+//   npm run receiver -- --secret whsec_A --secret whsec_B   # accept either (a rotation under way)
 //   npm run receiver -- --status 503                  # answer 503 to everything (simulate an outage)
 //
 // It prints the MAIN_SITE_URL to put in .dev.vars for `npm run dev`, and says when .dev.vars
@@ -18,18 +20,17 @@ import { createServer } from "node:http";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { Webhook } from "standardwebhooks";
-import { createReplica } from "./lib/site-replica.mjs";
+import { createReplica, decodeSecret } from "../site-sdk/dist/index.js";
+import { readBody, webhookHandler } from "../site-sdk/dist/node.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
-const MAX_BODY = 1024 * 1024;
 
 const { values: args } = parseArgs({
   options: {
     host: { type: "string" },
     port: { type: "string" },
     path: { type: "string" },
-    secret: { type: "string" },
+    secret: { type: "string", multiple: true },
     status: { type: "string" },
     help: { type: "boolean", short: "h" },
   },
@@ -37,9 +38,10 @@ const { values: args } = parseArgs({
 
 if (args.help) {
   console.log(`Usage: npm run receiver -- [--host 127.0.0.1] [--port 8788] [--path /webhooks/scim]
-                            [--secret whsec_…] [--status <code>]
+                            [--secret whsec_… [--secret whsec_…]] [--status <code>]
 Env: RECEIVER_HOST, RECEIVER_PORT, RECEIVER_PATH, MAIN_SITE_SIGNING_SECRET.
-The secret defaults to MAIN_SITE_SIGNING_SECRET from .dev.vars, else .dev.vars.example.`);
+The secrets default to MAIN_SITE_SIGNING_SECRET and MAIN_SITE_SIGNING_SECRET_NEXT (when set)
+from .dev.vars, else .dev.vars.example: the site accepts either, as during a rotation.`);
   process.exit(0);
 }
 
@@ -56,17 +58,24 @@ function fromDevVars(key) {
   return undefined;
 }
 
-function secretFromDevVars() {
-  const found = fromDevVars("MAIN_SITE_SIGNING_SECRET");
-  return found && { secret: found.value, from: found.from };
+/** The secrets the site accepts: the current one and, while a rotation is under way, the next. */
+function secretsFromDevVars() {
+  const current = fromDevVars("MAIN_SITE_SIGNING_SECRET");
+  if (!current) return undefined;
+  const next = fromDevVars("MAIN_SITE_SIGNING_SECRET_NEXT");
+  return { secrets: next ? [current.value, next.value] : [current.value], from: current.from };
 }
 
 const host = args.host ?? process.env.RECEIVER_HOST ?? "127.0.0.1";
 const port = Number(args.port ?? process.env.RECEIVER_PORT ?? 8788);
 const path = args.path ?? process.env.RECEIVER_PATH ?? "/webhooks/scim";
 const forcedStatus = args.status === undefined ? undefined : Number(args.status);
-const configured = args.secret ?? process.env.MAIN_SITE_SIGNING_SECRET;
-const found = configured ? { secret: configured, from: args.secret ? "--secret" : "MAIN_SITE_SIGNING_SECRET" } : secretFromDevVars();
+const fromEnv = process.env.MAIN_SITE_SIGNING_SECRET;
+const found = args.secret?.length
+  ? { secrets: args.secret, from: "--secret" }
+  : fromEnv
+    ? { secrets: [fromEnv], from: "MAIN_SITE_SIGNING_SECRET" }
+    : secretsFromDevVars();
 
 if (!found) {
   console.error("No signing secret: pass --secret whsec_… or set MAIN_SITE_SIGNING_SECRET (or create .dev.vars).");
@@ -81,12 +90,13 @@ if (forcedStatus !== undefined && !(Number.isInteger(forcedStatus) && forcedStat
   process.exit(2);
 }
 
-let webhook;
-try {
-  webhook = new Webhook(found.secret);
-} catch (err) {
-  console.error(`The signing secret from ${found.from} is not usable: ${err.message}`);
-  process.exit(2);
+for (const secret of found.secrets) {
+  try {
+    decodeSecret(secret);
+  } catch (err) {
+    console.error(`A signing secret from ${found.from} is not usable: ${err.message}`);
+    process.exit(2);
+  }
 }
 
 const replica = createReplica();
@@ -96,82 +106,50 @@ function send(res, status, text) {
   res.end(text);
 }
 
-function readBody(req) {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    let size = 0;
-    req.on("data", (chunk) => {
-      size += chunk.length;
-      if (size > MAX_BODY) {
-        reject(new Error("body too large"));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
-
 function stamp() {
   return new Date().toISOString();
 }
 
+const SAID = {
+  duplicate: "duplicate webhook-id, ignored",
+  stale: "stale, ignored (a newer version was applied)",
+  partial: "part kept until all parts of this version have come",
+  ignored: "not an event this receiver knows, ignored",
+  applied: "applied",
+};
+
+const handle = webhookHandler({
+  secrets: found.secrets,
+  onRefused: (err, headers) => console.log(`${stamp()} ${headers["webhook-id"] ?? "-"} REJECTED: ${err.message}`),
+  onDelivery: (delivery) => {
+    const { id, event } = delivery;
+    const { outcome, view } = replica.apply(delivery);
+    if (!event) {
+      console.log(`${stamp()} ${id} ${delivery.payload?.type ?? "?"}: ${SAID[outcome]}`);
+      return view;
+    }
+    const data = event.data;
+    const part = event.type === "group.synced" ? ` part ${data.part}/${data.parts}` : "";
+    console.log(`${stamp()} ${id} ${event.type} ${event.type.split(".")[0]}:${data.id} v${data.version}${part}: ${SAID[outcome]}`);
+    if (outcome === "applied" && data.changes && Object.keys(data.changes).length) console.log(`  changes=${JSON.stringify(data.changes)}`);
+    return view;
+  },
+});
+
 const server = createServer(async (req, res) => {
   const url = new URL(req.url ?? "/", `http://${req.headers.host ?? host}`);
   if (url.pathname !== path) return send(res, 404, "not found\n");
-  if (req.method !== "POST") return send(res, 405, "POST only\n");
-
-  let body;
-  try {
-    body = await readBody(req);
-  } catch {
-    return send(res, 413, "body too large\n");
-  }
-  const id = req.headers["webhook-id"];
-
   if (forcedStatus !== undefined) {
-    console.log(`${stamp()} ${id ?? "-"} answered ${forcedStatus} (--status)`);
+    await readBody(req).catch(() => undefined);
+    console.log(`${stamp()} ${req.headers["webhook-id"] ?? "-"} answered ${forcedStatus} (--status)`);
     return send(res, forcedStatus, `forced ${forcedStatus}\n`);
   }
-
-  let event;
   try {
-    // Verifies the signature over the exact raw body, and that webhook-timestamp is within 5 minutes.
-    event = webhook.verify(body, {
-      "webhook-id": String(req.headers["webhook-id"] ?? ""),
-      "webhook-timestamp": String(req.headers["webhook-timestamp"] ?? ""),
-      "webhook-signature": String(req.headers["webhook-signature"] ?? ""),
-    });
+    await handle(req, res);
   } catch (err) {
-    console.log(`${stamp()} ${id ?? "-"} REJECTED: ${err.message}`);
-    // A 4xx tells the sender not to retry: a bad signature will not get better by itself.
-    return send(res, 401, `signature verification failed: ${err.message}\n`);
+    console.log(`${stamp()} ${req.headers["webhook-id"] ?? "-"} failed: ${err.message}`);
+    if (!res.headersSent) send(res, 500, "receiver error\n");
   }
-
-  const type = typeof event?.type === "string" ? event.type : "?";
-  const data = event?.data ?? {};
-  const resource = `${type.split(".")[0]}:${data.id}`;
-  const { outcome, view } = replica.apply(String(id), event);
-  const part = type === "group.synced" ? ` part ${data.part}/${data.parts}` : "";
-  const said = {
-    duplicate: "duplicate webhook-id, ignored",
-    stale: "stale, ignored (a newer version was applied)",
-    partial: "part kept until all parts of this version have come",
-    ignored: "not an event this receiver knows, ignored",
-    applied: "applied",
-  }[outcome];
-  console.log(`${stamp()} ${id} ${type} ${resource} v${data.version}${part}: ${said}`);
-  if (outcome === "applied") {
-    const changes = data.changes && Object.keys(data.changes).length ? ` changes=${JSON.stringify(data.changes)}` : "";
-    if (changes) console.log(`  ${changes.trim()}`);
-  }
-  if (view) {
-    res.writeHead(200, { "content-type": "application/json" });
-    return res.end(JSON.stringify(view));
-  }
-  return send(res, outcome === "applied" ? 204 : 200, outcome === "applied" ? "" : `${outcome}\n`);
 });
 
 server.on("error", (err) => {
@@ -181,7 +159,9 @@ server.on("error", (err) => {
 
 server.listen(port, host, () => {
   const url = `http://${host}:${port}${path}`;
-  console.log(`Webhook receiver on ${url} (secret from ${found.from})`);
+  console.log(
+    `Webhook receiver on ${url} (${found.secrets.length === 1 ? "secret" : `${found.secrets.length} secrets`} from ${found.from})`,
+  );
   const configured = fromDevVars("MAIN_SITE_URL");
   if (configured?.value === url) {
     console.log(`MAIN_SITE_URL in ${configured.from} already points here.`);

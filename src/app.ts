@@ -4,6 +4,7 @@ import { adminPage } from "./admin/page";
 import type { AppEnv } from "./env";
 import { scimAwareGetPath } from "./http/scim-path";
 import { requestContext, SCIM_BASE_PATH } from "./middleware/context";
+import { oauthRoutes } from "./oauth/token-endpoint";
 import { scimApp } from "./routes";
 
 /**
@@ -16,6 +17,7 @@ export function buildApp(): Hono<AppEnv> {
   app.use("*", requestContext());
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.route(SCIM_BASE_PATH, scimApp());
+  app.route("/", oauthRoutes);
   app.route("/admin/api", adminApi);
   app.route("/admin", adminPage);
   app.notFound((c) => c.json({ error: "not_found", detail: `Nothing at ${new URL(c.req.url).pathname}.` }, 404));

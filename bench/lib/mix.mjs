@@ -46,9 +46,9 @@ function laps(items) {
 }
 
 /**
- * The request types, in the order they run. `ctx`: { api, ceiling, healthz, token, users
- * (seeded: { id, tag, i }), total (users in the directory), groupId, posted (filled by POST),
- * run (a unique tag for this run's new users) }.
+ * The request types, in the order they run. `ctx`: { api, ceiling, healthz, token, oauthToken
+ * (an access token of an OAuth client), users (seeded: { id, tag, i }), total (users in the
+ * directory), groupId, posted (filled by POST), run (a unique tag for this run's new users) }.
  */
 export function requestTypes(ctx) {
   const random = rng(7);
@@ -82,6 +82,16 @@ export function requestTypes(ctx) {
       },
     },
     { key: "get", label: "GET /Users/{id}", target: { ratio: 0.8, roundTrips: 1 }, next: (i) => get(`${ctx.api}/Users/${pick().id}`, i) },
+    {
+      key: "get-oauth",
+      label: "GET /Users/{id}, OAuth access token",
+      // The same request with an access token from POST /oauth/token: checked in memory, so within
+      // 5% of the static token's ratio and the same round trips. Measured in slices alternating
+      // with the static token's (bench/run.mjs phase), so both see the same machine.
+      target: { ratioOf: { key: "get", factor: 0.95 }, roundTrips: 1 },
+      pairedWith: "get",
+      next: (i) => ({ ...get(`${ctx.api}/Users/${pick().id}`, i), headers: scimHeaders(ctx.oauthToken, i) }),
+    },
     {
       key: "import-first",
       label: "GET /Users?startIndex=1&count=100",

@@ -7,6 +7,7 @@ function targetText(t) {
   if (!t) return "";
   const parts = [];
   if (t.ratio !== undefined) parts.push(`≥${t.ratio.toFixed(1)}× query`);
+  if (t.ratioOf) parts.push(`≥${t.ratioOf.factor}× ${t.ratioOf.key}'s ratio`);
   if (t.p50Within) parts.push(`p50 ≤ ${t.p50Within.factor}× ${t.p50Within.key}`);
   if (t.cpuWithin) parts.push(`CPU within ${t.cpuWithin.factor}× ${t.cpuWithin.key}`);
   if (t.p99Below !== undefined) parts.push(`p99 < ${t.p99Below} ms`);
@@ -23,6 +24,18 @@ function judge(row, rows) {
   if (t.ratio !== undefined && !(row.ratio >= t.ratio)) why.push(`${fmt(row.ratio, 2)}× < ${t.ratio}×`);
   if (t.roundTrips !== undefined && !(row.roundTrips.mode <= t.roundTrips)) why.push(`${row.roundTrips.mode} RT`);
   if (t.p99Below !== undefined && !(row.p99 < t.p99Below)) why.push(`p99 ${fmt(row.p99)} ms`);
+  if (t.ratioOf) {
+    // Measured in slices alternating with that type's (row.paired), the two rates say it directly;
+    // otherwise the two rows' ratios, each against its own ceiling slices.
+    if (row.paired?.key === t.ratioOf.key) {
+      if (!(row.paired.ratio >= t.ratioOf.factor))
+        why.push(`${fmt(row.paired.ratio, 3)}× ${t.ratioOf.key} in paired slices < ${t.ratioOf.factor}×`);
+    } else {
+      const base = rows.find((r) => r.key === t.ratioOf.key);
+      const limit = base ? base.ratio * t.ratioOf.factor : NaN;
+      if (!(row.ratio >= limit)) why.push(`${fmt(row.ratio, 2)}× < ${fmt(limit, 2)}× (${t.ratioOf.factor} of ${t.ratioOf.key})`);
+    }
+  }
   if (t.p50Within) {
     const base = rows.find((r) => r.key === t.p50Within.key);
     const limit = base ? base.p50 * t.p50Within.factor : NaN;
@@ -87,7 +100,11 @@ export function resultsTable(n, rows) {
       fmt(r.ratio, 2),
       fmt(r.cpuMs),
       targetText(r.target),
-      verdict === null ? "" : verdict.ok ? "PASS" : `FAIL (${verdict.why.join("; ")})`,
+      verdict === null
+        ? ""
+        : verdict.ok
+          ? `PASS${r.paired ? ` (${fmt(r.paired.ratio, 3)}× ${r.paired.key}, paired)` : ""}`
+          : `FAIL (${verdict.why.join("; ")})`,
     ];
   });
   return table(headers, body, ["l", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "l", "l"]);

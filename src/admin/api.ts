@@ -1,11 +1,13 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env";
-import { renderAdminError } from "../http/errors";
+import { AdminError, renderAdminError } from "../http/errors";
 import { jsonBodies } from "../http/validate";
 import { adminAuth } from "./auth";
+import { credentialsAdminRoutes } from "./credentials";
 import { eventsAdminRoutes } from "./events";
 import { exportAdminRoutes } from "./export";
 import { logAdminRoutes } from "./log";
+import { oauthClientsAdminRoutes } from "./oauth-clients";
 import { resyncAdminRoutes } from "./resync";
 import { sessionAdminRoutes } from "./session";
 import { settingsAdminRoutes } from "./settings";
@@ -25,7 +27,9 @@ const adminRoutes = new Hono<AppEnv>()
   .route("/", logAdminRoutes)
   .route("/", usersAdminRoutes)
   .route("/", statsAdminRoutes)
-  .route("/", resyncAdminRoutes);
+  .route("/", resyncAdminRoutes)
+  .route("/oauth", oauthClientsAdminRoutes)
+  .route("/", credentialsAdminRoutes);
 
 export type AdminRoutes = typeof adminRoutes;
 
@@ -35,7 +39,17 @@ export type AdminRoutes = typeof adminRoutes;
  */
 export const adminApi = new Hono<AppEnv>();
 
+/**
+ * Every answer of the admin API, errors and exports included, is `Cache-Control: no-store`: it
+ * holds the directory and the log, and no browser cache or proxy may keep a copy.
+ */
+adminApi.use("*", async function noStore(c, next) {
+  await next();
+  c.header("Cache-Control", "no-store");
+});
 adminApi.use("*", adminAuth(), jsonBodies());
 adminApi.route("/", adminRoutes);
-adminApi.all("*", (c) => c.json({ error: "not_found", detail: `There is no admin API endpoint at ${new URL(c.req.url).pathname}.` }, 404));
+adminApi.all("*", (c) => {
+  throw new AdminError(404, "not_found", `There is no admin API endpoint at ${new URL(c.req.url).pathname}.`);
+});
 adminApi.onError(renderAdminError);

@@ -9,7 +9,7 @@ import { SignInThrottle } from "./throttle";
 /** Who an admin action is logged as when the admin token opened the API (SPEC §10). */
 export const TOKEN_ACTOR = "admin token";
 
-/** 10 refused credentials per address in 5 minutes, then 429 until the 5 minutes are over. */
+/** 10 refused credentials per address in 5 minutes, then 429 for further wrong ones until the 5 minutes are over. */
 const throttle = new SignInThrottle(10, 5 * 60_000);
 
 const unauthorized = (detail: string) => new AdminError(401, "unauthorized", detail, { "WWW-Authenticate": 'Bearer realm="admin"' });
@@ -20,24 +20,31 @@ const unauthorized = (detail: string) => new AdminError(401, "unauthorized", det
  * and the admin is the person it names. The SCIM token never opens it. No cookies are used, so
  * there is no CSRF surface. A wrong credential counts toward the throttle; a request with none
  * does not (it guesses nothing), and is told how to sign in.
+ *
+ * The throttle only ever answers refused credentials: a right one is checked and let in whatever
+ * the address's count, so ten wrong tokens from someone behind the same NAT (or in the same IPv6
+ * /64) cannot keep the admins out. What stops guessing is the token's length, not the throttle.
  */
 export function adminAuth(): MiddlewareHandler<AppEnv> {
   return async function adminAuthMiddleware(c, next) {
     const client = clientKey(c.req.header("cf-connecting-ip"));
-    const wait = throttle.retryAfter(client);
-    if (wait > 0) {
-      throw new AdminError(429, "too_many_attempts", `Too many refused sign-ins from this address; try again in ${wait} seconds.`, {
-        "Retry-After": String(wait),
-      });
-    }
-    c.get("log").actor = await signedInActor(c, () => throttle.failed(client));
+    c.get("log").actor = await signedInActor(c, () => {
+      const wait = throttle.retryAfter(client);
+      throttle.failed(client);
+      if (wait > 0) {
+        throw new AdminError(429, "too_many_attempts", `Too many refused sign-ins from this address; try again in ${wait} seconds.`, {
+          "Retry-After": String(wait),
+        });
+      }
+    });
     await next();
   };
 }
 
 /**
  * The actor the request signs in as, or a 401 that says what to send instead. `refusedCredential`
- * is called for a wrong token or a refused Access token, not for a missing one or a setup problem.
+ * is called for a wrong token or a refused Access token, not for a missing one or a setup problem;
+ * it may throw a 429 instead of the 401.
  */
 async function signedInActor(c: Context<AppEnv>, refusedCredential: () => void): Promise<string> {
   const tokens = configuredTokens(c.env.ADMIN_TOKEN);

@@ -2,13 +2,11 @@ import { type Context, Hono } from "hono";
 import * as z from "zod/mini";
 import { getDb, isoNow } from "../db/client";
 import type { AppEnv } from "../env";
-import { type HoldKind, planHoldAction } from "../events/hold";
+import { planHoldAction } from "../events/hold";
 import { enqueueEvents } from "../events/outbox";
-import { BULK_REDELIVERABLE, REDELIVERABLE } from "../events/redelivery";
 import {
   applyHoldPlan,
   countByState,
-  EVENT_STATES,
   type EventRow,
   heldEvents,
   holdDryRunStatements,
@@ -18,9 +16,10 @@ import {
   selectEvent,
 } from "../events/store";
 import { SWEEP_MAX_PER_RUN } from "../events/sweeper";
-import { EVENT_TYPES, type EventState } from "../events/types";
+import { EVENT_TYPES } from "../events/types";
 import { AdminError } from "../http/errors";
 import { query, queryObject, validate } from "../http/validate";
+import { BULK_REDELIVERABLE, EVENT_STATES, type EventState, REDELIVERABLE } from "../lifecycle/events";
 import { invalidateSettingsCache, loadSettings } from "../settings/store";
 import { recordAction } from "./actions";
 
@@ -130,9 +129,6 @@ async function holdDryRun(
   return results.reduce((n, r) => n + r.meta.changes, 0);
 }
 
-const isHoldKind = (value: string | null): value is HoldKind =>
-  value === "guard" || value === "user" || value === "cascade" || value === "wait";
-
 /**
  * Release or discard held events (src/events/hold.ts). An id stands for its whole hold: the
  * held deactivation or deletion and everything waiting behind it for that user. Released events
@@ -141,7 +137,7 @@ const isHoldKind = (value: string | null): value is HoldKind =>
 async function actOnHeld(c: Context<AppEnv>, action: "release" | "discard", asked: string[] | undefined) {
   const db = getDb(c.env.DB);
   // Rows held before hold kinds were recorded are guard holds.
-  const held = (await heldEvents(db)).map((e) => ({ ...e, hold: isHoldKind(e.hold) ? e.hold : ("guard" as const) }));
+  const held = (await heldEvents(db)).map((e) => ({ ...e, hold: e.hold ?? ("guard" as const) }));
   const plan = planHoldAction(held, asked ?? "all", action);
   await db.batch([...applyHoldPlan(db, plan, isoNow())]);
   // The oldest go out now, in each resource's version order; the sweeper sends the rest.

@@ -51,6 +51,8 @@ export function presentLog(row: LogRow | NamedLogRow) {
     decisions: stringList(row.decisions),
     detail: row.detail,
     actor: row.actor,
+    /** The credential that let a SCIM request (or a token issuance) in; null for admin actions and refusals. */
+    credential: row.credential,
   };
 }
 

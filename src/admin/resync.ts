@@ -1,12 +1,11 @@
 import { Hono } from "hono";
 import { getDb, isoNow } from "../db/client";
 import { insertResync, type JobRow, latestJobs, newJobId, RESYNC_DRY_RUN_REASON, runningResync, selectJob } from "../db/jobs";
-import { isUniqueViolation } from "../db/sql";
 import type { AppEnv } from "../env";
 import type { Disagreement } from "../events/reconcile";
 import { countDisagreements, countUndeliveredByJob, disagreementsOf } from "../events/store";
-import type { EventState } from "../events/types";
 import { kickOrLeaveToCron } from "../jobs/runner";
+import type { EventState } from "../lifecycle/events";
 import { invalidateSettingsCache, loadSettings } from "../settings/store";
 import { recordAction } from "./actions";
 
@@ -115,12 +114,13 @@ export const resyncAdminRoutes = new Hono<AppEnv>()
     try {
       await insertResync(db, { id, actor: c.get("log").actor ?? null, baseUrl: c.get("baseUrl"), dryRun }, isoNow()).run();
     } catch (err) {
-      if (!isUniqueViolation(err)) throw err;
-      const running = (await runningResync(db))[0]?.id ?? null;
+      // One at a time (jobs_one_resync_uq): the insert failed because another is running, as a read tells.
+      const running = (await runningResync(db))[0]?.id;
+      if (running === undefined) throw err;
       return c.json(
         {
           error: "resync_running",
-          detail: `A resync is already running (${running ?? "finishing now"}); wait for it to finish, then start another.`,
+          detail: `A resync is already running (${running}); wait for it to finish, then start another.`,
           running,
         },
         409,
@@ -132,7 +132,7 @@ export const resyncAdminRoutes = new Hono<AppEnv>()
       undefined,
       202,
     );
-    await kickOrLeaveToCron(c.env.EVENTS, id, 0);
+    await kickOrLeaveToCron(c.env.EVENTS, { id, kind: "resync" }, 0);
     const [row] = await selectJob(db, id);
     const empty: Counts = { delivered: 0, failed: 0, waiting: 0, recorded: 0, discarded: 0 };
     return c.json(row ? present(row, empty, 0, []) : { id }, 202);

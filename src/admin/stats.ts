@@ -3,26 +3,13 @@ import { eventsPerHour, oldestPerState } from "../db/admin-queries";
 import { getDb } from "../db/client";
 import { REQUEST_OUTCOMES, type RequestOutcome, requestsPerHour } from "../db/log";
 import type { AppEnv } from "../env";
-import { countByState, EVENT_STATES } from "../events/store";
-import type { EventState } from "../events/types";
+import { signingSecrets } from "../events/signing";
+import { countByState } from "../events/store";
 import { queryObject, validate } from "../http/validate";
+import { EVENT_STATES, type EventState, UNDELIVERED } from "../lifecycle/events";
 
 const HOURS = 24;
 const HOUR_MS = 3_600_000;
-
-/**
- * The states counted as undelivered: the site has not received the event and it is still meant
- * for it. Not delivered, dry_run (recorded only, by setting) or discarded (an admin dropped it).
- */
-const UNDELIVERED_STATES = [
-  "pending",
-  "queued",
-  "retrying",
-  "held",
-  "undeliverable",
-  "rejected",
-  "dead",
-] as const satisfies readonly EventState[];
 
 /** One series per key, a value per hour, zero where nothing happened. */
 function perHour<K extends string>(keys: readonly K[], hours: readonly string[], rows: { hour: string; key: string; n: number }[]) {
@@ -52,12 +39,12 @@ export const statsAdminRoutes = new Hono<AppEnv>().get("/stats", validate("query
     requestsPerHour(db, since),
     eventsPerHour(db, since, EVENT_STATES),
     countByState(db),
-    oldestPerState(db, UNDELIVERED_STATES),
+    oldestPerState(db, UNDELIVERED),
   ]);
   const ages = Object.fromEntries(
     Object.entries(oldest).map(([state, at]) => [state, Math.max(0, Math.round((now - Date.parse(String(at))) / 1000))]),
-  ) as Partial<Record<(typeof UNDELIVERED_STATES)[number], number>>;
-  const oldestState = UNDELIVERED_STATES.filter((s) => oldest[s] !== undefined).sort((a, b) => (ages[b] ?? 0) - (ages[a] ?? 0))[0];
+  ) as Partial<Record<(typeof UNDELIVERED)[number], number>>;
+  const oldestState = UNDELIVERED.filter((s) => oldest[s] !== undefined).sort((a, b) => (ages[b] ?? 0) - (ages[a] ?? 0))[0];
   return c.json({
     generatedAt: new Date(now).toISOString(),
     hours,
@@ -74,12 +61,14 @@ export const statsAdminRoutes = new Hono<AppEnv>().get("/stats", validate("query
         created.map((r) => ({ hour: r.hour, key: r.state, n: r.n })),
       ),
     },
-    undeliveredStates: UNDELIVERED_STATES,
+    undeliveredStates: UNDELIVERED,
     oldestUndelivered: oldestState
       ? { state: oldestState, createdAt: oldest[oldestState] ?? null, ageSeconds: ages[oldestState] ?? 0 }
       : null,
     oldestAgeByState: ages,
     held: counts.held,
     dead: counts.dead,
+    // Which signing secrets are set (names and states only, never values): a rotation under way shows here.
+    signingSecrets: signingSecrets(c.env),
   });
 });

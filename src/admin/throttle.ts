@@ -1,9 +1,10 @@
 /**
  * Failed admin sign-ins per client address, counted in this isolate: after `max` wrong tokens (or
- * refused Access tokens) within `windowMs`, the address is refused, right token or not, until the
- * window ends. Checked before the credentials, so a locked-out guesser learns nothing from an
- * answer. The admin token is long and random, so this does not make guessing possible at all;
- * it keeps a script that loops on a bad token from costing anything, and it shows in the answer.
+ * refused Access tokens) within `windowMs`, further wrong ones from the address are answered 429
+ * until the window ends. Only refused credentials are throttled (src/admin/auth.ts): a right one is
+ * always let in, so a neighbour behind the same NAT cannot lock the admins out. The admin token is
+ * long and random, so guessing is hopeless anyway; this keeps a script that loops on a bad token
+ * from costing anything, and it shows in the answer.
  */
 export class SignInThrottle {
   private readonly clients = new Map<string, { failures: number; since: number }>();

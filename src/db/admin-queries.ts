@@ -1,7 +1,10 @@
 import { and, desc, eq, gte, inArray, lt, or, type SQL, sql } from "drizzle-orm";
+import type { EventState } from "../lifecycle/events";
 import { foldCase } from "../scim/text";
+import { latinLookalikeKey, lookalikeReasons } from "../scim/username";
 import type { Db } from "./client";
 import { events, users } from "./schema";
+import { idsIn } from "./sql";
 import { primaryEmail, userMatches } from "./subjects";
 
 /** What the admin's user list shows of a user. */
@@ -32,11 +35,53 @@ export interface UserSearch {
  * substring can hit no index), which is bounded by the directory and stops at the page.
  */
 export async function searchUsers(db: Db, s: UserSearch) {
+  const page = await searchUserRows(db, s);
+  return { rows: await withLookalikes(db, page.rows), nextCursor: page.nextCursor };
+}
+
+/**
+ * Each user with what an admin should know before trusting its userName (src/scim/username.ts):
+ * invisible characters, mixed scripts, a legacy userName the rules would refuse, another user it
+ * can pass for (its Latin look-alike key is that user's folded userName), or another user it
+ * folds to (a duplicate the refold recorded, src/jobs/fold.ts). One more statement for the page.
+ */
+async function withLookalikes<R extends { id: string; userName: string; userNameNorm: string; userNameDup: string | null }>(
+  db: Db,
+  rows: R[],
+) {
+  const keys = new Map<string, string>();
+  for (const r of rows) {
+    const key = latinLookalikeKey(r.userName);
+    if (key !== undefined && key !== r.userNameNorm) keys.set(r.id, key);
+  }
+  const wanted = [...new Set([...keys.values(), ...rows.flatMap((r) => (r.userNameDup === r.userNameNorm ? [r.userNameNorm] : []))])];
+  const others = wanted.length
+    ? await db
+        .select({ id: users.id, userName: users.userName, userNameNorm: users.userNameNorm })
+        .from(users)
+        .where(sql`${users.userNameNorm} IN ${idsIn(wanted)}`)
+        .limit(200)
+    : [];
+  return rows.map(({ userNameNorm, userNameDup, ...row }) => {
+    const warnings = lookalikeReasons(row.userName);
+    const key = keys.get(row.id);
+    for (const o of others) {
+      if (o.id === row.id) continue;
+      if (key !== undefined && o.userNameNorm === key) warnings.push(`looks like the userName of another user: ${o.userName}`);
+      else if (userNameDup === userNameNorm && o.userNameNorm === userNameNorm) {
+        warnings.push(`is the same userName as another user's under Unicode folding (both created before the rules): ${o.userName}`);
+      }
+    }
+    return { ...row, warnings };
+  });
+}
+
+async function searchUserRows(db: Db, s: UserSearch) {
   const where: SQL[] = [];
   if (s.cursor !== undefined) where.push(lt(users.seq, s.cursor));
   if (s.q !== undefined) where.push(userMatches(s.q));
   const rows = await db
-    .select(userSummary)
+    .select({ ...userSummary, userNameNorm: users.userNameNorm, userNameDup: users.userNameDup })
     .from(users)
     .where(and(...where))
     .orderBy(desc(users.seq))
@@ -81,7 +126,7 @@ export async function oldestPerState<S extends string>(db: Db, states: readonly 
  * Events created per hour since `since`, by their state now. The condition names every state so
  * that it is a range of events_state_idx per state, read from the index alone.
  */
-export async function eventsPerHour(db: Db, since: string, states: readonly string[]) {
+export async function eventsPerHour(db: Db, since: string, states: readonly EventState[]) {
   const hour = sql<string>`substr(${events.createdAt}, 1, 13)`;
   const rows = await db
     .select({ hour, state: events.state, n: sql<number>`count(*)` })

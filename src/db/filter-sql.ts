@@ -8,6 +8,7 @@ import { type AttributeDef, GROUP_SCHEMA_ID, type ResourceTypeDef, USER_SCHEMA_I
 import { foldCase } from "../scim/text";
 import { orderSql, type SortSpec } from "./list-sql";
 import { groupMembers, groups, users } from "./schema";
+import { indexText, TEXT_INDEX_PATHS } from "./text-index";
 
 /**
  * Filter AST → a drizzle SQL condition (SPEC §7, §11), built from the schema's column objects.
@@ -92,18 +93,7 @@ export const USER_SQL_TARGET: SqlTarget = {
   relations: {
     groups: { alias: "gm", owner: "userId", columns: { value: "groupId" } },
   },
-  textSearch: {
-    table: sql`${sql.identifier("users_fts")}`,
-    columns: {
-      userName: "user_name",
-      displayName: "display_name",
-      "name.givenName": "given_name",
-      "name.familyName": "family_name",
-      "emails.value": "emails",
-      // The emails column also holds email_norm (the primary email).
-      email: "user_name emails",
-    },
-  },
+  textSearch: { table: sql`${sql.identifier("users_fts")}`, columns: TEXT_INDEX_PATHS },
 };
 
 export const GROUP_SQL_TARGET: SqlTarget = {
@@ -162,6 +152,7 @@ type Scope =
   | { kind: "relation"; member: MemberTable; rel: SqlRelation; parent: AttributeDef };
 
 const SQL_OPS: Partial<Record<CompareOp, string>> = { eq: "=", gt: ">", ge: ">=", lt: "<", le: "<=" };
+const UTF8 = new TextEncoder();
 /** The shortest value the trigram index can find (three characters make a trigram). */
 const TRIGRAM = 3;
 
@@ -231,15 +222,18 @@ class Translator {
 
   node(f: Filter, scope: Scope): Frag {
     switch (f.kind) {
+      // Both sides in parentheses: SQLite builds its expression tree from the text, and a flat
+      // `a OR b OR c …` is a chain as deep as it is long (D1 refuses depth over 100: "Expression
+      // tree is too large"). Parenthesised, its tree is the parser's balanced one, log2(n) deep.
       case "and": {
         const l = this.node(f.left, scope);
         const r = this.node(f.right, scope);
-        return { sql: sql`${paren(l)} AND ${paren(r)}`, params: l.params + r.params, nullable: l.nullable || r.nullable, or: false };
+        return { sql: sql`(${l.sql}) AND (${r.sql})`, params: l.params + r.params, nullable: l.nullable || r.nullable, or: false };
       }
       case "or": {
         const l = this.node(f.left, scope);
         const r = this.node(f.right, scope);
-        return { sql: sql`${l.sql} OR ${r.sql}`, params: l.params + r.params, nullable: l.nullable || r.nullable, or: true };
+        return { sql: sql`(${l.sql}) OR (${r.sql})`, params: l.params + r.params, nullable: l.nullable || r.nullable, or: true };
       }
       case "not":
         return negate(this.node(f.filter, scope));
@@ -270,11 +264,13 @@ class Translator {
         continue;
       }
       if (typeof param !== "string") throw invalid(`"${op}" needs a string value.`);
-      // Characters, as SQLite's substr() and length() count them.
-      const length = [...param].length;
-      if (length === 0 || op === "co") parts.push(sql`instr(${e}, ${param}) > 0`);
-      else if (op === "sw") parts.push(sql`substr(${e}, 1, ${sql.raw(String(length))}) = ${param}`);
-      else parts.push(sql`substr(${e}, ${sql.raw(String(-length))}) = ${param}`);
+      // UTF-8 bytes of a BLOB, not characters of TEXT: SQLite's substr() counts a text's characters
+      // only up to its first U+0000, so "a\0b" would neither start with "a\0" nor end with "\0b".
+      // A byte prefix (suffix) of well-formed UTF-8 that equals a whole string is a character one.
+      const bytes = UTF8.encode(param).length;
+      if (bytes === 0 || op === "co") parts.push(sql`instr(${e}, ${param}) > 0`);
+      else if (op === "sw") parts.push(sql`substr(CAST(${e} AS BLOB), 1, ${sql.raw(String(bytes))}) = CAST(${param} AS BLOB)`);
+      else parts.push(sql`substr(CAST(${e} AS BLOB), ${sql.raw(String(-bytes))}) = CAST(${param} AS BLOB)`);
     }
     const condition = parts.length > 1 ? sql`(${sql.join(parts, sql` OR `)})` : (parts[0] ?? sql`0`);
     return frag(condition, parts.length, o.nullable);
@@ -295,7 +291,7 @@ class Translator {
       if (columns === undefined || (op !== "co" && op !== "sw" && op !== "ew") || typeof value !== "string") continue;
       const folded = foldCase(value);
       if ([...folded].length < TRIGRAM) continue;
-      const query = `{${columns}} : "${folded.replaceAll('"', '""')}"`;
+      const query = `{${columns}} : "${indexText(folded).replaceAll('"', '""')}"`;
       searches.push(sql`${this.t.seq} IN (SELECT rowid FROM ${ts.table} WHERE ${ts.table} MATCH ${query})`);
     }
     if (searches.length === 0) return f;

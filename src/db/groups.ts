@@ -61,26 +61,6 @@ export function insertGroup(db: Db, row: typeof groups.$inferInsert) {
   return db.insert(groups).values(row);
 }
 
-/** Metadata and version in one statement; the version moves by the number of events written. */
-export function updateGroup(
-  db: Db,
-  id: string,
-  fields: { displayName: string; displayNameNorm: string; externalId: string | null; data: string; updatedAt: string },
-  versionStep: number,
-) {
-  return db
-    .update(groups)
-    .set({ ...fields, version: sql`${groups.version} + ${versionStep}` })
-    .where(eq(groups.id, id));
-}
-
-/** A membership change made from elsewhere (a user deleted): the group's version moves by one. */
-export const bumpGroupVersion = (db: Db, id: string, at: string) =>
-  db
-    .update(groups)
-    .set({ version: sql`${groups.version} + 1`, updatedAt: at })
-    .where(eq(groups.id, id));
-
 export const addMembers = (db: Db, groupId: string, ids: readonly string[], at: string) =>
   db
     .insert(groupMembers)
@@ -90,7 +70,6 @@ export const addMembers = (db: Db, groupId: string, ids: readonly string[], at: 
 export const removeMembers = (db: Db, groupId: string, ids: readonly string[]) =>
   db.delete(groupMembers).where(and(eq(groupMembers.groupId, groupId), sql`${groupMembers.userId} IN ${idsIn(ids)}`));
 
-export const deleteGroupRow = (db: Db, id: string) => db.delete(groups).where(eq(groups.id, id));
 export const deleteAllMembers = (db: Db, groupId: string) => db.delete(groupMembers).where(eq(groupMembers.groupId, groupId));
 
 /**
@@ -102,7 +81,7 @@ function affectedUsers(ids: readonly string[], allOf: string | null) {
   return allOf === null ? named : sql`(${named} OR ${users.id} IN (SELECT user_id FROM group_members WHERE group_id = ${allOf}))`;
 }
 
-/** At most `limit` of them: more than a change decides inline (src/groups/roles.ts) is not read. */
+/** At most `limit` of them: more than a change decides inline (src/membership/effects.ts INLINE_ROLE_LIMIT) is not read. */
 export const selectUsersForRoles = (db: Db, ids: readonly string[], allOf: string | null, limit: number) =>
   db.select().from(users).where(affectedUsers(ids, allOf)).limit(limit);
 

@@ -1,15 +1,13 @@
 import { and, desc, eq, sql } from "drizzle-orm";
+import type { JobKind, ResyncStage } from "../lifecycle/jobs";
 import type { Db } from "./client";
 import { groups, jobs, users } from "./schema";
 
 export type JobRow = typeof jobs.$inferSelect;
-export type JobKind = "roles" | "resync";
 
-/** A resync's id starts with this, so a queue message's job id alone says which runner it needs. */
-export const RESYNC_ID_PREFIX = "resync_";
-
+/** A job's id: its kind's prefix (for people reading logs; the runner reads the kind column), then random hex. */
 export function newJobId(kind: JobKind = "roles"): string {
-  return `${kind === "resync" ? RESYNC_ID_PREFIX : "job_"}${crypto.randomUUID().replaceAll("-", "")}`;
+  return `${kind === "resync" ? "resync_" : "job_"}${crypto.randomUUID().replaceAll("-", "")}`;
 }
 
 /**
@@ -50,7 +48,7 @@ export const latestJobs = (db: Db, kind: JobKind, limit: number) =>
 /** Running jobs nobody has advanced since `before`: their queue message was lost (cron resumes them). */
 export const stalledJobs = (db: Db, before: string) =>
   db
-    .select({ id: jobs.id })
+    .select({ id: jobs.id, kind: jobs.kind })
     .from(jobs)
     .where(and(eq(jobs.state, "running"), sql`${jobs.updatedAt} < ${before}`))
     .limit(10);
@@ -67,28 +65,17 @@ export const failJob = (db: Db, id: string, error: string, at: string) =>
     .set({ state: "failed", error: error.slice(0, 500), updatedAt: at, finishedAt: at })
     .where(and(eq(jobs.id, id), eq(jobs.state, "running")));
 
-/**
- * A chunk's progress, compare-and-set on the cursor it started from: in the chunk's own batch,
- * followed by casGuard, so two runners of one job never both apply a chunk.
- */
-export function advanceJob(
-  db: Db,
-  job: JobRow,
-  progress: { cursor: number; processed: number; changed: number; kept: number; done: boolean },
-  at: string,
-) {
-  return db
-    .update(jobs)
-    .set({
-      cursor: progress.cursor,
-      processed: sql`${jobs.processed} + ${progress.processed}`,
-      changed: sql`${jobs.changed} + ${progress.changed}`,
-      kept: sql`${jobs.kept} + ${progress.kept}`,
-      chunks: sql`${jobs.chunks} + 1`,
-      updatedAt: at,
-      ...(progress.done ? { state: "done", finishedAt: at } : {}),
-    })
-    .where(and(eq(jobs.id, job.id), eq(jobs.state, "running"), eq(jobs.cursor, job.cursor)));
+/** A role chunk's progress (src/write/cas.ts advanceJob moves the cursor compare-and-set). */
+export function roleProgress(progress: { cursor: number; processed: number; changed: number; kept: number; done: boolean }, at: string) {
+  return {
+    cursor: progress.cursor,
+    processed: sql`${jobs.processed} + ${progress.processed}`,
+    changed: sql`${jobs.changed} + ${progress.changed}`,
+    kept: sql`${jobs.kept} + ${progress.kept}`,
+    chunks: sql`${jobs.chunks} + 1`,
+    updatedAt: at,
+    ...(progress.done ? { state: "done" as const, finishedAt: at } : {}),
+  };
 }
 
 const RESYNC_REASON = "full resync";
@@ -118,27 +105,18 @@ export const runningResync = (db: Db) =>
     .from(jobs)
     .where(and(eq(jobs.kind, "resync"), eq(jobs.state, "running")));
 
-/**
- * A resync chunk's progress, compare-and-set on the stage and cursor it started from, in the
- * chunk's own batch with its events (followed by casGuard): a chunk is applied once or not at all.
- * `changed` counts the events it emitted.
- */
-export function advanceResync(
-  db: Db,
-  job: JobRow,
-  progress: { stage: "users" | "groups"; cursor: number; processed: number; emitted: number; done: boolean },
+/** A resync chunk's progress; `changed` counts the events it emitted (src/write/cas.ts advanceJob moves the cursor). */
+export function resyncProgress(
+  progress: { stage: ResyncStage; cursor: number; processed: number; emitted: number; done: boolean },
   at: string,
 ) {
-  return db
-    .update(jobs)
-    .set({
-      stage: progress.stage,
-      cursor: progress.cursor,
-      processed: sql`${jobs.processed} + ${progress.processed}`,
-      changed: sql`${jobs.changed} + ${progress.emitted}`,
-      chunks: sql`${jobs.chunks} + 1`,
-      updatedAt: at,
-      ...(progress.done ? { state: "done", finishedAt: at } : {}),
-    })
-    .where(and(eq(jobs.id, job.id), eq(jobs.state, "running"), eq(jobs.cursor, job.cursor), sql`${jobs.stage} IS ${job.stage}`));
+  return {
+    stage: progress.stage,
+    cursor: progress.cursor,
+    processed: sql`${jobs.processed} + ${progress.processed}`,
+    changed: sql`${jobs.changed} + ${progress.emitted}`,
+    chunks: sql`${jobs.chunks} + 1`,
+    updatedAt: at,
+    ...(progress.done ? { state: "done" as const, finishedAt: at } : {}),
+  };
 }

@@ -1,5 +1,8 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { EVENT_STATES, HOLD_KINDS } from "../lifecycle/events";
+import { JOB_KINDS, JOB_STATES, RESYNC_STAGES } from "../lifecycle/jobs";
+import type { CredentialKey } from "./credentials";
 
 /**
  * D1 schema. Every resource keeps its full SCIM attributes as JSON in `data` (the
@@ -32,10 +35,20 @@ export const users = sqliteTable(
     /**
      * `data` with only its caseExact:false strings, Unicode-folded (src/scim/fold.ts): what
      * filters and sortBy compare those attributes against. NULL on rows written before it
-     * existed until the cron has filled it in (src/users/fold-backfill.ts); SQL reads
+     * existed until the cron has filled it in (src/jobs/fold.ts); SQL reads
      * lower(data) for them meanwhile.
      */
     dataFold: text("data_fold"),
+    /** The fold user_name_norm, email_norm and data_fold were made with (src/resources/user.ts FOLD_VERSION). */
+    foldVersion: integer("fold_version").notNull().default(0),
+    /**
+     * Set by the refold (src/jobs/fold.ts) on a user written before the userName rules whose
+     * userName folds, under the current fold, to one another user already holds: the key it found
+     * taken. While it equals user_name_norm the row stays out of the uniqueness (users_user_name_norm_uq),
+     * so writes to it (a deactivation) still go through; the admin page shows the pair. Renamed,
+     * the row is unique again like any other.
+     */
+    userNameDup: text("user_name_dup"),
     passwordHash: text("password_hash"),
     version: integer("version").notNull(),
     createdAt: text("created_at").notNull(),
@@ -43,19 +56,21 @@ export const users = sqliteTable(
   },
   (t) => [
     uniqueIndex("users_id_uq").on(t.id),
-    uniqueIndex("users_user_name_norm_uq").on(t.userNameNorm),
+    // Unique per folded userName, except a legacy duplicate the refold found (user_name_dup): its
+    // own seq sets it apart while its key is the one found taken. Lookups use the first column.
+    uniqueIndex("users_user_name_norm_uq").on(t.userNameNorm, sql`(CASE WHEN user_name_dup = user_name_norm THEN seq ELSE 0 END)`),
     index("users_external_id_idx").on(t.externalId),
     index("users_email_norm_idx").on(t.emailNorm),
     index("users_created_idx").on(t.createdAt),
     index("users_updated_idx").on(t.updatedAt),
-    // The deprovisioning guard counts active users created before its window (src/events/outbox.ts).
-    index("users_active_created_idx").on(t.active, t.createdAt),
     // Looks redundant (seq is the rowid) but is the narrowest index in seq order: an import page
     // deep in the directory (LIMIT 100 OFFSET 99,900) steps over index entries of a few bytes
     // instead of whole table rows with their JSON, ~40x less to read (bench/README.md).
     index("users_seq_idx").on(t.seq),
     // Rows whose data_fold is still to be filled in: empty once the backfill is done.
     index("users_unfolded_idx").on(t.seq).where(sql`data_fold IS NULL`),
+    // Rows folded with an older fold than FOLD_VERSION (src/jobs/fold.ts): empty once refolded.
+    index("users_refold_idx").on(t.seq).where(sql`fold_version < 1`),
   ],
 );
 
@@ -71,9 +86,12 @@ export const groups = sqliteTable(
     version: integer("version").notNull(),
     createdAt: text("created_at").notNull(),
     updatedAt: text("updated_at").notNull(),
+    /** Set by the refold (src/jobs/fold.ts) once display_name_norm has the current fold; writes leave it alone. */
+    foldVersion: integer("fold_version").notNull().default(0),
   },
   (t) => [
     uniqueIndex("groups_id_uq").on(t.id),
+    index("groups_refold_idx").on(t.seq).where(sql`fold_version < 1`),
     // Not unique (RFC 7643 §4.2; Entra provisions two groups of one name): the lookup index only.
     index("groups_display_name_norm_idx").on(t.displayNameNorm),
     index("groups_external_id_idx").on(t.externalId),
@@ -91,10 +109,14 @@ export const groupMembers = sqliteTable(
   (t) => [primaryKey({ columns: [t.groupId, t.userId] }), index("group_members_user_idx").on(t.userId)],
 );
 
-/** Single-row settings document (id = 1), validated by zod on read and write. */
+/**
+ * Single-row settings document (id = 1), validated by zod on read and write, and written by
+ * compare-and-set on `version` (src/write/cas.ts). No row yet reads as version 0 and the defaults.
+ */
 export const settings = sqliteTable("settings", {
   id: integer("id").primaryKey(),
   data: text("data").notNull(),
+  version: integer("version").notNull().default(1),
   updatedAt: text("updated_at").notNull(),
 });
 
@@ -115,14 +137,10 @@ export const events = sqliteTable(
     resourceVersion: integer("resource_version").notNull(),
     /** The webhook body exactly as delivered: {"type","timestamp","data"}. */
     payload: text("payload").notNull(),
-    /** pending | queued | delivered | retrying | rejected | dead | held | undeliverable | dry_run | discarded */
-    state: text("state").notNull(),
-    /**
-     * Why a held event is held (src/events/hold.ts): guard (the deprovisioning guard stopped it),
-     * user (a later event of a user whose deprovisioning is held), cascade (a group's
-     * members_removed from a held deletion), wait (a group event behind an earlier held one).
-     */
-    hold: text("hold"),
+    /** Its place in the delivery lifecycle (src/lifecycle/events.ts, one table of every state). */
+    state: text("state", { enum: EVENT_STATES }).notNull(),
+    /** Why a held event is held (src/lifecycle/events.ts HOLD_KINDS, src/events/hold.ts). */
+    hold: text("hold", { enum: HOLD_KINDS }),
     /** For user and cascade holds, the guard-held event they share fate with. */
     heldBy: text("held_by"),
     /** The resync (a jobs row) that emitted this user.synced / group.synced event; NULL for changes. */
@@ -135,8 +153,15 @@ export const events = sqliteTable(
     attempts: integer("attempts").notNull().default(0),
     lastStatus: integer("last_status"),
     lastError: text("last_error"),
+    /** For a user event, the folded userName it is about (a held deletion frees that name). */
+    userNameNorm: text("user_name_norm"),
     createdAt: text("created_at").notNull(),
     queuedAt: text("queued_at"),
+    /**
+     * When an in-flight event is due at the consumer: its queue send for a queued event, its next
+     * attempt for a retrying one. Overdue and not taken: its message was lost (src/events/sweeper.ts).
+     */
+    dueAt: text("due_at"),
     deliveredAt: text("delivered_at"),
     updatedAt: text("updated_at").notNull(),
   },
@@ -156,8 +181,39 @@ export const events = sqliteTable(
     index("events_resource_idx").on(t.resourceId, t.seq),
     // Tiny (held events only): "does this resource have a held event?" on every outbox insert.
     index("events_held_idx").on(t.resourceType, t.resourceId, t.seq).where(sql`state = 'held'`),
+    // Tiny too: "did a held deletion free this userName?" on every user event's insert.
+    index("events_held_deletion_name_idx").on(t.userNameNorm).where(sql`state = 'held' AND type = 'user.deleted'`),
+    // In-flight events by when they are due: the sweeper's search for lost messages.
+    index("events_due_idx").on(t.dueAt).where(sql`state IN ('queued', 'retrying')`),
   ],
 );
+
+/**
+ * How far the queue consumer has got (one row, id 1): the newest queue timestamp among the
+ * messages it has taken, and when it last took a batch. The sweeper tells a lost message from a
+ * backlog with it (src/events/sweeper.ts).
+ */
+export const deliveryProgress = sqliteTable("delivery_progress", {
+  id: integer("id").primaryKey(),
+  reached: text("reached").notNull(),
+  lastBatchAt: text("last_batch_at").notNull(),
+});
+
+/**
+ * The deprovisioning guard's base (migrations/0010): active users now (one row, id 1), and the net
+ * change of that number per minute, both kept by triggers on `users`. Active at the start of the
+ * guard's hour is `n` minus the hour's changes (src/events/outbox.ts).
+ */
+export const guardActive = sqliteTable("guard_active", {
+  id: integer("id").primaryKey(),
+  n: integer("n").notNull(),
+});
+
+export const guardActiveChanges = sqliteTable("guard_active_changes", {
+  /** `YYYY-MM-DDTHH:MM` (UTC) */
+  minute: text("minute").primaryKey(),
+  delta: integer("delta").notNull(),
+});
 
 /**
  * Background work done in bounded chunks through the queue (src/jobs/): re-evaluating every
@@ -170,12 +226,10 @@ export const jobs = sqliteTable(
   "jobs",
   {
     id: text("id").primaryKey(),
-    /** roles | resync */
-    kind: text("kind").notNull(),
+    kind: text("kind", { enum: JOB_KINDS }).notNull(),
     /** A resync's stage: users, then groups (cursor is the last seq done in it). */
-    stage: text("stage"),
-    /** running | done | superseded | failed */
-    state: text("state").notNull(),
+    stage: text("stage", { enum: RESYNC_STAGES }),
+    state: text("state", { enum: JOB_STATES }).notNull(),
     /** Why it runs, for the admin page and the log ("moderatorGroup: null → \"g1\""). */
     reason: text("reason").notNull(),
     cursor: integer("cursor").notNull().default(0),
@@ -219,6 +273,11 @@ export const provisioningLog = sqliteTable(
     detail: text("detail"),
     /** Who took an admin action: the Cloudflare Access email, or "admin token". */
     actor: text("actor"),
+    /**
+     * The credential that authenticated the request (src/db/credentials.ts): SCIM_BEARER_TOKEN,
+     * SCIM_BEARER_TOKEN_NEXT, or oauth:<client>:<secret id or "assertion">; NULL for admin actions.
+     */
+    credential: text("credential").$type<CredentialKey>(),
   },
   (t) => [
     index("log_at_idx").on(t.at),
@@ -226,6 +285,8 @@ export const provisioningLog = sqliteTable(
     index("log_status_idx").on(t.status, t.seq),
     // The counted row of a client's refused requests (src/log/refused.ts) is upserted on its key.
     uniqueIndex("log_refused_uq").on(t.requestId).where(sql`method = 'REFUSED'`),
+    // "When was each credential last used" (the Connect page): one index seek per credential.
+    index("log_credential_idx").on(t.credential, t.at).where(sql`credential IS NOT NULL`),
   ],
 );
 
@@ -239,6 +300,50 @@ export const serviceKeys = sqliteTable("service_keys", {
   secret: text("secret").notNull(),
   createdAt: text("created_at").notNull(),
 });
+
+/**
+ * OAuth 2.0 clients for SCIM (src/oauth/), created by an admin. `client_id` is what the IdP sends
+ * (Entra's "Client Identifier"); `id` names the client in the admin API. A secret client proves
+ * itself with one of its secrets; a federated client with an assertion (RFC 7523) signed by a key
+ * of `jwks_uri`, issued by `issuer` for `audience` about `subject` (Entra workload identity
+ * federation; `tenant_id` when the issuer is an Entra tenant, whose `tid` claim must match).
+ */
+export const oauthClients = sqliteTable(
+  "oauth_clients",
+  {
+    id: text("id").primaryKey(),
+    clientId: text("client_id").notNull(),
+    name: text("name").notNull(),
+    type: text("type", { enum: ["secret", "federated"] }).notNull(),
+    issuer: text("issuer"),
+    jwksUri: text("jwks_uri"),
+    subject: text("subject"),
+    audience: text("audience"),
+    tenantId: text("tenant_id"),
+    createdAt: text("created_at").notNull(),
+    createdBy: text("created_by"),
+  },
+  (t) => [uniqueIndex("oauth_clients_client_id_uq").on(t.clientId)],
+);
+
+/**
+ * A secret client's secrets, several at once (rotation): SHA-256 of the secret, never the secret;
+ * `hint` is its last four characters, so an admin can tell which one an IdP holds.
+ */
+export const oauthClientSecrets = sqliteTable(
+  "oauth_client_secrets",
+  {
+    id: text("id").primaryKey(),
+    /** oauth_clients.id */
+    clientRef: text("client_ref").notNull(),
+    hash: text("hash").notNull(),
+    hint: text("hint").notNull(),
+    createdAt: text("created_at").notNull(),
+    expiresAt: text("expires_at").notNull(),
+    createdBy: text("created_by"),
+  },
+  (t) => [index("oauth_client_secrets_client_idx").on(t.clientRef)],
+);
 
 /**
  * How many rows `users` and `groups` hold ("users", "groups"), kept by triggers

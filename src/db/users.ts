@@ -1,6 +1,6 @@
-import { and, eq, inArray, isNull, type SQL, sql } from "drizzle-orm";
+import { eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { GroupRef, UserColumns, UserState } from "../resources/user";
-import { isRole, type Role } from "../roles/rules";
+import { isRole } from "../roles/rules";
 import type { Db } from "./client";
 import type { u } from "./filter-sql";
 import { groupMembers, groups, users } from "./schema";
@@ -100,49 +100,29 @@ export function insertUser(db: Db, s: UserState, cols: UserColumns, passwordHash
   });
 }
 
-/** Compare-and-set update: changes the row only if it is still at `expectedVersion`. */
-export function updateUserCas(db: Db, s: UserState, cols: UserColumns, expectedVersion: number, passwordHash: string | undefined) {
-  return db
-    .update(users)
-    .set({
-      ...cols,
-      active: s.active,
-      role: s.role,
-      data: JSON.stringify(s.data),
-      ...(passwordHash !== undefined ? { passwordHash } : {}),
-      version: s.version,
-      updatedAt: s.updatedAt,
-    })
-    .where(and(eq(users.id, s.id), eq(users.version, expectedVersion)));
+/** The columns a user write sets besides its version (src/write/cas.ts updateUser). */
+export function userSet(s: UserState, cols: UserColumns, passwordHash: string | undefined) {
+  return {
+    ...cols,
+    active: s.active,
+    role: s.role,
+    data: JSON.stringify(s.data),
+    ...(passwordHash !== undefined ? { passwordHash } : {}),
+    updatedAt: s.updatedAt,
+  };
 }
-
-export const deleteUserCas = (db: Db, id: string, expectedVersion: number) =>
-  db.delete(users).where(and(eq(users.id, id), eq(users.version, expectedVersion)));
-
-export const deleteMembershipsOfUser = (db: Db, id: string) => db.delete(groupMembers).where(eq(groupMembers.userId, id));
-
-/** Role-only compare-and-set update (group mapping changes a member's role). */
-export function updateUserRoleCas(db: Db, id: string, role: Role, expectedVersion: number, at: string) {
-  return db
-    .update(users)
-    .set({ role, version: expectedVersion + 1, updatedAt: at })
-    .where(and(eq(users.id, id), eq(users.version, expectedVersion)));
-}
-
-/** Rows whose folded copy is still to be filled in (users_unfolded_idx), oldest first. */
-export const selectUnfolded = (db: Db, limit: number) =>
-  db
-    .select({ seq: users.seq, version: users.version, data: users.data, userName: users.userName })
-    .from(users)
-    .where(isNull(users.dataFold))
-    .orderBy(users.seq)
-    .limit(limit);
 
 /**
- * Fills in data_fold for many rows in ONE statement (their folds as one JSON parameter). A row
- * written since it was read (its version moved) is left alone: that write set its own fold.
+ * One row `{ holds }`: 1 while no user but `id` has this folded userName (a write's uniqueness
+ * claim), as users_user_name_norm_uq counts it: a legacy duplicate the refold recorded
+ * (user_name_dup, src/db/fold.ts) neither takes the name from others nor is refused it.
  */
-export const fillFolded = (db: Db, folds: readonly { seq: number; version: number; fold: string }[]) =>
-  db.run(sql`UPDATE ${users} SET data_fold = json_extract(f.value, '$.fold')
-    FROM json_each(${JSON.stringify(folds)}) AS f
-    WHERE ${users.seq} = json_extract(f.value, '$.seq') AND ${users.version} = json_extract(f.value, '$.version') AND ${users.dataFold} IS NULL`);
+export const userNameFree = (db: Db, id: string, userNameNorm: string) =>
+  db
+    .select({
+      holds: sql<number>`NOT (coalesce((SELECT ${users.userNameDup} = ${userNameNorm} FROM ${users} WHERE ${users.id} = ${id}), 0) = 0
+        AND EXISTS (SELECT 1 FROM ${users} o WHERE o.user_name_norm = ${userNameNorm} AND o.id <> ${id} AND o.user_name_dup IS NOT o.user_name_norm))`,
+    })
+    .from(sql`(SELECT 1)`);
+
+export const deleteMembershipsOfUser = (db: Db, id: string) => db.delete(groupMembers).where(eq(groupMembers.userId, id));

@@ -1,31 +1,25 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { SQLiteUpdateSetSource } from "drizzle-orm/sqlite-core";
 import { type Db, getDb } from "../db/client";
-import { events } from "../db/schema";
+import { deliveryProgress, events } from "../db/schema";
 import { idsIn } from "../db/sql";
 import type { Bindings } from "../env";
+import { type EventState, IN_FLIGHT, SENDABLE } from "../lifecycle/events";
 import { isLastAttempt, retryDelaySeconds, verdictFor } from "./backoff";
-import { type DeliveryTarget, postWebhook } from "./deliver";
+import { DELIVERY_TIMEOUT_MS, type DeliveryTarget, postWebhook } from "./deliver";
 import { disagreement, parseSiteView } from "./reconcile";
 import { decodeSigningSecret } from "./signing";
-import { type EventState, type EventType, SYNCED_EVENT_TYPES } from "./types";
+import { SYNCED_EVENT_TYPES } from "./types";
 
 type EventRow = typeof events.$inferSelect;
-
-/**
- * States in which a message on the queue may (still) be delivered. Any other is acked without a
- * POST: delivered, rejected and discarded are final (a later copy of the message is a duplicate),
- * held waits for an admin (release-held), dry_run is recorded only.
- */
-const SENDABLE: EventState[] = ["pending", "queued", "retrying", "undeliverable", "dead"];
-/** States the DLQ consumer may turn into dead: the ones a message on the queue leaves behind. */
-const IN_FLIGHT: EventState[] = ["pending", "queued", "retrying"];
 
 /** One event message of a batch: the message, and the outbox event it asks to deliver. */
 export type Received = { msg: Message<unknown>; eventId: string };
 
 /** Where deliveries go, or why they cannot go anywhere (SPEC §2: unset URL → undeliverable). */
-function deliveryTarget(env: Pick<Bindings, "MAIN_SITE_URL" | "MAIN_SITE_SIGNING_SECRET">): DeliveryTarget | { problem: string } {
+function deliveryTarget(
+  env: Pick<Bindings, "MAIN_SITE_URL" | "MAIN_SITE_SIGNING_SECRET" | "MAIN_SITE_SIGNING_SECRET_NEXT">,
+): DeliveryTarget | { problem: string } {
   const url = env.MAIN_SITE_URL?.trim() ?? "";
   if (url === "") return { problem: "MAIN_SITE_URL is not set; set it, then redeliver." };
   let parsed: URL;
@@ -44,14 +38,49 @@ function deliveryTarget(env: Pick<Bindings, "MAIN_SITE_URL" | "MAIN_SITE_SIGNING
   } catch (err) {
     return { problem: `${err instanceof Error ? err.message : String(err)} Fix it, then redeliver.` };
   }
-  return { url, secret };
+  // While set, every delivery carries its signature too (a rotation without a gap); one that is
+  // not usable stops deliveries like a broken current secret does, rather than silently skipping it.
+  const nextSecret = env.MAIN_SITE_SIGNING_SECRET_NEXT?.trim() ?? "";
+  if (nextSecret === "") return { url, secret };
+  try {
+    decodeSigningSecret(nextSecret, "MAIN_SITE_SIGNING_SECRET_NEXT");
+  } catch (err) {
+    return { problem: `${err instanceof Error ? err.message : String(err)} Fix it (or delete it), then redeliver.` };
+  }
+  return { url, secret, nextSecret };
 }
 
-async function loadRows(db: Db, ids: string[]): Promise<Map<string, EventRow>> {
-  const found = await db
-    .select()
-    .from(events)
-    .where(sql`${events.id} IN ${idsIn([...new Set(ids)])}`);
+/**
+ * The batch's events, read in one round trip with the consumer's progress: the newest queue
+ * timestamp among these messages and the time of this batch. The sweeper compares an in-flight
+ * event's due time with them to tell a lost message from a backlog (sweeper.ts).
+ */
+async function loadRows(db: Db, messages: Received[]): Promise<Map<string, EventRow>> {
+  const ids = [...new Set(messages.map((m) => m.eventId))];
+  const now = Date.now();
+  const reached = new Date(Math.max(0, ...messages.map((m) => m.msg.timestamp.getTime()))).toISOString();
+  // Taken now: each in-flight event of the batch is due again only once it cannot still be waiting
+  // its turn here (every POST before it may take the whole delivery timeout), so the sweeper never
+  // takes an event of a slow batch for a lost one.
+  const due = JSON.stringify(ids.map((id, i) => ({ id, due: new Date(now + (i + 1) * DELIVERY_TIMEOUT_MS + 60_000).toISOString() })));
+  const dueOf = sql`(SELECT json_extract(d.value, '$.due') FROM json_each(${due}) AS d WHERE json_extract(d.value, '$.id') = ${events.id})`;
+  const [found] = await db.batch([
+    db
+      .select()
+      .from(events)
+      .where(sql`${events.id} IN ${idsIn(ids)}`),
+    db
+      .insert(deliveryProgress)
+      .values({ id: 1, reached, lastBatchAt: new Date(now).toISOString() })
+      .onConflictDoUpdate({
+        target: deliveryProgress.id,
+        set: { reached: sql`max(${deliveryProgress.reached}, excluded.reached)`, lastBatchAt: new Date(now).toISOString() },
+      }),
+    db
+      .update(events)
+      .set({ dueAt: dueOf })
+      .where(and(sql`${events.id} IN ${idsIn(ids)}`, inArray(events.state, [...IN_FLIGHT]))),
+  ]);
   return new Map(found.map((row) => [row.id, row]));
 }
 
@@ -64,10 +93,7 @@ export async function deliverBatch(messages: Received[], env: Bindings): Promise
   const db = getDb(env.DB);
   let rows: Map<string, EventRow>;
   try {
-    rows = await loadRows(
-      db,
-      messages.map((m) => m.eventId),
-    );
+    rows = await loadRows(db, messages);
   } catch (err) {
     log("error", "could not read events; batch will be retried", { err: String(err) });
     for (const { msg } of messages) msg.retry();
@@ -108,12 +134,12 @@ async function deliverOne(
     msg.ack();
     return;
   }
-  if (!SENDABLE.includes(row.state as EventState)) {
+  if (!(SENDABLE as readonly EventState[]).includes(row.state)) {
     msg.ack();
     return;
   }
 
-  const synced = SYNCED_EVENT_TYPES.includes(row.type as EventType);
+  const synced = SYNCED_EVENT_TYPES.some((t) => t === row.type);
   const attempt = await postWebhook(target, eventId, row.payload, { readAnswer: synced });
   const now = new Date().toISOString();
   const counted = { attempts: sql`${events.attempts} + 1`, lastStatus: attempt.status, updatedAt: now };
@@ -136,8 +162,10 @@ async function deliverOne(
       return;
     case "retry": {
       const delaySeconds = retryDelaySeconds(msg.attempts, attempt.retryAfter, Date.now());
-      const last = isLastAttempt(msg.attempts) ? " (last attempt: moving to scim-events-dlq)" : ` (next try in ${delaySeconds} s)`;
-      await transition(db, eventId, SENDABLE, { ...counted, state: "retrying", lastError: `${attempt.error ?? "failed"}${last}` });
+      // Absolute, so it reads right whenever it is read; dueAt lets the sweeper find a lost retry.
+      const dueAt = new Date(Date.now() + delaySeconds * 1000).toISOString();
+      const last = isLastAttempt(msg.attempts) ? " (last attempt: moving to scim-events-dlq)" : ` (next attempt at ${dueAt})`;
+      await transition(db, eventId, SENDABLE, { ...counted, state: "retrying", dueAt, lastError: `${attempt.error ?? "failed"}${last}` });
       msg.retry({ delaySeconds });
       return;
     }
@@ -155,13 +183,14 @@ async function markUndeliverable(
   rows: Map<string, EventRow>,
   problem: string,
 ): Promise<void> {
-  const ids = [...new Set(messages.map((m) => m.eventId).filter((id) => SENDABLE.includes(rows.get(id)?.state as EventState)))];
+  const sendable = (id: string) => (SENDABLE as readonly (EventState | undefined)[]).includes(rows.get(id)?.state);
+  const ids = [...new Set(messages.map((m) => m.eventId).filter(sendable))];
   if (ids.length > 0) {
     try {
       await db
         .update(events)
         .set({ state: "undeliverable", lastError: problem, updatedAt: new Date().toISOString() })
-        .where(and(sql`${events.id} IN ${idsIn(ids)}`, inArray(events.state, SENDABLE)));
+        .where(and(sql`${events.id} IN ${idsIn(ids)}`, inArray(events.state, [...SENDABLE])));
     } catch (err) {
       log("error", "could not mark events undeliverable; batch will be retried", { ids, err: String(err) });
       for (const { msg, eventId } of messages) {
@@ -181,13 +210,13 @@ async function markUndeliverable(
 async function transition(
   db: Db,
   eventId: string,
-  from: EventState[],
+  from: readonly EventState[],
   set: SQLiteUpdateSetSource<typeof events> & { state: EventState },
 ): Promise<void> {
   await db
     .update(events)
     .set({ updatedAt: new Date().toISOString(), ...set })
-    .where(and(eq(events.id, eventId), inArray(events.state, from)));
+    .where(and(eq(events.id, eventId), inArray(events.state, [...from])));
 }
 
 /** scim-events-dlq: the queue gave up on these after the last retry; record them as dead. */
@@ -202,7 +231,7 @@ export async function markDead(messages: Received[], db: Db): Promise<void> {
         lastError: sql`coalesce(${events.lastError}, 'retries exhausted')`,
         updatedAt: new Date().toISOString(),
       })
-      .where(and(sql`${events.id} IN ${idsIn(ids)}`, inArray(events.state, IN_FLIGHT)))
+      .where(and(sql`${events.id} IN ${idsIn(ids)}`, inArray(events.state, [...IN_FLIGHT])))
       .returning({ id: events.id });
   } catch (err) {
     log("error", "could not mark events dead; DLQ batch will be retried", { err: String(err) });

@@ -1,7 +1,7 @@
-import { signWebhook } from "./signing";
+import { signatureHeader } from "./signing";
 
 /** How long the main site has to answer one delivery before it counts as a network failure. */
-const DELIVERY_TIMEOUT_MS = 10_000;
+export const DELIVERY_TIMEOUT_MS = 10_000;
 
 const USER_AGENT = "scim-edge-webhooks/1 (+https://www.standardwebhooks.com/)";
 
@@ -13,6 +13,8 @@ const VIEW_CHARS = 4096;
 export interface DeliveryTarget {
   url: string;
   secret: string;
+  /** MAIN_SITE_SIGNING_SECRET_NEXT while a rotation is under way: every delivery is signed with both. */
+  nextSecret?: string;
 }
 
 /** One attempt's result: an HTTP status (any), or a network error / timeout (status null). */
@@ -40,7 +42,8 @@ export async function postWebhook(
 ): Promise<DeliveryAttempt> {
   const now = options.now ?? Date.now;
   const timestamp = Math.floor(now() / 1000);
-  const signature = await signWebhook(target.secret, eventId, timestamp, body);
+  const secrets = target.nextSecret === undefined ? [target.secret] : [target.secret, target.nextSecret];
+  const signature = await signatureHeader(secrets, eventId, timestamp, body);
   let res: Response;
   try {
     res = await fetch(target.url, {

@@ -8,12 +8,14 @@
  * - cascade: the group.members_removed events a held deletion emits share its fate too.
  * - wait: a later event of a group with a held event waits behind it, only to keep the group's
  *   events in version order; it goes out as soon as nothing before it is held.
+ * - name: every event of a new user whose userName a held deletion freed (and its later events)
+ *   waits for that deletion: the site, which knows people by userName, never holds two active
+ *   accounts with one name. It goes out once the deletion is released (after it) or discarded.
  *
- * Release sends a root with everything that shares its fate, in version order; Discard drops
- * them (never delivered) and lets the group events that only waited go out.
+ * Release sends a root with everything that shares its fate, in version order, then what waited
+ * for it by name; Discard drops them (never delivered) and lets what only waited go out.
  */
-
-export type HoldKind = "guard" | "user" | "cascade" | "wait";
+import type { HoldKind } from "../lifecycle/events";
 
 export interface HeldEvent {
   id: string;
@@ -21,7 +23,7 @@ export interface HeldEvent {
   resourceId: string;
   resourceVersion: number;
   hold: HoldKind;
-  /** The root (guard-held event) a user or cascade hold shares fate with. */
+  /** The root (guard-held event) a user or cascade hold shares fate with, or a name hold waits for. */
   heldBy: string | null;
 }
 
@@ -38,6 +40,8 @@ export interface HoldPlan {
   skipped: string[];
 }
 
+/** The root a held event shares its fate with; name and wait holds share none (they only wait). */
+const sharesFate = (e: HeldEvent): boolean => e.hold === "guard" || e.hold === "user" || e.hold === "cascade";
 const rootOf = (e: HeldEvent): string => (e.hold === "user" || e.hold === "cascade" ? (e.heldBy ?? e.id) : e.id);
 const resourceKey = (e: HeldEvent): string => `${e.resourceType}:${e.resourceId}`;
 
@@ -45,22 +49,27 @@ const resourceKey = (e: HeldEvent): string => `${e.resourceType}:${e.resourceId}
  * Pure: what releasing or discarding `asked` (event ids, or "all") does to the held events.
  * An asked id may be a root or any event sharing its fate; it stands for the whole root.
  * A released event never overtakes a still-held earlier event of its own resource: it then
- * waits behind that one instead (becomes a wait hold).
+ * waits behind that one instead (becomes a wait hold). Events that waited by name for an acted-on
+ * root go out after everything else the action sends.
  */
 export function planHoldAction(held: readonly HeldEvent[], asked: readonly string[] | "all", action: "release" | "discard"): HoldPlan {
   const byId = new Map(held.map((e) => [e.id, e]));
   const roots = new Set<string>();
   const skipped: string[] = [];
   if (asked === "all") {
-    for (const e of held) if (e.hold !== "wait") roots.add(rootOf(e));
+    for (const e of held) if (sharesFate(e)) roots.add(rootOf(e));
   } else {
     for (const id of asked) {
       const e = byId.get(id);
-      if (!e || e.hold === "wait") skipped.push(id);
+      if (!e || !sharesFate(e)) skipped.push(id);
       else roots.add(rootOf(e));
     }
   }
-  const shares = (e: HeldEvent) => e.hold !== "wait" && roots.has(rootOf(e));
+  const shares = (e: HeldEvent) => sharesFate(e) && roots.has(rootOf(e));
+  // A wait hold waits for its resource's earlier events; a name hold for its root: acted on here, or
+  // no longer held at all (released or discarded by an action that read before this event was held).
+  const rootGone = (e: HeldEvent) => e.heldBy === null || roots.has(e.heldBy) || !byId.has(e.heldBy);
+  const onlyWaits = (e: HeldEvent) => e.hold === "wait" || (e.hold === "name" && rootGone(e));
 
   const perResource = new Map<string, HeldEvent[]>();
   for (const e of held) {
@@ -69,6 +78,7 @@ export function planHoldAction(held: readonly HeldEvent[], asked: readonly strin
     perResource.set(resourceKey(e), list);
   }
   const send: string[] = [];
+  const sendAfter: string[] = [];
   const drop: string[] = [];
   const toWait: string[] = [];
   for (const list of perResource.values()) {
@@ -79,13 +89,13 @@ export function planHoldAction(held: readonly HeldEvent[], asked: readonly strin
     for (const e of list) {
       if (shares(e) && action === "discard") {
         drop.push(e.id);
-      } else if (shares(e) || (e.hold === "wait" && !blocked)) {
+      } else if (shares(e) || (onlyWaits(e) && !blocked)) {
         if (blocked) toWait.push(e.id);
-        else send.push(e.id);
+        else (e.hold === "name" ? sendAfter : send).push(e.id);
       } else {
         blocked = true;
       }
     }
   }
-  return { send, drop, toWait, roots: [...roots], skipped };
+  return { send: [...send, ...sendAfter], drop, toWait, roots: [...roots], skipped };
 }

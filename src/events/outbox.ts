@@ -1,7 +1,9 @@
 import { getTableColumns, is, SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { events, groups, users } from "../db/schema";
+import { events, guardActive, guardActiveChanges } from "../db/schema";
 import { idsIn } from "../db/sql";
+import { stateLiteral } from "../lifecycle/events";
+import { userNameNorm } from "../resources/user";
 import type { Settings } from "../settings/model";
 import { DEPROVISION_EVENT_TYPES, type EventType, type WebhookBody } from "./types";
 
@@ -10,11 +12,8 @@ export interface NewEvent {
   type: EventType;
   resourceType: "User" | "Group";
   resourceId: string;
-  /**
-   * For users: computed by the caller (compare-and-set). For groups: read in SQL at insert
-   * time, after the batch's `version = version + k`, as the group's version minus `belowCurrent`.
-   */
-  resourceVersion: number | { belowCurrent: number };
+  /** The resource's version this event brings it to (the writer's compare-and-set decides it). */
+  resourceVersion: number;
   data: Record<string, unknown>;
   /** A group.members_removed emitted by deleting this user: held with the deletion if it is held. */
   cascadeOf?: string;
@@ -28,71 +27,102 @@ export function newEventId(): string {
 
 const HOUR_MS = 3_600_000;
 
+/** The folded userName of a user event's payload (data.user.userName), for the name hold. */
+function userNameOf(e: NewEvent): string | null {
+  const user = e.data.user;
+  const userName = typeof user === "object" && user !== null ? (user as { userName?: unknown }).userName : undefined;
+  return e.resourceType === "User" && typeof userName === "string" ? userNameNorm(userName) : null;
+}
+
+/**
+ * The webhook body exactly as it will be signed and POSTed. Built here, not in SQL: `version` is a
+ * JSON integer (a number bound into SQL's json_set came out as 2.0, which integer decoders refuse).
+ */
+function webhookBody(e: Pick<NewEvent, "type" | "resourceId" | "resourceVersion" | "data">, timestamp: string): string {
+  if (!Number.isSafeInteger(e.resourceVersion) || e.resourceVersion < 1)
+    throw new Error(`event version ${e.resourceVersion} is not a positive integer`);
+  const body: WebhookBody = { type: e.type, timestamp, data: { ...e.data, id: e.resourceId, version: e.resourceVersion } };
+  return JSON.stringify(body);
+}
+
 /**
  * The outbox insert for one event, to be put in the same D1 batch as the change it records.
  * Its state is decided in SQL, inside that batch: dry run → dry_run; held (src/events/hold.ts)
- * when its resource already has a held event, when it is a group removal of a held deletion, or
- * when it is a deactivation or deletion past the deprovisioning guard's hourly threshold;
- * otherwise queued, because the writer sends it on the queue right after the batch commits
- * (`sendCommitted`), without a second D1 call to say so (the batch's last statement,
- * `stampQueued`, sets its queued_at). A send that fails turns it back to pending for the sweeper;
- * a writer that dies in between leaves it queued, and the sweeper reclaims a queued row nobody has
- * touched for `QUEUED_UNTOUCHED_MS` (sweeper.ts).
+ * when its resource already has a held event, when it is a group removal of a held deletion, when
+ * it is a user event whose userName a held deletion of another user freed, or when it is a
+ * deactivation or deletion past the deprovisioning guard's hourly threshold; otherwise queued,
+ * because the writer sends it on the queue right after the batch commits (`sendCommitted`),
+ * without a second D1 call to say so (the batch's last statement, `stampQueued`, sets its
+ * queued_at and due_at). A send that fails turns it back to pending for the sweeper; a writer that
+ * dies in between leaves it queued, and the sweeper re-sends a queued row that is overdue
+ * (sweeper.ts).
  *
  * The guard counts deprovisioning events of the last hour against
- * max(deprovisionGuard.maxPerHour, 10% of the users that were active and created before that hour):
- * users created within the hour do not raise the threshold, so a burst of new accounts cannot
- * lift the guard.
+ * max(deprovisionGuard.maxPerHour, 10% of the users that were active when that hour began):
+ * users created or reactivated within the hour do not raise the threshold. That base is read,
+ * not counted: `guard_active` (active users now) minus the hour's net changes in
+ * `guard_active_changes`, both kept by triggers on users (migrations/0010).
  */
 export function outboxInsert(db: Db, e: NewEvent, settings: Settings, at: Date) {
   const createdAt = at.toISOString();
-  const body: WebhookBody = {
-    type: e.type,
-    timestamp: createdAt,
-    data: { ...e.data, id: e.resourceId, version: 0 },
-  };
-  const version =
-    typeof e.resourceVersion === "number"
-      ? sql`${e.resourceVersion}`
-      : sql`((SELECT version FROM ${groups} WHERE ${groups.id} = ${e.resourceId}) - ${e.resourceVersion.belowCurrent})`;
-  // The version goes into the payload in SQL too, so a group's event carries the version it got.
-  const payload = sql`json_set(${JSON.stringify(body)}, '$.data.version', ${version})`;
   const since = new Date(at.getTime() - HOUR_MS).toISOString();
   const guarded = DEPROVISION_EVENT_TYPES.includes(e.type);
+  const isUser = e.resourceType === "User";
+  const userName = userNameOf(e);
+  const held = sql.raw(stateLiteral("held"));
   // The hour's deprovisionings, counted once (a materialized CTE) however often the rule reads it.
-  const recent = sql`recent AS MATERIALIZED (SELECT count(*) AS n FROM ${events} WHERE ${events.type} IN ('user.deactivated','user.deleted') AND ${events.createdAt} > ${since} AND ${events.state} <> 'discarded')`;
-  // Held when recent >= active / 10 (integer division), i.e. active <= 10 * recent + 9. Ordered
-  // WHENs stop at the first match, so active users are only counted once the hour's count has
-  // reached maxPerHour, and then only up to 10 * recent + 10 of them: the scan is bounded by the
-  // hour's deprovisionings, not by the size of the directory.
-  const activeUpTo = sql`(SELECT count(*) FROM (SELECT 1 FROM ${users} WHERE ${users.active} = 1 AND ${users.createdAt} <= ${since} LIMIT (SELECT 10 * n + 10 FROM recent)))`;
-  const overThreshold = sql`(SELECT n FROM recent) >= ${settings.deprovisionGuard.maxPerHour} AND ${activeUpTo} <= (SELECT 10 * n + 9 FROM recent)`;
-  const heldOf = (type: string, id: string) =>
-    sql`(SELECT coalesce(${events.heldBy}, ${events.id}) FROM ${events} WHERE ${events.resourceType} = ${type} AND ${events.resourceId} = ${id} AND ${events.state} = 'held' ORDER BY ${events.seq} LIMIT 1)`;
-  const cascadeHeld = e.cascadeOf === undefined ? sql`NULL` : heldOf("User", e.cascadeOf);
-  // One CASE decides the kind of hold (or none), once; state and held_by follow from it. A user
-  // hold and a cascade share the fate of their root; a wait and a guard hold have none.
+  const deprovisioning = sql.raw(DEPROVISION_EVENT_TYPES.map((t) => `'${t}'`).join(", "));
+  const recent = sql`recent AS MATERIALIZED (SELECT count(*) AS n FROM ${events} WHERE ${events.type} IN (${deprovisioning}) AND ${events.createdAt} > ${since} AND ${events.state} <> ${sql.raw(stateLiteral("discarded"))})`;
+  // Users active when the hour began: active now, less the hour's net change (kept by triggers).
+  const activeAtStart = sql`((SELECT ${guardActive.n} FROM ${guardActive} WHERE ${guardActive.id} = 1) - coalesce((SELECT sum(${guardActiveChanges.delta}) FROM ${guardActiveChanges} WHERE ${guardActiveChanges.minute} >= ${since.slice(0, 16)}), 0))`;
+  // Held when recent >= maxPerHour and recent >= activeAtStart / 10 (integer division, as before).
+  // Decided once (a materialized CTE): the hold decision reads it in two branches.
+  const over = sql`over AS MATERIALIZED (SELECT (SELECT n FROM recent) >= ${settings.deprovisionGuard.maxPerHour} AND (SELECT n FROM recent) >= ${activeAtStart} / 10 AS yes)`;
+  // The resource's first held event, read once (a materialized CTE), however often the rule reads it.
+  const self = sql`self AS MATERIALIZED (SELECT coalesce(${events.heldBy}, ${events.id}) AS root, ${events.hold} AS kind FROM ${events} WHERE ${events.resourceType} = ${e.resourceType} AND ${events.resourceId} = ${e.resourceId} AND ${events.state} = ${held} ORDER BY ${events.seq} LIMIT 1)`;
+  const cascadeRoot =
+    e.cascadeOf === undefined
+      ? sql`NULL`
+      : sql`(SELECT coalesce(${events.heldBy}, ${events.id}) FROM ${events} WHERE ${events.resourceType} = 'User' AND ${events.resourceId} = ${e.cascadeOf} AND ${events.state} = ${held} ORDER BY ${events.seq} LIMIT 1)`;
+  // A held deletion of another user with this userName: the site still holds that account.
+  const nameRoot =
+    userName === null
+      ? sql`NULL`
+      : sql`(SELECT coalesce(${events.heldBy}, ${events.id}) FROM ${events} WHERE ${events.state} = ${held} AND ${events.type} = 'user.deleted' AND ${events.userNameNorm} = ${userName} AND ${events.resourceId} <> ${e.resourceId} ORDER BY ${events.seq} LIMIT 1)`;
+  // One CASE decides the kind of hold (or none), once; held_by follows from it. A user hold and a
+  // cascade share the fate of their root; a name hold (and what follows it for that user) and a
+  // wait only wait. A deactivation or deletion past the threshold of a user who only waits by name
+  // is a root of its own: its release must be a guard decision, not a side effect of another's.
+  const overIt = guarded ? sql`(SELECT yes FROM over)` : sql`0`;
+  const selfHold = isUser ? sql`CASE WHEN self_kind = 'name' THEN 'name' ELSE 'user' END` : sql`'wait'`;
   const decision = settings.dryRun
     ? sql`SELECT NULL AS hold, NULL AS held_by`
-    : sql`SELECT CASE WHEN cascade_held IS NOT NULL THEN 'cascade'
-                      WHEN self_held IS NOT NULL THEN ${e.resourceType === "User" ? "user" : "wait"}
-                      WHEN ${guarded ? overThreshold : sql`0`} THEN 'guard'
-                      ELSE NULL END AS hold,
-                 ${e.resourceType === "User" ? sql`self_held` : sql`cascade_held`} AS held_by
-          FROM (SELECT ${heldOf(e.resourceType, e.resourceId)} AS self_held, ${cascadeHeld} AS cascade_held)`;
-  const state = settings.dryRun ? sql`'dry_run'` : sql`CASE WHEN hold IS NULL THEN 'queued' ELSE 'held' END`;
-  const ctes = guarded && !settings.dryRun ? sql`${recent}, ` : sql``;
+    : sql`SELECT hold, CASE hold WHEN 'cascade' THEN cascade_root WHEN 'user' THEN self_root
+                           WHEN 'name' THEN coalesce(CASE WHEN self_kind = 'name' THEN self_root END, name_root) ELSE NULL END AS held_by
+          FROM (SELECT CASE WHEN cascade_root IS NOT NULL THEN 'cascade'
+                            WHEN self_root IS NOT NULL AND self_kind = 'name' AND ${overIt} THEN 'guard'
+                            WHEN self_root IS NOT NULL THEN ${selfHold}
+                            WHEN name_root IS NOT NULL THEN 'name'
+                            WHEN ${overIt} THEN 'guard'
+                            ELSE NULL END AS hold,
+                       self_root, self_kind, cascade_root, name_root
+                FROM (SELECT (SELECT root FROM self) AS self_root, (SELECT kind FROM self) AS self_kind, ${cascadeRoot} AS cascade_root, ${nameRoot} AS name_root))`;
+  const state = settings.dryRun
+    ? sql.raw(stateLiteral("dry_run"))
+    : sql`CASE WHEN hold IS NULL THEN ${sql.raw(stateLiteral("queued"))} ELSE ${held} END`;
+  const ctes = settings.dryRun ? sql`` : guarded ? sql`${recent}, ${over}, ${self}, ` : sql`${self}, `;
   const values: Partial<Record<keyof typeof events.$inferInsert, SQL>> = {
     id: sql`${e.id}`,
     type: sql`${e.type}`,
     resourceType: sql`${e.resourceType}`,
     resourceId: sql`${e.resourceId}`,
-    resourceVersion: version,
-    payload,
+    resourceVersion: sql`${e.resourceVersion}`,
+    payload: sql`${webhookBody(e, createdAt)}`,
     state,
     hold: sql`hold`,
     heldBy: sql`held_by`,
     jobId: sql`${e.jobId ?? null}`,
+    userNameNorm: sql`${userName}`,
     createdAt: sql`${createdAt}`,
     updatedAt: sql`${createdAt}`,
   };
@@ -115,17 +145,9 @@ export function outboxInsert(db: Db, e: NewEvent, settings: Settings, at: Date) 
 export function stampQueued(db: Db, ids: string[], at: string) {
   return db
     .update(events)
-    .set({ queuedAt: at })
-    .where(sql`${events.id} IN ${idsIn(ids)} AND ${events.state} = 'queued'`)
+    .set({ queuedAt: at, dueAt: at })
+    .where(sql`${events.id} IN ${idsIn(ids)} AND ${events.state} = ${sql.raw(stateLiteral("queued"))}`)
     .returning({ id: events.id });
-}
-
-/** Which of these events are queued: after a write batch whose outcome is unknown. */
-function queuedOf(db: Db, ids: string[]) {
-  return db
-    .select({ id: events.id })
-    .from(events)
-    .where(sql`${events.id} IN ${idsIn(ids)} AND ${events.state} = 'queued'`);
 }
 
 /** Cloudflare Queues take at most 100 messages per sendBatch. */
@@ -166,8 +188,8 @@ export async function sendCommitted(db: Db, queue: EventQueue, ids: string[]): P
       // Only rows no consumer has touched; updated_at stays, so the next sweep takes them.
       await db
         .update(events)
-        .set({ state: "pending", queuedAt: null })
-        .where(sql`${events.id} IN ${idsIn(chunk)} AND ${events.state} = 'queued'`);
+        .set({ state: "pending", queuedAt: null, dueAt: null })
+        .where(sql`${events.id} IN ${idsIn(chunk)} AND ${events.state} = ${sql.raw(stateLiteral("queued"))}`);
     } catch (err) {
       warn("queue send failed and the events could not be set back to pending; the sweeper will reclaim them", chunk, err);
     }
@@ -175,39 +197,19 @@ export async function sendCommitted(db: Db, queue: EventQueue, ids: string[]): P
 }
 
 /**
- * The write batch failed in a way that leaves it unknown whether it committed (the answer was
- * lost): the events that did commit are found by id and sent. Nothing is sent for a batch that
- * did not commit; if this lookup fails too, the sweeper reclaims the rows later.
- */
-export async function sendIfCommitted(db: Db, queue: EventQueue, ids: string[]): Promise<void> {
-  if (ids.length === 0) return;
-  let committed: { id: string }[];
-  try {
-    committed = await queuedOf(db, ids);
-  } catch (err) {
-    warn("could not tell whether the write committed; the sweeper will reclaim its events", ids, err);
-    return;
-  }
-  await sendCommitted(
-    db,
-    queue,
-    committed.map((r) => r.id),
-  );
-}
-
-/**
  * The sweeper's and the admin page's sender: put pending events on the queue and mark them
  * queued. If this fails (or the isolate dies first) the cron sweeper re-sends them.
  */
-export async function enqueueEvents(db: Db, queue: EventQueue, ids: string[]): Promise<void> {
+export async function enqueueEvents(db: Db, queue: EventQueue, ids: string[], dueInMs = 0): Promise<void> {
   for (const chunk of chunksOf(ids)) {
     if (!(await trySend(queue, chunk))) continue;
     try {
-      const now = new Date().toISOString();
+      const now = new Date();
+      const at = now.toISOString();
       await db
         .update(events)
-        .set({ state: "queued", queuedAt: now, updatedAt: now })
-        .where(sql`${events.id} IN ${idsIn(chunk)} AND ${events.state} = 'pending'`);
+        .set({ state: "queued", queuedAt: at, dueAt: new Date(now.getTime() + dueInMs).toISOString(), updatedAt: at })
+        .where(sql`${events.id} IN ${idsIn(chunk)} AND ${events.state} = ${sql.raw(stateLiteral("pending"))}`);
     } catch (err) {
       // Sent, but still marked pending: the sweeper may send it once more (same webhook-id).
       warn("events sent but not marked queued", chunk, err);

@@ -2,24 +2,10 @@ import { and, asc, desc, eq, inArray, lt, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { events } from "../db/schema";
 import { idsIn } from "../db/sql";
-import { DEPROVISION_EVENT_TYPES, type EventState } from "./types";
+import { EVENT_STATES, type EventState, isEventState } from "../lifecycle/events";
+import { DEPROVISION_EVENT_TYPES } from "./types";
 
 export type EventRow = typeof events.$inferSelect;
-
-// A record, so adding a state to EventState without listing it here fails to compile.
-const STATE_NAMES: Record<EventState, true> = {
-  pending: true,
-  queued: true,
-  retrying: true,
-  delivered: true,
-  rejected: true,
-  dead: true,
-  held: true,
-  undeliverable: true,
-  dry_run: true,
-  discarded: true,
-};
-export const EVENT_STATES = Object.keys(STATE_NAMES) as [EventState, ...EventState[]];
 
 export interface EventFilter {
   states?: EventState[] | undefined;
@@ -52,7 +38,7 @@ export async function listEvents(db: Db, f: EventFilter): Promise<{ rows: EventR
 export async function countByState(db: Db): Promise<Record<EventState, number>> {
   const counts = Object.fromEntries(EVENT_STATES.map((s) => [s, 0])) as Record<EventState, number>;
   const rows = await db.select({ state: events.state, n: sql<number>`count(*)` }).from(events).groupBy(events.state);
-  for (const r of rows) if (r.state in STATE_NAMES) counts[r.state as EventState] = Number(r.n);
+  for (const r of rows) if (isEventState(r.state)) counts[r.state] = Number(r.n);
   return counts;
 }
 
@@ -65,15 +51,7 @@ export const countUndeliveredByJob = (db: Db, jobIds: readonly string[]) =>
   db
     .select({ jobId: events.jobId, state: events.state, n: sql<number>`count(*)` })
     .from(events)
-    .where(
-      and(
-        sql`${events.jobId} IN ${idsIn(jobIds)}`,
-        inArray(
-          events.state,
-          EVENT_STATES.filter((s) => s !== "delivered"),
-        ),
-      ),
-    )
+    .where(and(sql`${events.jobId} IN ${idsIn(jobIds)}`, inArray(events.state, [...EVENT_STATES.filter((s) => s !== "delivered")])))
     .groupBy(events.jobId, events.state);
 
 /**

@@ -1,7 +1,8 @@
 import { and, asc, eq, lt, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { events, provisioningLog } from "../db/schema";
+import { deliveryProgress, events, guardActiveChanges, provisioningLog } from "../db/schema";
 import type { QueueMessage } from "../env";
+import { PRUNABLE, stateLiteral } from "../lifecycle/events";
 import { enqueueEvents } from "./outbox";
 
 /**
@@ -11,18 +12,18 @@ import { enqueueEvents } from "./outbox";
  */
 const SWEEP_GRACE_MS = 60_000;
 /**
- * A `queued` row no consumer has touched this long is taken to have lost its message (the writer
- * died between commit and send, or the queue lost it) and is re-sent. A message that was only
- * slow, in a backlog longer than this, is then delivered once anyway: the consumer acks the
- * second copy of a delivered event without a POST (same webhook-id either way).
+ * An in-flight event (queued, or retrying) whose message is overdue by this much, while the
+ * consumer is idle or has taken later messages, lost its message (src/events/sweeper.ts
+ * `reclaimLost`): with a cron every minute, a committed event reaches the site within 2 minutes
+ * after a crash or a lost message.
  */
-const QUEUED_UNTOUCHED_MS = 15 * 60_000;
-/**
- * A `retrying` row untouched this long has lost its queue message: the consumer touches a row on
- * every attempt and our longest retry delay is an hour (backoff.ts). Messages are lost when a
- * queue is purged or recreated, outlive its retention, or (locally) when `wrangler dev` reloads.
- */
-const STALE_IN_FLIGHT_MS = 6 * 3_600_000;
+const OVERDUE_MS = 60_000;
+/** "Later messages": sent this long after the event was due (the queue is roughly FIFO, not exactly). */
+const OVERTAKEN_MS = 30_000;
+/** A consumer that has taken no batch this long is idle: nothing is on its way to it. */
+const IDLE_MS = 60_000;
+/** A copy the sweeper sends is due this long after it (a first send is due at once). */
+const RESEND_DUE_MS = 4 * 60_000;
 /** Re-sent per cron run at most (the cron runs every minute, so 500/min drains any backlog). */
 export const SWEEP_MAX_PER_RUN = 500;
 /** Provisioning-log rows deleted per statement, and statements per run: bounded work per cron. */
@@ -43,23 +44,36 @@ export async function sweepPending(db: Db, queue: Queue<QueueMessage>, now = Dat
     .orderBy(asc(events.createdAt), asc(events.seq))
     .limit(SWEEP_MAX_PER_RUN);
   const ids = rows.map((r) => r.id);
-  await enqueueEvents(db, queue, ids);
+  // Its copy is due later than a first send: if the consumer is down altogether, a lost event is
+  // sent again every few minutes, not every minute, while the queue keeps the copies it has.
+  await enqueueEvents(db, queue, ids, RESEND_DUE_MS);
   return ids.length;
 }
 
 /**
- * Returns in-flight rows that lost their queue message to pending (keeping their old updated_at,
- * so this run sends them): queued ones untouched for 15 minutes, retrying ones for 6 hours.
+ * Returns in-flight events that lost their queue message to pending (keeping their updated_at,
+ * so this run sends them). An event is due at the consumer at its `due_at` (when it was put on the
+ * queue, or its next attempt). It is lost when it is more than OVERDUE_MS past that and still not
+ * taken although the consumer has either taken messages sent OVERTAKEN_MS after it was due (it
+ * went past it) or taken nothing for IDLE_MS (nothing is on its way). A backlog is neither: the
+ * consumer's `reached` lags behind, so a slow queue is not flooded with copies. A copy sent for a
+ * message that was only late is harmless: the consumer acks a delivered event without a POST, and
+ * every POST carries the same webhook-id.
  */
-export async function reclaimStale(db: Db, now = Date.now()): Promise<number> {
-  const queuedCutoff = new Date(now - QUEUED_UNTOUCHED_MS).toISOString();
-  const retryingCutoff = new Date(now - STALE_IN_FLIGHT_MS).toISOString();
-  const lost = sql`((${events.state} = 'queued' AND ${events.updatedAt} < ${queuedCutoff}) OR (${events.state} = 'retrying' AND ${events.updatedAt} < ${retryingCutoff}))`;
+export async function reclaimLost(db: Db, now = Date.now()): Promise<number> {
+  const overdue = new Date(now - OVERDUE_MS).toISOString();
+  const idleSince = new Date(now - IDLE_MS).toISOString();
+  const progress = sql`(SELECT * FROM ${deliveryProgress} WHERE ${deliveryProgress.id} = 1)`;
+  // Past the consumer's reach (reached - 30 s), or, with the consumer idle, simply overdue.
+  const cutoff = sql`(SELECT CASE WHEN p.last_batch_at IS NULL OR p.last_batch_at < ${idleSince} THEN ${overdue}
+    ELSE min(${overdue}, strftime('%Y-%m-%dT%H:%M:%fZ', p.reached, ${`-${OVERTAKEN_MS / 1000} seconds`})) END
+    FROM (SELECT 1) LEFT JOIN ${progress} AS p)`;
+  const inFlight = sql.raw(`${events.state.name} IN (${stateLiteral("queued")}, ${stateLiteral("retrying")})`);
   const rows = await db
     .update(events)
-    .set({ state: "pending" })
+    .set({ state: "pending", dueAt: null })
     .where(
-      sql`${events.seq} IN (SELECT seq FROM ${events} WHERE ${lost} ORDER BY ${events.createdAt} LIMIT ${SWEEP_MAX_PER_RUN}) AND ${events.state} IN ('queued', 'retrying')`,
+      sql`${events.seq} IN (SELECT seq FROM ${events} WHERE ${inFlight} AND ${events.dueAt} < ${cutoff} ORDER BY ${events.dueAt} LIMIT ${SWEEP_MAX_PER_RUN}) AND ${inFlight}`,
     )
     .returning({ id: events.id });
   if (rows.length > 0) {
@@ -105,7 +119,34 @@ export function pruneEvents(db: Db, retentionDays: number, now = Date.now()): Pr
     db
       .delete(events)
       .where(
-        sql`${events.seq} IN (SELECT seq FROM ${events} WHERE ${events.state} IN ('delivered', 'discarded') AND ${events.createdAt} < ${cutoff} LIMIT ${PRUNE_CHUNK})`,
+        sql`${events.seq} IN (SELECT seq FROM ${events} WHERE ${sql.raw(`state IN (${PRUNABLE.map(stateLiteral).join(", ")})`)} AND ${events.createdAt} < ${cutoff} LIMIT ${PRUNE_CHUNK})`,
       ),
   );
+}
+
+/** The guard's per-minute changes of active users older than two hours: its hour never reads them again. */
+export function pruneGuardChanges(db: Db, now = Date.now()) {
+  const before = new Date(now - 2 * 3_600_000).toISOString().slice(0, 16);
+  return db.delete(guardActiveChanges).where(lt(guardActiveChanges.minute, before));
+}
+
+/**
+ * Name holds whose root is no longer held (a release or discard that read the held events just
+ * before they were written): nothing they wait for is left, so they go to pending for this run's
+ * sweep. The tiny held index makes this a lookup per held event, none when nothing is held.
+ */
+export async function freeOrphanedNameHolds(db: Db, at: string): Promise<number> {
+  const held = sql.raw(stateLiteral("held"));
+  const rows = await db
+    .update(events)
+    .set({ state: "pending", queuedAt: null, dueAt: null, updatedAt: sql`${events.createdAt}` })
+    .where(
+      sql`${events.state} = ${held} AND ${events.hold} = 'name' AND NOT EXISTS (SELECT 1 FROM ${events} r WHERE r.id = ${events.heldBy} AND r.state = ${held})`,
+    )
+    .returning({ id: events.id });
+  if (rows.length > 0)
+    console.warn(
+      JSON.stringify({ level: "warn", message: "name holds freed: their root is no longer held", at, ids: rows.map((r) => r.id) }),
+    );
+  return rows.length;
 }

@@ -1,47 +1,13 @@
-/** Webhook event types (SPEC §9). The names are part of the contract with the main site. */
-export const EVENT_TYPES = [
-  "user.created",
-  "user.updated",
-  "user.deactivated",
-  "user.reactivated",
-  "user.role_changed",
-  "user.deleted",
-  "group.created",
-  "group.updated",
-  "group.deleted",
-  "group.members_added",
-  "group.members_removed",
-  // A resync (src/jobs/resync.ts): the full current state, applied when its version is at least the last applied.
-  "user.synced",
-  "group.synced",
-] as const;
+/** Webhook event types (SPEC §9): defined, with their payloads, in ./catalog.ts. */
+export { EVENT_TYPES, type EventType } from "./catalog";
 
-export type EventType = (typeof EVENT_TYPES)[number];
+import type { EventType } from "./catalog";
 
 /** The events of a resync: state, not change; the site answers them with its own view (src/events/reconcile.ts). */
 export const SYNCED_EVENT_TYPES: readonly EventType[] = ["user.synced", "group.synced"];
 
 /** Events the mass-deprovisioning guard counts and may hold. */
 export const DEPROVISION_EVENT_TYPES: readonly EventType[] = ["user.deactivated", "user.deleted"];
-
-/**
- * Delivery states of an outbox row.
- * pending: committed, not yet on the queue · queued: sent on EVENTS · retrying: a delivery failed
- * and the queue will retry · delivered · rejected: the site answered a non-retryable 4xx ·
- * dead: retries exhausted (recorded by the DLQ consumer) · held: stopped by the deprovisioning
- * guard · undeliverable: MAIN_SITE_URL unset · dry_run: recorded only · discarded: an admin dropped it.
- */
-export type EventState =
-  | "pending"
-  | "queued"
-  | "retrying"
-  | "delivered"
-  | "rejected"
-  | "dead"
-  | "held"
-  | "undeliverable"
-  | "dry_run"
-  | "discarded";
 
 /** The webhook body, exactly as signed and POSTed (Standard Webhooks). */
 export interface WebhookBody {

@@ -146,7 +146,7 @@ export async function getGroup(db: Db, baseUrl: string, id: string, projection: 
     ? await db.batch([
         ...read,
         log.statement(db, sql`CASE WHEN ${exists} THEN 200 ELSE 404 END`, {
-          detail: sql`CASE WHEN ${exists} THEN NULL ELSE ${groupNotFound(id)} END`,
+          detail: { unless: exists, text: groupNotFound(id) },
         }),
       ])
     : await db.batch(read);

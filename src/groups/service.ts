@@ -6,7 +6,6 @@
 import {
   addMembers,
   deleteAllMembers,
-  deleteGroupRow,
   groupStateOf,
   insertGroup,
   removeMembers,
@@ -17,17 +16,17 @@ import {
   selectMembersAmong,
   selectRoleMembershipsFor,
   selectUsersForRoles,
-  updateGroup,
 } from "../db/groups";
 import type { EventType } from "../events/types";
 import { kickJob } from "../jobs/runner";
-import { INLINE_ROLE_LIMIT, isRoleGroup, type RoleChanges, type RoleInputs, rolesAfterMembershipChange } from "../membership/effects";
+import { INLINE_ROLE_LIMIT, isRoleGroup, type MemberEffects, memberEffects, type RoleInputs } from "../membership/effects";
 import { type GroupState, groupColumns, groupName, renderGroup, splitMembers } from "../resources/group";
 import { ScimError } from "../scim/errors";
 import { applyPatch, type MemberOp } from "../scim/patch";
 import { normalizeResource } from "../scim/resource";
 import { GROUP_RESOURCE } from "../scim/schemas";
-import { commit, eventStatement, readModifyWrite, type Statement, type WriteContext } from "../write/kernel";
+import { deleteGroup as deleteGroupRow, touchUsers, updateGroup } from "../write/cas";
+import { commit, eventStatement, readModifyWrite, reloadSettings, retryOnConflict, type WriteContext } from "../write/kernel";
 import { idsToAdd, membershipNeeds, netMembershipChange } from "./membership";
 
 function unknownMembers(requested: readonly string[], existing: { id: string }[]): void {
@@ -48,19 +47,19 @@ interface PlannedGroupEvent {
   changes: Record<string, unknown>;
 }
 
-/** A group's events: each version is read in SQL after the batch's version bump (src/events/outbox.ts). */
-function groupEvents(
-  ctx: WriteContext,
-  after: GroupState,
-  planned: PlannedGroupEvent[],
-  at: Date,
-  version: (i: number) => number | { belowCurrent: number },
-) {
+/** The events of one group write: versions firstVersion, firstVersion + 1, ... (SPEC §9). */
+function groupEvents(ctx: WriteContext, after: GroupState, planned: PlannedGroupEvent[], at: Date, firstVersion: number) {
   const group = renderGroup(after, ctx.baseUrl);
   return planned.map((e, i) =>
     eventStatement(
       ctx,
-      { type: e.type, resourceType: "Group", resourceId: after.id, resourceVersion: version(i), data: { group, changes: e.changes } },
+      {
+        type: e.type,
+        resourceType: "Group",
+        resourceId: after.id,
+        resourceVersion: firstVersion + i,
+        data: { group, changes: e.changes },
+      },
       at,
     ),
   );
@@ -72,19 +71,28 @@ export async function createGroup(ctx: WriteContext, body: unknown): Promise<Gro
   const { data, ids } = splitMembers(norm.data);
   const cols = groupColumns(data);
   const members = ids ?? [];
-  if (members.length) unknownMembers(members, await selectExistingUserIds(ctx.db, members));
-  const at = new Date();
-  const iso = at.toISOString();
-  const state: GroupState = { id: crypto.randomUUID(), data, version: 1, createdAt: iso, updatedAt: iso };
-  ctx.log.touch("Group", state.id);
-  const events = groupEvents(ctx, state, [{ type: "group.created", changes: { members } }], at, () => 1);
-  const statements: Statement[] = [
-    insertGroup(ctx.db, { id: state.id, ...cols, data: JSON.stringify(data), version: 1, createdAt: iso, updatedAt: iso }),
-    ...(members.length ? [addMembers(ctx.db, state.id, members, iso)] : []),
-    ...events.map((e) => e.statement),
-  ];
-  await commit(ctx, { statements, eventIds: events.map((e) => e.id) });
-  return state;
+  const id = crypto.randomUUID();
+  ctx.log.touch("Group", id);
+  // A member deleted between the check and the commit fails the batch (its version cannot move):
+  // read again, and the unknown id is a 400.
+  const attempt = async () => {
+    if (members.length) unknownMembers(members, await selectExistingUserIds(ctx.db, members));
+    const at = new Date();
+    const iso = at.toISOString();
+    const state: GroupState = { id, data, version: 1, createdAt: iso, updatedAt: iso };
+    const events = groupEvents(ctx, state, [{ type: "group.created", changes: { members } }], at, 1);
+    await commit(ctx, {
+      cas: members.length ? [touchUsers(ctx.db, members, iso)] : [],
+      statements: [
+        insertGroup(ctx.db, { id, ...cols, data: JSON.stringify(data), version: 1, createdAt: iso, updatedAt: iso }),
+        ...(members.length ? [addMembers(ctx.db, id, members, iso)] : []),
+        ...events.map((e) => e.statement),
+      ],
+      eventIds: events.map((e) => e.id),
+    });
+    return state;
+  };
+  return retryOnConflict(ctx, "group's members", attempt, undefined, () => reloadSettings(ctx));
 }
 
 /** Everything a change to one group needs to know, read in one D1 round trip. */
@@ -153,29 +161,14 @@ async function applyGroupChange(
   const iso = at.toISOString();
 
   if (nextData === null) {
-    const events = groupEvents(
-      ctx,
-      before,
-      [{ type: "group.deleted", changes: { members: change.removed } }],
-      at,
-      () => before.version + 1,
-    );
-    const roles = rolesAfterMembershipChange(
-      ctx,
-      { id: before.id, name: groupName(before) },
-      () => false,
-      roleInputs,
-      () => true,
-      at,
-    );
-    const statements: Statement[] = [
-      deleteAllMembers(db, before.id),
-      deleteGroupRow(db, before.id),
-      ...events.map((e) => e.statement),
-      ...roles.statements,
-    ];
-    await commit(ctx, { statements, eventIds: [...events.map((e) => e.id), ...roles.eventIds] });
-    kickRoleJob(ctx, roles);
+    const events = groupEvents(ctx, before, [{ type: "group.deleted", changes: { members: change.removed } }], at, before.version + 1);
+    const members = memberEffects(ctx, { id: before.id, name: groupName(before) }, change.removed, () => false, roleInputs, at);
+    await commit(ctx, {
+      cas: [deleteGroupRow(db, before), ...members.cas],
+      statements: [deleteAllMembers(db, before.id), ...events.map((e) => e.statement), ...members.statements],
+      eventIds: [...events.map((e) => e.id), ...members.eventIds],
+    });
+    kickRoleJob(ctx, members);
     return before;
   }
 
@@ -188,28 +181,27 @@ async function applyGroupChange(
 
   const cols = groupColumns(nextData);
   const after: GroupState = { ...before, data: nextData, version: before.version + planned.length, updatedAt: iso };
-  const k = planned.length;
-  const events = groupEvents(ctx, after, planned, at, (i) => ({ belowCurrent: k - 1 - i }));
+  const events = groupEvents(ctx, after, planned, at, before.version + 1);
   const addedSet = new Set(change.added);
-  const removedSet = new Set(change.removed);
-  // Only users whose membership of this group changed can have their role changed by it.
-  const roles = rolesAfterMembershipChange(
+  const members = memberEffects(
     ctx,
     { id: after.id, name: groupName(after) },
-    (uid) => addedSet.has(uid) || (!removedSet.has(uid) && current.has(uid)),
+    [...change.added, ...change.removed],
+    (uid) => addedSet.has(uid),
     roleInputs,
-    (uid) => addedSet.has(uid) || removedSet.has(uid),
     at,
   );
-  const statements: Statement[] = [
-    updateGroup(db, before.id, { ...cols, data: JSON.stringify(nextData), updatedAt: iso }, k),
-    ...(change.removed.length ? [removeMembers(db, before.id, change.removed)] : []),
-    ...(change.added.length ? [addMembers(db, before.id, change.added, iso)] : []),
-    ...events.map((e) => e.statement),
-    ...roles.statements,
-  ];
-  await commit(ctx, { statements, eventIds: [...events.map((e) => e.id), ...roles.eventIds] });
-  kickRoleJob(ctx, roles);
+  await commit(ctx, {
+    cas: [updateGroup(db, before, after.version, { ...cols, data: JSON.stringify(nextData), updatedAt: iso }), ...members.cas],
+    statements: [
+      ...(change.removed.length ? [removeMembers(db, before.id, change.removed)] : []),
+      ...(change.added.length ? [addMembers(db, before.id, change.added, iso)] : []),
+      ...events.map((e) => e.statement),
+      ...members.statements,
+    ],
+    eventIds: [...events.map((e) => e.id), ...members.eventIds],
+  });
+  kickRoleJob(ctx, members);
   return after;
 }
 
@@ -218,8 +210,8 @@ function changedKeys(a: Record<string, unknown>, b: Record<string, unknown>): st
   return [...keys].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k])).sort();
 }
 
-function kickRoleJob(ctx: WriteContext, roles: RoleChanges): void {
-  if (roles.jobId) ctx.waitUntil(kickJob(ctx.queue, roles.jobId));
+function kickRoleJob(ctx: WriteContext, roles: MemberEffects): void {
+  if (roles.jobId) ctx.waitUntil(kickJob(ctx.queue, { id: roles.jobId, kind: "roles" }));
 }
 
 /** The membership operations of a PATCH body; they do not depend on the group's current data. */

@@ -44,7 +44,7 @@ export async function readJsonObject(c: Context, limit = MAX_BODY_BYTES): Promis
  * The body, read chunk by chunk and abandoned as soon as it passes `limit` bytes: a chunked body
  * (no Content-Length) of 60 MB costs about `limit` bytes of reading and memory, not 60 MB.
  */
-async function readAtMost(request: Request, limit: number): Promise<Uint8Array> {
+export async function readAtMost(request: Request, limit: number): Promise<Uint8Array> {
   if (!request.body) return new Uint8Array(0);
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];

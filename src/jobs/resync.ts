@@ -1,9 +1,8 @@
 import { asc, eq, gt, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { groupStateOf } from "../db/groups";
-import { advanceResync, type JobRow, selectJob } from "../db/jobs";
+import { type JobRow, resyncProgress, selectJob } from "../db/jobs";
 import { groupMembers, groups, jobs, users } from "../db/schema";
-import { casGuard } from "../db/sql";
 import { stateColumns, userStateOf } from "../db/users";
 import type { Bindings } from "../env";
 import { type NewEvent, outboxInsert } from "../events/outbox";
@@ -12,8 +11,10 @@ import { renderGroup } from "../resources/group";
 import { renderUser } from "../resources/user";
 import { parseStoredSettings } from "../settings/model";
 import { selectStoredSettings } from "../settings/store";
+import { advanceJob } from "../write/cas";
 import { commitAndSend, type Statement } from "../write/kernel";
 import type { ChunkOutcome } from "./roles";
+import type { Started } from "./runner";
 
 /** Users sent per chunk: one read batch and one write batch each. */
 const RESYNC_USER_CHUNK = 200;
@@ -101,7 +102,7 @@ function groupChunkQueries(db: Db, jobId: string) {
  * take the same path as every change (outbox, queue, signing, retries, DLQ, the guard's holds and
  * the dry run). One read batch and one write batch per chunk.
  */
-export async function runResyncChunk(db: Db, env: Bindings, jobId: string): Promise<ChunkOutcome> {
+export async function runResyncChunk(db: Db, env: Bindings, jobId: string, started: Started = {}): Promise<ChunkOutcome> {
   const [jobRows, settingsRows, userRows, groupRows, memberRows] = await db.batch([
     selectJob(db, jobId),
     selectStoredSettings(db),
@@ -115,12 +116,13 @@ export async function runResyncChunk(db: Db, env: Bindings, jobId: string): Prom
   ]);
   const job = jobRows[0];
   if (job?.state !== "running") return "gone";
+  started.at = job;
   // The settings as stored now (not the isolate's cache): a dry run switched on or off applies at once.
   const settings = parseStoredSettings(settingsRows[0]?.data);
   const at = new Date();
   const iso = at.toISOString();
   const events: NewEvent[] = [];
-  let progress: Parameters<typeof advanceResync>[2];
+  let progress: Parameters<typeof resyncProgress>[0];
 
   if (job.stage === "users") {
     for (const row of userRows) {
@@ -168,15 +170,9 @@ export async function runResyncChunk(db: Db, env: Bindings, jobId: string): Prom
   }
 
   const statements: Statement[] = events.map((e) => outboxInsert(db, e, settings, at));
-  statements.push(advanceResync(db, job, progress, iso), db.run(casGuard));
   if (progress.done) statements.push(resyncLog(job).decided(summary(job, progress), db, iso));
-  await commitAndSend(
-    db,
-    env.EVENTS,
-    statements,
-    events.map((e) => e.id),
-    iso,
-  );
+  const cas = [advanceJob(db, job, resyncProgress(progress, iso))];
+  await commitAndSend(db, env.EVENTS, { cas, statements, eventIds: events.map((e) => e.id) }, iso);
   return progress.done ? "done" : "more";
 }
 

@@ -1,17 +1,18 @@
 import { asc, gt, sql } from "drizzle-orm";
 import type { Db } from "../db/client";
-import { advanceJob, type JobRow, selectJob } from "../db/jobs";
+import { type JobRow, roleProgress, selectJob } from "../db/jobs";
 import { groupMembers, groups, jobs, settings as settingsTable, users } from "../db/schema";
-import { casGuard } from "../db/sql";
 import { userStateOf } from "../db/users";
 import type { Bindings } from "../env";
 import { LogEntry } from "../log/entry";
 import { MAX_PATH } from "../log/redact";
-import { roleChange } from "../membership/effects";
+import { roleChangedEvent } from "../membership/effects";
 import { decideRole, groupSource, userTypeSource } from "../roles/rules";
 import { parseStoredSettings, type Settings } from "../settings/model";
 import { selectStoredSettings } from "../settings/store";
+import { advanceJob, settingsUnchanged, type UserStep, updateUsers } from "../write/cas";
 import { commitAndSend, type Statement } from "../write/kernel";
+import type { Started } from "./runner";
 
 /** Users read and decided per chunk: one read and one write batch each. */
 const ROLE_CHUNK = 200;
@@ -32,11 +33,13 @@ function memberOf(key: "moderatorGroup" | "adminGroup", name: string) {
 /**
  * One chunk of a role re-evaluation (SPEC §5: every change of the settings re-evaluates the users
  * it affects): the next ROLE_CHUNK users by seq, each decided again from its current userType and
- * mapped-group membership under the settings as they are now. A changed role is a compare-and-set
- * write with its user.role_changed event and a log row of its own, in one batch with the job's
- * cursor (compare-and-set too), so a crash or a second runner never applies a chunk twice.
+ * mapped-group membership under the settings as they are now. The changed roles are one
+ * compare-and-set write of those users (a user written meanwhile fails it, and the chunk is read
+ * and decided again), each with its user.role_changed event and a log row of its own, in one batch
+ * with the job's cursor (compare-and-set too), so a crash or a second runner never applies a chunk
+ * twice.
  */
-export async function runRolesChunk(db: Db, env: Bindings, jobId: string, started: { cursor?: number } = {}): Promise<ChunkOutcome> {
+export async function runRolesChunk(db: Db, env: Bindings, jobId: string, started: Started = {}): Promise<ChunkOutcome> {
   // One read: the job, the settings, the chunk (after the job's cursor, with its memberships in
   // the groups the stored settings map) and the mapped groups' names. One write batch follows.
   const cursor = sql`coalesce((SELECT ${jobs.cursor} FROM ${jobs} WHERE ${jobs.id} = ${jobId}), 0)`;
@@ -56,7 +59,7 @@ export async function runRolesChunk(db: Db, env: Bindings, jobId: string, starte
   ]);
   const job = jobRows[0];
   if (job?.state !== "running") return "gone";
-  started.cursor = job.cursor;
+  started.at = job;
   const settings = parseStoredSettings(settingsRows[0]?.data);
   const groupNames = new Map(names.map((g) => [g.id, g.displayName]));
   const at = new Date();
@@ -64,6 +67,7 @@ export async function runRolesChunk(db: Db, env: Bindings, jobId: string, starte
   const ctx = { db, settings, baseUrl: job.baseUrl };
   const statements: Statement[] = [];
   const eventIds: string[] = [];
+  const steps: UserStep[] = [];
   let changed = 0;
   let kept = 0;
   for (const { user, inModerator, inAdmin } of rows) {
@@ -80,26 +84,31 @@ export async function runRolesChunk(db: Db, env: Bindings, jobId: string, starte
       continue;
     }
     changed++;
-    const change = roleChange(ctx, before, decision, at);
-    eventIds.push(change.eventId);
+    const version = before.version + 1;
+    steps.push({ id: before.id, version: before.version, next: version, role: decision.role });
+    const event = roleChangedEvent(ctx, before, decision, version, at);
+    eventIds.push(event.id);
     // Each changed user's own log row, so the user's timeline shows the decision.
     const log = jobLog(job);
     log.touch("User", user.id);
     log.decide(decision.reason ?? "");
-    statements.push(...change.statements, log.statement(db, 200, { eventIds: [change.eventId], at: iso }));
+    statements.push(event.statement, log.statement(db, 200, { eventIds: [event.id], at: iso }));
   }
   const last = rows[rows.length - 1];
   const done = rows.length < ROLE_CHUNK;
-  statements.push(
-    advanceJob(db, job, { cursor: last?.user.seq ?? job.cursor, processed: rows.length, changed, kept, done }, iso),
-    db.run(casGuard),
-  );
+  const progress = roleProgress({ cursor: last?.user.seq ?? job.cursor, processed: rows.length, changed, kept, done }, iso);
   if (done) {
     const log = jobLog(job);
     log.decide(summary(job, rows.length, changed, kept, settings));
     statements.push(log.statement(db, 200, { at: iso }));
   }
-  await commitAndSend(db, env.EVENTS, statements, eventIds, iso);
+  // Decided with the settings as this chunk read them: a save in between makes it decide again.
+  const cas = [
+    ...(steps.length ? [updateUsers(db, steps, iso)] : []),
+    advanceJob(db, job, progress),
+    settingsUnchanged(db, settingsRows[0]?.version ?? 0),
+  ];
+  await commitAndSend(db, env.EVENTS, { cas, statements, eventIds }, iso);
   return done ? "done" : "more";
 }
 

@@ -1,5 +1,6 @@
 /**
- * Refused requests (401: no or bad token; 429: over the rate) are not logged one row each: an
+ * Refused requests (401: no or bad token; 429: over the rate; and every refusal of the OAuth token
+ * endpoint, src/oauth/token-endpoint.ts) are not logged one row each: an
  * unauthenticated client must not be able to fill the provisioning log with its junk paths. Per
  * isolate, each (client, reason, minute) gets one row, counted: "412 requests with a bad token
  * from 203.0.113.7 between 10:01:02 and 10:01:59 UTC". The row is written by the first refusal,
@@ -9,13 +10,37 @@
  * every further client shares one "other clients" row: a global cap.
  */
 
-export type RefusalReason = "no token" | "bad token" | "rate limited" | "service has no token";
+/** Why the SCIM API refused a request before letting it in (src/middleware/scim-auth.ts, rate-limit.ts). */
+type ScimRefusal = "no token" | "bad token" | "expired token" | "static token disabled" | "rate limited" | "service has no token";
+/** Why the token endpoint refused a request (src/oauth/): its RFC 6749 §5.2 (or RFC 8628 slow_down) error code. */
+export type TokenRefusal =
+  | "invalid_request"
+  | "invalid_client"
+  | "unsupported_grant_type"
+  | "invalid_scope"
+  | "slow_down"
+  | "temporarily_unavailable";
+export type RefusalReason = ScimRefusal | TokenRefusal;
+
+const TOKEN_REFUSALS: ReadonlySet<RefusalReason> = new Set<TokenRefusal>([
+  "invalid_request",
+  "invalid_client",
+  "unsupported_grant_type",
+  "invalid_scope",
+  "slow_down",
+  "temporarily_unavailable",
+]);
+
+/** The endpoint a counted row stands for: the token endpoint's refusals, or the SCIM API's. */
+export const refusedPath = (reason: RefusalReason): string => (TOKEN_REFUSALS.has(reason) ? "/oauth/token" : "/api/scim/v2");
 
 /** Distinct (client, reason) rows per isolate and minute before the rest share one. */
 export const MAX_CLIENTS_PER_MINUTE = 10;
 /** The trailing write of a bucket whose count grew since it was last written. */
 export const TRAILING_WRITE_MS = 1_000;
 const OTHERS = "other clients";
+/** A row's note is at most this long: it says which check failed, nothing a client could grow. */
+const MAX_NOTE = 300;
 
 export interface RefusalRow {
   /** Stable per row: the log row is upserted on this (provisioning_log.request_id). */
@@ -25,6 +50,8 @@ export interface RefusalRow {
   count: number;
   firstAt: number;
   lastAt: number;
+  /** What the latest refusal of the row was about, in words (a token endpoint's refusal: which check failed). */
+  note?: string;
 }
 
 interface Bucket extends RefusalRow {
@@ -50,7 +77,7 @@ export class RefusalCounter {
    * Counts one refusal: the row to write now (a new row, or the count doubled), and a trailing
    * write to schedule when none is on its way yet.
    */
-  record(client: string, reason: RefusalReason, now = Date.now()): Recorded {
+  record(client: string, reason: RefusalReason, now = Date.now(), note?: string): Recorded {
     this.isolate ??= crypto.randomUUID().slice(0, 8);
     const isolate = this.isolate;
     const minute = Math.floor(now / 60_000);
@@ -73,6 +100,9 @@ export class RefusalCounter {
     this.buckets.set(name, b);
     b.count++;
     b.lastAt = now;
+    // The latest refusal's note; it reaches the row with the next write (never a write of its own,
+    // so a client cannot buy one write per request by varying what it gets wrong).
+    if (note !== undefined) b.note = note.slice(0, MAX_NOTE);
     const snapshot = (): RefusalRow => ({
       key: b.key,
       client: b.client,
@@ -80,6 +110,7 @@ export class RefusalCounter {
       count: b.count,
       firstAt: b.firstAt,
       lastAt: b.lastAt,
+      ...(b.note !== undefined ? { note: b.note } : {}),
     });
     if (b.count >= 2 * b.writtenCount) {
       b.writtenCount = b.count;
@@ -109,27 +140,49 @@ const time = (ms: number) => new Date(ms).toISOString().slice(11, 19);
 
 /** The row's words: "412 requests with a bad token from 203.0.113.7 between 10:01:02 and 10:01:59 UTC". */
 export function describeRefusals(row: RefusalRow): string {
-  const what = {
+  const what: Record<RefusalReason, string> = {
     "no token": "with no bearer token",
     "bad token": "with a bad token",
+    "expired token": "with an expired access token",
+    "static token disabled": "with the static token, which staticTokenEnabled switches off",
     "rate limited": "over the rate limit",
     "service has no token": "refused because SCIM_BEARER_TOKEN is not set",
-  }[row.reason];
-  const n = row.count === 1 ? "1 request" : `${row.count} requests`;
+    invalid_request: "refused as invalid_request",
+    invalid_client: "refused as invalid_client",
+    unsupported_grant_type: "refused as unsupported_grant_type",
+    invalid_scope: "refused as invalid_scope",
+    slow_down: "refused as slow_down (over the token endpoint's rate)",
+    temporarily_unavailable: "refused as temporarily_unavailable",
+  };
+  const noun = TOKEN_REFUSALS.has(row.reason) ? "token request" : "request";
+  const n = row.count === 1 ? `1 ${noun}` : `${row.count} ${noun}s`;
   const when = row.firstAt === row.lastAt ? `at ${time(row.firstAt)} UTC` : `between ${time(row.firstAt)} and ${time(row.lastAt)} UTC`;
-  return `${n} ${what} from ${row.client} ${when}`;
+  return `${n} ${what[row.reason]} from ${row.client} ${when}${row.note ? ` (latest: ${row.note})` : ""}`;
 }
 
 /**
- * The client a rate limit and a refusal count are kept for: the IPv4 address, or the /64 of an
- * IPv6 address (one subscriber gets a whole /64 and could rotate through it otherwise).
+ * The client a rate limit, a refusal count and the admin sign-in throttle are kept for: the IPv4
+ * address, or the /64 of an IPv6 address (one subscriber gets a whole /64 and could rotate through
+ * it otherwise). An IPv4-mapped IPv6 address (`::ffff:192.0.2.1`, RFC 4291 §2.5.5.2: a dual-stack
+ * listener's view of an IPv4 client) is that IPv4 client: by its /64 every IPv4 client on the
+ * Internet would share the one bucket `0:0:0:0::/64`.
  */
 export function clientKey(address: string | undefined): string {
   const ip = address?.trim() ?? "";
   if (ip === "") return "unknown";
   if (!ip.includes(":")) return ip;
   const expanded = expandIpv6(ip);
-  return expanded ? `${expanded.slice(0, 4).join(":")}::/64` : ip;
+  if (!expanded) return ip;
+  const mapped = ipv4Mapped(expanded);
+  return mapped ?? `${expanded.slice(0, 4).join(":")}::/64`;
+}
+
+/** The dotted IPv4 address of an IPv4-mapped IPv6 address (::ffff:a.b.c.d), given as 8 groups. */
+function ipv4Mapped(groups: readonly string[]): string | undefined {
+  if (groups.slice(0, 5).some((g) => g !== "0") || groups[5] !== "ffff") return undefined;
+  const high = Number.parseInt(groups[6] ?? "0", 16);
+  const low = Number.parseInt(groups[7] ?? "0", 16);
+  return [high >> 8, high & 255, low >> 8, low & 255].join(".");
 }
 
 function expandIpv6(ip: string): string[] | undefined {

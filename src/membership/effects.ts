@@ -1,15 +1,18 @@
 /**
- * What a change to one resource does to the other kind (SPEC §5, §6, §9): a membership change of
- * a mapped group decides its members' roles again; deleting a user is a membership change of each
- * of its groups. Users and groups both use this; neither imports the other.
+ * What a change to one resource does to the other kind (SPEC §5, §6, §9): a membership change
+ * moves each member's version (its `groups` changed) and, for a mapped group, decides its members'
+ * roles again; deleting a user is a membership change of each of its groups. Users and groups both
+ * use this; neither imports the other. Every row it rewrites is compare-and-set (src/write/cas.ts),
+ * so a decision made from a stale read never commits: the role is decided from the sources as
+ * they are when the batch commits.
  */
-import { bumpGroupVersion, type GroupRow, groupStateOf } from "../db/groups";
+import { type GroupRow, groupStateOf } from "../db/groups";
 import { newJobId, startJobStatements } from "../db/jobs";
-import { casGuard } from "../db/sql";
-import { type UserRow, updateUserRoleCas, userStateOf } from "../db/users";
+import { type UserRow, userStateOf } from "../db/users";
 import { renderGroup } from "../resources/group";
 import { renderUser, type UserState } from "../resources/user";
 import { decideRole, groupSource, type RoleDecision, userTypeSource } from "../roles/rules";
+import { type Cas, touchUsers, type UserStep, updateGroups, updateUsers } from "../write/cas";
 import { type Change, eventStatement, type Statement, type WriteContext } from "../write/kernel";
 
 /**
@@ -22,21 +25,16 @@ export const INLINE_ROLE_LIMIT = 100;
 /** What role changes need: the database, the settings (gates, mapping) and the base URL. */
 export type RoleContext = Pick<WriteContext, "db" | "settings" | "baseUrl">;
 
-/** A decided role change of one user: its compare-and-set, and its user.role_changed event. */
-export function roleChange(
-  ctx: RoleContext,
-  before: UserState,
-  decision: RoleDecision,
-  at: Date,
-): { statements: Statement[]; eventId: string } {
-  const after = { ...before, role: decision.role, version: before.version + 1, updatedAt: at.toISOString() };
-  const event = eventStatement(
+/** The user.role_changed event of a decided change, at the version the user's write gives it. */
+export function roleChangedEvent(ctx: RoleContext, before: UserState, decision: RoleDecision, version: number, at: Date) {
+  const after = { ...before, role: decision.role, version, updatedAt: at.toISOString() };
+  return eventStatement(
     ctx,
     {
       type: "user.role_changed",
       resourceType: "User",
       resourceId: before.id,
-      resourceVersion: after.version,
+      resourceVersion: version,
       data: {
         user: renderUser(after, ctx.baseUrl),
         changes: { role: { from: before.role, to: after.role }, reason: decision.reason ?? null },
@@ -44,14 +42,6 @@ export function roleChange(
     },
     at,
   );
-  return {
-    statements: [
-      updateUserRoleCas(ctx.db, before.id, decision.role, before.version, after.updatedAt),
-      ctx.db.run(casGuard),
-      event.statement,
-    ],
-    eventId: event.id,
-  };
 }
 
 export interface RoleInputs {
@@ -63,7 +53,7 @@ export interface RoleInputs {
   groupNames: Map<string, string>;
 }
 
-export interface RoleChanges extends Change {
+export interface MemberEffects extends Omit<Change, "claim"> {
   /** A background re-evaluation this batch starts; kick it once the batch has committed. */
   jobId?: string;
 }
@@ -72,18 +62,24 @@ export const isRoleGroup = (ctx: RoleContext, groupId: string): boolean =>
   ctx.settings.moderatorGroup === groupId || ctx.settings.adminGroup === groupId;
 
 /**
- * The role side of a mapped group's change: the affected users' decisions in this batch, or,
- * when the read found more users than INLINE_ROLE_LIMIT, a background re-evaluation of everyone
- * started in this batch.
+ * The members' side of a group's membership change: `changed` are the users whose membership of
+ * the group it adds or removes (distinct). Each one's version moves in the same batch (a user
+ * write that read it before fails its compare-and-set and reads again; an id that is no longer a
+ * user fails this one). For a mapped group each is decided again from its userType and its
+ * memberships after the change, compare-and-set on the version it was read at; more than
+ * INLINE_ROLE_LIMIT of them start a background re-evaluation of everyone instead.
  */
-export function rolesAfterMembershipChange(
+export function memberEffects(
   ctx: WriteContext,
   group: { id: string; name: string },
+  changed: readonly string[],
   isMemberAfter: (userId: string) => boolean,
   inputs: RoleInputs,
-  affects: (userId: string) => boolean,
   at: Date,
-): RoleChanges {
+): MemberEffects {
+  const iso = at.toISOString();
+  if (changed.length === 0) return { cas: [], statements: [], eventIds: [] };
+  if (!isRoleGroup(ctx, group.id)) return { cas: [touchUsers(ctx.db, changed, iso)], statements: [], eventIds: [] };
   if (inputs.users.length > INLINE_ROLE_LIMIT) {
     const jobId = newJobId();
     ctx.log.decide(
@@ -91,16 +87,17 @@ export function rolesAfterMembershipChange(
     );
     const reason = `membership of mapped group ${group.name} changed`;
     return {
-      statements: [
-        ...startJobStatements(ctx.db, { id: jobId, kind: "roles", reason, actor: "SCIM", baseUrl: ctx.baseUrl }, at.toISOString()),
-      ],
+      cas: [touchUsers(ctx.db, changed, iso)],
+      statements: [...startJobStatements(ctx.db, { id: jobId, kind: "roles", reason, actor: "SCIM", baseUrl: ctx.baseUrl }, iso)],
       eventIds: [],
       jobId,
     };
   }
+  const wanted = new Set(changed);
+  const steps: UserStep[] = [];
   const statements: Statement[] = [];
   const eventIds: string[] = [];
-  for (const row of inputs.users.filter((u) => affects(u.id))) {
+  for (const row of inputs.users.filter((u) => wanted.has(u.id))) {
     const before = userStateOf(row);
     const groupIds = inputs.roleMemberships.filter((m) => m.userId === row.id && m.groupId !== group.id).map((m) => m.groupId);
     if (isMemberAfter(row.id)) groupIds.push(group.id);
@@ -109,36 +106,47 @@ export function rolesAfterMembershipChange(
       ctx.settings,
     );
     if (decision.reason) ctx.log.decide(`${row.userName}: ${decision.reason}`);
+    const next = before.version + 1;
+    steps.push({ id: row.id, version: before.version, next, role: decision.role });
     if (!decision.changed) continue;
-    const change = roleChange(ctx, before, decision, at);
-    statements.push(...change.statements);
-    eventIds.push(change.eventId);
+    const event = roleChangedEvent(ctx, before, decision, next, at);
+    statements.push(event.statement);
+    eventIds.push(event.id);
   }
-  return { statements, eventIds };
+  // A changed id that was not read is no user: the count guard fails the batch.
+  const missing = changed.filter((id) => !steps.some((s) => s.id === id));
+  const cas: Cas[] = [updateUsers(ctx.db, steps, iso), ...(missing.length ? [touchUsers(ctx.db, missing, iso)] : [])];
+  return { cas, statements, eventIds };
 }
 
-/** Deleting a user: group.members_removed for every group it was in (each group's version moves by one). */
-export function groupsLeftByDeletedUser(ctx: WriteContext, userId: string, groupRows: readonly GroupRow[], at: Date): Change {
+/**
+ * Deleting a user: group.members_removed for every group it was in, all the groups compare-and-set
+ * in one statement from the versions they were read at to the next (a group changed meanwhile makes the deletion read
+ * again, so the event never carries a stale name under a new version).
+ */
+export function groupsLeftByDeletedUser(ctx: WriteContext, userId: string, groupRows: readonly GroupRow[], at: Date): MemberEffects {
   const iso = at.toISOString();
   const statements: Statement[] = [];
   const eventIds: string[] = [];
   for (const row of groupRows) {
-    const group = renderGroup({ ...groupStateOf(row), version: row.version + 1, updatedAt: iso }, ctx.baseUrl);
+    const version = row.version + 1;
+    const group = renderGroup({ ...groupStateOf(row), version, updatedAt: iso }, ctx.baseUrl);
     const event = eventStatement(
       ctx,
       {
         type: "group.members_removed",
         resourceType: "Group",
         resourceId: row.id,
-        resourceVersion: { belowCurrent: 0 },
+        resourceVersion: version,
         data: { group, changes: { members: [userId], reason: "user deleted" } },
         // Held with the deletion when the guard holds it (src/events/hold.ts).
         cascadeOf: userId,
       },
       at,
     );
-    statements.push(bumpGroupVersion(ctx.db, row.id, iso), event.statement);
+    statements.push(event.statement);
     eventIds.push(event.id);
   }
-  return { statements, eventIds };
+  // One statement however many groups the user was in, each from the version it was read at.
+  return { cas: groupRows.length ? [updateGroups(ctx.db, groupRows, iso)] : [], statements, eventIds };
 }

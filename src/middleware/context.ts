@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../env";
 import { LogEntry } from "../log/entry";
-import { configuredSecrets, redactedPath } from "../log/redact";
+import { configuredSecrets, Redactor } from "../log/redact";
 
 export const SCIM_BASE_PATH = "/api/scim/v2";
 
@@ -15,7 +15,8 @@ export function requestContext(): MiddlewareHandler<AppEnv> {
     const url = new URL(c.req.url);
     c.set("requestId", requestId);
     c.set("baseUrl", `${url.protocol}//${url.host}${SCIM_BASE_PATH}`);
-    c.set("log", new LogEntry(requestId, c.req.method, redactedPath(url, configuredSecrets(c.env))));
+    const redactor = new Redactor(configuredSecrets(c.env));
+    c.set("log", new LogEntry(requestId, c.req.method, redactor.path(url), redactor));
     await next();
     c.header("X-Request-Id", requestId);
   };

@@ -1,8 +1,9 @@
-import type { Context, MiddlewareHandler } from "hono";
+import type { MiddlewareHandler } from "hono";
 import { getDb } from "../db/client";
 import type { AppEnv } from "../env";
-import { refusalStatement } from "../log/entry";
-import { describeRefusals, RefusalCounter, type RefusalRow, TRAILING_WRITE_MS } from "../log/refused";
+import { afterResponse } from "../http/after-response";
+import { countRefusal } from "../log/refusal-writer";
+import { RefusalCounter } from "../log/refused";
 
 /** This isolate's counts of refused requests (src/log/refused.ts). */
 const refusals = new RefusalCounter();
@@ -23,23 +24,7 @@ export function provisioningLog(): MiddlewareHandler<AppEnv> {
     if (entry.written || entry.skip) return;
     const db = getDb(c.env.DB);
     if (entry.refusal) {
-      const status = c.res.status;
-      const write = (row: RefusalRow) => {
-        console.warn(JSON.stringify({ level: "warn", message: "refused SCIM requests", detail: describeRefusals(row) }));
-        return refusalStatement(db, row, status)
-          .run()
-          .then(() => undefined, failed);
-      };
-      const recorded = refusals.record(entry.refusal.client, entry.refusal.reason);
-      if (recorded.now) afterResponse(c, write(recorded.now));
-      const trailing = recorded.trailing;
-      if (trailing) {
-        const later = new Promise((resolve) => setTimeout(resolve, TRAILING_WRITE_MS)).then(() => {
-          const row = trailing();
-          return row ? write(row) : undefined;
-        });
-        afterResponse(c, later);
-      }
+      countRefusal(refusals, db, entry.refusal, c.res.status, (work) => afterResponse(c, work));
       return;
     }
     const statement = entry.statement(db, c.res.status, { detail: await errorDetail(c.res) });
@@ -48,15 +33,6 @@ export function provisioningLog(): MiddlewareHandler<AppEnv> {
       statement.run().then(() => undefined, failed),
     );
   };
-}
-
-/** Work that goes on after the response (waitUntil), or now when there is no execution context. */
-export function afterResponse(c: Context<AppEnv>, work: Promise<unknown>): void {
-  try {
-    c.executionCtx.waitUntil(work);
-  } catch {
-    void work;
-  }
 }
 
 async function errorDetail(res: Response): Promise<string | undefined> {

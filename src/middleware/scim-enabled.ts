@@ -2,13 +2,14 @@ import type { MiddlewareHandler } from "hono";
 import { getDb } from "../db/client";
 import type { AppEnv } from "../env";
 import { ScimError } from "../scim/errors";
-import { loadSettings } from "../settings/store";
+import { loadVersionedSettings } from "../settings/store";
 
 /** SCIM switched off in settings: every SCIM endpoint is 403 with a reason Okta shows the admin. */
 export function scimEnabled(): MiddlewareHandler<AppEnv> {
   return async function scimEnabledMiddleware(c, next) {
-    const settings = await loadSettings(getDb(c.env.DB));
+    const { value: settings, version } = await loadVersionedSettings(getDb(c.env.DB));
     c.set("settings", settings);
+    c.set("settingsVersion", version);
     if (!settings.scimEnabled) {
       throw new ScimError(
         403,

@@ -1,3 +1,5 @@
+import { STATIC_TOKENS, type StaticTokenName } from "../db/credentials";
+
 const encoder = new TextEncoder();
 
 async function digest(value: string): Promise<ArrayBuffer> {
@@ -5,24 +7,43 @@ async function digest(value: string): Promise<ArrayBuffer> {
 }
 
 /**
- * Constant-time token check. Both sides are hashed first so the comparison never depends
- * on the length or content of the secret; every configured token is compared, with no
- * early exit, so timing does not tell which one matched.
+ * Constant-time token check: the configured token the presented one equals, if any. Both sides
+ * are hashed first so the comparison never depends on the length or content of the secret; every
+ * configured token is compared, with no early exit, so timing does not tell which one matched.
+ * The first one listed wins when two are equal (SCIM_BEARER_TOKEN after a swap, before the
+ * _NEXT is deleted).
  */
-export async function matchesAnyToken(presented: string, configured: readonly string[]): Promise<boolean> {
-  if (presented === "") return false;
+export async function matchingToken<N extends string>(
+  presented: string,
+  configured: readonly { name: N; value: string }[],
+): Promise<N | undefined> {
+  if (presented === "") return undefined;
   const given = await digest(presented);
-  let ok = false;
+  let found: N | undefined;
   for (const token of configured) {
-    const expected = await digest(token);
-    if (crypto.subtle.timingSafeEqual(given, expected)) ok = true;
+    const expected = await digest(token.value);
+    if (crypto.subtle.timingSafeEqual(given, expected)) found ??= token.name;
   }
-  return ok;
+  return found;
+}
+
+export async function matchesAnyToken(presented: string, configured: readonly string[]): Promise<boolean> {
+  return (
+    (await matchingToken(
+      presented,
+      configured.map((value) => ({ name: "token", value })),
+    )) !== undefined
+  );
 }
 
 /** Non-empty configured secrets only: an empty secret must never accept an empty token. */
 export function configuredTokens(...values: (string | undefined)[]): string[] {
   return values.filter((v): v is string => typeof v === "string" && v.trim() !== "").map((v) => v.trim());
+}
+
+/** SCIM_BEARER_TOKEN and SCIM_BEARER_TOKEN_NEXT, those that are set, by name. */
+export function configuredScimTokens(env: Partial<Record<StaticTokenName, string>>): { name: StaticTokenName; value: string }[] {
+  return STATIC_TOKENS.flatMap((name) => configuredTokens(env[name]).map((value) => ({ name, value })));
 }
 
 export type PresentedToken = { token: string; bearer: boolean } | undefined;

@@ -4,6 +4,7 @@ import { etagOf } from "../scim/etag";
 import { foldedDocument } from "../scim/fold";
 import { ENTERPRISE_USER_SCHEMA_ID, USER_RESOURCE, USER_SCHEMA_ID } from "../scim/schemas";
 import { foldCase } from "../scim/text";
+import { assertUserName } from "../scim/username";
 
 /** A user as the write path computes it and its row holds it. */
 export interface UserState {
@@ -32,7 +33,16 @@ export interface UserColumns {
   userType: string | null;
   /** The folded copy of the data filters compare caseExact:false attributes against (src/scim/fold.ts). */
   dataFold: string;
+  /** The fold the three folded columns were made with (FOLD_VERSION): older ones are refolded (src/jobs/fold.ts). */
+  foldVersion: number;
 }
+
+/**
+ * The version of foldCase (src/scim/text.ts) the folded columns hold. 0: NFKC and toLowerCase
+ * (before migration 0011); 1: NFKC_Casefold (full case folding, final sigma, ß = ss, default
+ * ignorables removed). Raise it, and the partial index users_refold_idx with it, when the fold changes.
+ */
+export const FOLD_VERSION = 1;
 
 /**
  * The SCIM representation (RFC 7643 §4.1). `active` and the read-only `roles` come from
@@ -68,17 +78,35 @@ function primaryEmail(data: Record<string, unknown>): string | null {
   return value === null ? null : foldCase(value);
 }
 
-export function userColumns(data: Record<string, unknown>): UserColumns {
+/** The folded userName: what uniqueness, lookups and the guard's name hold compare. */
+export const userNameNorm = (userName: string): string => foldCase(userName);
+
+/** The folded columns of a user's data: what the write path stores and the refold rewrites. */
+export function foldedColumns(data: Record<string, unknown>): Pick<UserColumns, "userNameNorm" | "emailNorm" | "dataFold" | "foldVersion"> {
+  return {
+    userNameNorm: userNameNorm(nonEmpty(data.userName) ?? ""),
+    emailNorm: primaryEmail(data),
+    dataFold: JSON.stringify(foldedDocument(data, USER_RESOURCE)),
+    foldVersion: FOLD_VERSION,
+  };
+}
+
+/**
+ * The indexed columns of a user's data. The userName must be one a person can tell apart
+ * (src/scim/username.ts) when it is set: on create, and when a write changes it (`previous` is
+ * the stored data). A userName stored before the rule is kept as it is, so deactivating such a
+ * user never fails on it.
+ */
+export function userColumns(data: Record<string, unknown>, previous?: Record<string, unknown>): UserColumns {
   const userName = nonEmpty(data.userName);
   if (userName === null) throw new ScimError(400, "invalidValue", "userName is required and must be a non-empty string.");
+  if (previous === undefined || previous.userName !== userName) assertUserName(userName);
   return {
     userName,
-    userNameNorm: foldCase(userName),
     externalId: nonEmpty(data.externalId),
     displayName: nonEmpty(data.displayName),
-    emailNorm: primaryEmail(data),
     userType: nonEmpty(data.userType),
-    dataFold: JSON.stringify(foldedDocument(data, USER_RESOURCE)),
+    ...foldedColumns(data),
   };
 }
 

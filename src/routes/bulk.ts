@@ -2,13 +2,14 @@ import { type Context, Hono } from "hono";
 import { getDb } from "../db/client";
 import type { AppEnv } from "../env";
 import { createGroup, deleteGroup, patchGroup, replaceGroup } from "../groups/service";
+import { afterResponse } from "../http/after-response";
 import { readJsonObject } from "../http/body";
+import { scimErrorBody } from "../http/errors";
 import { scimJson } from "../http/respond";
-import { LogEntry } from "../log/entry";
+import type { LogEntry } from "../log/entry";
 import { MAX_PATH } from "../log/redact";
 import { SCIM_BASE_PATH } from "../middleware/context";
-import { afterResponse } from "../middleware/provisioning-log";
-import { type BulkOperation, bulkTarget, parseBulkRequest, referencedBulkIds, resolveBulkIds } from "../scim/bulk";
+import { type BulkOperation, BulkSchedule, bulkTarget, parseBulkRequest, referencedBulkIds, resolveBulkIds } from "../scim/bulk";
 import { ScimError } from "../scim/errors";
 import { etagOf } from "../scim/etag";
 import { LIMITS } from "../scim/limits";
@@ -81,15 +82,16 @@ bulkRoutes.post("/", async (c) => {
   c.get("log").skip = true;
   const failedLogs: { entry: LogEntry; status: number; detail: string }[] = [];
   // Each operation's row reads as the request it stands for, marked as part of this Bulk request.
+  // ...and was let in by the request's credential (the Connect page's "last used").
   const newLog = (method: string, path: string, n: number) =>
-    new LogEntry(c.get("requestId"), method, `${SCIM_BASE_PATH}${path} (Bulk operation ${n})`.slice(0, MAX_PATH));
+    c.get("log").derive(method, `${SCIM_BASE_PATH}${path} (Bulk operation ${n})`.slice(0, MAX_PATH));
   const results = new Map<number, OperationResult>();
   const fail = (op: { index: number; method: string; bulkId: string | undefined; path?: string }, err: ScimError, entry?: LogEntry) => {
     results.set(op.index, {
       method: op.method,
       ...(op.bulkId ? { bulkId: op.bulkId } : {}),
       status: String(err.status),
-      response: err.toBody(),
+      response: scimErrorBody(c, err),
     });
     failedLogs.push({
       entry: entry ?? newLog(op.method || "BULK", (op.path ?? "").slice(0, 200), op.index + 1),
@@ -120,29 +122,18 @@ bulkRoutes.post("/", async (c) => {
   const created = new Map<string, string>();
   let errors = results.size;
   const failLimit = request.failOnErrors ?? Number.POSITIVE_INFINITY;
-  let pending = valid;
+  const schedule = new BulkSchedule(valid, (op) => referencedBulkIds([op.path, op.data]));
 
-  while (pending.length && errors < failLimit) {
-    const ready = pending.filter((op) => [...referencedBulkIds([op.path, op.data])].every((id) => created.has(id)));
-    if (!ready.length) {
-      for (const op of pending) {
-        const missing = [...referencedBulkIds([op.path, op.data])].filter((id) => !created.has(id));
-        const why = missing.some((id) => postedBulkIds.has(id))
-          ? "refers to a bulkId that could not be created first (circular or failed)"
-          : "refers to an unknown bulkId";
-        fail(op, new ScimError(409, undefined, `Operation ${op.index + 1} ${why}: ${missing.join(", ")}.`));
-        errors++;
-      }
-      break;
-    }
-    const op = ready.reduce((a, b) => (a.index <= b.index ? a : b));
-    pending = pending.filter((p) => p !== op);
+  for (let op = schedule.next(); op !== undefined && errors < failLimit; op = schedule.next()) {
     const path = resolveBulkIds(op.path, created);
     const entry = newLog(op.method, path, op.index + 1);
     try {
       const done = await runOperation(c, op, path, op.method === "DELETE" ? undefined : resolveBulkIds(op.data, created), entry);
       const location = `${c.get("baseUrl")}/${path.split("/")[1]}/${done.id}`;
-      if (op.method === "POST" && op.bulkId) created.set(op.bulkId, done.id);
+      if (op.method === "POST" && op.bulkId) {
+        created.set(op.bulkId, done.id);
+        schedule.created(op.bulkId);
+      }
       results.set(op.index, {
         method: op.method,
         ...(op.bulkId ? { bulkId: op.bulkId } : {}),
@@ -152,6 +143,16 @@ bulkRoutes.post("/", async (c) => {
       });
     } catch (err) {
       fail({ ...op, path }, errorBody(err), entry);
+      errors++;
+    }
+  }
+  if (errors < failLimit) {
+    // What is left waits on a bulkId that was never created: unknown, circular, or its POST failed.
+    for (const { op, missing } of schedule.stuck(created)) {
+      const why = missing.some((id) => postedBulkIds.has(id))
+        ? "refers to a bulkId that could not be created first (circular or failed)"
+        : "refers to an unknown bulkId";
+      fail(op, new ScimError(409, undefined, `Operation ${op.index + 1} ${why}: ${missing.join(", ")}.`));
       errors++;
     }
   }

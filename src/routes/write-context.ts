@@ -1,8 +1,8 @@
 import type { Context } from "hono";
 import { getDb } from "../db/client";
 import type { AppEnv } from "../env";
+import { afterResponse } from "../http/after-response";
 import type { LogEntry } from "../log/entry";
-import { afterResponse } from "../middleware/provisioning-log";
 import type { WriteContext } from "../write/kernel";
 
 /**
@@ -21,6 +21,7 @@ export function writeContext(
     db: getDb(c.env.DB),
     queue: c.env.EVENTS,
     settings: c.get("settings"),
+    settingsVersion: c.get("settingsVersion"),
     baseUrl: c.get("baseUrl"),
     log,
     ifMatch,

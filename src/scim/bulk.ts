@@ -153,3 +153,95 @@ export function bulkTarget(method: BulkOperation["method"], path: string): BulkT
   if (method !== "POST" && id === undefined) return `${method} needs one resource: /${collection}/{id}.`;
   return { resource: collection, id };
 }
+
+/**
+ * The order a Bulk request's operations run in (RFC 7644 §3.7.2): always the lowest-numbered one
+ * whose bulkId references are all resolved; an operation waits for the POSTs it refers to. Linear
+ * in the request: each operation's references are read once, and a created bulkId wakes only the
+ * operations waiting on it (a request of 1,000 failing operations used to re-read every waiting
+ * operation's data after each one ran: 9.6 s for 1 MiB).
+ */
+export class BulkSchedule<T extends { index: number }> {
+  private readonly ready: T[] = [];
+  private readonly waitingOn = new Map<string, T[]>();
+  private readonly missing = new Map<T, number>();
+  private readonly refs = new Map<T, ReadonlySet<string>>();
+
+  constructor(ops: readonly T[], refsOf: (op: T) => ReadonlySet<string>) {
+    for (const op of ops) {
+      const refs = refsOf(op);
+      this.refs.set(op, refs);
+      if (refs.size === 0) this.push(op);
+      this.missing.set(op, refs.size);
+      for (const id of refs) {
+        const list = this.waitingOn.get(id);
+        if (list) list.push(op);
+        else this.waitingOn.set(id, [op]);
+      }
+    }
+  }
+
+  /** The next operation to run, or undefined when none can (the rest wait on what never comes). */
+  next(): T | undefined {
+    const top = this.ready[0];
+    const last = this.ready.pop();
+    if (top === undefined || last === undefined) return undefined;
+    if (this.ready.length > 0) {
+      this.ready[0] = last;
+      this.siftDown(0);
+    }
+    this.missing.delete(top);
+    return top;
+  }
+
+  /** A POST created `bulkId`: the operations waiting on it may run once nothing else is missing. */
+  created(bulkId: string): void {
+    for (const op of this.waitingOn.get(bulkId) ?? []) {
+      const left = (this.missing.get(op) ?? 0) - 1;
+      this.missing.set(op, left);
+      if (left === 0) this.push(op);
+    }
+    this.waitingOn.delete(bulkId);
+  }
+
+  /** The operations that never became ready, in order, with the bulkIds each still lacks. */
+  stuck(created: ReadonlySet<string> | ReadonlyMap<string, string>): { op: T; missing: string[] }[] {
+    return [...this.missing.keys()]
+      .filter((op) => !this.ready.includes(op))
+      .sort((a, b) => a.index - b.index)
+      .map((op) => ({ op, missing: [...(this.refs.get(op) ?? [])].filter((id) => !created.has(id)) }));
+  }
+
+  private push(op: T): void {
+    this.ready.push(op);
+    let i = this.ready.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const a = this.ready[i];
+      const b = this.ready[parent];
+      if (!a || !b || b.index <= a.index) break;
+      this.ready[i] = b;
+      this.ready[parent] = a;
+      i = parent;
+    }
+  }
+
+  private siftDown(i: number): void {
+    const n = this.ready.length;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      const at = (k: number) => this.ready[k]?.index ?? Number.POSITIVE_INFINITY;
+      if (l < n && at(l) < at(m)) m = l;
+      if (r < n && at(r) < at(m)) m = r;
+      if (m === i) return;
+      const a = this.ready[i];
+      const b = this.ready[m];
+      if (!a || !b) return;
+      this.ready[i] = b;
+      this.ready[m] = a;
+      i = m;
+    }
+  }
+}

@@ -15,6 +15,9 @@ export function serviceProviderConfig(baseUrl: string) {
   return {
     schemas: [SPC_SCHEMA],
     documentationUri: `${baseUrl.replace(/\/api\/scim\/v2$/, "")}/admin`,
+    // RFC 7643 §5 has no attribute for a PATCH's operations or a filter's comparisons, and SCIM
+    // clients validate this document strictly (scim2-client refuses an unknown sub-attribute), so
+    // those two limits are stated in docs/guarantees.md and in each 400 that enforces them.
     patch: { supported: true },
     bulk: { supported: true, maxOperations: LIMITS.bulkMaxOperations, maxPayloadSize: LIMITS.bulkMaxPayloadSize },
     filter: { supported: true, maxResults: LIMITS.maxResults },

@@ -1,4 +1,7 @@
-/** The limits the service enforces, advertised truthfully in /ServiceProviderConfig. */
+/**
+ * The limits the service enforces. The ones RFC 7643 §5 and RFC 9865 §4 have attributes for are
+ * advertised in /ServiceProviderConfig; all of them are in docs/guarantees.md.
+ */
 export const LIMITS = {
   /** Resources in one list page, whichever the paging method (filter.maxResults, pagination.maxPageSize). */
   maxResults: 200,
@@ -15,6 +18,10 @@ export const LIMITS = {
   listAnswerBytes: 4 * 1024 * 1024,
   bulkMaxOperations: 1000,
   bulkMaxPayloadSize: 1024 * 1024,
+  /** Operations in one PATCH request (src/scim/patch.ts). */
+  patchMaxOperations: 1000,
+  /** Attribute comparisons in one filter (src/scim/filter/parser.ts MAX_FILTER_COMPARISONS). */
+  filterMaxComparisons: 100,
 } as const;
 
 /** listAnswerBytes in MiB, for sentences. */

@@ -110,19 +110,35 @@ export function coerceElement(def: AttributeDef, value: unknown, quirks: string[
 /** A photo may be inline, as a base64 data URL of a raster image (never SVG, which can carry script). */
 const DATA_IMAGE = /^data:image\/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=\s]+$/i;
 
+function parseUrl(value: string, base?: string): URL | undefined {
+  try {
+    return new URL(value, base);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where a relative reference resolves, only to parse it: a real base is never needed to judge one. */
+const RELATIVE_BASE = "https://base.invalid/scim/v2/Users/";
+
 /**
  * A reference the site will show or follow must not run script in its pages: an external one
  * (profileUrl, photos) is an absolute http(s) URL (a photo may also be a data:image URL); a
  * reference to a User or Group may also be relative (Entra sends "../Users/{id}"), but never
  * another scheme (`javascript:`, `data:`, `vbscript:`...).
+ *
+ * The scheme is the one a browser reads: the value is parsed as a WHATWG URL, as every browser
+ * parses an href, so "java\tscript:", "java\nscript:", "\u0001javascript:" and " JavaScript:" are
+ * all `javascript:` here too (the parser drops tabs and newlines anywhere, and C0 controls and
+ * spaces at either end, before it reads a scheme). A value that parses without a base has a
+ * scheme; one that parses only against a base is relative; one that parses as neither is no URL.
  */
 function checkReference(def: AttributeDef, value: string, label: string): void {
   const external = def.referenceTypes?.includes("external") ?? false;
   const photo = label.startsWith("photos");
   if (photo && DATA_IMAGE.test(value)) return;
-  const scheme = /^\s*([a-z][a-z0-9+.-]*):/i.exec(value)?.[1]?.toLowerCase();
-  if (scheme === "http" || scheme === "https") return;
-  if (!external && scheme === undefined) return;
+  const absolute = parseUrl(value);
+  if (absolute ? absolute.protocol === "http:" || absolute.protocol === "https:" : !external && parseUrl(value, RELATIVE_BASE)) return;
   const allowed = photo
     ? "an http(s) URL or a data:image/png, jpeg, gif or webp URL"
     : external
@@ -162,7 +178,9 @@ function coerceComplex(def: AttributeDef, value: unknown, quirks: string[], labe
     }
     if (sub.name !== key) addQuirk(quirks, `attribute '${key}' matched case-insensitively as '${sub.name}'`);
     // readOnly sub-attributes (manager.displayName, members.display) are server-computed: ignored silently.
-    // members.$ref is derived from the member id on output, so only value and type are stored.
+    // members.$ref is derived from the member id on output, so only value and type are stored;
+    // it is still checked, so a script reference is refused wherever it is sent.
+    if (isMember && sub.name === "$ref") coerceValue(sub, value[key], quirks, `${label}.$ref`);
     if (sub.mutability === "readOnly" || (isMember && sub.name === "$ref")) continue;
     if (Object.hasOwn(out, sub.name)) throw new ScimError(400, "invalidValue", `Attribute '${label}.${sub.name}' was sent more than once.`);
     const coerced = coerceValue(sub, value[key], quirks, `${label}.${sub.name}`);

@@ -15,6 +15,10 @@ const settingsSchema = z.strictObject({
   logRetentionDays: whole(1, 3650),
   /** Delivered and discarded events older than this are pruned; undelivered ones never are. */
   eventRetentionDays: whole(1, 3650),
+  /** false: SCIM_BEARER_TOKEN and _NEXT are refused, only OAuth access tokens work (require OAuth). */
+  staticTokenEnabled: z.boolean(),
+  /** Lifetime of an OAuth access token (src/oauth/): Entra accepts 60 minutes to 6 hours. */
+  oauthAccessTokenMinutes: whole(60, 360),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -32,6 +36,8 @@ export const DEFAULT_SETTINGS: Settings = {
   deprovisionGuard: { maxPerHour: 25 },
   logRetentionDays: 30,
   eventRetentionDays: 30,
+  staticTokenEnabled: true,
+  oauthAccessTokenMinutes: 60,
 };
 
 /** Stored JSON → Settings; anything unreadable falls back to defaults key by key. */
@@ -48,13 +54,36 @@ export function parseStoredSettings(json: string | null | undefined): Settings {
   return parsed.success ? parsed.data : { ...DEFAULT_SETTINGS };
 }
 
-/** Human lines for the provisioning log: "allowAdminPromotion: false → true". */
-export function describeSettingsChange(before: Settings, after: Settings): string[] {
-  const lines: string[] = [];
-  for (const key of Object.keys(after) as (keyof Settings)[]) {
-    const a = JSON.stringify(before[key]);
-    const b = JSON.stringify(after[key]);
-    if (a !== b) lines.push(`${key}: ${a} → ${b}`);
+/** One changed setting, typed by its key: `{ key: "allowAdminPromotion", from: false, to: true }`. */
+export type SettingChange = { [K in keyof Settings]: { key: K; from: Settings[K]; to: Settings[K] } }[keyof Settings];
+
+/** What a save changes, setting by setting (in the document's key order). */
+export function diffSettings(before: Settings, after: Settings): SettingChange[] {
+  const changes: SettingChange[] = [];
+  for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof Settings)[]) {
+    if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) {
+      changes.push({ key, from: before[key], to: after[key] } as SettingChange);
+    }
   }
-  return lines;
+  return changes;
+}
+
+/** A change in words, for the provisioning log: "allowAdminPromotion: false → true". */
+export const describeChange = (c: SettingChange): string => `${c.key}: ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`;
+
+/**
+ * Whether a change feeds the role decisions (SPEC §5): mapping or unmapping a group, or turning a
+ * promotion on, re-evaluates every user; turning a promotion off keeps existing roles.
+ */
+export function changesRoles(c: SettingChange): boolean {
+  switch (c.key) {
+    case "moderatorGroup":
+    case "adminGroup":
+      return true;
+    case "allowModeratorPromotion":
+    case "allowAdminPromotion":
+      return c.to;
+    default:
+      return false;
+  }
 }

@@ -10,27 +10,30 @@ import { parseStoredSettings, type Settings } from "./model";
  */
 export const SETTINGS_TTL_MS = 5_000;
 
-let cached: { value: Settings; at: number } | undefined;
+let cached: { value: Settings; version: number; at: number } | undefined;
 
 export function invalidateSettingsCache(): void {
   cached = undefined;
 }
 
 /** The settings row as stored now, bypassing the cache: background jobs decide with the latest. */
-export const selectStoredSettings = (db: Db) => db.select({ data: settings.data }).from(settings).where(eq(settings.id, 1));
+export const selectStoredSettings = (db: Db) =>
+  db.select({ data: settings.data, version: settings.version }).from(settings).where(eq(settings.id, 1));
 
-export async function loadSettings(db: Db, now = Date.now()): Promise<Settings> {
-  if (cached && now - cached.at < SETTINGS_TTL_MS) return cached.value;
+/** The settings as stored now and their version (0: no row yet, the defaults), for a compare-and-set save. */
+export async function readSettings(db: Db): Promise<{ value: Settings; version: number }> {
   const row = await selectStoredSettings(db).get();
-  const value = parseStoredSettings(row?.data);
-  cached = { value, at: now };
-  return value;
+  return { value: parseStoredSettings(row?.data), version: row?.version ?? 0 };
 }
 
-export function saveSettingsStatement(db: Db, value: Settings, at: string) {
-  const data = JSON.stringify(value);
-  return db
-    .insert(settings)
-    .values({ id: 1, data, updatedAt: at })
-    .onConflictDoUpdate({ target: settings.id, set: { data, updatedAt: at } });
+/** The settings and their version, from this isolate's cache (at most SETTINGS_TTL_MS old). */
+export async function loadVersionedSettings(db: Db, now = Date.now()): Promise<{ value: Settings; version: number }> {
+  if (cached && now - cached.at < SETTINGS_TTL_MS) return cached;
+  const read = await readSettings(db);
+  cached = { ...read, at: now };
+  return read;
+}
+
+export async function loadSettings(db: Db, now = Date.now()): Promise<Settings> {
+  return (await loadVersionedSettings(db, now)).value;
 }

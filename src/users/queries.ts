@@ -123,7 +123,7 @@ export async function getUser(db: Db, baseUrl: string, id: string, projection: P
     ? await db.batch([
         ...read,
         log.statement(db, sql`CASE WHEN ${exists} THEN 200 ELSE 404 END`, {
-          detail: sql`CASE WHEN ${exists} THEN NULL ELSE ${notFoundDetail(id)} END`,
+          detail: { unless: exists, text: notFoundDetail(id) },
         }),
       ])
     : await db.batch(read);

@@ -3,14 +3,13 @@
  * They return what happened; the routes choose the HTTP answer.
  */
 import type { GroupRow } from "../db/groups";
-import { casGuard, isUniqueViolation } from "../db/sql";
 import {
   deleteMembershipsOfUser,
-  deleteUserCas,
   insertUser,
   selectGroupRowsOfUser,
   selectUserById,
-  updateUserCas,
+  userNameFree,
+  userSet,
   userStateOf,
 } from "../db/users";
 import { groupsLeftByDeletedUser } from "../membership/effects";
@@ -20,7 +19,8 @@ import { ScimError } from "../scim/errors";
 import { applyPatch } from "../scim/patch";
 import { normalizeResource } from "../scim/resource";
 import { USER_RESOURCE } from "../scim/schemas";
-import { commit, eventStatement, readModifyWrite, type Statement, type WriteContext } from "../write/kernel";
+import { deleteUser as deleteUserRow, updateUser } from "../write/cas";
+import { type Change, commit, eventStatement, readModifyWrite, type WriteContext } from "../write/kernel";
 import { type PlannedEvent, plannedUserEvents } from "./events";
 import { hashPassword } from "./password";
 
@@ -60,11 +60,12 @@ function userEvents(ctx: WriteContext, state: UserState, firstVersion: number, p
   );
 }
 
-function duplicateUserName(err: unknown, userName: string): never {
-  if (isUniqueViolation(err, "user_name_norm")) {
-    throw new ScimError(409, "uniqueness", `A user with userName "${userName}" already exists (userName is case-insensitive).`);
-  }
-  throw err;
+/** The change's claim on its folded userName: a clash is 409 `uniqueness` (found by a read, not by D1's error text). */
+function userNameClaim(ctx: WriteContext, id: string, cols: { userName: string; userNameNorm: string }): Change["claim"] {
+  return {
+    check: userNameFree(ctx.db, id, cols.userNameNorm),
+    error: () => new ScimError(409, "uniqueness", `A user with userName "${cols.userName}" already exists (userName is case-insensitive).`),
+  };
 }
 
 export async function createUser(ctx: WriteContext, body: unknown): Promise<UserResult> {
@@ -82,14 +83,12 @@ export async function createUser(ctx: WriteContext, body: unknown): Promise<User
   ctx.log.touch("User", id);
   const passwordHash = norm.password !== undefined ? await hashPassword(norm.password) : null;
   const events = userEvents(ctx, state, 1, plannedUserEvents(null, state), at);
-  try {
-    await commit(ctx, {
-      statements: [insertUser(ctx.db, state, cols, passwordHash), ...events.map((e) => e.statement)],
-      eventIds: events.map((e) => e.id),
-    });
-  } catch (err) {
-    duplicateUserName(err, cols.userName);
-  }
+  await commit(ctx, {
+    cas: [],
+    statements: [insertUser(ctx.db, state, cols, passwordHash), ...events.map((e) => e.statement)],
+    eventIds: events.map((e) => e.id),
+    claim: userNameClaim(ctx, id, cols),
+  });
   return { state, groups: [] };
 }
 
@@ -121,7 +120,7 @@ async function update(
   password: string | undefined,
 ): Promise<UserResult> {
   const { before } = loaded;
-  const cols = userColumns(nextData);
+  const cols = userColumns(nextData, before.data);
   noteUserType(ctx, before.data, nextData);
   const decision = roleOf(ctx, before.role, nextData, loaded.groups);
   // A reason exists whenever the sources ask for another role: changed, or kept because a
@@ -136,16 +135,12 @@ async function update(
   // A password-only change writes no event and keeps the version.
   const after: UserState = { ...draft, version: before.version + planned.length, updatedAt: at.toISOString() };
   const events = userEvents(ctx, after, before.version + 1, planned, at);
-  const statements: Statement[] = [
-    updateUserCas(ctx.db, after, cols, before.version, passwordHash),
-    ctx.db.run(casGuard),
-    ...events.map((e) => e.statement),
-  ];
-  try {
-    await commit(ctx, { statements, eventIds: events.map((e) => e.id) });
-  } catch (err) {
-    duplicateUserName(err, cols.userName);
-  }
+  await commit(ctx, {
+    cas: [updateUser(ctx.db, before, after.version, userSet(after, cols, passwordHash))],
+    statements: events.map((e) => e.statement),
+    eventIds: events.map((e) => e.id),
+    claim: userNameClaim(ctx, before.id, cols),
+  });
   return { state: after, groups: loaded.groups };
 }
 
@@ -173,13 +168,10 @@ export async function deleteUser(ctx: WriteContext, id: string): Promise<void> {
     const events = userEvents(ctx, before, before.version + 1, plannedUserEvents(before, null), at);
     // Leaving its groups is a membership change of each of them: the site hears it per group too.
     const left = groupsLeftByDeletedUser(ctx, id, groupRows, at);
-    const statements: Statement[] = [
-      deleteUserCas(ctx.db, id, before.version),
-      ctx.db.run(casGuard),
-      deleteMembershipsOfUser(ctx.db, id),
-      ...events.map((e) => e.statement),
-      ...left.statements,
-    ];
-    await commit(ctx, { statements, eventIds: [...events.map((e) => e.id), ...left.eventIds] });
+    await commit(ctx, {
+      cas: [deleteUserRow(ctx.db, before), ...left.cas],
+      statements: [deleteMembershipsOfUser(ctx.db, id), ...events.map((e) => e.statement), ...left.statements],
+      eventIds: [...events.map((e) => e.id), ...left.eventIds],
+    });
   });
 }

@@ -1,16 +1,16 @@
 import { getDb } from "../db/client";
 import type { Bindings } from "../env";
-import { pruneEvents, pruneLog, reclaimStale, sweepPending } from "../events/sweeper";
+import { freeOrphanedNameHolds, pruneEvents, pruneGuardChanges, pruneLog, reclaimLost, sweepPending } from "../events/sweeper";
 import { backfillFolded } from "../jobs/fold";
 import { resumeStalledJobs } from "../jobs/runner";
 import { loadSettings } from "../settings/store";
 
-/** How long one cron run may spend filling in folded copies of older users (src/jobs/fold.ts). */
+/** How long one cron run may spend refolding users written with an older fold (src/jobs/fold.ts). */
 const FOLD_BUDGET_MS = 15_000;
 
 /**
  * Cron (every minute, wrangler.toml): re-send unsent and lost outbox rows; prune the log and
- * delivered events; resume stalled jobs; fold users stored before data_fold existed.
+ * delivered events; resume stalled jobs; refold users written with an older fold.
  */
 export async function handleScheduled(controller: ScheduledController, env: Bindings, ctx: ExecutionContext): Promise<void> {
   void ctx;
@@ -21,7 +21,8 @@ export async function handleScheduled(controller: ScheduledController, env: Bind
   let resent = 0;
   let pruned = 0;
   try {
-    await reclaimStale(db, now);
+    await reclaimLost(db, now);
+    await freeOrphanedNameHolds(db, new Date(now).toISOString());
     resent = await sweepPending(db, env.EVENTS, now);
   } catch (err) {
     failures.push(`outbox sweep: ${String(err)}`);
@@ -31,6 +32,7 @@ export async function handleScheduled(controller: ScheduledController, env: Bind
     const settings = await loadSettings(db);
     pruned = await pruneLog(db, settings.logRetentionDays, now);
     prunedEvents = await pruneEvents(db, settings.eventRetentionDays, now);
+    await pruneGuardChanges(db, now);
   } catch (err) {
     failures.push(`retention: ${String(err)}`);
   }

@@ -2,9 +2,24 @@
 // webhooks, and the stand-in Cloudflare Access team (its JWKS, and tokens signed with its key).
 // Starting and stopping `wrangler dev` is bench/lib/wrangler.mjs's (one copy for bench, soak and this).
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
+import { Validator } from "@cfworker/json-schema";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
+
+const SCHEMAS = new URL("../../site-sdk/schemas/", import.meta.url);
+
+/** The published JSON Schema of every event type (site-sdk/schemas/<type>.json), as validators. */
+function eventValidators() {
+  return new Map(
+    readdirSync(SCHEMAS)
+      .filter((name) => name.endsWith(".json"))
+      .map((name) => [
+        name.slice(0, -".json".length),
+        new Validator(JSON.parse(readFileSync(new URL(name, SCHEMAS), "utf8")), "2020-12", false),
+      ]),
+  );
+}
 
 export function randomToken(prefix) {
   return `${prefix}-${randomBytes(18).toString("base64url")}`;
@@ -68,9 +83,12 @@ export async function closeServer(server) {
  * is refused with 400 (not retried: "rejected"). Everything else is accepted (204), except that a
  * resync's event (user.synced, group.synced) about a resource in `siteViews` is answered 200 with
  * the site's own view of it: the event's version and the fields set there (a disagreement).
+ * Every body is checked against the published schema of its type; `schemaProblems` lists what
+ * did not match (the run fails on any).
  */
 export async function startHook() {
-  const state = { failing: true, failedId: null, rejecting: false, deliveries: [], siteViews: new Map() };
+  const validators = eventValidators();
+  const state = { failing: true, failedId: null, rejecting: false, deliveries: [], siteViews: new Map(), schemaProblems: [] };
   const server = createServer((req, res) => {
     const chunks = [];
     req.on("data", (c) => chunks.push(c));
@@ -83,6 +101,12 @@ export async function startHook() {
         event = null;
       }
       const type = event ? String(event.type ?? "") : "(unreadable body)";
+      const validator = validators.get(type);
+      const result = validator?.validate(event);
+      if (!result?.valid) {
+        const why = result ? result.errors.map((e) => `${e.instanceLocation} ${e.error}`).join("; ") : "no published schema for this type";
+        state.schemaProblems.push(`${id} ${type}: ${why}`);
+      }
       if (state.failing && state.failedId === null && id) state.failedId = id;
       let status = state.rejecting ? 400 : state.failing && id === state.failedId ? 500 : 204;
       const view = type.endsWith(".synced") ? state.siteViews.get(event?.data?.id) : undefined;

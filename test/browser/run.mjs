@@ -144,6 +144,10 @@ async function main() {
   page.setDefaultNavigationTimeout(15_000);
 
   await runScenarios({ browser, page, context, origin, secrets, hook: hook.state, access, artifacts, workDir }, check);
+  await check("every delivery the stand-in site received matches the published schema of its type", async () => {
+    if (hook.state.deliveries.length === 0) throw new Error("the stand-in site received no delivery");
+    if (hook.state.schemaProblems.length) throw new Error(hook.state.schemaProblems.slice(0, 5).join("\n"));
+  });
 
   if (results.some((r) => !r.ok)) console.log(`--- wrangler dev log (last lines) ---\n${tail(logFile, 30)}`);
 }

@@ -211,7 +211,9 @@ export async function runScenarios({ browser, page, context, origin, secrets, ho
     await page.getByRole("button", { name: "Generate a token" }).click();
     const token = await page.getByLabel("New SCIM token (32 random bytes)", { exact: true }).inputValue();
     assert(/^[A-Za-z0-9_-]{43}$/.test(token), `generated token: ${token}`);
-    assert((await text("#generated")).includes("npx wrangler secret put SCIM_BEARER_TOKEN"), "the secret put command is missing");
+    // SCIM_BEARER_TOKEN is set: a new token goes in as _NEXT first (no downtime), and the steps lead with it.
+    assert((await text("#generated")).includes("npx wrangler secret put SCIM_BEARER_TOKEN_NEXT"), "the secret put command is not _NEXT's");
+    assert((await text("#rotation-steps li:first-child")).includes("SCIM_BEARER_TOKEN_NEXT"), "the rotation steps do not lead with _NEXT");
     await page.getByRole("button", { name: "Generate another token" }).click();
     assert((await page.getByLabel("New SCIM token (32 random bytes)", { exact: true }).inputValue()) !== token, "the same token twice");
     await shoot("connect");
@@ -233,6 +235,104 @@ export async function runScenarios({ browser, page, context, origin, secrets, ho
     await saveSettings();
     assertStatus(await scim("GET", "/Users?count=1"), 200, "SCIM on again");
   });
+
+  let oauthToken = "";
+  await check(
+    "Connect: an OAuth client made in the page, its secret read once, a token from it lets SCIM in, and the page shows it in use",
+    async () => {
+      await show("connect");
+      await page.getByLabel("Name", { exact: true }).fill("Entra OAuth");
+      await page.getByRole("button", { name: "Create client" }).click();
+      await page.locator("#new-secret").waitFor({ state: "visible" });
+      const clientId = await page.locator("#new-client-id").inputValue();
+      const secret = await page.locator("#new-client-secret").inputValue();
+      const tokenEndpoint = await page.locator("#new-token-endpoint").inputValue();
+      assert(tokenEndpoint === `${origin}/oauth/token`, `Token Endpoint: ${tokenEndpoint}`);
+      assert(
+        (await page.locator("#new-tenant-url").inputValue()) === `${origin}/api/scim/v2?aadOptscim062020`,
+        "Tenant URL of the new secret",
+      );
+      assert(/^scim-/.test(clientId) && /^scimcs_[A-Za-z0-9_-]{43}$/.test(secret), `client ${clientId}, secret ${secret.slice(0, 10)}…`);
+      await shoot("connect-oauth-secret");
+      // What Entra does with those four fields: a token (client_secret_post, scope scim), then SCIM with it.
+      const issued = await fetch(tokenEndpoint, {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({ grant_type: "client_credentials", client_id: clientId, client_secret: secret, scope: "scim" }),
+        signal: AbortSignal.timeout(10_000),
+      });
+      const grant = await issued.json();
+      assert(issued.status === 200 && grant.token_type === "Bearer", `token endpoint: ${issued.status} ${JSON.stringify(grant)}`);
+      const users = await fetch(`${origin}/api/scim/v2/Users?count=1`, { headers: { Authorization: `Bearer ${grant.access_token}` } });
+      assert(users.status === 200, `SCIM with the access token: ${users.status}`);
+      await page.getByRole("button", { name: "I have copied it" }).click();
+      await page.locator("#new-secret").waitFor({ state: "detached" });
+      assert(!(await page.content()).includes(secret), "the secret is still on the page after it was copied");
+      // In use: the credentials table and the client's card say when it was last used.
+      const row = page.locator("#credentials-table tbody tr", { hasText: 'OAuth client "Entra OAuth"' });
+      await waitFor(
+        async () => {
+          await page.locator("#credentials-refresh").click();
+          return /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/.test((await row.textContent()) ?? "");
+        },
+        { ms: 15_000, label: "the client's secret shown as used" },
+      );
+      assert(/accepted/.test((await row.textContent()) ?? ""), `credential row: ${await row.textContent()}`);
+      const card = page.locator("#oauth-clients article", { hasText: "Entra OAuth" });
+      assert(/last used \d{4}-/.test((await card.textContent()) ?? ""), `client card: ${await card.textContent()}`);
+      // The static token has been in use all along (the checks above); the one not set says so.
+      assert(
+        /set, accepted.*UTC/.test((await page.locator('#credentials-table tr[data-credential="SCIM_BEARER_TOKEN"]').textContent()) ?? ""),
+        "SCIM_BEARER_TOKEN row",
+      );
+      assert(
+        /not set/.test((await page.locator('#credentials-table tr[data-credential="SCIM_BEARER_TOKEN_NEXT"]').textContent()) ?? ""),
+        "_NEXT row",
+      );
+      await page.reload();
+      await page.locator("#app").waitFor({ state: "visible" });
+      await show("connect");
+      await page.locator("#oauth-clients article", { hasText: "Entra OAuth" }).waitFor();
+      assert(!(await page.content()).includes(secret), "the secret is shown again after a reload");
+      await shoot("connect-oauth");
+      await page.evaluate(() => window.scrollTo(0, 0));
+      oauthToken = grant.access_token;
+    },
+  );
+
+  await check(
+    "Connect: Require OAuth refuses the static token and keeps the access token working; accepted again when checked",
+    async () => {
+      await show("connect");
+      const save = async () => {
+        const saved = page.waitForResponse((r) => r.url().endsWith("/admin/api/settings") && r.request().method() === "PUT");
+        await page.locator("#require-form").getByRole("button", { name: "Save" }).click();
+        assert((await saved).status() === 200, "PUT /admin/api/settings");
+        await waitText("#require-msg", /^Saved\.$/);
+      };
+      await page.getByLabel("Accept the static token (SCIM_BEARER_TOKEN and SCIM_BEARER_TOKEN_NEXT)").uncheck();
+      await save();
+      try {
+        assert((await settings()).staticTokenEnabled === false, "staticTokenEnabled not saved");
+        await waitFor(async () => (await scim("GET", "/Users?count=1")).status === 401, { ms: 10_000, label: "the static token refused" });
+        const refused = await scim("GET", "/Users?count=1");
+        assert(/requires OAuth/.test(refused.body?.detail ?? ""), `refusal: ${refused.text}`);
+        const withToken = await fetch(`${origin}/api/scim/v2/Users?count=1`, {
+          headers: { Authorization: `Bearer ${oauthToken}` },
+        });
+        assert(withToken.status === 200, `the access token while OAuth is required: ${withToken.status}`);
+      } finally {
+        // Whatever failed above, the checks after this one need the static token again, on the settings view.
+        await page.getByLabel("Accept the static token (SCIM_BEARER_TOKEN and SCIM_BEARER_TOKEN_NEXT)").check();
+        await save();
+        await show("settings");
+      }
+      await waitFor(async () => (await scim("GET", "/Users?count=1")).status === 200, {
+        ms: 10_000,
+        label: "the static token accepted again",
+      });
+    },
+  );
 
   let alice;
   await check("the first webhook fails at the (stand-in) main site", async () => {
@@ -538,6 +638,12 @@ export async function runScenarios({ browser, page, context, origin, secrets, ho
       assert(painted > 200, `${id}: ${painted} painted pixels`);
     }
     assert(/held by the deprovisioning guard/.test(await text("#tile-held")), "no held tile");
+    // Which signing secrets are set, by name, as the API says; no value anywhere on the page.
+    for (const { name, state } of stats.signingSecrets) {
+      const shownState = await page.locator(`#signing-secrets [data-secret="${name}"]`).getAttribute("data-state");
+      assert(shownState === state, `${name}: the page says ${shownState}, the API ${state}`);
+    }
+    assert(!(await page.content()).includes("whsec_"), "a signing secret's value is on the page");
     await shoot("health");
   });
 

@@ -180,18 +180,30 @@ describe("refused admin sign-ins are throttled per client address", () => {
   const from = (ip: string, token: string) =>
     fetchWorker(`${ORIGIN}/admin/api/session`, { headers: { Authorization: `Bearer ${token}`, "CF-Connecting-IP": ip } });
 
-  it("after 10 wrong tokens, 429 with Retry-After for that address, right token or not; other addresses are unaffected", async () => {
+  it("after 10 wrong tokens, 429 with Retry-After for wrong ones from that address; the right token still signs in there", async () => {
     const ip = "203.0.113.77";
     for (let i = 0; i < 10; i++) expect((await from(ip, `guess-${i}`)).status).toBe(401);
-    for (const token of ["guess-11", ADMIN_TOKEN]) {
+    for (const token of ["guess-11", "", "guess-12"]) {
       const res = await from(ip, token);
       const body = await expectStatus(res, 429);
       expect(body.error).toBe("too_many_attempts");
       expect(body.detail).toMatch(/try again in \d+ seconds/);
       expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
       expect(Number(res.headers.get("retry-after"))).toBeLessThanOrEqual(300);
+      // A neighbour's guesses never lock the admins out: the right token is let in, every time.
+      await expectStatus(await from(ip, ADMIN_TOKEN), 200);
     }
     await expectStatus(await from("203.0.113.78", ADMIN_TOKEN), 200);
+  });
+
+  it("a neighbour in the same IPv6 /64 cannot lock the admin out either, by token or through Access", async () => {
+    for (let i = 0; i < 12; i++) await from(`2001:db8:77:1::${(i + 1).toString(16)}`, `guess-${i}`);
+    expect((await from("2001:db8:77:1::ffff", "guess-x")).status).toBe(429);
+    await expectStatus(await from("2001:db8:77:1::ab", ADMIN_TOKEN), 200);
+    const session = await fetchWorker(`${ORIGIN}/admin/api/session`, {
+      headers: { "CF-Connecting-IP": "2001:db8:77:1::ac", "Cf-Access-Jwt-Assertion": await accessToken() },
+    });
+    expect(await expectStatus(session, 200)).toEqual({ actor: "carol@example.com", via: "access" });
   });
 
   it("refused Access tokens count too; requests with no credential at all do not", async () => {
@@ -205,6 +217,7 @@ describe("refused admin sign-ins are throttled per client address", () => {
       });
       expect(res.status).toBe(401);
     }
-    expect((await from(ip, ADMIN_TOKEN)).status).toBe(429);
+    expect((await from(ip, "guess")).status).toBe(429);
+    await expectStatus(await from(ip, ADMIN_TOKEN), 200);
   });
 });

@@ -69,6 +69,13 @@ beforeAll(async () => {
   )
     .bind("2026-03-01T12:00:00.500Z", JSON.stringify(['role kept: "admin", off', "-1+1"]), 'line one\nline "two", done')
     .run();
+  // Formulas a spreadsheet would find where the list separator is ";", or behind a space or a fullwidth sign.
+  await env.DB.prepare(
+    `INSERT INTO provisioning_log (at, request_id, method, path, status, resource_type, resource_id, decisions, detail, actor)
+     VALUES (?, 'tricky-2', 'GET', '/api/scim/v2/Users', 400, 'User', ' =2+2', NULL, ?, '＝1+1')`,
+  )
+    .bind("2026-03-01T12:00:00.600Z", "x;=cmd|' /C calc'!A0")
+    .run();
 });
 
 describe("GET /admin/api/log/export", () => {
@@ -85,7 +92,7 @@ describe("GET /admin/api/log/export", () => {
     expect(res.headers.get("content-disposition")).toBe(
       'attachment; filename="provisioning-log_2026-03-01T00-00-00Z_2026-03-02T00-00-00Z.csv"',
     );
-    expect(res.headers.get("x-log-rows")).toBe(String(ROWS + 1));
+    expect(res.headers.get("x-log-rows")).toBe(String(ROWS + 2));
     const rows = parseCsv(await res.text());
     expect(rows[0]).toEqual([
       "seq",
@@ -104,7 +111,7 @@ describe("GET /admin/api/log/export", () => {
       "detail",
     ]);
     const data = rows.slice(1);
-    expect(data).toHaveLength(ROWS + 1);
+    expect(data).toHaveLength(ROWS + 2);
     const seqs = data.map((r) => Number(r[0]));
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     expect(new Set(seqs).size).toBe(seqs.length);
@@ -120,6 +127,19 @@ describe("GET /admin/api/log/export", () => {
     expect(tricky?.[10]).toBe("'+admin");
     expect(tricky?.[12]).toBe('role kept: "admin", off; -1+1');
     expect(tricky?.[13]).toBe('line one\nline "two", done');
+  });
+
+  it("quotes semicolons and pipes (one cell in every locale), and neutralises a fullwidth ＝ or a space before =", async () => {
+    const text = await (await exportOf({ format: "csv", from: FROM, to: TO })).text();
+    const line = text.split("\r\n").find((l) => l.includes("tricky-2")) ?? "";
+    expect(line).toContain(`"x;=cmd|' /C calc'!A0"`);
+    // Split the way a semicolon locale would, honouring quotes: no cell starts with a formula sign.
+    const cells = line.match(/("([^"]|"")*"|[^;,]*)/g) ?? [];
+    for (const cell of cells) expect(cell.replace(/^"/, "").trimStart()).not.toMatch(/^[=+\-@＝＋－＠]/);
+    const tricky = parseCsv(text).find((r) => r[2] === "tricky-2");
+    expect(tricky?.[7]).toBe("' =2+2");
+    expect(tricky?.[10]).toBe("'＝1+1");
+    expect(tricky?.[13]).toBe("x;=cmd|' /C calc'!A0");
   });
 
   it("streams NDJSON: one log object a line, the same shape as GET /admin/api/log", async () => {

@@ -1,6 +1,7 @@
-import { env } from "cloudflare:test";
+import { createExecutionContext, env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { admin, createUser, expectStatus, oktaUser, SCIM_TOKEN, scim, setSettings, uniqueName } from "../helpers";
+import worker from "../../src/index";
+import { ADMIN_TOKEN, admin, createUser, expectStatus, ORIGIN, oktaUser, SCIM_TOKEN, scim, setSettings, uniqueName } from "../helpers";
 
 /** GET /admin/api/stats: the last 24 hours, for the health charts and the banner. */
 
@@ -14,6 +15,7 @@ interface Stats {
   oldestAgeByState: Record<string, number>;
   held: number;
   dead: number;
+  signingSecrets: { name: string; state: "set" | "unset" | "invalid" }[];
 }
 
 const stats = async () => (await expectStatus(await admin("GET", "/stats"), 200)) as unknown as Stats;
@@ -71,7 +73,15 @@ describe("GET /admin/api/stats", () => {
     const old = new Date(Date.now() - 3 * 3_600_000).toISOString();
     await env.DB.prepare("UPDATE events SET state = 'dead', created_at = ? WHERE resource_id = ?").bind(old, user.id).run();
     const s = await stats();
-    expect(s.undeliveredStates).toEqual(["pending", "queued", "retrying", "held", "undeliverable", "rejected", "dead"]);
+    expect([...(s.undeliveredStates as string[])].sort()).toEqual([
+      "dead",
+      "held",
+      "pending",
+      "queued",
+      "rejected",
+      "retrying",
+      "undeliverable",
+    ]);
     expect(s.dead).toBeGreaterThanOrEqual(1);
     expect(s.oldestAgeByState.dead).toBeGreaterThanOrEqual(3 * 3600 - 5);
     expect(s.oldestUndelivered?.ageSeconds).toBeGreaterThanOrEqual(3 * 3600 - 5);
@@ -88,5 +98,41 @@ describe("GET /admin/api/stats", () => {
 
   it("is 401 without the admin token and with the SCIM token", async () => {
     for (const token of [null, SCIM_TOKEN]) expect((await admin("GET", "/stats", undefined, token)).status).toBe(401);
+  });
+});
+
+describe("GET /admin/api/stats: which signing secrets are set, never their values", () => {
+  /** The stats as a Worker with these bindings answers them. */
+  async function statsWith(bindings: Partial<Cloudflare.Env>): Promise<{ stats: Stats; text: string }> {
+    const req = new Request(`${ORIGIN}/admin/api/stats`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const res = await worker.fetch(
+      req as Parameters<NonNullable<typeof worker.fetch>>[0],
+      { ...env, ...bindings },
+      createExecutionContext(),
+    );
+    const text = await res.text();
+    expect(res.status, text).toBe(200);
+    return { stats: JSON.parse(text) as Stats, text };
+  }
+  const NEXT = "whsec_bmV4dC1zaWduaW5nLXNlY3JldC10ZXN0";
+
+  it.each([
+    { name: "no rotation", bindings: {}, states: ["set", "unset"] },
+    { name: "a rotation under way", bindings: { MAIN_SITE_SIGNING_SECRET_NEXT: NEXT }, states: ["set", "set"] },
+    {
+      name: "a next secret that is not whsec_ + base64",
+      bindings: { MAIN_SITE_SIGNING_SECRET_NEXT: "whsec_***" },
+      states: ["set", "invalid"],
+    },
+    { name: "no secret at all", bindings: { MAIN_SITE_SIGNING_SECRET: "" }, states: ["unset", "unset"] },
+  ])("$name", async ({ bindings, states }) => {
+    const { stats: s, text } = await statsWith(bindings);
+    expect(s.signingSecrets).toEqual([
+      { name: "MAIN_SITE_SIGNING_SECRET", state: states[0] },
+      { name: "MAIN_SITE_SIGNING_SECRET_NEXT", state: states[1] },
+    ]);
+    for (const secret of [env.MAIN_SITE_SIGNING_SECRET ?? "", NEXT]) {
+      expect(text).not.toContain(secret.slice(6));
+    }
   });
 });

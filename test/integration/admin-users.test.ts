@@ -165,3 +165,40 @@ describe("log search and names in the log", () => {
     expect(event).toMatchObject({ resourceName: `gina.${tag}@example.com`, resourceEmail: `gina.${tag}@example.com` });
   });
 });
+
+describe("look-alike userNames are marked, with the reason, in the admin's user search", () => {
+  const look = `lk${crypto.randomUUID().slice(0, 8)}`;
+  const warningsOf = async (userName: string, q = look): Promise<string[]> => {
+    const { users } = await search({ q });
+    const found = users.find((u) => u.userName === userName) as (UserItem & { warnings?: string[] }) | undefined;
+    if (!found) throw new Error(`${userName} not in the search`);
+    return found.warnings ?? [];
+  };
+
+  it("a Cyrillic look-alike names the user it can pass for; the original is unmarked", async () => {
+    const latin = `bob.${look}@example.com`;
+    const cyrillic = `b\u043Eb.${look}@example.com`;
+    await createUser({ userName: latin });
+    await createUser({ userName: cyrillic });
+    expect(await warningsOf(latin)).toEqual([]);
+    const warnings = await warningsOf(cyrillic);
+    expect(warnings.join("\n")).toContain("mixes Latin and Cyrillic letters");
+    expect(warnings.join("\n")).toContain(`looks like the userName of another user: ${latin}`);
+  });
+
+  it("invisible characters are named by code point", async () => {
+    const joined = `ann\u200Da.${look}@example.com`;
+    await createUser({ userName: joined });
+    expect((await warningsOf(joined)).join("\n")).toContain("invisible characters (U+200D)");
+  });
+
+  it("names of one script, and Latin with Japanese, are ordinary", async () => {
+    const digits = String(Date.now());
+    const cyrillic = `иван.${digits}@пример.рф`;
+    await createUser({ userName: cyrillic });
+    expect(await warningsOf(cyrillic, digits)).toEqual([]);
+    const japanese = `山田taro.${look}@example.jp`;
+    await createUser({ userName: japanese });
+    expect(await warningsOf(japanese)).toEqual([]);
+  });
+});

@@ -6,7 +6,9 @@ import { newEventId, outboxInsert } from "../../src/events/outbox";
 import type { EventType } from "../../src/events/types";
 import worker from "../../src/index";
 import { DEFAULT_SETTINGS, type Settings } from "../../src/settings/model";
+import { sampleData } from "../event-fixtures";
 import { admin, expectStatus, type Json, setSettings } from "../helpers";
+import { checkDelivery } from "../site-double";
 
 /** /admin/api/events through the Worker's fetch, with real D1 and the real scim-events queue. */
 
@@ -26,7 +28,9 @@ beforeEach(() => {
   vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
     const req = new Request(input, init);
     if (req.url !== SITE) throw new Error(`unexpected outbound fetch to ${req.url}`);
-    calls.push({ headers: Object.fromEntries(req.headers), body: await req.text() });
+    const body = await req.text();
+    checkDelivery(body);
+    calls.push({ headers: Object.fromEntries(req.headers), body });
     return new Response(null, { status });
   });
 });
@@ -40,7 +44,12 @@ async function writeEvent(type: EventType, resourceId: string, settings: Setting
   const id = newEventId();
   version += 1;
   await db.batch([
-    outboxInsert(db, { id, type, resourceType: "User", resourceId, resourceVersion: version, data: { changes: {} } }, settings, new Date()),
+    outboxInsert(
+      db,
+      { id, type, resourceType: "User", resourceId, resourceVersion: version, data: sampleData(type, resourceId, version) },
+      settings,
+      new Date(),
+    ),
   ]);
   return id;
 }

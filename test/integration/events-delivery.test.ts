@@ -6,7 +6,9 @@ import { newEventId, outboxInsert } from "../../src/events/outbox";
 import { EVENT_TYPES, type EventType } from "../../src/events/types";
 import worker from "../../src/index";
 import { DEFAULT_SETTINGS, type Settings } from "../../src/settings/model";
+import { sampleData } from "../event-fixtures";
 import { FaultyD1, touches } from "../fault-d1";
+import { checkDelivery } from "../site-double";
 
 /**
  * The consumer against real local D1, driven with real MessageBatches. Only the main site is a
@@ -31,6 +33,7 @@ beforeEach(() => {
     const req = new Request(input, init);
     if (req.url !== SITE) throw new Error(`unexpected outbound fetch to ${req.url}`);
     const c: Captured = { url: req.url, headers: Object.fromEntries(req.headers), body: await req.text() };
+    checkDelivery(c.body);
     calls.push(c);
     return reply(c);
   });
@@ -46,6 +49,7 @@ async function writeEvent(
 ): Promise<string> {
   const db = getDb(env.DB);
   const id = newEventId();
+  const resourceId = opts.resourceId ?? crypto.randomUUID();
   versionSeq += 1;
   await db.batch([
     outboxInsert(
@@ -54,9 +58,9 @@ async function writeEvent(
         id,
         type,
         resourceType: type.startsWith("group.") ? "Group" : "User",
-        resourceId: opts.resourceId ?? crypto.randomUUID(),
+        resourceId,
         resourceVersion: versionSeq,
-        data: opts.data ?? { changes: {} },
+        data: opts.data ?? sampleData(type, resourceId, versionSeq),
       },
       opts.settings ?? DEFAULT_SETTINGS,
       new Date(),
@@ -110,9 +114,7 @@ function verified(c: Captured): { type: string; timestamp: string; data: Record<
 describe("delivery: one signed Standard Webhooks POST per event", () => {
   it.each(EVENT_TYPES.map((type) => ({ type })))("$type: body, headers and signature", async ({ type }) => {
     const resourceId = crypto.randomUUID();
-    const data = type.startsWith("group.")
-      ? { group: { id: resourceId, displayName: "Engineering" }, changes: { members: ["u1"] } }
-      : { user: { id: resourceId, userName: "ann@example.com", active: type !== "user.deactivated" }, changes: { attributes: ["title"] } };
+    const data = sampleData(type, resourceId);
     const id = await writeEvent(type, { resourceId, data });
     const { result, ids } = await runQueue("scim-events", [msg(id)]);
 
@@ -278,7 +280,7 @@ describe("events that are never sent by the consumer", () => {
     expect(r.last_error).toContain("MAIN_SITE_URL is not set");
   });
 
-  it("MAIN_SITE_URL unset, a batch of ten: one read and one UPDATE for the batch; delivered and unknown events are only acked", async () => {
+  it("MAIN_SITE_URL unset, a batch of ten: one read (with the consumer's progress) and one UPDATE for the batch; delivered and unknown events are only acked", async () => {
     const ids = [];
     for (let i = 0; i < 8; i++) ids.push(await writeEvent("user.updated"));
     const done = await writeEvent("user.updated");
@@ -287,7 +289,7 @@ describe("events that are never sent by the consumer", () => {
     const { result } = await runQueue("scim-events", [...ids, done, "evt_unknown"].map(msg), 1, { ...env, DB: db, MAIN_SITE_URL: "" });
     expect(result.explicitAcks).toHaveLength(10);
     expect(result.retryMessages).toEqual([]);
-    expect(db.calls.map((c) => c.kind)).toEqual(["statement", "statement"]);
+    expect(db.calls.map((c) => c.kind)).toEqual(["batch", "statement"]);
     expect(calls).toHaveLength(0);
     for (const id of ids) expect((await row(id)).state).toBe("undeliverable");
     expect((await row(done)).state).toBe("delivered");

@@ -26,7 +26,13 @@ interface Directory {
 }
 
 async function reset({ active, inactive, newActive = 0, recent, old = 0 }: Directory): Promise<void> {
-  await env.DB.batch([env.DB.prepare("DELETE FROM users"), env.DB.prepare("DELETE FROM events")]);
+  // The guard's base starts from nothing (the users of the last case were deleted long ago, as it were).
+  await env.DB.batch([
+    env.DB.prepare("DELETE FROM users"),
+    env.DB.prepare("DELETE FROM events"),
+    env.DB.prepare("UPDATE guard_active SET n = 0"),
+    env.DB.prepare("DELETE FROM guard_active_changes"),
+  ]);
   const now = new Date().toISOString();
   const hourAgo = new Date(Date.now() - 3_700_000).toISOString();
   const insertUsers = (prefix: string, count: number, isActive: boolean, createdAt: string) =>
@@ -102,6 +108,34 @@ describe("deprovisioning guard threshold: max(maxPerHour, 10% of the active user
     await reset(directory);
     expect(await deactivationState()).toBe(want);
   });
+
+  // Issue: 240 dormant users reactivated within the hour lifted the threshold from 30 to 54.
+  const reactivated: { name: string; reactivate: number; recent: number; want: "queued" | "held" }[] = [
+    {
+      name: "users reactivated within the hour do not raise it (300 active before: 30 is held)",
+      reactivate: 240,
+      recent: 30,
+      want: "held",
+    },
+    { name: "without the reactivations the same 29 are below it", reactivate: 0, recent: 29, want: "queued" },
+    { name: "with them, 29 stays below it: the base is 300, not 540", reactivate: 240, recent: 29, want: "queued" },
+  ];
+  it.each(reactivated)("$name", async ({ reactivate, recent, want }) => {
+    await reset({ active: 300, inactive: 300, recent });
+    // Reactivated now, by a write (the trigger dates it by the row's updated_at).
+    await env.DB.prepare("UPDATE users SET active = 1, updated_at = ? WHERE id IN (SELECT id FROM users WHERE active = 0 LIMIT ?)")
+      .bind(new Date().toISOString(), reactivate)
+      .run();
+    expect(await deactivationState()).toBe(want);
+  });
+
+  it("users deactivated within the hour still count in the base (they were active when it began)", async () => {
+    await reset({ active: 300, inactive: 0, recent: 29 });
+    await env.DB.prepare("UPDATE users SET active = 0, updated_at = ? WHERE id IN (SELECT id FROM users LIMIT 29)")
+      .bind(new Date().toISOString())
+      .run();
+    expect(await deactivationState()).toBe("queued");
+  });
 });
 
 describe("the guard's counts are read once per event", () => {
@@ -122,13 +156,15 @@ describe("the guard's counts are read once per event", () => {
   }
 
   // The rule reads the hour's count three times and the whole hold decision sets two columns:
-  // written inline, SQLite planned the hour's count six times and the active users twice.
+  // written inline, SQLite planned the hour's count six times and the active users twice. The
+  // base is no count at all: the active users now (a one-row table) less the hour's changes (at
+  // most 60 rows of guard_active_changes, over its primary key).
   it.each([
     {
       name: "a deactivation",
       type: "user.deactivated" as const,
       settings: GUARD,
-      want: { events_type_created_idx: 1, users_active_created_idx: 1, events_held_idx: 1 },
+      want: { events_type_created_idx: 1, sqlite_autoindex_guard_active_changes_1: 1, events_held_idx: 1 },
     },
     { name: "another change", type: "user.updated" as const, settings: GUARD, want: { events_held_idx: 1 } },
     { name: "a deactivation in a dry run", type: "user.deactivated" as const, settings: { ...GUARD, dryRun: true }, want: {} },

@@ -5,6 +5,7 @@ import { getDb } from "../../src/db/client";
 import { newEventId, outboxInsert, stampQueued } from "../../src/events/outbox";
 import worker from "../../src/index";
 import { DEFAULT_SETTINGS, type Settings } from "../../src/settings/model";
+import { sampleData } from "../event-fixtures";
 import { admin, expectStatus, type Json } from "../helpers";
 import { acceptingSite } from "../site-double";
 
@@ -33,7 +34,7 @@ async function deactivate(): Promise<string> {
         resourceType: "User",
         resourceId,
         resourceVersion: 2,
-        data: { changes: { active: { from: true, to: false } } },
+        data: sampleData("user.deactivated", resourceId, 2),
       },
       GUARD,
       new Date(),

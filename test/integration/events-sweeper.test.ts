@@ -1,13 +1,13 @@
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
-import { describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { getDb } from "../../src/db/client";
 import type { QueueMessage } from "../../src/env";
 import { newEventId, outboxInsert, sendCommitted } from "../../src/events/outbox";
 import { SWEEP_MAX_PER_RUN } from "../../src/events/sweeper";
 import worker from "../../src/index";
 import { DEFAULT_SETTINGS } from "../../src/settings/model";
-import { invalidateSettingsCache, saveSettingsStatement } from "../../src/settings/store";
+import { sampleData } from "../event-fixtures";
 import { createUser, oktaUser, setSettings, uniqueName } from "../helpers";
 import { acceptingSite } from "../site-double";
 
@@ -23,10 +23,19 @@ const calls = acceptingSite(SITE);
 
 const sendOk = { metadata: { metrics: { backlogCount: 0, backlogBytes: 0, oldestMessageTimestamp: new Date(0) } } };
 
+/** Every row written by writeQueued: sent nowhere (the queue is mocked), so dropped after each test. */
+const written: string[] = [];
+afterEach(async () => {
+  await env.DB.prepare("UPDATE events SET state = 'discarded' WHERE id IN (SELECT value FROM json_each(?))")
+    .bind(JSON.stringify(written.splice(0)))
+    .run();
+});
+
 /** Outbox rows as a write records them (queued), sent nowhere. */
 async function writeQueued(at: Date, n = 1): Promise<string[]> {
   const db = getDb(env.DB);
-  const ids: string[] = [];
+  const ids: string[] = written;
+  const start = written.length;
   const statements = [];
   for (let i = 0; i < n; i++) {
     const id = newEventId();
@@ -35,7 +44,7 @@ async function writeQueued(at: Date, n = 1): Promise<string[]> {
     statements.push(
       outboxInsert(
         db,
-        { id, type: "user.updated", resourceType: "User", resourceId, resourceVersion: 2, data: { changes: { attributes: ["title"] } } },
+        { id, type: "user.updated", resourceType: "User", resourceId, resourceVersion: 2, data: sampleData("user.updated", resourceId, 2) },
         DEFAULT_SETTINGS,
         new Date(at.getTime() + i),
       ),
@@ -46,7 +55,7 @@ async function writeQueued(at: Date, n = 1): Promise<string[]> {
     const [first, ...rest] = chunk;
     if (first) await db.batch([first, ...rest]);
   }
-  return ids;
+  return ids.slice(start);
 }
 
 /** Rows whose writer's queue send failed: pending, for the sweeper. */
@@ -133,36 +142,81 @@ describe("sweeper: nothing is lost between D1 and the queue", () => {
     expect(left?.n).toBe(0);
   });
 
-  it("re-sends queued rows untouched for 15 minutes and retrying rows untouched for 6 h, not recent ones", async () => {
-    const [lostQueued, recentQueued, lostRetrying, recentRetrying] = await writeQueued(new Date(Date.now() - 8 * 3_600_000), 4);
-    if (!lostQueued || !recentQueued || !lostRetrying || !recentRetrying) throw new Error("setup");
-    const set = (id: string, s: string, minutesAgo: number) =>
-      env.DB.prepare("UPDATE events SET state = ?, updated_at = ? WHERE id = ?")
-        .bind(s, new Date(Date.now() - minutesAgo * 60_000).toISOString(), id)
-        .run();
-    // A writer that died between commit and send leaves its rows queued and untouched.
-    await set(lostQueued, "queued", 16);
-    await set(recentQueued, "queued", 10);
-    await set(lostRetrying, "retrying", 7 * 60);
-    await set(recentRetrying, "retrying", 60);
+  /** Events as left by a writer that died between commit and send, or a queue that lost their messages. */
+  async function inFlight(id: string, state: "queued" | "retrying", dueMsAgo: number) {
+    await env.DB.prepare("UPDATE events SET state = ?, due_at = ?, updated_at = ? WHERE id = ?")
+      .bind(state, new Date(Date.now() - dueMsAgo).toISOString(), new Date(Date.now() - dueMsAgo - 60_000).toISOString(), id)
+      .run();
+  }
+  async function progress(reachedMsAgo: number, lastBatchMsAgo: number) {
+    await env.DB.prepare(
+      "INSERT INTO delivery_progress (id, reached, last_batch_at) VALUES (1, ?1, ?2) ON CONFLICT (id) DO UPDATE SET reached = ?1, last_batch_at = ?2",
+    )
+      .bind(new Date(Date.now() - reachedMsAgo).toISOString(), new Date(Date.now() - lastBatchMsAgo).toISOString())
+      .run();
+  }
+  const sentIds = (send: { mock: { calls: unknown[][] } }) =>
+    send.mock.calls.flatMap((c) =>
+      Array.from(c[0] as { body: unknown }[], (m) => (m.body as Extract<QueueMessage, { eventId: string }>).eventId),
+    );
+
+  it("an in-flight event overdue by a minute while the consumer is idle lost its message: re-sent, once", async () => {
+    const [lostQueued, recentQueued, lostRetrying, notDueRetrying] = await writeQueued(new Date(Date.now() - 10 * 60_000), 4);
+    if (!lostQueued || !recentQueued || !lostRetrying || !notDueRetrying) throw new Error("setup");
+    await inFlight(lostQueued, "queued", 90_000);
+    await inFlight(recentQueued, "queued", 20_000);
+    await inFlight(lostRetrying, "retrying", 70_000);
+    await inFlight(notDueRetrying, "retrying", -240_000); // its next attempt is 4 minutes away
+    await progress(10 * 60_000, 5 * 60_000); // the consumer took its last batch 5 minutes ago
     const send = vi.spyOn(env.EVENTS, "sendBatch").mockResolvedValue(sendOk);
     await runCron();
-    const sent = send.mock.calls.flatMap((c) => Array.from(c[0], (m) => (m.body as Extract<QueueMessage, { eventId: string }>).eventId));
+    const sent = sentIds(send);
     expect(sent).toEqual(expect.arrayContaining([lostQueued, lostRetrying]));
     expect(sent).not.toContain(recentQueued);
-    expect(sent).not.toContain(recentRetrying);
+    expect(sent).not.toContain(notDueRetrying);
     expect((await state(lostQueued)).state).toBe("queued");
     expect((await state(lostRetrying)).state).toBe("queued");
-    expect((await state(recentRetrying)).state).toBe("retrying");
-    // Re-sent once: the rows are fresh now, so the next run leaves them alone.
+    expect((await state(notDueRetrying)).state).toBe("retrying");
+    // Re-sent once: due again from now, so the next run leaves them alone.
     send.mockClear();
     await runCron();
-    expect(
-      send.mock.calls.flatMap((c) => Array.from(c[0], (m) => (m.body as Extract<QueueMessage, { eventId: string }>).eventId)),
-    ).not.toContain(lostQueued);
+    expect(sentIds(send)).not.toContain(lostQueued);
   });
 
-  it("end to end: a SCIM create whose queue send failed is swept, then delivered", async () => {
+  it("a busy consumer that has taken messages sent after an event was due: the event's message is lost; a backlog is not", async () => {
+    const [overtaken, inBacklog] = await writeQueued(new Date(Date.now() - 10 * 60_000), 2);
+    if (!overtaken || !inBacklog) throw new Error("setup");
+    await inFlight(overtaken, "queued", 5 * 60_000);
+    await inFlight(inBacklog, "queued", 2 * 60_000);
+    // Busy (a batch a second ago), and it has taken messages sent up to 3 minutes ago: past the
+    // first event (due 5 minutes ago), not yet the second (due 2 minutes ago, still in the backlog).
+    await progress(3 * 60_000, 1_000);
+    const send = vi.spyOn(env.EVENTS, "sendBatch").mockResolvedValue(sendOk);
+    await runCron();
+    const sent = sentIds(send);
+    expect(sent).toContain(overtaken);
+    expect(sent).not.toContain(inBacklog);
+    expect((await state(inBacklog)).state).toBe("queued");
+  });
+
+  it("the consumer records how far it got with each batch it takes (in its one read)", async () => {
+    await setSettings();
+    await env.DB.prepare("DELETE FROM delivery_progress").run();
+    const before = Date.now();
+    await createUser(oktaUser(uniqueName("Progress")));
+    await vi.waitUntil(async () => (await env.DB.prepare("SELECT 1 AS one FROM delivery_progress").first()) !== null, {
+      timeout: 10_000,
+      interval: 50,
+    });
+    const row = await env.DB.prepare("SELECT reached, last_batch_at FROM delivery_progress").first<{
+      reached: string;
+      last_batch_at: string;
+    }>();
+    expect(Date.parse(row?.reached ?? "")).toBeGreaterThanOrEqual(before - 1_000);
+    expect(Date.parse(row?.last_batch_at ?? "")).toBeGreaterThanOrEqual(before);
+  });
+
+  it("end to end: a SCIM create whose queue send failed is swept, then delivered", { timeout: 30_000 }, async () => {
     await setSettings();
     const failing = vi.spyOn(env.EVENTS, "sendBatch").mockRejectedValue(new Error("queue unavailable"));
     const user = await createUser(oktaUser(uniqueName("Swept")));
@@ -204,9 +258,7 @@ describe("sweeper: provisioning-log retention", () => {
   }
 
   it("deletes rows older than logRetentionDays and keeps the rest", async () => {
-    const db = getDb(env.DB);
-    await db.batch([saveSettingsStatement(db, { ...DEFAULT_SETTINGS, logRetentionDays: 30 }, new Date().toISOString())]);
-    invalidateSettingsCache();
+    await setSettings({ logRetentionDays: 30 });
     const old = await logRow(31);
     const recent = await logRow(29);
     vi.spyOn(env.EVENTS, "sendBatch").mockResolvedValue(sendOk);
@@ -214,8 +266,7 @@ describe("sweeper: provisioning-log retention", () => {
     expect(await exists(old)).toBe(false);
     expect(await exists(recent)).toBe(true);
 
-    await db.batch([saveSettingsStatement(db, { ...DEFAULT_SETTINGS, logRetentionDays: 7 }, new Date().toISOString())]);
-    invalidateSettingsCache();
+    await setSettings({ logRetentionDays: 7 });
     await runCron();
     expect(await exists(recent)).toBe(false);
   });

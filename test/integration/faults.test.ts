@@ -12,14 +12,17 @@ import { getDb } from "../../src/db/client";
 import { newEventId, outboxInsert } from "../../src/events/outbox";
 import worker from "../../src/index";
 import { DEFAULT_SETTINGS } from "../../src/settings/model";
+import { sampleData } from "../event-fixtures";
 import { type Fault, type FaultRule, FaultyD1, touches } from "../fault-d1";
 import {
+  ADMIN_TOKEN,
   BASE,
   createUser,
   expectScimError,
   expectStatus,
   type Json,
   json,
+  ORIGIN,
   oktaUser,
   ops,
   SCIM_TOKEN,
@@ -27,6 +30,7 @@ import {
   setSettings,
   uniqueName,
 } from "../helpers";
+import { checkDelivery } from "../site-double";
 
 /**
  * Faults around the real things: D1 failing mid-request (a real D1 error inside a real batch,
@@ -53,7 +57,9 @@ beforeEach(() => {
     const req = new Request(input, init);
     if (req.url !== SITE) throw new Error(`unexpected outbound fetch to ${req.url}`);
     const headers = Object.fromEntries(req.headers);
-    deliveries.push({ id: headers["webhook-id"] ?? "", headers, body: await req.text() });
+    const body = await req.text();
+    checkDelivery(body);
+    deliveries.push({ id: headers["webhook-id"] ?? "", headers, body });
     return new Response(null, { status: 204 });
   });
 });
@@ -211,7 +217,7 @@ describe("a D1 error mid-request: a SCIM 5xx and nothing half-written", () => {
     expect(deliveries.filter((d) => d.id === eventId)).toHaveLength(1);
   });
 
-  it("a batch that surely did not commit sends nothing; a uniqueness refusal does not even look", async () => {
+  it("a failed batch is explained by one read: not committed sends nothing; a taken userName is 409, found by that read", async () => {
     const send = vi.spyOn(env.EVENTS, "sendBatch");
     const { res, db } = await faultyFetch(
       writeBatchOf("users", { kind: "midBatch", at: 2 }),
@@ -220,8 +226,10 @@ describe("a D1 error mid-request: a SCIM 5xx and nothing half-written", () => {
       oktaUser(uniqueName("Gone")),
     );
     await expectOpaque5xx(res);
-    // The one look after the failed batch: this batch's events by id; none exist, so no send.
-    const looks = db.calls.filter((c) => c.kind === "statement" && touches(c, /^select .* from "events"/i));
+    // The one look after the failed batch (one read batch): this batch's events by id, none exist, so no send.
+    const looks = db.calls.filter(
+      (c) => c.kind === "batch" && c.sql.length > 0 && c.sql.every((q) => /^select /i.test(q)) && touches(c, /^select .* from "events"/i),
+    );
     expect(looks).toHaveLength(1);
     expect(send).not.toHaveBeenCalled();
 
@@ -230,7 +238,11 @@ describe("a D1 error mid-request: a SCIM 5xx and nothing half-written", () => {
     send.mockClear();
     const dup = await faultyFetch(() => undefined, "POST", "/Users", oktaUser(taken));
     await expectScimError(dup.res, 409, "uniqueness");
-    expect(dup.db.calls.filter((c) => c.kind === "statement" && touches(c, /^select .* from "events"/i))).toHaveLength(0);
+    // The refused insert is explained by the same one read (whose claim check finds the name taken), not by D1's error text.
+    const explained = dup.db.calls.filter(
+      (c) => c.kind === "batch" && c.sql.every((q) => /^select /i.test(q)) && touches(c, /user_name_norm/),
+    );
+    expect(explained).toHaveLength(1);
     expect(send).not.toHaveBeenCalled();
   });
 });
@@ -316,21 +328,22 @@ describe("a consumer crash mid-batch", () => {
   async function writeEvents(n: number): Promise<string[]> {
     const db = getDb(env.DB);
     const ids = Array.from({ length: n }, () => newEventId());
-    const [first, ...rest] = ids.map((id, i) =>
-      outboxInsert(
+    const [first, ...rest] = ids.map((id, i) => {
+      const resourceId = crypto.randomUUID();
+      return outboxInsert(
         db,
         {
           id,
           type: "user.updated",
           resourceType: "User",
-          resourceId: crypto.randomUUID(),
+          resourceId,
           resourceVersion: 2 + i,
-          data: { changes: { attributes: ["title"] } },
+          data: sampleData("user.updated", resourceId, 2 + i),
         },
         DEFAULT_SETTINGS,
         new Date(),
-      ),
-    );
+      );
+    });
     if (first) await db.batch([first, ...rest]);
     return ids;
   }
@@ -378,5 +391,37 @@ describe("a consumer crash mid-batch", () => {
     await deliverBatch(ids, 2, env.DB);
     expect(deliveries.map((d) => d.id)).toEqual(ids);
     expect(await Promise.all(ids.map(stateOf))).toEqual(ids.map(() => "delivered"));
+  });
+});
+
+describe("a settings save whose answer is lost", () => {
+  it("is found by its own log row: 500, yet saved once, with one log row, not saved again as a conflict", async () => {
+    const db = new FaultyD1(env.DB, (call) =>
+      call.kind === "batch" && touches(call, /^update "settings"|^insert into "settings"/i) ? { kind: "afterCommit" } : undefined,
+    );
+    const before = Number((await env.DB.prepare("SELECT version FROM settings WHERE id = 1").first<{ version: number }>())?.version ?? 0);
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(
+      new Request(`${ORIGIN}/admin/api/settings`, {
+        method: "PUT",
+        headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ logRetentionDays: 44 }),
+      }),
+      { ...env, DB: db },
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    expect(res.status, await res.clone().text()).toBe(500);
+    const after = await env.DB.prepare(
+      "SELECT version, json_extract(data, '$.logRetentionDays') AS days FROM settings WHERE id = 1",
+    ).first<{
+      version: number;
+      days: number;
+    }>();
+    expect(after).toEqual({ version: before + 1, days: 44 });
+    const rows = await count(
+      "SELECT count(*) AS n FROM provisioning_log WHERE method = 'PUT' AND path = '/admin/api/settings' AND decisions LIKE '%logRetentionDays%44%'",
+    );
+    expect(rows).toBe(1);
   });
 });

@@ -497,7 +497,7 @@ describe("SQL and evaluate.ts agree (fast-check over D1)", () => {
       { numRuns: 600 },
     );
     expect(checked).toBeGreaterThan(200);
-  });
+  }, 120_000);
 });
 
 describe("co / sw / ew read the trigram index (users_fts), not every row", () => {

@@ -162,7 +162,9 @@ describe("role re-evaluation in the background", () => {
     await settleJobs();
   });
 
-  it("a chunk costs two D1 round trips, whatever it changes: one read batch, one write batch", { timeout: 60_000 }, async () => {
+  it("a chunk costs two D1 round trips, whatever it changes: one read batch, one write batch (its message names its kind)", {
+    timeout: 60_000,
+  }, async () => {
     await setSettings({ allowModeratorPromotion: true, moderatorGroup: null, dryRun: true });
     await settleJobs();
     const members = await seedUsers(250, uniqueName("t"));
@@ -170,7 +172,7 @@ describe("role re-evaluation in the background", () => {
     const id = await mapWithoutMessage(gid, "test: counted");
     const counted = new FaultyD1(env.DB, () => undefined);
     const outcomes: string[] = [];
-    for (let i = 0; i < 10 && !outcomes.includes("done"); i++) outcomes.push(await runJobChunk({ ...env, DB: counted }, id));
+    for (let i = 0; i < 10 && !outcomes.includes("done"); i++) outcomes.push(await runJobChunk({ ...env, DB: counted }, id, "roles"));
     const chunks = outcomes.length;
     expect(chunks).toBeGreaterThan(1);
     expect(counted.calls.map((c) => c.kind)).toEqual(Array(2 * chunks).fill("batch"));

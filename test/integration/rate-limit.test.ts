@@ -117,6 +117,20 @@ describe("a client over the rate", () => {
   });
 });
 
+describe("an IPv4 client seen through an IPv6 listener (::ffff:a.b.c.d)", () => {
+  it("is counted as its IPv4 address: two mapped clients do not share one bucket, and a mapped client shares the IPv4 one", async () => {
+    await startOfWindow();
+    const n = ++clientSeq;
+    const v4 = `198.18.${n % 250}.${(n * 7) % 250}`;
+    const other = `198.18.${n % 250}.${((n * 7) % 250) + 1}`;
+    for (let i = 0; i < TINY_LIMIT; i++) await expectStatus(await call(`::ffff:${v4}`), 200);
+    await expectScimError(await call(`::ffff:${v4}`), 429);
+    // The same client in its plain IPv4 form is over the limit too; another mapped client is not.
+    await expectScimError(await call(v4), 429);
+    await expectStatus(await call(`::ffff:${other}`), 200);
+  });
+});
+
 describe("production limits (SCIM_RATE_LIMITER from wrangler.toml) let an Okta import through", () => {
   /**
    * Okta does not publish the rate at which it calls a SCIM app. A 100,000-user import from the

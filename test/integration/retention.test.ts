@@ -1,8 +1,8 @@
 import { createExecutionContext, createScheduledController, env, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { newEventId } from "../../src/events/outbox";
-import type { EventState } from "../../src/events/types";
 import worker from "../../src/index";
+import type { EventState } from "../../src/lifecycle/events";
 import { admin, expectStatus, setSettings } from "../helpers";
 
 /**

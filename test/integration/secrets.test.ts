@@ -1,4 +1,4 @@
-import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, env, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index";
 import { FaultyD1 } from "../fault-d1";
@@ -15,6 +15,7 @@ import {
   setSettings,
   uniqueName,
 } from "../helpers";
+import { checkDelivery } from "../site-double";
 
 /**
  * Secrets never leave the Worker: not in any response (body or header), not in any console
@@ -25,9 +26,23 @@ import {
 const NEXT_TOKEN = "test-scim-token-next";
 const SIGNING_SECRET = env.MAIN_SITE_SIGNING_SECRET ?? "";
 const SIGNING_KEY = SIGNING_SECRET.replace(/^whsec_/, "");
+/** MAIN_SITE_SIGNING_SECRET_NEXT, set for part of the session (a rotation under way). */
+const NEXT_SIGNING_SECRET = "whsec_bmV4dC1zaWduaW5nLXNlY3JldC10ZXN0";
+const NEXT_SIGNING_KEY = NEXT_SIGNING_SECRET.replace(/^whsec_/, "");
+const ROTATING = { ...env, MAIN_SITE_SIGNING_SECRET_NEXT: NEXT_SIGNING_SECRET };
 /** Wrong credentials a client might send: they are secrets too (a typo'd token is nearly the token). */
 const NEAR_MISSES = [SCIM_TOKEN.slice(0, -1), `${SCIM_TOKEN}x`, `x${ADMIN_TOKEN}`, "guess-7f1c9e2a"];
-const SECRETS = [SCIM_TOKEN, NEXT_TOKEN, ADMIN_TOKEN, SIGNING_SECRET, SIGNING_KEY, ...NEAR_MISSES, btoa(`okta:${SCIM_TOKEN}`)];
+const SECRETS = [
+  SCIM_TOKEN,
+  NEXT_TOKEN,
+  ADMIN_TOKEN,
+  SIGNING_SECRET,
+  SIGNING_KEY,
+  NEXT_SIGNING_SECRET,
+  NEXT_SIGNING_KEY,
+  ...NEAR_MISSES,
+  btoa(`okta:${SCIM_TOKEN}`),
+];
 
 const lines: string[] = [];
 const seen: string[] = [];
@@ -130,12 +145,22 @@ describe("secrets in responses, logs, the provisioning log and events", () => {
       ),
     );
 
-    // The consumer signing and delivering, and a site answering an error that echoes what it got.
+    // A rotation of the signing secret under way: the next secret pasted into a URL (with and
+    // without its prefix) must not reach the provisioning log.
+    for (const leaked of [NEXT_SIGNING_SECRET, NEXT_SIGNING_KEY]) {
+      const lctx = createExecutionContext();
+      const url = `${BASE}/Users?count=1&q=${encodeURIComponent(leaked)}`;
+      await record(await worker.fetch(new Request(url, { headers: bearer(SCIM_TOKEN) }), ROTATING, lctx));
+      await waitOnExecutionContext(lctx);
+    }
+
+    // The consumer signing (with both secrets) and delivering, and a site answering an error that echoes what it got.
     const event = await env.DB.prepare("SELECT id FROM events WHERE resource_id = ? ORDER BY resource_version DESC")
       .bind(id)
       .first<{ id: string }>();
     vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
       const req = new Request(input, init);
+      checkDelivery(await req.clone().text());
       const echoed = [...req.headers].map(([k, v]) => `${k}=${v}`).join("; ");
       return new Response(`rejected: ${echoed}`, { status: 400 });
     });
@@ -143,7 +168,7 @@ describe("secrets in responses, logs, the provisioning log and events", () => {
       { id: "m1", timestamp: new Date(), attempts: 1, body: { v: 1, eventId: event?.id ?? "" } },
     ]);
     const qctx = createExecutionContext();
-    await worker.queue(batch, env, qctx);
+    await worker.queue(batch, ROTATING, qctx);
     await getQueueResult(batch, qctx);
 
     expect(seen.length).toBeGreaterThan(30);

@@ -15,7 +15,9 @@ describe("Settings admin API", () => {
       "eventRetentionDays",
       "logRetentionDays",
       "moderatorGroup",
+      "oauthAccessTokenMinutes",
       "scimEnabled",
+      "staticTokenEnabled",
     ]);
     const put = await admin("PUT", "/settings", { allowModeratorPromotion: true });
     expect(put.status).toBe(200);
@@ -32,6 +34,9 @@ describe("Settings admin API", () => {
     { name: "wrong type", body: { scimEnabled: "yes" } },
     { name: "bad guard", body: { deprovisionGuard: { maxPerHour: 0 } } },
     { name: "bad retention", body: { logRetentionDays: -1 } },
+    { name: "access tokens under an hour", body: { oauthAccessTokenMinutes: 59 } },
+    { name: "access tokens over 6 hours", body: { oauthAccessTokenMinutes: 361 } },
+    { name: "staticTokenEnabled not a boolean", body: { staticTokenEnabled: "false" } },
     { name: "unknown group", body: { moderatorGroup: "no-such-group" } },
   ])("PUT with $name is 400 with a detail, and nothing changes", async ({ body }) => {
     await setSettings();

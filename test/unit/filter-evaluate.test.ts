@@ -108,7 +108,10 @@ describe("matchesFilter: Unicode case folding (NFKC + toLowerCase)", () => {
     { name: "upper-case stored, lower-case asked", resource: { userName: "ÄNNE@x" }, filter: 'userName eq "änne@x"', want: true },
     { name: "lower-case stored, upper-case asked", resource: { userName: "änne@x" }, filter: 'userName eq "ÄNNE@X"', want: true },
     { name: "full-width letters fold (NFKC)", resource: { userName: "ｆｕｌｌ" }, filter: 'userName eq "full"', want: true },
-    { name: "ß is not SS (no full case folding)", resource: { userName: "Straße" }, filter: 'userName eq "STRASSE"', want: false },
+    { name: "ß is SS (full case folding)", resource: { userName: "Straße" }, filter: 'userName eq "STRASSE"', want: true },
+    { name: "a final sigma is a sigma", resource: { userName: "ΟΔΟΣ@x" }, filter: 'userName eq "οδοσ@x"', want: true },
+    { name: "Σ@ is found in a word-final sigma", resource: { userName: "ΟΔΟΣ@x" }, filter: 'userName co "Σ@"', want: true },
+    { name: "the dotless ı is not i", resource: { userName: "kırmızı" }, filter: 'userName eq "kirmizi"', want: false },
     { name: "caseExact externalId is not folded", resource: { externalId: "Ä" }, filter: 'externalId eq "ä"', want: false },
   ];
   it.each(rows)("$name: $filter → $want", ({ resource, filter, want }) => {

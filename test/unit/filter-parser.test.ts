@@ -197,10 +197,15 @@ describe("parseFilter: errors are 400 invalidFilter with a detail that says what
     expect(err.detail).toMatch(detail);
   });
 
-  it("accepts a long flat or-chain within the length limit (balanced, so not too deep)", () => {
-    const input = Array.from({ length: 280 }, (_, i) => `id eq "${i}"`).join(" or ");
+  it("accepts a flat or-chain of 100 comparisons (balanced, so not too deep); 101 is 400 naming the limit", () => {
+    const chain = (n: number) => Array.from({ length: n }, (_, i) => `id eq "${i}"`).join(" or ");
+    expect(() => parseFilter(chain(100), USER_RESOURCE)).not.toThrow();
+    const input = chain(280);
     expect(input.length).toBeLessThanOrEqual(4096);
-    expect(() => parseFilter(input, USER_RESOURCE)).not.toThrow();
+    const err = scimErrorOf(() => parseFilter(input, USER_RESOURCE));
+    expect(err.scimType).toBe("invalidFilter");
+    expect(err.detail).toMatch(/280 attribute comparisons; at most 100/);
+    expect(scimErrorOf(() => parseFilter(chain(101), USER_RESOURCE)).detail).toMatch(/at most 100/);
   });
 
   it("accepts 31 nested parentheses", () => {

@@ -1,10 +1,13 @@
+import { env } from "cloudflare:workers";
 import { SQLiteSyncDialect } from "drizzle-orm/sqlite-core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { filterToSql, GROUP_SQL_TARGET, MAX_FILTER_PARAMS, sortToSql, USER_SQL_TARGET } from "../../src/db/filter-sql";
+import { getDb } from "../../src/db/client";
+import { filterToSql, GROUP_SQL_TARGET, listClauses, MAX_FILTER_PARAMS, sortToSql, USER_SQL_TARGET } from "../../src/db/filter-sql";
+import { selectUserPage } from "../../src/db/lists";
 import { ScimError } from "../../src/scim/errors";
 import type { Filter } from "../../src/scim/filter/ast";
-import { parseFilter } from "../../src/scim/filter/parser";
+import { MAX_FILTER_COMPARISONS, parseFilter } from "../../src/scim/filter/parser";
 import { GROUP_RESOURCE, USER_RESOURCE } from "../../src/scim/schemas";
 import { scimErrorOf } from "./scim-error";
 
@@ -122,5 +125,97 @@ describe("filterToSql robustness (fast-check)", () => {
       }),
       { numRuns: 800 },
     );
+  });
+});
+
+describe("filterToSql: a filter at the comparison limit fits in one D1 statement", () => {
+  /** D1's longest SQL statement (bytes); the list query around the filter is under 3,000 (tested below). */
+  const D1_MAX_STATEMENT = 100_000;
+  const LIST_QUERY_AROUND = 3_000;
+  const leaves: string[] = [];
+  for (const attr of [
+    ...USER_RESOURCE.schema.attributes.flatMap((a) =>
+      a.type === "complex" ? (a.subAttributes ?? []).map((s) => `${a.name}.${s.name}`) : [a.name],
+    ),
+    ...USER_RESOURCE.extensions.flatMap((e) =>
+      e.attributes.flatMap((a) =>
+        a.type === "complex" ? (a.subAttributes ?? []).map((s) => `${e.id}:${a.name}.${s.name}`) : [`${e.id}:${a.name}`],
+      ),
+    ),
+    "email",
+  ]) {
+    for (const op of ["pr", "eq", "co", "sw", "ew", "gt"]) leaves.push(op === "pr" ? `${attr} pr` : `${attr} ${op} "abcdef"`);
+  }
+  const sqlBytes = (filter: string): number | undefined => {
+    try {
+      return new TextEncoder().encode(userSql(filter).sql).length;
+    } catch (err) {
+      if (err instanceof ScimError && err.status === 400) return undefined;
+      throw err;
+    }
+  };
+
+  it("the largest comparison, negated, 100 times in an or-chain, stays under D1's limit", () => {
+    const sizes = leaves.flatMap((l) => {
+      const n = sqlBytes(`not (${l})`);
+      return n === undefined ? [] : [{ l, n }];
+    });
+    expect(sizes.length).toBeGreaterThan(100);
+    const worst = sizes.reduce((a, b) => (b.n > a.n ? b : a));
+    // Built as a tree: as text, 100 long URN-qualified names would pass the filter's length limit.
+    const leaf = parseFilter(`not (${worst.l})`, USER_RESOURCE);
+    const or = (lo: number, hi: number): Filter =>
+      hi - lo === 1 ? leaf : { kind: "or", left: or(lo, (lo + hi) >> 1), right: or((lo + hi) >> 1, hi) };
+    const bytes = new TextEncoder().encode(dialect.sqlToQuery(filterToSql(or(0, MAX_FILTER_COMPARISONS), USER_SQL_TARGET)).sql).length;
+    expect(bytes, worst.l).toBeLessThan(D1_MAX_STATEMENT - LIST_QUERY_AROUND);
+  });
+
+  it("and/or are parenthesised: the SQL's nesting is the balanced tree's, not the chain's length", () => {
+    const text = userSql(Array.from({ length: 64 }, () => "title pr").join(" or ")).sql;
+    let depth = 0;
+    let deepest = 0;
+    for (const ch of text) {
+      if (ch === "(") deepest = Math.max(deepest, ++depth);
+      else if (ch === ")") depth--;
+    }
+    // log2(64) = 6 levels of and/or, each one "(", plus the parentheses inside a leaf.
+    expect(deepest).toBeLessThanOrEqual(6 + 4);
+  });
+
+  it("a cursor page's statement adds under that much around the filter, and leaves room for its values", () => {
+    // The page reads D1 nothing here: drizzle only writes the statement (src/db/lists.ts).
+    const db = getDb(env.DB);
+    const filter = 'title eq "x"';
+    const alone = dialect.sqlToQuery(filterToSql(parseFilter(filter, USER_RESOURCE), USER_SQL_TARGET));
+    for (const sortBy of [undefined, "userName", "emails.value", `${ENT}:employeeNumber`, `${ENT}:manager.displayName`]) {
+      const { where, sort } = listClauses({ filter, sortBy, sortOrder: "descending" }, USER_RESOURCE, USER_SQL_TARGET);
+      for (const direction of ["next", "previous"] as const) {
+        const window = {
+          where,
+          sort,
+          from: { direction, key: "k", seq: 5 },
+          offset: 0,
+          count: 200,
+          lookahead: 1 as const,
+          budget: 1,
+          method: "cursor" as const,
+        };
+        const page = selectUserPage(db, USER_SQL_TARGET, window, true, 100).toSQL();
+        expect(new TextEncoder().encode(page.sql).length - alone.sql.length, String(sortBy)).toBeLessThan(LIST_QUERY_AROUND);
+        // D1 binds at most 100 values per statement.
+        expect(page.params.length - alone.params.length + MAX_FILTER_PARAMS, String(sortBy)).toBeLessThanOrEqual(100);
+      }
+    }
+  });
+
+  it(`more than ${MAX_FILTER_COMPARISONS} comparisons is 400 invalidFilter naming the limit`, () => {
+    const err = scimErrorOf(() => userSql(Array.from({ length: MAX_FILTER_COMPARISONS + 1 }, () => "title pr").join(" or ")));
+    expect(err.status).toBe(400);
+    expect(err.scimType).toBe("invalidFilter");
+    expect(err.detail).toContain(`${MAX_FILTER_COMPARISONS + 1} attribute comparisons; at most ${MAX_FILTER_COMPARISONS}`);
+    expect(userSql(Array.from({ length: MAX_FILTER_COMPARISONS }, () => "title pr").join(" or ")).sql.length).toBeGreaterThan(0);
+    // Inside [...] they count too.
+    const inner = Array.from({ length: MAX_FILTER_COMPARISONS + 1 }, () => "type pr").join(" or ");
+    expect(scimErrorOf(() => userSql(`emails[${inner}]`)).scimType).toBe("invalidFilter");
   });
 });

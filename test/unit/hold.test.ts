@@ -94,4 +94,41 @@ describe("planHoldAction: release and discard keep each resource in version orde
       }
     }
   });
+
+  // Carol's deletion (c1) is held; Dave, created with her userName, waits for it by name (d1, d2).
+  const byName: HeldEvent[] = [user("c1", "carol", 3, "guard"), user("d1", "dave", 1, "name", "c1"), user("d2", "dave", 2, "name", "c1")];
+  const nameRows: { name: string; held: HeldEvent[]; asked: string[] | "all"; action: "release" | "discard"; want: Partial<HoldPlan> }[] = [
+    {
+      name: "release the deletion: it goes first, then what waited for it by name",
+      held: byName,
+      asked: ["c1"],
+      action: "release",
+      want: { send: ["c1", "d1", "d2"], drop: [] },
+    },
+    {
+      name: "discard the deletion: what waited for it by name goes out on its own",
+      held: byName,
+      asked: ["c1"],
+      action: "discard",
+      want: { send: ["d1", "d2"], drop: ["c1"] },
+    },
+    {
+      name: "a name hold stands for no root: asking for it alone moves nothing",
+      held: byName,
+      asked: ["d1"],
+      action: "release",
+      want: { send: [], skipped: ["d1"] },
+    },
+    {
+      // Held after an action read the held events, behind a root that action then released: any later action frees it.
+      name: "a name hold whose root is no longer held is only waiting: the next action, whatever it asks, sends it",
+      held: [user("d1", "dave", 1, "name", "c1"), user("x1", "xavier", 2, "guard")],
+      asked: ["x1"],
+      action: "discard",
+      want: { send: ["d1"], drop: ["x1"] },
+    },
+  ];
+  it.each(nameRows)("$name", ({ held: rows, asked, action, want }) => {
+    expect(planHoldAction(rows, asked, action)).toMatchObject(want);
+  });
 });

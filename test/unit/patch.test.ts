@@ -791,3 +791,47 @@ describe("applyPatch: atomicity and safety", () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });
+
+describe("BulkSchedule: the order of a Bulk request's operations, linear in the request", () => {
+  it("reads each operation's references once and runs the lowest ready one first", async () => {
+    const { BulkSchedule } = await import("../../src/scim/bulk");
+    const ops = [
+      { index: 0, refs: ["b"] },
+      { index: 1, refs: [] },
+      { index: 2, refs: ["a", "b"] },
+      { index: 3, refs: [] },
+      { index: 4, refs: ["never"] },
+    ];
+    let reads = 0;
+    const schedule = new BulkSchedule(ops, (op) => {
+      reads++;
+      return new Set(op.refs);
+    });
+    const order: number[] = [];
+    const made = new Set<string>();
+    for (let op = schedule.next(); op; op = schedule.next()) {
+      order.push(op.index);
+      const creates = op.index === 1 ? "b" : op.index === 3 ? "a" : undefined;
+      if (creates !== undefined) {
+        made.add(creates);
+        schedule.created(creates);
+      }
+    }
+    expect(order).toEqual([1, 0, 3, 2]);
+    expect(reads).toBe(ops.length);
+    expect(schedule.stuck(made).map((s) => [s.op.index, s.missing])).toEqual([[4, ["never"]]]);
+  });
+
+  it("schedules 1,000 independent operations by reading each once", async () => {
+    const { BulkSchedule } = await import("../../src/scim/bulk");
+    let reads = 0;
+    const ops = Array.from({ length: 1000 }, (_, index) => ({ index }));
+    const schedule = new BulkSchedule(ops, () => {
+      reads++;
+      return new Set<string>();
+    });
+    let n = 0;
+    while (schedule.next()) n++;
+    expect([n, reads]).toEqual([1000, 1000]);
+  });
+});

@@ -78,6 +78,8 @@ export async function read<R extends Readable<unknown>>(call: Promise<R>): Promi
 
 export type Session = InferResponseType<typeof api.session.$get>;
 export type Settings = InferResponseType<typeof api.settings.$get>;
+/** PUT /admin/api/settings: keys left out keep their value. */
+export type SettingsPatch = Parameters<typeof api.settings.$put>[0]["json"];
 export type Stats = InferResponseType<typeof api.stats.$get>;
 export type LogEntry = InferResponseType<typeof api.log.$get>["entries"][number];
 export type EventItem = InferResponseType<typeof api.events.$get>["events"][number];
@@ -88,3 +90,6 @@ export type GroupItem = InferResponseType<typeof api.groups.$get>["groups"][numb
 export type Job = InferResponseType<typeof api.jobs.$get>["jobs"][number];
 export type ResyncStatus = InferResponseType<typeof api.resync.$get>;
 export type ResyncReport = NonNullable<ResyncStatus["current"]>;
+export type Credentials = InferResponseType<typeof api.credentials.$get>;
+export type OAuthClientItem = Credentials["clients"][number];
+export type NewSecret = InferResponseType<(typeof api.oauth.clients)[":id"]["secrets"]["$post"], 201>;

@@ -173,7 +173,7 @@ export function App() {
   const content: Record<ViewId, Child> = {
     health: <HealthView stats={stats} error={statsError} />,
     settings: <SettingsView onSaved={() => void loadStats()} />,
-    connect: <ConnectView />,
+    connect: <ConnectView active={view === "connect"} />,
     users: <UsersView />,
     log: <LogView />,
     timeline: (

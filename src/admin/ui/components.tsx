@@ -97,3 +97,36 @@ export function fieldValue(ev: Event): string {
   const t = ev.target;
   return t instanceof HTMLInputElement || t instanceof HTMLSelectElement || t instanceof HTMLTextAreaElement ? t.value : "";
 }
+
+/** A read-only value with a Copy button; where the clipboard is refused (no permission, plain http), selects the field instead. */
+export function CopyField({ id, label, value, of }: { id: string; label: string; value: string; of?: string }) {
+  const [msg, setMsg] = useStatus();
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(value);
+      setMsg({ text: "Copied.", kind: "ok" });
+    } catch {
+      const input = document.getElementById(id);
+      if (input instanceof HTMLInputElement) {
+        input.focus();
+        input.select();
+      }
+      setMsg({ text: "Selected: press Ctrl+C (⌘C) to copy." });
+    }
+  };
+  return (
+    <>
+      <label for={id}>
+        {label}
+        {of ? <span class="sr-only">{` of ${of}`}</span> : null}
+      </label>
+      <div class="row">
+        <input id={id} type="text" readOnly value={value} spellcheck={false} />
+        <button type="button" class="secondary" aria-label={`Copy ${label}${of ? ` of ${of}` : ""}`} onClick={() => void copy()}>
+          Copy
+        </button>
+      </div>
+      <Status id={`${id}-msg`} msg={msg} />
+    </>
+  );
+}

@@ -33,3 +33,8 @@ export function localInputValue(date: Date): string {
   const pad = (n: number) => String(n).padStart(2, "0");
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
 }
+
+/** Days from now until `iso`, rounded (negative once past): a secret made now for a year is "in 365 days". */
+export function daysUntil(iso: string, now = Date.now()): number {
+  return Math.round((Date.parse(iso) - now) / 86_400_000);
+}

@@ -1,4 +1,5 @@
 import { ScimError, type ScimType } from "../errors";
+import { LIMITS } from "../limits";
 import {
   ALL_SCHEMAS,
   type AttributeDef,
@@ -8,12 +9,21 @@ import {
   type SchemaDef,
   USER_SCHEMA_ID,
 } from "../schemas";
+import { unpairedSurrogateAt } from "../text";
 import type { AttrPath, CompareOp, Filter, FilterValue, PatchPath } from "./ast";
 import { describeToken, type Token, tokenize } from "./lexer";
 
 /** SPEC §11: longer filters, or deeper nesting, are refused before any work is done. */
 export const MAX_FILTER_LENGTH = 4096;
 const MAX_FILTER_DEPTH = 32;
+/**
+ * Attribute comparisons (`eq`…`le` and `pr`, inside `[...]` too) one filter or PATCH path may
+ * hold. Each becomes at most about 700 bytes of SQL (`department pr`, a JSON path read four ways),
+ * so the whole stays well inside D1's 100,000-byte statement, with the list query around it
+ * (test/unit/filter-sql.test.ts measures every attribute); and an `or` of 100 is more than any
+ * client asks.
+ */
+export const MAX_FILTER_COMPARISONS = LIMITS.filterMaxComparisons;
 
 /**
  * `email` is not a SCIM attribute, but Okta sends `filter=email eq "x"` when the admin sets
@@ -156,6 +166,20 @@ function balance(kind: "and" | "or", terms: Filter[], lo = 0, hi = terms.length)
   return { kind, left: balance(kind, terms, lo, mid), right: balance(kind, terms, mid, hi) };
 }
 
+/** The comparisons (`compare` and `present` leaves) of a filter. */
+export function comparisonsOf(f: Filter): number {
+  switch (f.kind) {
+    case "and":
+    case "or":
+      return comparisonsOf(f.left) + comparisonsOf(f.right);
+    case "not":
+    case "valuePath":
+      return comparisonsOf(f.filter);
+    default:
+      return 1;
+  }
+}
+
 function depthOf(f: Filter): number {
   switch (f.kind) {
     case "and":
@@ -207,8 +231,15 @@ class Parser {
     );
   }
 
+  /** The parsed tree's limits: nesting (after and/or chains are balanced) and comparisons. */
   checkDepth(f: Filter): void {
     if (depthOf(f) > MAX_FILTER_DEPTH) this.tooDeep();
+    const n = comparisonsOf(f);
+    if (n > MAX_FILTER_COMPARISONS) {
+      this.fail(
+        `The ${this.what} has ${n} attribute comparisons; at most ${MAX_FILTER_COMPARISONS} are allowed: split it into several requests.`,
+      );
+    }
   }
 
   private close(open: Token): void {
@@ -392,6 +423,11 @@ class Parser {
    */
   private coerce(v: Token, leaf: AttributeDef, op: CompareOp): FilterValue {
     const raw = v.text;
+    // A "\uD800" escape alone: no stored value (UTF-8 in D1) can hold it, so nothing could match.
+    const surrogate = unpairedSurrogateAt(raw);
+    if (surrogate !== undefined) {
+      this.fail(`The value at character ${v.pos} has an unpaired surrogate at its character ${surrogate}: it is not Unicode text.`);
+    }
     const lower = raw.toLowerCase();
     const at = `at character ${v.pos}`;
     if (v.kind === "word" && lower === "null") {

@@ -1,87 +1,28 @@
-import { useState } from "hono/jsx/dom";
-import { Status, useStatus } from "../components";
-import { randomToken } from "../format";
+import { useEffect, useState } from "hono/jsx/dom";
+import { ApiError, api, type Credentials, read } from "../api";
+import { CopyField, Status, useStatus } from "../components";
+import { CredentialsTable, RequireOAuth, TokenSteps } from "./credentials";
+import { OAuthClients } from "./oauth-clients";
 
 const scimBase = () => `${location.origin}/api/scim/v2`;
 
-/** Copies `text`; where the clipboard is refused (no permission, plain http), selects the field instead. */
-function CopyField({ id, label, value }: { id: string; label: string; value: string }) {
+/** The Connect view: the base URL to copy, Okta's and Entra's steps, the credentials and when each was last used, OAuth clients. */
+export function ConnectView({ active }: { active: boolean }) {
+  const base = scimBase();
+  const [data, setData] = useState<Credentials | null>(null);
   const [msg, setMsg] = useStatus();
-  const copy = async () => {
+  const load = async () => {
     try {
-      await navigator.clipboard.writeText(value);
-      setMsg({ text: "Copied.", kind: "ok" });
-    } catch {
-      const input = document.getElementById(id);
-      if (input instanceof HTMLInputElement) {
-        input.focus();
-        input.select();
-      }
-      setMsg({ text: "Selected: press Ctrl+C (⌘C) to copy." });
+      setData(await read(api.credentials.$get({ query: {} })));
+      setMsg(null);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 401))
+        setMsg({ text: `Could not load the credentials: ${err instanceof Error ? err.message : String(err)}`, kind: "error" });
     }
   };
-  return (
-    <>
-      <label for={id}>{label}</label>
-      <div class="row">
-        <input id={id} type="text" readOnly value={value} spellcheck={false} />
-        <button type="button" class="secondary" aria-label={`Copy ${label}`} onClick={() => void copy()}>
-          Copy
-        </button>
-      </div>
-      <Status id={`${id}-msg`} msg={msg} />
-    </>
-  );
-}
-
-/**
- * The token step of the seed's screen. The token stays a Worker secret that this page never reads;
- * what the page can do is make a strong one here, in the browser, and show the exact commands.
- */
-function TokenSteps() {
-  const [token, setToken] = useState<string | null>(null);
-  return (
-    <section aria-labelledby="token-h">
-      <h3 id="token-h">SCIM authorization bearer token</h3>
-      <p>
-        The token is a Worker secret: this page never shows the one that is set. To set one, generate a strong token here (made in this
-        browser with <code>crypto.getRandomValues</code>, sent nowhere), set it as the secret, then paste the same value into Okta or Entra.
-      </p>
-      <button type="button" id="generate-token" onClick={() => setToken(randomToken())}>
-        {token ? "Generate another token" : "Generate a token"}
-      </button>
-      {token ? (
-        <div id="generated">
-          <CopyField id="generated-token" label="New SCIM token (32 random bytes)" value={token} />
-          <p>Set it (wrangler asks for the value: paste the token):</p>
-          <pre>
-            <code>npx wrangler secret put SCIM_BEARER_TOKEN</code>
-          </pre>
-          <p class="hint">Keep it in your password manager: once set, nobody can read it back, not even this page.</p>
-        </div>
-      ) : null}
-      <p>To rotate it without downtime:</p>
-      <ol>
-        <li>
-          Set the new token as the second accepted token: <code>npx wrangler secret put SCIM_BEARER_TOKEN_NEXT</code>. Both tokens work from
-          now on.
-        </li>
-        <li>Enter the new token in Okta ("Test API Credentials") or Entra ("Test Connection").</li>
-        <li>
-          Swap: <code>npx wrangler secret put SCIM_BEARER_TOKEN</code> with the new token, then{" "}
-          <code>npx wrangler secret delete SCIM_BEARER_TOKEN_NEXT</code>.
-        </li>
-      </ol>
-      <p>
-        The admin token of this page is set the same way: <code>npx wrangler secret put ADMIN_TOKEN</code>.
-      </p>
-    </section>
-  );
-}
-
-/** The Connect view: the base URL to copy, Okta's and Entra's steps, and the token. */
-export function ConnectView() {
-  const base = scimBase();
+  useEffect(() => {
+    if (active) void load();
+  }, [active]);
   return (
     <>
       <section aria-labelledby="okta-h">
@@ -99,6 +40,10 @@ export function ConnectView() {
           <li>Click "Test API Credentials" / "Test Connector Configuration": Okta says "verified".</li>
           <li>To App: enable Create Users, Update User Attributes and Deactivate Users (Sync Password may stay on).</li>
         </ol>
+        <p class="hint">
+          Okta's SCIM connectors authenticate with a header token (SCIM_BEARER_TOKEN). Okta's OAuth for SCIM is the authorization-code grant
+          of catalog (OIN) apps, which this service does not offer; its OAuth clients below are for Entra.
+        </p>
       </section>
       <section aria-labelledby="entra-h">
         <h3 id="entra-h">Microsoft Entra ID</h3>
@@ -109,9 +54,10 @@ export function ConnectView() {
             Provisioning Mode <strong>Automatic</strong>.
           </li>
           <li>
-            Admin Credentials: the Tenant URL above (<code>?aadOptscim062020</code> turns on Entra's RFC-compliant PATCH) and the token as
-            Secret Token. Click <strong>Test Connection</strong>: Entra looks up a random user, gets an empty list, and says the credentials
-            are authorized. Save.
+            Admin Credentials: the Tenant URL above (<code>?aadOptscim062020</code> turns on Entra's RFC-compliant PATCH), and either an{" "}
+            <strong>OAuth client</strong> (below: Microsoft's recommended way, with no long-lived token) or the token as Secret Token. Click{" "}
+            <strong>Test Connection</strong>: Entra looks up a random user, gets an empty list, and says the credentials are authorized.
+            Save.
           </li>
           <li>
             Mappings, Provision Microsoft Entra ID Users: keep <code>userPrincipalName</code> to <code>userName</code> as the matching
@@ -128,7 +74,23 @@ export function ConnectView() {
           </li>
         </ol>
       </section>
-      <TokenSteps />
+      <section aria-labelledby="credentials-h">
+        <h3 id="credentials-h">Credentials in use</h3>
+        <p>
+          Which credential let each SCIM request in, newest first per credential: before dropping an old token or secret, check the IdP has
+          moved to the new one.
+        </p>
+        <div class="actions">
+          <button type="button" class="secondary" id="credentials-refresh" onClick={() => void load()}>
+            Refresh
+          </button>
+        </div>
+        <Status id="credentials-msg" msg={msg} />
+        <CredentialsTable data={data} />
+      </section>
+      <TokenSteps data={data} />
+      <OAuthClients data={data} onChanged={() => void load()} />
+      <RequireOAuth data={data} onSaved={() => void load()} />
     </>
   );
 }

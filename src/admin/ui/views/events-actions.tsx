@@ -1,4 +1,4 @@
-import { REDELIVERABLE } from "../../../events/redelivery";
+import { REDELIVERABLE } from "../../../lifecycle/events";
 import { ApiError, api, type EventItem, read } from "../api";
 import type { Msg } from "../components";
 

@@ -1,5 +1,5 @@
 import { useEffect, useState } from "hono/jsx/dom";
-import { BULK_REDELIVERABLE, type BulkRedeliverable } from "../../../events/redelivery";
+import { BULK_REDELIVERABLE, type BulkRedeliverable } from "../../../lifecycle/events";
 import { ApiError, api, type EventCounts, type EventItem, read } from "../api";
 import { Cell, fieldValue, Status, Subject, Time, useStatus } from "../components";
 import { plural } from "../format";

@@ -29,6 +29,36 @@ const REQUEST_LABELS: Record<keyof Stats["requests"], string> = {
 
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
+const SECRET_STATE: Record<Stats["signingSecrets"][number]["state"], string> = {
+  set: "set",
+  unset: "not set",
+  invalid: "set, but not whsec_ + base64: deliveries wait as undeliverable until it is fixed",
+};
+
+/** Which signing secrets are set (never their values), and what that means for a rotation. */
+function SigningSecrets({ secrets }: { secrets: Stats["signingSecrets"] }) {
+  const next = secrets.find((s) => s.name === "MAIN_SITE_SIGNING_SECRET_NEXT");
+  const rotating = next?.state === "set";
+  return (
+    <section id="signing-secrets" aria-labelledby="signing-h">
+      <h3 id="signing-h">Webhook signing secrets</h3>
+      <ul>
+        {secrets.map((s) => (
+          <li data-secret={s.name} data-state={s.state} class={s.state === "invalid" ? "alert" : ""}>
+            <code>{s.name}</code>
+            {`: ${SECRET_STATE[s.state]}`}
+          </li>
+        ))}
+      </ul>
+      <p class="hint">
+        {rotating
+          ? "A rotation is under way: every delivery carries a signature with each secret. Once the site verifies with the new one, make it MAIN_SITE_SIGNING_SECRET and delete MAIN_SITE_SIGNING_SECRET_NEXT (docs/webhooks.md, Rotating the signing secret)."
+          : "To rotate: wrangler secret put MAIN_SITE_SIGNING_SECRET_NEXT, give the site the new secret, then swap (docs/webhooks.md, Rotating the signing secret)."}
+      </p>
+    </section>
+  );
+}
+
 /** Health at a glance: the last 24 hours drawn by uPlot from GET /admin/api/stats. */
 export function HealthView({ stats, error }: { stats: Stats | null; error: string | null }) {
   if (!stats) return <p class={`msg${error ? " error" : ""}`}>{error ?? "Loading…"}</p>;
@@ -103,6 +133,7 @@ export function HealthView({ stats, error }: { stats: Stats | null; error: strin
         />
       </div>
       <p class="hint">{`${plural(sum(requests.flatMap((s) => s.values)), "SCIM request", "SCIM requests")} in the last 24 hours.`}</p>
+      <SigningSecrets secrets={stats.signingSecrets} />
     </>
   );
 }

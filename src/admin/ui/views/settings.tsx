@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "hono/jsx/dom";
-import { ApiError, api, type GroupItem, type Job, read, type Settings } from "../api";
+import { ApiError, api, type GroupItem, type Job, read, type Settings, type SettingsPatch } from "../api";
 import { type Msg, Status, useStatus } from "../components";
 import { plural } from "../format";
 
@@ -120,7 +120,8 @@ export function SettingsView({ onSaved }: { onSaved: () => void }) {
       const el = f.elements.namedItem(name);
       return el instanceof HTMLSelectElement && el.value ? el.value : null;
     };
-    let body: Settings;
+    // What this form shows; the authentication settings are saved from the Connect view.
+    let body: SettingsPatch;
     try {
       body = {
         scimEnabled: checked("scim-on"),

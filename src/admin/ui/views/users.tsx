@@ -5,6 +5,26 @@ import { plural } from "../format";
 
 const fullName = (u: UserItem) => u.displayName ?? ([u.givenName, u.familyName].filter(Boolean).join(" ") || null);
 
+/**
+ * A userName an admin should look at twice (src/scim/username.ts): a visible marker, and the
+ * reasons in words, so two users that look alike in this list can be told apart.
+ */
+function LookalikeWarning({ user }: { user: UserItem }) {
+  return (
+    <div class="lookalike" role="note" aria-label={`userName warning for ${user.userName}`}>
+      <strong>⚠ Look-alike userName</strong>
+      <ul>
+        {user.warnings.map((w) => (
+          <li>{w}</li>
+        ))}
+      </ul>
+      <code class="codepoints" title="The userName's characters, as code points">
+        {[...user.userName].map((c) => `U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0")}`).join(" ")}
+      </code>
+    </div>
+  );
+}
+
 function UserRow({ user }: { user: UserItem }) {
   return (
     <tr data-user-id={user.id}>
@@ -13,6 +33,7 @@ function UserRow({ user }: { user: UserItem }) {
           {user.userName}
         </a>
         <code class="id">{user.id}</code>
+        {user.warnings.length > 0 ? <LookalikeWarning user={user} /> : null}
       </Cell>
       <Cell label="Name">{fullName(user) ?? "—"}</Cell>
       <Cell label="Email">{user.email ?? "—"}</Cell>
