@@ -40,6 +40,7 @@ export default defineConfig(async () => {
             // Unset: a rotation's tests set it on their own bindings.
             MAIN_SITE_SIGNING_SECRET_NEXT: "",
             MAIN_SITE_URL: "https://site.test/webhooks/scim",
+            SITE_API_TOKEN: "test-site-api-token",
             // Access sign-in is on in every test (ADMIN_TOKEN must keep working beside it); the team's
             // JWKS is served by test/integration/admin-access.test.ts (a local key, the real jose path).
             ACCESS_TEAM_DOMAIN: "https://access.test",

@@ -6,11 +6,12 @@
 //   node bench/run.mjs [--smoke] [--sizes 10000,100000] [--duration 10] [--concurrency 8]
 //                      [--http-seed 2000] [--bulk-seed 1000] [--group-size 10000] [--keep]
 //                      [--types lookup,get,import-first,import-last,cursor-first,cursor-middle,cursor-last,co] [--roles 0]
-//                      [--latency-samples 200] [--latency-pace 250]
+//                      [--latency-samples 200] [--latency-pace 250] [--latency-modes push,pull] [--poll-interval 1000]
 // --types runs only those request types (and the ceilings); --roles 0 skips the role
 // re-evaluation, which visits every user (a 1,000,000-user run: --sizes 1000000 with both).
-// Last, per size: the time from a SCIM deactivation's response to a verifying receiver's receipt of
-// user.deactivated, under the Okta mix (bench/lib/latency.mjs; --latency-samples 0 skips it).
+// Last, per size: the time from a SCIM deactivation's response to the site's receipt of
+// user.deactivated, under the Okta mix, by push (a verifying receiver) and by pull (a poller at 1 s)
+// (bench/lib/latency.mjs; --latency-samples 0 skips it).
 // Each option can also be given as BENCH_<NAME> in the environment (BENCH_DURATION=5).
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
@@ -20,6 +21,7 @@ import { groupCpuMs } from "./lib/cpu.mjs";
 import { deactivationLatency } from "./lib/latency.mjs";
 import { drive, merge } from "./lib/load.mjs";
 import { ceilingTypes, requestTypes } from "./lib/mix.mjs";
+import { startPuller } from "./lib/puller.mjs";
 import { crossSizeChecks, resultsTable, seedingTable } from "./lib/report.mjs";
 import { createGroup, seedDatabase, seedThroughBulk, seedThroughPost } from "./lib/seed.mjs";
 import { startSite } from "./lib/site.mjs";
@@ -41,6 +43,8 @@ const { values: opts } = parseArgs({
     roles: { type: "string" },
     "latency-samples": { type: "string" },
     "latency-pace": { type: "string" },
+    "latency-modes": { type: "string" },
+    "poll-interval": { type: "string" },
     keep: { type: "boolean", default: false },
   },
 });
@@ -64,7 +68,11 @@ const config = {
   roles: setting("roles", 1, 1) !== "0",
   latencySamples: Number(setting("latency-samples", 200, 20)),
   latencyPaceMs: Number(setting("latency-pace", 250, 250)),
+  latencyModes: setting("latency-modes", "push,pull", "push,pull").split(",").filter(Boolean),
+  pollMs: Number(setting("poll-interval", 1000, 1000)),
 };
+if (config.latencyModes.some((m) => m !== "push" && m !== "pull"))
+  throw new Error(`--latency-modes: push, pull or both, got ${opts["latency-modes"]}`);
 if (config.sizes.some((n) => !Number.isInteger(n) || n < 10)) throw new Error(`--sizes: whole numbers ≥ 10, got ${opts.sizes}`);
 
 const runTag = Date.now().toString(36);
@@ -167,39 +175,60 @@ async function deepCursors(serviceUrl, count) {
   return { middle: await at("middle"), last: await at("last") };
 }
 
+/** The pull feed's token for the bench's service (a bench run's own; never a deployment's). */
+const BENCH_SITE_TOKEN = `bench-site-${runTag}-${Math.random().toString(36).slice(2)}`;
+
 /**
- * Time to the site (push): the service is started again with MAIN_SITE_URL pointing at a verifying
- * receiver in this process, then fresh users are deactivated one by one under the Okta mix.
+ * Time to the site, by push and by pull: the service is started again, for push with
+ * MAIN_SITE_URL pointing at a verifying receiver in this process, for pull with SITE_API_TOKEN set,
+ * siteDelivery "pull" and a poller in this process reading the feed every second; then fresh users
+ * are deactivated one by one under the Okta mix.
  */
-async function latencyPhase(service, startService, ctx) {
+async function latencyPhase(service, startService, ctx, mode) {
   const received = new Map();
-  const site = await startSite([devToken("MAIN_SITE_SIGNING_SECRET")], {
-    onEvent: (event, at) => {
-      if (event.type === "user.deactivated" && !received.has(event.data.id)) received.set(event.data.id, at);
-    },
-  });
-  stops.add(site.stop);
+  const onEvent = (event, at) => {
+    if (event.type === "user.deactivated" && !received.has(event.data.id)) received.set(event.data.id, at);
+  };
   await service.stop();
   stops.delete(service.stop);
-  const pushing = await startService(site.url);
+  let site;
+  let started;
+  if (mode === "push") {
+    site = await startSite([devToken("MAIN_SITE_SIGNING_SECRET")], { onEvent });
+    stops.add(site.stop);
+    started = await startService(site.url);
+  } else {
+    started = await startService("", ["--var", `SITE_API_TOKEN:${BENCH_SITE_TOKEN}`]);
+    // Caught up with what seeding and the mix published before the phase begins.
+    site = await startPuller(started.url, BENCH_SITE_TOKEN, { intervalMs: config.pollMs, onEvent });
+    stops.add(site.stop);
+  }
   const result = await deactivationLatency({
-    ctx: { ...ctx, api: `${pushing.url}/api/scim/v2`, run: `${ctx.run}l` },
+    ctx: { ...ctx, api: `${started.url}/api/scim/v2`, run: `${ctx.run}${mode === "push" ? "l" : "p"}` },
     adminToken: devToken("ADMIN_TOKEN"),
     received,
     samples: config.latencySamples,
     paceMs: config.latencyPaceMs,
     background: Math.max(1, config.concurrency - 1),
+    settings: mode === "pull" ? { siteDelivery: "pull" } : {},
   });
-  if (result.missing || site.seen.bad) {
+  await site.stop();
+  stops.delete(site.stop);
+  const bad = mode === "push" ? site.seen.bad : 0;
+  if (result.missing || bad) {
     failed = true;
-    console.error(`  latency: ${result.missing} deactivations never reached the site, ${site.seen.bad} deliveries failed verification`);
+    console.error(`  latency (${mode}): ${result.missing} deactivations never reached the site, ${bad} deliveries failed verification`);
   }
   if (result.mixErrors)
-    console.error(`  latency: ${result.mixErrors} errors in the background mix, e.g. ${result.mixErrorSamples.join("; ")}`);
+    console.error(`  latency (${mode}): ${result.mixErrors} errors in the background mix, e.g. ${result.mixErrorSamples.join("; ")}`);
+  const how =
+    mode === "push"
+      ? `${site.seen.deliveries} deliveries verified`
+      : `${site.seen.events} events read in ${site.seen.polls} requests (${site.seen.retries} retried)`;
   console.log(
-    `  time to the site (push): ${result.arrived}/${result.samples} deactivations, p50 ${result.p50.toFixed(0)} ms, p99 ${result.p99.toFixed(0)} ms, max ${result.max.toFixed(0)} ms, under ${result.mixRps.toFixed(0)} req/s of the Okta mix; ${site.seen.deliveries} deliveries verified`,
+    `  time to the site (${mode}): ${result.arrived}/${result.samples} deactivations, p50 ${result.p50.toFixed(0)} ms, p99 ${result.p99.toFixed(0)} ms, max ${result.max.toFixed(0)} ms, under ${result.mixRps.toFixed(0)} req/s of the Okta mix; ${how}`,
   );
-  return { ...result, deliveries: site.seen.deliveries };
+  return { ...result, mode, how, service: started };
 }
 
 async function d1Totals(service) {
@@ -335,11 +364,12 @@ async function runSize(n, bundleConfig, token) {
     console.log(`  seeded ${viaSql} users as SQL in ${(db.sqlMs / 1000).toFixed(1)} s (migrations ${(db.migrateMs / 1000).toFixed(1)} s)`);
 
     const log = join(logDir, `wrangler-${runTag}-${n}.log`);
-    const startService = async (siteUrl = "") => {
+    const startService = async (siteUrl = "", extra = []) => {
       const dev = await startDev({
         name: "service",
         // .dev.vars (the tokens) stays in the repo; events are kept as undeliverable (no receiver),
-        // except in the latency phase, which starts the service again with a receiver's URL.
+        // except in the latency phase, which starts the service again with a receiver's URL (push) or
+        // with SITE_API_TOKEN for a poller (pull).
         args: [
           "-c",
           bundleConfig,
@@ -351,6 +381,7 @@ async function runSize(n, bundleConfig, token) {
           "D1_STATS:1",
           "--var",
           `MAIN_SITE_URL:${siteUrl}`,
+          ...extra,
         ],
         logFile: log,
         stateDir: state,
@@ -487,7 +518,14 @@ async function runSize(n, bundleConfig, token) {
         `  roles: mapping the ${roles.members}-member group re-evaluated ${roles.processed} users in ${roles.seconds.toFixed(1)} s (${roles.changed} changed), ${roles.chunks} chunks, ${roles.roundTrips} D1 round trips`,
       );
     }
-    const latency = config.latencySamples > 0 ? { n, ...(await latencyPhase(service, startService, ctx)) } : undefined;
+    const latency = [];
+    if (config.latencySamples > 0) {
+      for (const mode of config.latencyModes) {
+        const { service: next, ...result } = await latencyPhase(service, startService, ctx, mode);
+        service = next;
+        latency.push({ n, ...result });
+      }
+    }
     return { rows: [queryRow, ...rows], seeding, roles, latency };
   } finally {
     await stopAll();
@@ -522,7 +560,7 @@ async function main() {
       bySize.set(n, r.rows);
       seeding.push(...r.seeding);
       if (r.roles) roles.push(r.roles);
-      if (r.latency) latencies.push(r.latency);
+      latencies.push(...r.latency);
     }
   } finally {
     await stopAll();
@@ -563,13 +601,13 @@ async function main() {
   if (latencies.length) {
     out.push(
       "",
-      `Time to the site (push): from a deactivation's response (PATCH active=false) to the verifying receiver's receipt of user.deactivated, one every ${config.latencyPaceMs} ms, under the Okta mix (${Math.max(1, config.concurrency - 1)} clients):`,
+      `Time to the site: from a deactivation's response (PATCH active=false) to the site's receipt of user.deactivated, one every ${config.latencyPaceMs} ms, under the Okta mix (${Math.max(1, config.concurrency - 1)} clients); push: a verifying receiver; pull: a poller reading the feed every ${config.pollMs} ms once caught up:`,
       "",
-      "| N | deactivations | arrived | p50 ms | p99 ms | max ms | mix req/s | vs. 5 min (IPSIE) |",
-      "|--:|--:|--:|--:|--:|--:|--:|--:|",
+      "| N | by | deactivations | arrived | p50 ms | p99 ms | max ms | mix req/s | vs. 5 min (IPSIE) | site |",
+      "|--:|:--|--:|--:|--:|--:|--:|--:|--:|:--|",
       ...latencies.map(
         (l) =>
-          `| ${l.n} | ${l.samples} | ${l.arrived} | ${l.p50.toFixed(0)} | ${l.p99.toFixed(0)} | ${l.max.toFixed(0)} | ${l.mixRps.toFixed(0)} | p99 ${(300_000 / l.p99).toFixed(0)}× under |`,
+          `| ${l.n} | ${l.mode} | ${l.samples} | ${l.arrived} | ${l.p50.toFixed(0)} | ${l.p99.toFixed(0)} | ${l.max.toFixed(0)} | ${l.mixRps.toFixed(0)} | p99 ${(300_000 / l.p99).toFixed(0)}× under | ${l.how} |`,
       ),
     );
   }

@@ -12,6 +12,8 @@
 //   npm run receiver -- --port 9999 --secret whsec_…  # or RECEIVER_PORT / MAIN_SITE_SIGNING_SECRET
 //   npm run receiver -- --secret whsec_A --secret whsec_B   # accept either (a rotation under way)
 //   npm run receiver -- --status 503                  # answer 503 to everything (simulate an outage)
+//   npm run receiver -- --pull http://127.0.0.1:8787  # a site that pulls: reads the feed every second
+//                                                     # with SITE_API_TOKEN (settings: siteDelivery "pull")
 //
 // It prints the MAIN_SITE_URL to put in .dev.vars for `npm run dev`, and says when .dev.vars
 // points elsewhere (restart `npm run dev` after changing it).
@@ -20,7 +22,7 @@ import { createServer } from "node:http";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { createReplica, decodeSecret } from "../site-sdk/dist/index.js";
+import { createReplica, decodeSecret, pull } from "../site-sdk/dist/index.js";
 import { readBody, webhookHandler } from "../site-sdk/dist/node.js";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -32,6 +34,8 @@ const { values: args } = parseArgs({
     path: { type: "string" },
     secret: { type: "string", multiple: true },
     status: { type: "string" },
+    pull: { type: "string" },
+    interval: { type: "string" },
     help: { type: "boolean", short: "h" },
   },
 });
@@ -39,9 +43,12 @@ const { values: args } = parseArgs({
 if (args.help) {
   console.log(`Usage: npm run receiver -- [--host 127.0.0.1] [--port 8788] [--path /webhooks/scim]
                             [--secret whsec_… [--secret whsec_…]] [--status <code>]
-Env: RECEIVER_HOST, RECEIVER_PORT, RECEIVER_PATH, MAIN_SITE_SIGNING_SECRET.
+       npm run receiver -- --pull <service url> [--interval 1000]
+Env: RECEIVER_HOST, RECEIVER_PORT, RECEIVER_PATH, MAIN_SITE_SIGNING_SECRET, SITE_API_TOKEN.
 The secrets default to MAIN_SITE_SIGNING_SECRET and MAIN_SITE_SIGNING_SECRET_NEXT (when set)
-from .dev.vars, else .dev.vars.example: the site accepts either, as during a rotation.`);
+from .dev.vars, else .dev.vars.example: the site accepts either, as during a rotation.
+With --pull it reads GET <service url>/api/site/v1/events with SITE_API_TOKEN (from the
+environment, else .dev.vars) once a second instead; set siteDelivery to "pull" in /admin.`);
   process.exit(0);
 }
 
@@ -64,6 +71,65 @@ function secretsFromDevVars() {
   if (!current) return undefined;
   const next = fromDevVars("MAIN_SITE_SIGNING_SECRET_NEXT");
   return { secrets: next ? [current.value, next.value] : [current.value], from: current.from };
+}
+
+const SAID = {
+  duplicate: "duplicate webhook-id, ignored",
+  stale: "stale, ignored (a newer version was applied)",
+  partial: "part kept until all parts of this version have come",
+  ignored: "not an event this receiver knows, ignored",
+  applied: "applied",
+};
+
+function stamp() {
+  return new Date().toISOString();
+}
+
+const replica = createReplica();
+
+/** Applies one event (a delivery or a feed entry) and prints what it did; returns the site's view. */
+function applyAndSay(delivery) {
+  const { id, event } = delivery;
+  const { outcome, view } = replica.apply(delivery);
+  if (!event) {
+    console.log(`${stamp()} ${id} ${delivery.payload?.type ?? "?"}: ${SAID[outcome]}`);
+    return view;
+  }
+  const data = event.data;
+  const part = event.type === "group.synced" ? ` part ${data.part}/${data.parts}` : "";
+  console.log(`${stamp()} ${id} ${event.type} ${event.type.split(".")[0]}:${data.id} v${data.version}${part}: ${SAID[outcome]}`);
+  if (outcome === "applied" && data.changes && Object.keys(data.changes).length) console.log(`  changes=${JSON.stringify(data.changes)}`);
+  return view;
+}
+
+if (args.pull !== undefined) {
+  // A site that pulls: the feed read to its end, then again every --interval ms; the cursor is kept
+  // in memory (a real site keeps it with what it applied, in one transaction).
+  const token = process.env.SITE_API_TOKEN ?? fromDevVars("SITE_API_TOKEN")?.value;
+  if (!token) {
+    console.error("No SITE_API_TOKEN: set it in the environment or in .dev.vars (the service needs the same one).");
+    process.exit(2);
+  }
+  const controller = new AbortController();
+  for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => controller.abort());
+  console.log(`Reading ${new URL("/api/site/v1/events", args.pull)} every ${Number(args.interval ?? 1000)} ms once caught up.`);
+  try {
+    const pages = pull({
+      url: args.pull,
+      token,
+      limit: 500,
+      intervalMs: Number(args.interval ?? 1000),
+      signal: controller.signal,
+      onRetry: (err, wait) => console.log(`${stamp()} ${err.message}; again in ${wait} ms`),
+    });
+    for await (const page of pages) {
+      for (const pulled of page.events) applyAndSay(pulled);
+    }
+  } catch (err) {
+    console.error(`receiver: ${err.message}`);
+    process.exit(1);
+  }
+  process.exit(0);
 }
 
 const host = args.host ?? process.env.RECEIVER_HOST ?? "127.0.0.1";
@@ -99,41 +165,15 @@ for (const secret of found.secrets) {
   }
 }
 
-const replica = createReplica();
-
 function send(res, status, text) {
   res.writeHead(status, { "content-type": "text/plain; charset=utf-8" });
   res.end(text);
 }
 
-function stamp() {
-  return new Date().toISOString();
-}
-
-const SAID = {
-  duplicate: "duplicate webhook-id, ignored",
-  stale: "stale, ignored (a newer version was applied)",
-  partial: "part kept until all parts of this version have come",
-  ignored: "not an event this receiver knows, ignored",
-  applied: "applied",
-};
-
 const handle = webhookHandler({
   secrets: found.secrets,
   onRefused: (err, headers) => console.log(`${stamp()} ${headers["webhook-id"] ?? "-"} REJECTED: ${err.message}`),
-  onDelivery: (delivery) => {
-    const { id, event } = delivery;
-    const { outcome, view } = replica.apply(delivery);
-    if (!event) {
-      console.log(`${stamp()} ${id} ${delivery.payload?.type ?? "?"}: ${SAID[outcome]}`);
-      return view;
-    }
-    const data = event.data;
-    const part = event.type === "group.synced" ? ` part ${data.part}/${data.parts}` : "";
-    console.log(`${stamp()} ${id} ${event.type} ${event.type.split(".")[0]}:${data.id} v${data.version}${part}: ${SAID[outcome]}`);
-    if (outcome === "applied" && data.changes && Object.keys(data.changes).length) console.log(`  changes=${JSON.stringify(data.changes)}`);
-    return view;
-  },
+  onDelivery: applyAndSay,
 });
 
 const server = createServer(async (req, res) => {

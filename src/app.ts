@@ -6,10 +6,12 @@ import { scimAwareGetPath } from "./http/scim-path";
 import { requestContext, SCIM_BASE_PATH } from "./middleware/context";
 import { oauthRoutes } from "./oauth/token-endpoint";
 import { scimApp } from "./routes";
+import { SITE_API_PATH, siteApi } from "./site/api";
 
 /**
- * The Worker's HTTP side: the request context for everything, then three sub-apps, each with its
- * own middleware and its own onError: the SCIM API, the admin API and the admin page.
+ * The Worker's HTTP side: the request context for everything, then four sub-apps, each with its
+ * own middleware and its own onError: the SCIM API, the site API (the pull feed), the admin API
+ * and the admin page.
  */
 export function buildApp(): Hono<AppEnv> {
   // Endpoints in any letter case (`/users`): routing sees the canonical spelling.
@@ -17,6 +19,7 @@ export function buildApp(): Hono<AppEnv> {
   app.use("*", requestContext());
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.route(SCIM_BASE_PATH, scimApp());
+  app.route(SITE_API_PATH, siteApi);
   app.route("/", oauthRoutes);
   app.route("/admin/api", adminApi);
   app.route("/admin", adminPage);

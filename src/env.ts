@@ -26,6 +26,8 @@ export interface Bindings {
   /** Optional: while set, every delivery is signed with it too, for a rotation without a gap. */
   MAIN_SITE_SIGNING_SECRET_NEXT?: string;
   MAIN_SITE_URL?: string;
+  /** The site's bearer token for the pull feed, GET /api/site/v1/events (src/site/). Unset: the feed refuses every request. */
+  SITE_API_TOKEN?: string;
   /** The admin page's built files (wrangler.toml [assets]), served by src/admin/page.ts. */
   ASSETS: Fetcher;
   /** Admin sign-in through Cloudflare Access (src/admin/access.ts): both or neither. */

@@ -62,6 +62,11 @@ export const ops = (...Operations: unknown[]) => ({ schemas: [PATCH_OP], Operati
 
 export type Json = Record<string, unknown> & { [k: string]: unknown };
 
+export const SITE_USER = "urn:scim-edge:scim:schemas:extension:site:2.0:User";
+
+/** The effective site role of a SCIM user as GET answers it (the read-only extension; `roles` is the IdP's). */
+export const siteRole = (user: Json): string | undefined => (user[SITE_USER] as { role?: string } | undefined)?.role;
+
 /** A response read once: status, parsed JSON (or {}), the text, the media type. */
 export async function read(res: Response): Promise<{ status: number; json: Json; text: string; type: string | null }> {
   const text = await res.text();

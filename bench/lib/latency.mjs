@@ -1,9 +1,10 @@
-// Time to the site (push): from the moment a SCIM deactivation's response is read to the moment a
-// verifying receiver on this machine (bench/lib/site.mjs, the site SDK) has the user.deactivated
-// event, while the Okta request mix runs beside it. Both instants are read from this process's one
-// clock (performance.now()), so no clock skew enters the figure. What it spans: the writer's
-// queue send after commit, the queue's batching (max_batch_timeout 1 s in wrangler.toml), the
-// consumer's D1 read and signing, the POST, and the receiver's verification.
+// Time to the site: from the moment a SCIM deactivation's response is read to the moment the site
+// on this machine has the user.deactivated event, while the Okta request mix runs beside it. Both
+// instants are read from this process's one clock (performance.now()), so no clock skew enters the
+// figure. By push (a verifying receiver, bench/lib/site.mjs) it spans the writer's queue send after
+// commit, the queue's batching (max_batch_timeout 1 s in wrangler.toml), the consumer's D1 read and
+// signing, the POST, and the receiver's verification; by pull (a poller at 1 s,
+// bench/lib/puller.mjs) the wait for the next poll and the feed's read.
 import { drive } from "./load.mjs";
 import { requestTypes, scimHeaders } from "./mix.mjs";
 import { PATCH_SCHEMA, userBody } from "./users.mjs";
@@ -27,9 +28,10 @@ async function call(url, init, expect) {
 /**
  * Deactivates `samples` fresh users one at a time, `paceMs` apart, while `background` clients run
  * the Okta mix against the same service; the site tells `received` (user id → receipt time).
+ * `settings` are saved with the guard's (siteDelivery "pull" for the pull figures).
  * Returns the latencies (ms, sorted), their p50/p99/max, what did not arrive, and the mix's rate.
  */
-export async function deactivationLatency({ ctx, adminToken, received, samples, paceMs, background }) {
+export async function deactivationLatency({ ctx, adminToken, received, samples, paceMs, background, settings = {} }) {
   const origin = new URL(ctx.api).origin;
   // The guard would hold deactivations past 25 an hour (and the mix's own): they are measured here, not held.
   await call(
@@ -37,7 +39,7 @@ export async function deactivationLatency({ ctx, adminToken, received, samples, 
     {
       method: "PUT",
       headers: { Authorization: `Bearer ${adminToken}`, "Content-Type": "application/json" },
-      body: JSON.stringify({ deprovisionGuard: { maxPerHour: 1_000_000 } }),
+      body: JSON.stringify({ deprovisionGuard: { maxPerHour: 1_000_000 }, ...settings }),
     },
     200,
   );

@@ -26,6 +26,17 @@ export {
   type UserUpdated,
   type Versioned,
 } from "./events.js";
+export {
+  FEED_PATH,
+  FeedCursorExpiredError,
+  FeedError,
+  type FeedOptions,
+  type FeedPage,
+  fetchPage,
+  type PulledEvent,
+  type PullOptions,
+  pull,
+} from "./pull.js";
 export { type ApplyResult, createReplica, type DirectorySnapshot, type Outcome, type Replica, type SiteView } from "./replica.js";
 export {
   isBehindTombstone,

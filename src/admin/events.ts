@@ -43,6 +43,9 @@ export function eventSummary(row: EventRow) {
     queuedAt: row.queuedAt,
     deliveredAt: row.deliveredAt,
     updatedAt: row.updatedAt,
+    /** Its place in the pull feed (null while held, in dry run, or discarded), and when it got it. */
+    feedPosition: row.feedPosition,
+    publishedAt: row.publishedAt,
   };
 }
 

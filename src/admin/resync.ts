@@ -21,6 +21,8 @@ const OUTCOME_OF: Record<EventState, "delivered" | "failed" | "waiting" | "recor
   pending: "waiting",
   queued: "waiting",
   retrying: "waiting",
+  // Pull mode: in the feed, the site has not read past it yet.
+  awaiting_pull: "waiting",
   held: "waiting",
   dry_run: "recorded",
   discarded: "discarded",

@@ -8,6 +8,7 @@ import { AdminError } from "../http/errors";
 import { validate } from "../http/validate";
 import { JOB_START_DELAY_SECONDS, kickOrLeaveToCron } from "../jobs/runner";
 import { SCIM_BASE_PATH } from "../middleware/context";
+import { configuredTokens } from "../middleware/tokens";
 import { etagOf } from "../scim/etag";
 import { changesRoles, describeChange, diffSettings, type SettingChange, type Settings, settingsPatchSchema } from "../settings/model";
 import { invalidateSettingsCache, readSettings } from "../settings/store";
@@ -74,6 +75,14 @@ export const settingsAdminRoutes = new Hono<AppEnv>()
         400,
         "invalid_settings",
         missing.map((g) => `no group with id "${g}"; push the group from your IdP first, then pick it`).join("; "),
+      );
+    }
+    // Pull mode without the site's token would publish to a feed nobody can read.
+    if (patch.siteDelivery === "pull" && before.value.siteDelivery !== "pull" && configuredTokens(c.env.SITE_API_TOKEN).length === 0) {
+      throw new AdminError(
+        409,
+        "site_api_token_unset",
+        "siteDelivery pull needs SITE_API_TOKEN, the token the site reads the feed with: set it with `wrangler secret put SITE_API_TOKEN`, give it to the site, then choose pull.",
       );
     }
     const log = c.get("log");

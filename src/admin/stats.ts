@@ -3,10 +3,13 @@ import { eventsPerHour, oldestPerState } from "../db/admin-queries";
 import { getDb } from "../db/client";
 import { REQUEST_OUTCOMES, type RequestOutcome, requestsPerHour } from "../db/log";
 import type { AppEnv } from "../env";
+import { feedStatus } from "../events/feed";
 import { signingSecrets } from "../events/signing";
 import { countByState } from "../events/store";
 import { queryObject, validate } from "../http/validate";
 import { EVENT_STATES, type EventState, UNDELIVERED } from "../lifecycle/events";
+import { configuredTokens } from "../middleware/tokens";
+import { loadSettings } from "../settings/store";
 
 const HOURS = 24;
 const HOUR_MS = 3_600_000;
@@ -24,9 +27,10 @@ function perHour<K extends string>(keys: readonly K[], hours: readonly string[],
 }
 
 /**
- * GET /admin/api/stats (SPEC §10): the last 24 hours at a glance, for the health charts. Four
+ * GET /admin/api/stats (SPEC §10): the last 24 hours at a glance, for the health charts. Five
  * bounded reads, in parallel: the day's log rows over log_at_idx, the day's events and the
- * per-state counts over events_state_idx (index only), and one min() per undelivered state.
+ * per-state counts over events_state_idx (index only), one min() per undelivered state, and the
+ * pull feed's row with one event by its position (src/events/feed.ts); the settings are cached.
  */
 export const statsAdminRoutes = new Hono<AppEnv>().get("/stats", validate("query", queryObject({})), async (c) => {
   const now = Date.now();
@@ -35,11 +39,13 @@ export const statsAdminRoutes = new Hono<AppEnv>().get("/stats", validate("query
   const hours = Array.from({ length: HOURS }, (_, i) => new Date(first + i * HOUR_MS).toISOString());
   const since = hours[0] ?? new Date(first).toISOString();
   const db = getDb(c.env.DB);
-  const [requests, created, counts, oldest] = await Promise.all([
+  const [requests, created, counts, oldest, feed, settings] = await Promise.all([
     requestsPerHour(db, since),
     eventsPerHour(db, since, EVENT_STATES),
     countByState(db),
     oldestPerState(db, UNDELIVERED),
+    feedStatus(db, now),
+    loadSettings(db),
   ]);
   const ages = Object.fromEntries(
     Object.entries(oldest).map(([state, at]) => [state, Math.max(0, Math.round((now - Date.parse(String(at))) / 1000))]),
@@ -70,5 +76,7 @@ export const statsAdminRoutes = new Hono<AppEnv>().get("/stats", validate("query
     dead: counts.dead,
     // Which signing secrets are set (names and states only, never values): a rotation under way shows here.
     signingSecrets: signingSecrets(c.env),
+    // How events reach the site, and how far it has read the pull feed (its last cursor and its lag).
+    siteDelivery: { mode: settings.siteDelivery, tokenSet: configuredTokens(c.env.SITE_API_TOKEN).length > 0, feed },
   });
 });

@@ -4,7 +4,7 @@ import { ScimError } from "../scim/errors";
 import type { AttrPath, CompareOp, Filter, FilterValue } from "../scim/filter/ast";
 import { attributeOf, parseFilter, resolveAttributePath } from "../scim/filter/parser";
 import { comparesFolded } from "../scim/fold";
-import { type AttributeDef, GROUP_SCHEMA_ID, type ResourceTypeDef, USER_SCHEMA_ID } from "../scim/schemas";
+import { type AttributeDef, GROUP_SCHEMA_ID, type ResourceTypeDef, SITE_USER_SCHEMA_ID, USER_SCHEMA_ID } from "../scim/schemas";
 import { foldCase } from "../scim/text";
 import { orderSql, type SortSpec } from "./list-sql";
 import { groupMembers, groups, users } from "./schema";
@@ -89,6 +89,8 @@ export const USER_SQL_TARGET: SqlTarget = {
     "meta.resourceType": { columns: [sql`'User'`], notNull: true },
     // Okta's "email" unique identifier: userName or the primary email (EMAIL_ALIAS in parser.ts).
     email: { columns: [u.userNameNorm, u.emailNorm], norm: true },
+    // The effective site role (rendered from the column, never stored in data).
+    [`${SITE_USER_SCHEMA_ID}:role`]: { columns: [u.role], notNull: true },
   },
   relations: {
     groups: { alias: "gm", owner: "userId", columns: { value: "groupId" } },
@@ -438,7 +440,7 @@ function sortOf(sortBy: string | undefined, sortOrder: string | undefined, rt: R
   const leaf = r.leaf.type === "complex" ? r.leaf.subAttributes?.find((a) => a.name === "value") : r.leaf;
   if (!leaf) throw cannot("it is a complex attribute; sort by one of its sub-attributes");
   const path: AttrPath = leaf === r.leaf ? r.path : { ...r.path, sub: leaf.name };
-  const key = path.uri === target.schema ? `${path.attr}${path.sub === undefined ? "" : `.${path.sub}`}` : "";
+  const key = `${path.uri === target.schema ? "" : `${path.uri}:`}${path.attr}${path.sub === undefined ? "" : `.${path.sub}`}`;
   const column = target.columns[key];
   if (column) {
     const first = column.columns[0] ?? target.seq;

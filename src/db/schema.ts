@@ -31,6 +31,11 @@ export const users = sqliteTable(
     userType: text("user_type"),
     /** Effective site role: registered | moderator | admin (src/roles/rules.ts decides it). */
     role: text("role").notNull().default("registered"),
+    /**
+     * The IdP has written `roles` for this user (migrations/0014): from then on `roles` is one of
+     * its role sources even when emptied or removed (src/roles/sources.ts rolesSource).
+     */
+    rolesManaged: integer("roles_managed", { mode: "boolean" }).notNull().default(false),
     data: text("data").notNull(),
     /**
      * `data` with only its caseExact:false strings, Unicode-folded (src/scim/fold.ts): what
@@ -164,6 +169,14 @@ export const events = sqliteTable(
     dueAt: text("due_at"),
     deliveredAt: text("delivered_at"),
     updatedAt: text("updated_at").notNull(),
+    /**
+     * Its place in the pull feed (src/events/feed.ts): assigned by a trigger (migrations/0015) in
+     * the statement that first puts the event in a published state (lifecycle trait inFeed), in
+     * commit order; NULL while held, in dry run, or discarded. Never written by the service.
+     */
+    feedPosition: integer("feed_position"),
+    /** When it got its feed position; the feed's retention counts from here. */
+    publishedAt: text("published_at"),
   },
   (t) => [
     uniqueIndex("events_id_uq").on(t.id),
@@ -185,8 +198,28 @@ export const events = sqliteTable(
     index("events_held_deletion_name_idx").on(t.userNameNorm).where(sql`state = 'held' AND type = 'user.deleted'`),
     // In-flight events by when they are due: the sweeper's search for lost messages.
     index("events_due_idx").on(t.dueAt).where(sql`state IN ('queued', 'retrying')`),
+    // The pull feed's order: a page is a range of it.
+    uniqueIndex("events_feed_position_uq").on(t.feedPosition).where(sql`feed_position IS NOT NULL`),
+    // A pull-mode read's acknowledgement: the undelivered events up to the site's cursor, by state.
+    index("events_feed_state_idx").on(t.state, t.feedPosition).where(sql`feed_position IS NOT NULL`),
   ],
 );
+
+/**
+ * The pull feed's one row (id 1, migrations/0015): `head` the last position handed out (never
+ * reused), `floor` the highest position retention has deleted (a cursor below it is past
+ * retention), `readThrough` the highest position the site has acknowledged in pull mode, and the
+ * site's last read (its cursor's position and event, and when), for the admin page.
+ */
+export const siteFeed = sqliteTable("site_feed", {
+  id: integer("id").primaryKey(),
+  head: integer("head").notNull(),
+  floor: integer("floor").notNull(),
+  readThrough: integer("read_through").notNull(),
+  lastPosition: integer("last_position"),
+  lastEventId: text("last_event_id"),
+  lastReadAt: text("last_read_at"),
+});
 
 /**
  * How far the queue consumer has got (one row, id 1): the newest queue timestamp among the

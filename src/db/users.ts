@@ -1,6 +1,6 @@
 import { eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { GroupRef, UserColumns, UserState } from "../resources/user";
-import { isRole } from "../roles/rules";
+import { isRole } from "../roles/role";
 import type { Db } from "./client";
 import type { u } from "./filter-sql";
 import { groupMembers, groups, users } from "./schema";
@@ -25,6 +25,7 @@ export function userStateOf(row: StoredUser): UserState {
     data: storedUserData(row),
     active: row.active,
     role: isRole(row.role) ? row.role : "registered",
+    rolesManaged: row.rolesManaged,
     version: row.version,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
@@ -41,6 +42,7 @@ export const stateColumns = (t: typeof users | typeof u) => ({
   data: t.data,
   active: t.active,
   role: t.role,
+  rolesManaged: t.rolesManaged,
   version: t.version,
   createdAt: t.createdAt,
   updatedAt: t.updatedAt,
@@ -92,6 +94,7 @@ export function insertUser(db: Db, s: UserState, cols: UserColumns, passwordHash
     ...cols,
     active: s.active,
     role: s.role,
+    rolesManaged: s.rolesManaged,
     data: JSON.stringify(s.data),
     passwordHash,
     version: s.version,
@@ -106,6 +109,7 @@ export function userSet(s: UserState, cols: UserColumns, passwordHash: string | 
     ...cols,
     active: s.active,
     role: s.role,
+    rolesManaged: s.rolesManaged,
     data: JSON.stringify(s.data),
     ...(passwordHash !== undefined ? { passwordHash } : {}),
     updatedAt: s.updatedAt,

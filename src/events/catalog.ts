@@ -10,7 +10,7 @@
  * is always there and allow the rest.
  */
 import * as z from "zod/mini";
-import type { Role } from "../roles/rules";
+import type { Role } from "../roles/role";
 
 /** What a field means: the JSON Schemas' `description`, and the table's note on it. */
 const docs = z.registry<{ description: string }>();
@@ -20,7 +20,7 @@ function described<T extends z.ZodMiniType>(schema: T, description: string): T {
 }
 
 const ROLE_VALUES = ["registered", "moderator", "admin"] as const satisfies readonly Role[];
-// Both ways: a role added to src/roles/rules.ts and not here fails to compile.
+// Both ways: a role added to src/roles/role.ts and not here fails to compile.
 const allRoles: readonly (typeof ROLE_VALUES)[number][] = [] as Role[];
 void allRoles;
 
@@ -39,7 +39,11 @@ const meta = <R extends "User" | "Group">(resourceType: R) =>
     version: z.string(),
   });
 
-/** The SCIM user as GET /Users/{id} answers it, without `groups` (SPEC §5). */
+/**
+ * The SCIM user as GET /Users/{id} answers it, without `groups` and with `roles` holding the
+ * effective site role (SPEC §5; src/resources/user.ts renderSiteUser): the field the site has
+ * always read. The roles an IdP wrote are not sent; they reach the site through the role.
+ */
 const scimUser = described(
   z.looseObject({
     schemas: z.array(z.string()).check(z.minLength(1)),
@@ -48,11 +52,11 @@ const scimUser = described(
     active: z.boolean(),
     roles: described(
       z.array(z.object({ value: z.enum(ROLE_VALUES), primary: z.literal(true) })).check(z.length(1)),
-      "the effective site role, one entry",
+      "the effective site role, one entry (not the roles an IdP wrote)",
     ),
     meta: meta("User"),
   }),
-  "the full SCIM user as GET /Users/{id} answers it (every attribute the IdP sent, active, roles, meta), without groups",
+  "the full SCIM user as GET /Users/{id} answers it (every attribute the IdP sent, active, meta), without groups, and with roles the effective site role",
 );
 
 /** The SCIM group without members (a group may have 10,000: membership travels as ids). */

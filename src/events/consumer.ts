@@ -1,10 +1,11 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { SQLiteUpdateSetSource } from "drizzle-orm/sqlite-core";
 import { type Db, getDb } from "../db/client";
-import { deliveryProgress, events } from "../db/schema";
+import { deliveryProgress, events, siteFeed } from "../db/schema";
 import { idsIn } from "../db/sql";
 import type { Bindings } from "../env";
 import { type EventState, IN_FLIGHT, SENDABLE } from "../lifecycle/events";
+import { loadSettings } from "../settings/store";
 import { isLastAttempt, retryDelaySeconds, verdictFor } from "./backoff";
 import { DELIVERY_TIMEOUT_MS, type DeliveryTarget, postWebhook } from "./deliver";
 import { disagreement, parseSiteView } from "./reconcile";
@@ -92,16 +93,31 @@ async function loadRows(db: Db, messages: Received[]): Promise<Map<string, Event
 export async function deliverBatch(messages: Received[], env: Bindings): Promise<void> {
   const db = getDb(env.DB);
   let rows: Map<string, EventRow>;
+  let pull: boolean;
   try {
     rows = await loadRows(db, messages);
+    // Cached per isolate (src/settings/store.ts): a switch of siteDelivery is seen within 5 s.
+    pull = (await loadSettings(db)).siteDelivery === "pull";
   } catch (err) {
     log("error", "could not read events; batch will be retried", { err: String(err) });
     for (const { msg } of messages) msg.retry();
     return;
   }
+  if (pull) {
+    // Pull mode: the site reads the feed; nothing is POSTed, and no event is ever undeliverable.
+    const read = sql`${events.feedPosition} <= (SELECT read_through FROM ${siteFeed} WHERE id = 1)`;
+    const at = new Date().toISOString();
+    await settleBatch(db, messages, rows, {
+      state: sql`CASE WHEN ${read} THEN 'delivered' ELSE 'awaiting_pull' END`,
+      deliveredAt: sql`CASE WHEN ${read} THEN ${at} ELSE ${events.deliveredAt} END`,
+      dueAt: null,
+      updatedAt: at,
+    });
+    return;
+  }
   const target = deliveryTarget(env);
   if ("problem" in target) {
-    await markUndeliverable(db, messages, rows, target.problem);
+    await settleBatch(db, messages, rows, { state: "undeliverable", lastError: target.problem, updatedAt: new Date().toISOString() });
     return;
   }
   const seen = new Set<string>();
@@ -173,15 +189,17 @@ async function deliverOne(
 }
 
 /**
- * No delivery target (SPEC §2: MAIN_SITE_URL unset, or the secret unusable): the batch's sendable
- * events become undeliverable in one statement, kept, never dropped: the admin page lists them
- * and redeliver sends them once the target is configured.
+ * Settles the batch's sendable events in one statement and acks every message, without a POST:
+ * - no delivery target (SPEC §2: MAIN_SITE_URL unset, or the secret unusable): undeliverable,
+ *   kept, never dropped: the admin page lists them and redeliver sends them once it is configured;
+ * - pull mode (siteDelivery): awaiting_pull, for the site to read from the feed; delivered when
+ *   the site's cursor is already past it (a redelivery of an event it has read).
  */
-async function markUndeliverable(
+async function settleBatch(
   db: Db,
   messages: { msg: Message<unknown>; eventId: string }[],
   rows: Map<string, EventRow>,
-  problem: string,
+  set: SQLiteUpdateSetSource<typeof events>,
 ): Promise<void> {
   const sendable = (id: string) => (SENDABLE as readonly (EventState | undefined)[]).includes(rows.get(id)?.state);
   const ids = [...new Set(messages.map((m) => m.eventId).filter(sendable))];
@@ -189,10 +207,10 @@ async function markUndeliverable(
     try {
       await db
         .update(events)
-        .set({ state: "undeliverable", lastError: problem, updatedAt: new Date().toISOString() })
+        .set(set)
         .where(and(sql`${events.id} IN ${idsIn(ids)}`, inArray(events.state, [...SENDABLE])));
     } catch (err) {
-      log("error", "could not mark events undeliverable; batch will be retried", { ids, err: String(err) });
+      log("error", "could not settle events; batch will be retried", { ids, err: String(err) });
       for (const { msg, eventId } of messages) {
         if (ids.includes(eventId)) msg.retry();
         else msg.ack();

@@ -55,7 +55,9 @@ function webhookBody(e: Pick<NewEvent, "type" | "resourceId" | "resourceVersion"
  * without a second D1 call to say so (the batch's last statement, `stampQueued`, sets its
  * queued_at and due_at). A send that fails turns it back to pending for the sweeper; a writer that
  * dies in between leaves it queued, and the sweeper re-sends a queued row that is overdue
- * (sweeper.ts).
+ * (sweeper.ts). In pull mode (siteDelivery) an event that is not held is awaiting_pull instead:
+ * the site reads it from the feed, and nothing goes on the queue. An event that is not held gets
+ * its feed position in this same statement (a trigger, migrations/0015).
  *
  * The guard counts deprovisioning events of the last hour against
  * max(deprovisionGuard.maxPerHour, 10% of the users that were active when that hour began):
@@ -107,9 +109,9 @@ export function outboxInsert(db: Db, e: NewEvent, settings: Settings, at: Date) 
                             ELSE NULL END AS hold,
                        self_root, self_kind, cascade_root, name_root
                 FROM (SELECT (SELECT root FROM self) AS self_root, (SELECT kind FROM self) AS self_kind, ${cascadeRoot} AS cascade_root, ${nameRoot} AS name_root))`;
-  const state = settings.dryRun
-    ? sql.raw(stateLiteral("dry_run"))
-    : sql`CASE WHEN hold IS NULL THEN ${sql.raw(stateLiteral("queued"))} ELSE ${held} END`;
+  // In pull mode an event that is not held waits for the site to read it: nothing is put on the queue.
+  const published = sql.raw(stateLiteral(settings.siteDelivery === "pull" ? "awaiting_pull" : "queued"));
+  const state = settings.dryRun ? sql.raw(stateLiteral("dry_run")) : sql`CASE WHEN hold IS NULL THEN ${published} ELSE ${held} END`;
   const ctes = settings.dryRun ? sql`` : guarded ? sql`${recent}, ${over}, ${self}, ` : sql`${self}, `;
   const values: Partial<Record<keyof typeof events.$inferInsert, SQL>> = {
     id: sql`${e.id}`,

@@ -84,6 +84,25 @@ export async function reclaimLost(db: Db, now = Date.now()): Promise<number> {
   return rows.length;
 }
 
+/**
+ * Push mode again after pull mode: the events pull mode left for the site to read (awaiting_pull)
+ * are sent, in feed order, SWEEP_MAX_PER_RUN a run (to pending, then on the queue; a failed send
+ * leaves them pending for the next sweep). A writer that still had pull mode cached (5 s) leaves
+ * some too. Returns how many.
+ */
+export async function sendPulled(db: Db, queue: Queue<QueueMessage>, now = Date.now()): Promise<number> {
+  const rows = await db
+    .update(events)
+    .set({ state: "pending", queuedAt: null, dueAt: null, updatedAt: new Date(now).toISOString() })
+    .where(
+      sql`${events.seq} IN (SELECT seq FROM ${events} WHERE state = ${sql.raw(stateLiteral("awaiting_pull"))} ORDER BY feed_position LIMIT ${SWEEP_MAX_PER_RUN})`,
+    )
+    .returning({ id: events.id, position: events.feedPosition });
+  const ids = rows.sort((a, b) => (a.position ?? 0) - (b.position ?? 0)).map((r) => r.id);
+  await enqueueEvents(db, queue, ids);
+  return ids.length;
+}
+
 /** Runs a bounded delete (PRUNE_CHUNK rows a statement) until a statement deletes fewer, at most PRUNE_MAX_CHUNKS times. */
 async function pruneInChunks(run: () => Promise<{ meta: { changes: number } }>): Promise<number> {
   let deleted = 0;
@@ -111,7 +130,11 @@ export function pruneLog(db: Db, retentionDays: number, now = Date.now()): Promi
 /**
  * Deletes delivered and discarded events older than the retention (settings.eventRetentionDays),
  * bounded, over the (state, created_at) index. Every other state is kept whatever its age: an
- * event not yet delivered (pending, held, dead, rejected, undeliverable, dry run...) is never lost.
+ * event not yet delivered (pending, held, dead, rejected, undeliverable, awaiting_pull, dry run...)
+ * is never lost. An event in the pull feed also stays its full term in the feed (published_at is
+ * never before created_at, so the index still bounds the search): one released a month after it
+ * was made is not deleted the day the site reads it. A deletion raises the feed's floor (a
+ * trigger, migrations/0015): cursors before it answer 410.
  */
 export function pruneEvents(db: Db, retentionDays: number, now = Date.now()): Promise<number> {
   const cutoff = new Date(now - retentionDays * 86_400_000).toISOString();
@@ -119,7 +142,7 @@ export function pruneEvents(db: Db, retentionDays: number, now = Date.now()): Pr
     db
       .delete(events)
       .where(
-        sql`${events.seq} IN (SELECT seq FROM ${events} WHERE ${sql.raw(`state IN (${PRUNABLE.map(stateLiteral).join(", ")})`)} AND ${events.createdAt} < ${cutoff} LIMIT ${PRUNE_CHUNK})`,
+        sql`${events.seq} IN (SELECT seq FROM ${events} WHERE ${sql.raw(`state IN (${PRUNABLE.map(stateLiteral).join(", ")})`)} AND ${events.createdAt} < ${cutoff} AND (${events.publishedAt} IS NULL OR ${events.publishedAt} < ${cutoff}) LIMIT ${PRUNE_CHUNK})`,
       ),
   );
 }

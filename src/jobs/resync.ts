@@ -8,7 +8,7 @@ import type { Bindings } from "../env";
 import { type NewEvent, outboxInsert } from "../events/outbox";
 import { LogEntry } from "../log/entry";
 import { renderGroup } from "../resources/group";
-import { renderUser } from "../resources/user";
+import { renderSiteUser } from "../resources/user";
 import { parseStoredSettings } from "../settings/model";
 import { selectStoredSettings } from "../settings/store";
 import { advanceJob } from "../write/cas";
@@ -133,7 +133,7 @@ export async function runResyncChunk(db: Db, env: Bindings, jobId: string, start
         resourceType: "User",
         resourceId: user.id,
         resourceVersion: user.version,
-        data: { user: renderUser(user, job.baseUrl), resync: job.id },
+        data: { user: renderSiteUser(user, job.baseUrl), resync: job.id },
         jobId: job.id,
       });
     }

@@ -7,14 +7,15 @@ import type { Bindings } from "../env";
 import { LogEntry } from "../log/entry";
 import { MAX_PATH } from "../log/redact";
 import { roleChangedEvent } from "../membership/effects";
-import { decideRole, groupSource, userTypeSource } from "../roles/rules";
+import { decideUserRole } from "../roles/rules";
+import { groupSource } from "../roles/sources";
 import { parseStoredSettings, type Settings } from "../settings/model";
 import { selectStoredSettings } from "../settings/store";
 import { advanceJob, settingsUnchanged, type UserStep, updateUsers } from "../write/cas";
 import { commitAndSend, type Statement } from "../write/kernel";
 import type { Started } from "./runner";
 
-/** Users read and decided per chunk: one read and one write batch each. */
+/** Users read and decided per chunk: one read and one write batch each. Its kept users' lines fit one log row (src/log/entry.ts keeps 200). */
 const ROLE_CHUNK = 200;
 
 export type ChunkOutcome = "more" | "done" | "gone";
@@ -32,12 +33,15 @@ function memberOf(key: "moderatorGroup" | "adminGroup", name: string) {
 
 /**
  * One chunk of a role re-evaluation (SPEC §5: every change of the settings re-evaluates the users
- * it affects): the next ROLE_CHUNK users by seq, each decided again from its current userType and
- * mapped-group membership under the settings as they are now. The changed roles are one
+ * it affects): the next ROLE_CHUNK users by seq, each decided again from its current userType,
+ * roles and mapped-group membership under the settings as they are now. The changed roles are one
  * compare-and-set write of those users (a user written meanwhile fails it, and the chunk is read
- * and decided again), each with its user.role_changed event and a log row of its own, in one batch
- * with the job's cursor (compare-and-set too), so a crash or a second runner never applies a chunk
- * twice.
+ * and decided again), each with its user.role_changed event and a log row of its own (the user's
+ * timeline shows it), in one batch with the job's cursor (compare-and-set too), so a crash or a
+ * second runner never applies a chunk twice. The users whose role a setting kept are explained
+ * too, all of the chunk's in ONE log row, a line each (`alice@example.com: role kept: ...`): a
+ * re-evaluation of 100,000 users whose IdP asks for a role the settings refuse writes 500 rows, not
+ * 100,000, and a chunk's batch stays within two statements per user plus four.
  */
 export async function runRolesChunk(db: Db, env: Bindings, jobId: string, started: Started = {}): Promise<ChunkOutcome> {
   // One read: the job, the settings, the chunk (after the job's cursor, with its memberships in
@@ -68,6 +72,7 @@ export async function runRolesChunk(db: Db, env: Bindings, jobId: string, starte
   const statements: Statement[] = [];
   const eventIds: string[] = [];
   const steps: UserStep[] = [];
+  const keptLog = jobLog(job);
   let changed = 0;
   let kept = 0;
   for (const { user, inModerator, inAdmin } of rows) {
@@ -75,12 +80,12 @@ export async function runRolesChunk(db: Db, env: Bindings, jobId: string, starte
       (g): g is string => g !== null,
     );
     const before = userStateOf(user);
-    const decision = decideRole(
-      { current: before.role, userType: userTypeSource(user.userType), group: groupSource(memberships, settings, groupNames) },
-      settings,
-    );
+    const decision = decideUserRole(before, groupSource(memberships, settings, groupNames), settings);
     if (!decision.changed) {
-      if (decision.reason) kept++;
+      if (decision.reason) {
+        kept++;
+        keptLog.decide(`${user.userName}: ${decision.reason}`);
+      }
       continue;
     }
     changed++;
@@ -94,6 +99,7 @@ export async function runRolesChunk(db: Db, env: Bindings, jobId: string, starte
     log.decide(decision.reason ?? "");
     statements.push(event.statement, log.statement(db, 200, { eventIds: [event.id], at: iso }));
   }
+  if (kept) statements.push(keptLog.statement(db, 200, { at: iso }));
   const last = rows[rows.length - 1];
   const done = rows.length < ROLE_CHUNK;
   const progress = roleProgress({ cursor: last?.user.seq ?? job.cursor, processed: rows.length, changed, kept, done }, iso);

@@ -6,7 +6,7 @@ import { serviceKeys } from "../db/schema";
  * What a service key signs. Each purpose has its own key, so a value signed for one use (a list
  * cursor) can never be passed off as another (an access token).
  */
-export type KeyPurpose = "cursor" | "oauth-access-token";
+export type KeyPurpose = "cursor" | "oauth-access-token" | "site-feed-cursor";
 
 /** Per isolate: a key is read from D1 once, then every use is in memory. */
 const cache = new Map<KeyPurpose, Promise<CryptoKey>>();

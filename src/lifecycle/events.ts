@@ -21,6 +21,12 @@ interface StateTraits {
   bulkRedeliverable: boolean;
   /** Retention may delete it once older than eventRetentionDays; anything else is kept. */
   prunable: boolean;
+  /**
+   * Published: the site may see it, in the pull feed (GET /api/site/v1/events) and by push. An
+   * event gets its feed position in the statement that first puts it in such a state (a trigger,
+   * migrations/0015), and no state with this trait ever leads back to one without it.
+   */
+  inFeed: boolean;
 }
 
 const LIFECYCLE = {
@@ -32,6 +38,7 @@ const LIFECYCLE = {
     redeliverable: false,
     bulkRedeliverable: false,
     prunable: false,
+    inFeed: true,
   },
   queued: {
     meaning: "on the queue, on its way to the site",
@@ -42,6 +49,7 @@ const LIFECYCLE = {
     redeliverable: true,
     bulkRedeliverable: true,
     prunable: false,
+    inFeed: true,
   },
   retrying: {
     meaning: "the site answered 429 or 5xx (or nothing): the queue retries it",
@@ -51,6 +59,7 @@ const LIFECYCLE = {
     redeliverable: true,
     bulkRedeliverable: true,
     prunable: false,
+    inFeed: true,
   },
   delivered: {
     meaning: "the site answered 2xx",
@@ -61,6 +70,7 @@ const LIFECYCLE = {
     redeliverable: true,
     bulkRedeliverable: false,
     prunable: true,
+    inFeed: true,
   },
   rejected: {
     meaning: "the site answered another 4xx: not retried",
@@ -70,6 +80,7 @@ const LIFECYCLE = {
     redeliverable: true,
     bulkRedeliverable: true,
     prunable: false,
+    inFeed: true,
   },
   dead: {
     meaning: "every retry failed: moved to scim-events-dlq",
@@ -79,6 +90,19 @@ const LIFECYCLE = {
     redeliverable: true,
     bulkRedeliverable: true,
     prunable: false,
+    inFeed: true,
+  },
+  awaiting_pull: {
+    meaning: "in the pull feed (siteDelivery pull): the site has not read past it yet",
+    // A message for it may come after a switch back to push (the sweeper sends what pull mode left).
+    sendable: true,
+    inFlight: false,
+    undelivered: true,
+    // In push mode again, what the site did not pull is sent (the sweeper does it for all of them).
+    redeliverable: true,
+    bulkRedeliverable: true,
+    prunable: false,
+    inFeed: true,
   },
   held: {
     meaning: "held by the deprovisioning guard, or waiting behind an event that is",
@@ -89,6 +113,7 @@ const LIFECYCLE = {
     redeliverable: false,
     bulkRedeliverable: false,
     prunable: false,
+    inFeed: false,
   },
   undeliverable: {
     meaning: "no delivery target (MAIN_SITE_URL or the signing secret unset or unusable)",
@@ -98,6 +123,7 @@ const LIFECYCLE = {
     redeliverable: true,
     bulkRedeliverable: true,
     prunable: false,
+    inFeed: true,
   },
   dry_run: {
     meaning: "recorded while dryRun was on, never sent",
@@ -108,6 +134,7 @@ const LIFECYCLE = {
     redeliverable: true,
     bulkRedeliverable: true,
     prunable: false,
+    inFeed: false,
   },
   discarded: {
     meaning: "an admin dropped it: never delivered",
@@ -117,6 +144,7 @@ const LIFECYCLE = {
     redeliverable: false,
     bulkRedeliverable: false,
     prunable: true,
+    inFeed: false,
   },
 } as const satisfies Record<string, StateTraits>;
 
@@ -139,6 +167,9 @@ export const UNDELIVERED = statesWith("undelivered");
 export const REDELIVERABLE = statesWith("redeliverable");
 export const BULK_REDELIVERABLE = statesWith("bulkRedeliverable") as [BulkRedeliverable, ...BulkRedeliverable[]];
 export const PRUNABLE = statesWith("prunable");
+export const IN_FEED = statesWith("inFeed");
+/** Published and not yet at the site: what a pull-mode read past it delivers (src/events/feed.ts). */
+export const UNREAD_IN_FEED = IN_FEED.filter((s) => LIFECYCLE[s].undelivered);
 export type BulkRedeliverable = StatesWith<"bulkRedeliverable">;
 
 export const isEventState = (value: unknown): value is EventState => typeof value === "string" && Object.hasOwn(LIFECYCLE, value);

@@ -15,7 +15,14 @@ const DECODE_ROUNDS = 3;
 /** The configured secrets of a Worker, whatever is set of them. */
 export function configuredSecrets(env: object): string[] {
   const values = env as Record<string, unknown>;
-  return ["SCIM_BEARER_TOKEN", "SCIM_BEARER_TOKEN_NEXT", "ADMIN_TOKEN", "MAIN_SITE_SIGNING_SECRET", "MAIN_SITE_SIGNING_SECRET_NEXT"]
+  return [
+    "SCIM_BEARER_TOKEN",
+    "SCIM_BEARER_TOKEN_NEXT",
+    "ADMIN_TOKEN",
+    "MAIN_SITE_SIGNING_SECRET",
+    "MAIN_SITE_SIGNING_SECRET_NEXT",
+    "SITE_API_TOKEN",
+  ]
     .map((k) => values[k])
     .filter((v): v is string => typeof v === "string" && v.trim() !== "")
     .map((v) => v.trim());

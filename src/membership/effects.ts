@@ -10,8 +10,9 @@ import { type GroupRow, groupStateOf } from "../db/groups";
 import { newJobId, startJobStatements } from "../db/jobs";
 import { type UserRow, userStateOf } from "../db/users";
 import { renderGroup } from "../resources/group";
-import { renderUser, type UserState } from "../resources/user";
-import { decideRole, groupSource, type RoleDecision, userTypeSource } from "../roles/rules";
+import { renderSiteUser, type UserState } from "../resources/user";
+import { decideUserRole, type RoleDecision } from "../roles/rules";
+import { groupSource } from "../roles/sources";
 import { type Cas, touchUsers, type UserStep, updateGroups, updateUsers } from "../write/cas";
 import { type Change, eventStatement, type Statement, type WriteContext } from "../write/kernel";
 
@@ -36,7 +37,7 @@ export function roleChangedEvent(ctx: RoleContext, before: UserState, decision: 
       resourceId: before.id,
       resourceVersion: version,
       data: {
-        user: renderUser(after, ctx.baseUrl),
+        user: renderSiteUser(after, ctx.baseUrl),
         changes: { role: { from: before.role, to: after.role }, reason: decision.reason ?? null },
       },
     },
@@ -65,7 +66,7 @@ export const isRoleGroup = (ctx: RoleContext, groupId: string): boolean =>
  * The members' side of a group's membership change: `changed` are the users whose membership of
  * the group it adds or removes (distinct). Each one's version moves in the same batch (a user
  * write that read it before fails its compare-and-set and reads again; an id that is no longer a
- * user fails this one). For a mapped group each is decided again from its userType and its
+ * user fails this one). For a mapped group each is decided again from its userType, its roles and its
  * memberships after the change, compare-and-set on the version it was read at; more than
  * INLINE_ROLE_LIMIT of them start a background re-evaluation of everyone instead.
  */
@@ -101,10 +102,7 @@ export function memberEffects(
     const before = userStateOf(row);
     const groupIds = inputs.roleMemberships.filter((m) => m.userId === row.id && m.groupId !== group.id).map((m) => m.groupId);
     if (isMemberAfter(row.id)) groupIds.push(group.id);
-    const decision = decideRole(
-      { current: before.role, userType: userTypeSource(row.userType), group: groupSource(groupIds, ctx.settings, inputs.groupNames) },
-      ctx.settings,
-    );
+    const decision = decideUserRole(before, groupSource(groupIds, ctx.settings, inputs.groupNames), ctx.settings);
     if (decision.reason) ctx.log.decide(`${row.userName}: ${decision.reason}`);
     const next = before.version + 1;
     steps.push({ id: row.id, version: before.version, next, role: decision.role });

@@ -1,8 +1,8 @@
-import type { Role } from "../roles/rules";
+import type { Role } from "../roles/role";
 import { ScimError } from "../scim/errors";
 import { etagOf } from "../scim/etag";
 import { foldedDocument } from "../scim/fold";
-import { ENTERPRISE_USER_SCHEMA_ID, USER_RESOURCE, USER_SCHEMA_ID } from "../scim/schemas";
+import { ENTERPRISE_USER_SCHEMA_ID, SITE_ROLES, SITE_USER_SCHEMA_ID, USER_RESOURCE, USER_SCHEMA_ID } from "../scim/schemas";
 import { foldCase } from "../scim/text";
 import { assertUserName } from "../scim/username";
 
@@ -13,6 +13,8 @@ export interface UserState {
   data: Record<string, unknown>;
   active: boolean;
   role: Role;
+  /** The IdP has written `roles` for this user: it stays a role source once emptied (src/roles/sources.ts). */
+  rolesManaged: boolean;
   version: number;
   createdAt: string;
   updatedAt: string;
@@ -45,17 +47,20 @@ export interface UserColumns {
 export const FOLD_VERSION = 1;
 
 /**
- * The SCIM representation (RFC 7643 §4.1). `active` and the read-only `roles` come from
- * columns; everything else is the stored data exactly as the IdP sent it. Unassigned
- * attributes are simply absent (no null, "" or []).
+ * The SCIM representation (RFC 7643 §4.1), as an IdP reads it (GET): `active` comes from its
+ * column, everything else is the stored data exactly as the IdP sent it, `roles` included (Entra
+ * compares what it mapped with what it reads: a value that came back changed would be sent again
+ * every cycle). The effective site role is the read-only `role` of SITE_USER_SCHEMA_ID.
+ * Unassigned attributes are simply absent (no null, "" or []).
  */
 export function renderUser(u: UserState, baseUrl: string, groups?: readonly GroupRef[]): Record<string, unknown> {
   const schemas = [USER_SCHEMA_ID];
   if (u.data[ENTERPRISE_USER_SCHEMA_ID] !== undefined) schemas.push(ENTERPRISE_USER_SCHEMA_ID);
+  schemas.push(SITE_USER_SCHEMA_ID);
   const out: Record<string, unknown> = { schemas, id: u.id };
   for (const [k, v] of Object.entries(u.data)) if (k !== "active") out[k] = v;
   out.active = u.active;
-  out.roles = [{ value: u.role, primary: true }];
+  out[SITE_USER_SCHEMA_ID] = { role: u.role };
   if (groups?.length) {
     out.groups = groups.map((g) => ({ value: g.value, $ref: `${baseUrl}/Groups/${g.value}`, display: g.display, type: "direct" }));
   }
@@ -67,6 +72,18 @@ export function renderUser(u: UserState, baseUrl: string, groups?: readonly Grou
     version: etagOf(u.version),
   };
   return out;
+}
+
+/**
+ * The user as the site receives it in every event (src/events/catalog.ts): the IdP's view, except
+ * that `roles` is the effective site role, one entry (`[{"value":"moderator","primary":true}]`),
+ * the field the site has always read. The roles an IdP wrote are the IdP's business: they reach
+ * the site only through the role they decide.
+ */
+export function renderSiteUser(u: UserState, baseUrl: string): Record<string, unknown> {
+  const { roles: _written, ...user } = renderUser(u, baseUrl);
+  const { meta, ...rest } = user;
+  return { ...rest, roles: [{ value: u.role, primary: true }], meta };
 }
 
 const nonEmpty = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
@@ -115,3 +132,9 @@ export function splitActive(data: Record<string, unknown>): { data: Record<strin
   const { active, ...rest } = data;
   return { data: rest, active: typeof active === "boolean" ? active : undefined };
 }
+
+// Both ways: the schemas' role list (src/scim/ imports nothing) is exactly src/roles/role.ts's.
+const schemaRoles: readonly Role[] = SITE_ROLES;
+const allRoles: readonly (typeof SITE_ROLES)[number][] = [] as Role[];
+void schemaRoles;
+void allRoles;

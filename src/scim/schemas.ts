@@ -33,6 +33,12 @@ export interface SchemaDef {
   attributes: AttributeDef[];
 }
 
+/**
+ * The site roles, the ids /Roles lists (SPEC §5). Written out here because src/scim/ imports
+ * nothing; src/resources/user.ts checks at compile time that they are src/roles/role.ts's ROLES.
+ */
+export const SITE_ROLES = ["registered", "moderator", "admin"] as const;
+
 export const USER_SCHEMA_ID = "urn:ietf:params:scim:schemas:core:2.0:User";
 export const GROUP_SCHEMA_ID = "urn:ietf:params:scim:schemas:core:2.0:Group";
 export const ENTERPRISE_USER_SCHEMA_ID = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
@@ -154,13 +160,44 @@ export const USER_SCHEMA: SchemaDef = {
         attr("type", "string", "How the membership was derived.", { mutability: "readOnly", canonicalValues: ["direct"] }),
       ],
     }),
-    attr("roles", "complex", "The site role (registered, moderator or admin), set through userType or group mapping.", {
-      multiValued: true,
+    // Written by the IdP (Entra app roles, Okta entitlements from /Roles) and returned exactly as
+    // sent, so Entra finds what it mapped; the effective site role is SITE_USER_SCHEMA's `role`.
+    multiValued(
+      "roles",
+      "Roles the IdP assigns, kept as sent. An entry whose value (else display) is Registered, Moderator or Admin (any case) is a source of the site role.",
+      "string",
+      undefined,
+      { subAttributes: rolesSubAttributes() },
+    ),
+  ],
+};
+
+/** RFC 7643 §4.1.2 roles: value, display, type, primary; canonical values are the /Roles ids. */
+function rolesSubAttributes(): AttributeDef[] {
+  const value = str("value", "The role: registered, moderator or admin names a site role; any other value is kept and names none.");
+  value.canonicalValues = [...SITE_ROLES];
+  return [
+    value,
+    str("display", "A human-readable name for the role, e.g. Admin; names the site role when value is absent."),
+    str("type", "A label for the role's function, e.g. Entra's WindowsAzureActiveDirectoryRole."),
+    attr("primary", "boolean", "Whether this is the primary role."),
+  ];
+}
+
+export const SITE_USER_SCHEMA_ID = "urn:scim-edge:scim:schemas:extension:site:2.0:User";
+
+/**
+ * What this service decided for the user on the site (README "Roles: the rules"): read-only, on
+ * every user, so an IdP reads the effective role next to the `roles` it wrote.
+ */
+const SITE_USER_SCHEMA: SchemaDef = {
+  id: SITE_USER_SCHEMA_ID,
+  name: "SiteUser",
+  description: "The user on the site, as this service decided it",
+  attributes: [
+    str("role", "The effective site role, decided from userType, roles and the mapped groups under the promotion settings.", {
       mutability: "readOnly",
-      subAttributes: [
-        attr("value", "string", "The role.", { mutability: "readOnly", canonicalValues: ["registered", "moderator", "admin"] }),
-        attr("primary", "boolean", "Always true for the site role.", { mutability: "readOnly" }),
-      ],
+      canonicalValues: [...SITE_ROLES],
     }),
   ],
 };
@@ -233,7 +270,7 @@ export const USER_RESOURCE: ResourceTypeDef = {
   endpoint: "/Users",
   description: "User Account",
   schema: USER_SCHEMA,
-  extensions: [ENTERPRISE_USER_SCHEMA],
+  extensions: [ENTERPRISE_USER_SCHEMA, SITE_USER_SCHEMA],
 };
 
 export const GROUP_RESOURCE: ResourceTypeDef = {
@@ -389,7 +426,7 @@ export const DISCOVERY_SCHEMAS: SchemaDef[] = [
     ],
   },
 ];
-export const ALL_SCHEMAS: SchemaDef[] = [USER_SCHEMA, ENTERPRISE_USER_SCHEMA, GROUP_SCHEMA];
+export const ALL_SCHEMAS: SchemaDef[] = [USER_SCHEMA, ENTERPRISE_USER_SCHEMA, SITE_USER_SCHEMA, GROUP_SCHEMA];
 
 /** Case-insensitive lookup of an attribute among a list (RFC 7643 §2.1: names are case-insensitive). */
 export function findAttribute(attrs: readonly AttributeDef[] | undefined, name: string): AttributeDef | undefined {

@@ -1,5 +1,8 @@
 import * as z from "zod/mini";
 
+/** How events reach the site (SPEC §9). */
+const SITE_DELIVERY_MODES = ["push", "pull"] as const;
+
 const groupId = z.nullable(z.string().check(z.minLength(1), z.maxLength(200)));
 const whole = (min: number, max: number) => z.int().check(z.gte(min), z.lte(max));
 
@@ -19,6 +22,11 @@ const settingsSchema = z.strictObject({
   staticTokenEnabled: z.boolean(),
   /** Lifetime of an OAuth access token (src/oauth/): Entra accepts 60 minutes to 6 hours. */
   oauthAccessTokenMinutes: whole(60, 360),
+  /**
+   * How events reach the site (SPEC §9): push, a signed POST to MAIN_SITE_URL; or pull, the site
+   * reads GET /api/site/v1/events with SITE_API_TOKEN and nothing is POSTed.
+   */
+  siteDelivery: z.enum(SITE_DELIVERY_MODES),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -38,6 +46,7 @@ export const DEFAULT_SETTINGS: Settings = {
   eventRetentionDays: 30,
   staticTokenEnabled: true,
   oauthAccessTokenMinutes: 60,
+  siteDelivery: "push",
 };
 
 /** Stored JSON → Settings; anything unreadable falls back to defaults key by key. */

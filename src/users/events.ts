@@ -6,8 +6,13 @@ export interface PlannedEvent {
   changes: Record<string, unknown>;
 }
 
+/**
+ * The attributes whose change the site sees. Not `roles`: in the site's payload it is the
+ * effective role (src/resources/user.ts renderSiteUser), whose change is user.role_changed.
+ */
 function changedAttributes(before: Record<string, unknown>, after: Record<string, unknown>): string[] {
   const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+  keys.delete("roles");
   return [...keys].filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k])).sort();
 }
 

@@ -13,8 +13,9 @@ import {
   userStateOf,
 } from "../db/users";
 import { groupsLeftByDeletedUser } from "../membership/effects";
-import { type GroupRef, renderUser, splitActive, type UserState, userColumns } from "../resources/user";
-import { decideRole, groupSource, type RoleDecision, userTypeSource } from "../roles/rules";
+import { type GroupRef, renderSiteUser, splitActive, type UserState, userColumns } from "../resources/user";
+import { decideUserRole, type RoleDecision } from "../roles/rules";
+import { groupSource, rolesNamingNothing, userTypeSource, writesRoles } from "../roles/sources";
 import { ScimError } from "../scim/errors";
 import { applyPatch } from "../scim/patch";
 import { normalizeResource } from "../scim/resource";
@@ -29,28 +30,34 @@ export interface UserResult {
   groups: GroupRef[];
 }
 
-function noteUserType(ctx: WriteContext, before: Record<string, unknown> | null, after: Record<string, unknown>): void {
+/** Role sources that name no role, said once when written: the request succeeds, the log says why nothing follows. */
+function noteSources(ctx: WriteContext, before: Record<string, unknown> | null, after: Record<string, unknown>): void {
   const type = after.userType;
-  if (typeof type !== "string" || (before !== null && before.userType === type)) return;
-  if (userTypeSource(type).kind === "other")
+  if (typeof type === "string" && (before === null || before.userType !== type) && userTypeSource(type).kind === "other")
     ctx.log.decide(`userType "${type}" does not name a site role (Registered, Moderator or Admin)`);
+  if (before !== null && JSON.stringify(before.roles) === JSON.stringify(after.roles)) return;
+  const other = rolesNamingNothing(after.roles);
+  if (other.length) {
+    const names = other.map((n) => JSON.stringify(n)).join(", ");
+    ctx.log.decide(
+      `roles ${names} kept as sent; ${other.length === 1 ? "it names" : "they name"} no site role (Registered, Moderator or Admin)`,
+    );
+  }
 }
 
 /**
  * The role decision of a user write from the user's current sources (src/roles/rules.ts): the
- * userType being written and the groups the user is a member of now.
+ * userType and roles being written and the groups the user is a member of now. `user` is the
+ * user as it will be stored, its role still the current one.
  */
-function roleOf(ctx: WriteContext, current: UserState["role"], data: Record<string, unknown>, groups: readonly GroupRef[]): RoleDecision {
+function roleOf(ctx: WriteContext, user: Pick<UserState, "role" | "data" | "rolesManaged">, groups: readonly GroupRef[]): RoleDecision {
   const names = new Map(groups.map((g) => [g.value, g.display]));
-  return decideRole(
-    { current, userType: userTypeSource(data.userType), group: groupSource(names.keys(), ctx.settings, names) },
-    ctx.settings,
-  );
+  return decideUserRole(user, groupSource(names.keys(), ctx.settings, names), ctx.settings);
 }
 
 /** The outbox events of one user write: versions before.version + 1, + 2, ... (SPEC §9). */
 function userEvents(ctx: WriteContext, state: UserState, firstVersion: number, planned: PlannedEvent[], at: Date) {
-  const user = renderUser(state, ctx.baseUrl);
+  const user = renderSiteUser(state, ctx.baseUrl);
   return planned.map((e, i) =>
     eventStatement(
       ctx,
@@ -76,10 +83,20 @@ export async function createUser(ctx: WriteContext, body: unknown): Promise<User
   const at = new Date();
   const iso = at.toISOString();
   const id = crypto.randomUUID();
-  noteUserType(ctx, null, data);
-  const decision = roleOf(ctx, "registered", data, []);
+  noteSources(ctx, null, data);
+  const rolesManaged = writesRoles(data);
+  const decision = roleOf(ctx, { role: "registered", data, rolesManaged }, []);
   if (decision.reason) ctx.log.decide(decision.reason);
-  const state: UserState = { id, data, active: active ?? true, role: decision.role, version: 1, createdAt: iso, updatedAt: iso };
+  const state: UserState = {
+    id,
+    data,
+    active: active ?? true,
+    role: decision.role,
+    rolesManaged,
+    version: 1,
+    createdAt: iso,
+    updatedAt: iso,
+  };
   ctx.log.touch("User", id);
   const passwordHash = norm.password !== undefined ? await hashPassword(norm.password) : null;
   const events = userEvents(ctx, state, 1, plannedUserEvents(null, state), at);
@@ -121,19 +138,23 @@ async function update(
 ): Promise<UserResult> {
   const { before } = loaded;
   const cols = userColumns(nextData, before.data);
-  noteUserType(ctx, before.data, nextData);
-  const decision = roleOf(ctx, before.role, nextData, loaded.groups);
+  noteSources(ctx, before.data, nextData);
+  const rolesManaged = before.rolesManaged || writesRoles(nextData);
+  const decision = roleOf(ctx, { role: before.role, data: nextData, rolesManaged }, loaded.groups);
   // A reason exists whenever the sources ask for another role: changed, or kept because a
   // setting is off (said on every write until the sources and the role agree).
   if (decision.reason) ctx.log.decide(decision.reason);
   const at = new Date();
-  const draft: UserState = { ...before, data: nextData, active: nextActive, role: decision.role };
+  const draft: UserState = { ...before, data: nextData, active: nextActive, role: decision.role, rolesManaged };
   const planned = plannedUserEvents(before, draft, decision.reason);
   const passwordHash = password !== undefined ? await hashPassword(password) : undefined;
   if (password !== undefined) ctx.log.decide("password received; stored as a hash only");
-  if (planned.length === 0 && passwordHash === undefined) return { state: before, groups: loaded.groups };
+  // The roles an IdP wrote are not the site's (it gets the role they decide): a change of them
+  // alone writes no event, but moves the version, so the ETag tells the IdP its resource changed.
+  const rolesOnly = planned.length === 0 && JSON.stringify(before.data.roles) !== JSON.stringify(nextData.roles);
+  if (planned.length === 0 && passwordHash === undefined && !rolesOnly) return { state: before, groups: loaded.groups };
   // A password-only change writes no event and keeps the version.
-  const after: UserState = { ...draft, version: before.version + planned.length, updatedAt: at.toISOString() };
+  const after: UserState = { ...draft, version: before.version + (rolesOnly ? 1 : planned.length), updatedAt: at.toISOString() };
   const events = userEvents(ctx, after, before.version + 1, planned, at);
   await commit(ctx, {
     cas: [updateUser(ctx.db, before, after.version, userSet(after, cols, passwordHash))],

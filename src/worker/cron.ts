@@ -1,6 +1,6 @@
 import { getDb } from "../db/client";
 import type { Bindings } from "../env";
-import { freeOrphanedNameHolds, pruneEvents, pruneGuardChanges, pruneLog, reclaimLost, sweepPending } from "../events/sweeper";
+import { freeOrphanedNameHolds, pruneEvents, pruneGuardChanges, pruneLog, reclaimLost, sendPulled, sweepPending } from "../events/sweeper";
 import { backfillFolded } from "../jobs/fold";
 import { resumeStalledJobs } from "../jobs/runner";
 import { loadSettings } from "../settings/store";
@@ -23,7 +23,9 @@ export async function handleScheduled(controller: ScheduledController, env: Bind
   try {
     await reclaimLost(db, now);
     await freeOrphanedNameHolds(db, new Date(now).toISOString());
-    resent = await sweepPending(db, env.EVENTS, now);
+    // Back in push mode: what pull mode left for the site to read is sent (cached settings, 5 s).
+    if ((await loadSettings(db)).siteDelivery === "push") resent += await sendPulled(db, env.EVENTS, now);
+    resent += await sweepPending(db, env.EVENTS, now);
   } catch (err) {
     failures.push(`outbox sweep: ${String(err)}`);
   }

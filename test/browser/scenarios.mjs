@@ -50,7 +50,8 @@ function client(origin, prefix, token, contentType) {
 }
 
 const patchOp = (...Operations) => ({ schemas: ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], Operations });
-const roleOf = (user) => user?.roles?.[0]?.value;
+// The effective site role: the read-only extension (`roles` is what the IdP wrote, README "Roles").
+const roleOf = (user) => user?.["urn:scim-edge:scim:schemas:extension:site:2.0:User"]?.role;
 
 export async function runScenarios({ browser, page, context, origin, secrets, hook, access, artifacts, workDir }, check) {
   const scim = client(origin, "/api/scim/v2", secrets.SCIM_BEARER_TOKEN, "application/scim+json");

@@ -74,6 +74,7 @@ describe("GET /admin/api/stats", () => {
     await env.DB.prepare("UPDATE events SET state = 'dead', created_at = ? WHERE resource_id = ?").bind(old, user.id).run();
     const s = await stats();
     expect([...(s.undeliveredStates as string[])].sort()).toEqual([
+      "awaiting_pull",
       "dead",
       "held",
       "pending",

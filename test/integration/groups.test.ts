@@ -1,6 +1,18 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createUser, expectScimError, expectStatus, type Json, json, oktaUser, ops, scim, setSettings, uniqueName } from "../helpers";
+import {
+  createUser,
+  expectScimError,
+  expectStatus,
+  type Json,
+  json,
+  oktaUser,
+  ops,
+  scim,
+  setSettings,
+  siteRole,
+  uniqueName,
+} from "../helpers";
 
 const GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group";
 
@@ -281,7 +293,7 @@ describe("Groups: concurrency", () => {
 });
 
 describe("Groups: group-to-role mapping", () => {
-  const role = async (id: string) => ((await json(await scim("GET", `/Users/${id}`))).roles as { value: string }[])[0]?.value;
+  const role = async (id: string) => siteRole(await json(await scim("GET", `/Users/${id}`)));
 
   it("membership of the mapped groups promotes and demotes at once, under the promotion settings", async () => {
     await setSettings();

@@ -19,6 +19,7 @@ import {
   scim,
   setSettings,
   settleJobs,
+  siteRole,
   uniqueName,
 } from "../helpers";
 import { acceptingSite } from "../site-double";
@@ -38,7 +39,7 @@ async function newGroup(displayName: string, members: string[] = []): Promise<Js
 
 async function role(userId: string): Promise<string | undefined> {
   const user = await expectStatus(await scim("GET", `/Users/${userId}`), 200);
-  return (user.roles as Json[] | undefined)?.[0]?.value as string | undefined;
+  return siteRole(user);
 }
 
 async function runCron(at: number): Promise<void> {

@@ -8,7 +8,7 @@ import { admin, expectStatus, setSettings } from "../helpers";
 /**
  * Retention (settings logRetentionDays, eventRetentionDays), pruned by the cron in bounded
  * chunks: delivered and discarded events past the retention go; an event in any other state
- * (not delivered yet, or never to be: pending, held, dead, rejected, undeliverable, dry run...)
+ * (not delivered yet, or never to be: pending, held, dead, rejected, undeliverable, awaiting_pull, dry run...)
  * stays whatever its age. Its own file: its D1 holds only these events.
  */
 
@@ -20,6 +20,7 @@ const STATES: EventState[] = [
   "delivered",
   "rejected",
   "dead",
+  "awaiting_pull",
   "held",
   "undeliverable",
   "dry_run",

@@ -1,6 +1,18 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { admin, createUser, expectStatus, type Json, oktaUser, ops, scim, setSettings, uniqueName, waitForRoleJob } from "../helpers";
+import {
+  admin,
+  createUser,
+  expectStatus,
+  type Json,
+  oktaUser,
+  ops,
+  scim,
+  setSettings,
+  siteRole,
+  uniqueName,
+  waitForRoleJob,
+} from "../helpers";
 
 /**
  * The four sequences of issue "roles and the guard must follow the current state" that broke
@@ -8,7 +20,7 @@ import { admin, createUser, expectStatus, type Json, oktaUser, ops, scim, setSet
  * the Worker, the real D1 and (for settings changes) the real queue. Its own file: its own D1.
  */
 
-const role = (u: Json) => (u.roles as { value: string }[])[0]?.value;
+const role = siteRole;
 const roleOf = async (id: string) => role(await expectStatus(await scim("GET", `/Users/${id}`), 200));
 
 async function decisions(id: string): Promise<string[]> {

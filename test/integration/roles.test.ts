@@ -1,8 +1,8 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { createUser, expectStatus, type Json, oktaUser, ops, scim, setSettings, uniqueName } from "../helpers";
+import { createUser, expectStatus, oktaUser, ops, scim, setSettings, siteRole, uniqueName } from "../helpers";
 
-const role = (u: Json) => (u.roles as { value: string }[])[0]?.value;
+const role = siteRole;
 
 async function decisions(id: string): Promise<string> {
   const { results } = await env.DB.prepare("SELECT decisions FROM provisioning_log WHERE resource_id = ? AND decisions IS NOT NULL")
@@ -56,10 +56,12 @@ describe("Roles through userType (seed: promotion and demotion)", () => {
     await setSettings({ allowModeratorPromotion: false, allowAdminPromotion: false });
   });
 
-  it("roles is read-only: sending roles on POST does not grant anything", async () => {
+  it("roles is a source too: POST with roles Admin makes an admin, and GET returns roles as sent", async () => {
     await setSettings({ allowModeratorPromotion: true, allowAdminPromotion: true });
-    const u = await createUser(oktaUser(uniqueName(), { roles: [{ value: "admin", primary: true }] }));
-    expect(role(u)).toBe("registered");
+    const roles = [{ value: "admin", primary: true }];
+    const u = await createUser(oktaUser(uniqueName(), { roles }));
+    expect(role(u)).toBe("admin");
+    expect(u.roles).toEqual(roles);
     await setSettings({ allowModeratorPromotion: false, allowAdminPromotion: false });
   });
 });

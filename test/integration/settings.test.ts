@@ -17,6 +17,7 @@ describe("Settings admin API", () => {
       "moderatorGroup",
       "oauthAccessTokenMinutes",
       "scimEnabled",
+      "siteDelivery",
       "staticTokenEnabled",
     ]);
     const put = await admin("PUT", "/settings", { allowModeratorPromotion: true });
@@ -37,6 +38,7 @@ describe("Settings admin API", () => {
     { name: "access tokens under an hour", body: { oauthAccessTokenMinutes: 59 } },
     { name: "access tokens over 6 hours", body: { oauthAccessTokenMinutes: 361 } },
     { name: "staticTokenEnabled not a boolean", body: { staticTokenEnabled: "false" } },
+    { name: "siteDelivery neither push nor pull", body: { siteDelivery: "webhook" } },
     { name: "unknown group", body: { moderatorGroup: "no-such-group" } },
   ])("PUT with $name is 400 with a detail, and nothing changes", async ({ body }) => {
     await setSettings();

@@ -6,6 +6,7 @@ import {
   GROUP_RESOURCE,
   PATCH_OP_SCHEMA,
   type ResourceTypeDef,
+  SITE_USER_SCHEMA_ID as SITE,
   USER_RESOURCE,
 } from "../../src/scim/schemas";
 import { expectScimError } from "./scim-error";
@@ -71,7 +72,63 @@ interface ErrorCase {
   rt?: ResourceTypeDef;
 }
 
+/** An Entra app role as AppRoleAssignmentsComplex sends it (Microsoft's "Provisioning a role to a SCIM app"). */
+const entraRole = (value: string) => ({ primary: false, type: "WindowsAzureActiveDirectoryRole", display: value, value });
+const WITH_ROLES: StoredResource = { ...USER, roles: [entraRole("Admin"), entraRole("User")] };
+
 const userCases: OkCase[] = [
+  {
+    name: "roles: Entra AppRoleAssignmentsComplex adds an app role",
+    body: patchBody({ op: "Add", path: "roles", value: [entraRole("Admin")] }),
+    expected: changed(USER, { roles: [entraRole("Admin")] }),
+    quirk: 'op sent capitalised as "Add"',
+  },
+  {
+    name: "roles: the same add again changes nothing (Entra re-sends what it mapped)",
+    base: WITH_ROLES,
+    body: patchBody({ op: "Add", path: "roles", value: [entraRole("Admin")] }),
+    expected: WITH_ROLES,
+  },
+  {
+    name: "roles: Entra AssertiveAppRoleAssignmentsComplex replaces the list",
+    base: WITH_ROLES,
+    body: patchBody({ op: "replace", path: "roles", value: [entraRole("Moderator")] }),
+    expected: changed(USER, { roles: [entraRole("Moderator")] }),
+  },
+  {
+    name: "roles: a remove with a value list drops only those",
+    base: WITH_ROLES,
+    body: patchBody({ op: "Remove", path: "roles", value: [entraRole("Admin")] }),
+    expected: changed(USER, { roles: [entraRole("User")] }),
+  },
+  {
+    name: "roles: remove by a value filter, case-insensitively",
+    base: WITH_ROLES,
+    body: patchBody({ op: "remove", path: 'roles[value eq "admin"]' }),
+    expected: changed(USER, { roles: [entraRole("User")] }),
+  },
+  {
+    name: "roles: remove without a value drops them all",
+    base: WITH_ROLES,
+    body: patchBody({ op: "remove", path: "roles" }),
+    expected: USER,
+  },
+  {
+    name: "roles: Entra SingleAppRoleAssignment creates the primary role (value filter on a boolean sent as a string)",
+    body: patchBody({ op: "Replace", path: 'roles[primary eq "True"].value', value: "Admin" }),
+    expected: changed(USER, { roles: [{ primary: true, value: "Admin" }] }),
+  },
+  {
+    name: "roles: SingleAppRoleAssignment again replaces that role's value",
+    base: changed(USER, { roles: [{ primary: true, value: "Admin" }] }),
+    body: patchBody({ op: "Replace", path: 'roles[primary eq "True"].value', value: "Moderator" }),
+    expected: changed(USER, { roles: [{ primary: true, value: "Moderator" }] }),
+  },
+  {
+    name: "roles: Okta's path-less replace of its entitlements",
+    body: patchBody({ op: "replace", value: { roles: [{ value: "moderator", display: "Moderator" }] } }),
+    expected: changed(USER, { roles: [{ value: "moderator", display: "Moderator" }] }),
+  },
   {
     name: "Okta deactivate: path-less replace {active:false} (CONFORMANCE 56)",
     body: patchBody({ op: "replace", value: { active: false } }),
@@ -593,8 +650,14 @@ const errorCases: ErrorCase[] = [
     scimType: "mutability",
   },
   {
-    name: "path roles",
-    body: patchBody({ op: "replace", path: "roles", value: [{ value: "admin" }] }),
+    name: "path of the effective site role (read-only: decided from the sources)",
+    body: patchBody({ op: "replace", path: `${SITE}:role`, value: "admin" }),
+    status: 400,
+    scimType: "mutability",
+  },
+  {
+    name: "the effective site role in a path-less value",
+    body: patchBody({ op: "replace", value: { [SITE]: { role: "admin" } } }),
     status: 400,
     scimType: "mutability",
   },

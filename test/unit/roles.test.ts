@@ -1,13 +1,15 @@
 import { describe, expect, it } from "vitest";
+import type { Role } from "../../src/roles/role";
+import { decideRole, decideUserRole, type PromotionSettings } from "../../src/roles/rules";
 import {
-  decideRole,
   type GroupSource,
   groupSource,
-  type PromotionSettings,
-  type Role,
+  type RolesSource,
+  rolesNamingNothing,
+  rolesSource,
   type UserTypeSource,
   userTypeSource,
-} from "../../src/roles/rules";
+} from "../../src/roles/sources";
 
 const both: PromotionSettings = { allowModeratorPromotion: true, allowAdminPromotion: true };
 const none: PromotionSettings = { allowModeratorPromotion: false, allowAdminPromotion: false };
@@ -24,11 +26,57 @@ describe("userTypeSource", () => {
     { input: "Employee", want: { kind: "other", value: "Employee" } },
     { input: "Administrator", want: { kind: "other", value: "Administrator" } },
     { input: "", want: { kind: "absent" } },
+    { input: "  ", want: { kind: "absent" } },
     { input: undefined, want: { kind: "absent" } },
     { input: 42, want: { kind: "absent" } },
   ];
   it.each(rows)("$input → $want.kind", ({ input, want }) => {
     expect(userTypeSource(input)).toEqual(want);
+  });
+});
+
+describe("rolesSource: an entry names a role by its value, else its display (SPEC §5)", () => {
+  const entra = (value: string) => ({ primary: false, type: "WindowsAzureActiveDirectoryRole", display: value, value });
+  const rows: { name: string; input: unknown; want: RolesSource; other?: string[] }[] = [
+    { name: "Entra AppRoleAssignmentsComplex", input: [entra("Admin")], want: { kind: "role", role: "admin" } },
+    {
+      name: "Okta entitlement (a /Roles id)",
+      input: [{ value: "moderator", display: "Moderator" }],
+      want: { kind: "role", role: "moderator" },
+    },
+    { name: "any case, around spaces", input: [{ value: " REGISTERED " }], want: { kind: "role", role: "registered" } },
+    {
+      name: "the highest of several",
+      input: [entra("Moderator"), entra("User"), entra("Admin")],
+      want: { kind: "role", role: "admin" },
+      other: ["User"],
+    },
+    { name: "display when there is no value", input: [{ display: "Moderator" }], want: { kind: "role", role: "moderator" } },
+    {
+      name: "a value that names no role is not overruled by its display",
+      input: [{ value: "site.admin", display: "Admin" }],
+      want: { kind: "other" },
+      other: ["site.admin"],
+    },
+    { name: "Entra's User app role names none", input: [entra("User")], want: { kind: "other" }, other: ["User"] },
+    {
+      name: "Entra's PATCH without the flag: the assignment JSON-encoded in value",
+      input: [{ value: JSON.stringify({ id: "06b07648-ecfe-589f-9d2f-6325724a46ee", value: "Admin", displayName: "Admin" }) }],
+      want: { kind: "role", role: "admin" },
+    },
+    {
+      name: "JSON-encoded without an inner value: its displayName",
+      input: [{ value: JSON.stringify({ id: "x", displayName: "Moderator" }) }],
+      want: { kind: "role", role: "moderator" },
+    },
+    { name: "a value that only looks like JSON", input: [{ value: "{admin" }], want: { kind: "other" }, other: ["{admin"] },
+    { name: "absent", input: undefined, want: { kind: "absent" } },
+    { name: "empty (never written: rolesSource(…, true) is the written-before case)", input: [], want: { kind: "absent" } },
+    { name: "not a list", input: { value: "admin" }, want: { kind: "absent" } },
+  ];
+  it.each(rows)("$name", ({ input, want, other }) => {
+    expect(rolesSource(input, false)).toEqual(want);
+    expect(rolesNamingNothing(input)).toEqual(other ?? []);
   });
 });
 
@@ -62,15 +110,19 @@ describe("decideRole: the rules table (README) and its gates (SPEC §5)", () => 
   const role = (r: Role): UserTypeSource => ({ kind: "role", role: r });
   const absent: UserTypeSource = { kind: "absent" };
   const employee: UserTypeSource = { kind: "other", value: "Employee" };
+  const roles = (r: Role): RolesSource => ({ kind: "role", role: r });
+  const noRoles: RolesSource = { kind: "absent" };
+  const otherRoles: RolesSource = { kind: "other" };
   const inGroup = (r: Role, group = "G"): GroupSource => ({ role: r, group: r === "registered" ? undefined : group });
   const rows: {
     name: string;
     current: Role;
     userType: UserTypeSource;
+    roles?: RolesSource;
     group: GroupSource | null;
     settings: PromotionSettings;
     want: Role;
-    reason?: RegExp;
+    reason?: string | RegExp;
   }[] = [
     {
       name: "userType names the role it already has",
@@ -87,7 +139,7 @@ describe("decideRole: the rules table (README) and its gates (SPEC §5)", () => 
       group: null,
       settings: modOnly,
       want: "moderator",
-      reason: /role changed: registered → moderator \(userType\)/,
+      reason: "role changed: registered → moderator (userType)",
     },
     {
       name: "promote to moderator refused",
@@ -96,7 +148,7 @@ describe("decideRole: the rules table (README) and its gates (SPEC §5)", () => 
       group: null,
       settings: adminOnly,
       want: "registered",
-      reason: /role kept: registered.*moderator promotion off/,
+      reason: "role kept: registered (userType asks for moderator); moderator promotion off",
     },
     {
       name: "promote to admin needs the admin setting",
@@ -105,7 +157,7 @@ describe("decideRole: the rules table (README) and its gates (SPEC §5)", () => 
       group: null,
       settings: modOnly,
       want: "registered",
-      reason: /admin promotion off/,
+      reason: "role kept: registered (userType asks for admin); admin promotion off",
     },
     {
       name: "promote to admin needs only the admin setting",
@@ -123,7 +175,7 @@ describe("decideRole: the rules table (README) and its gates (SPEC §5)", () => 
       group: null,
       settings: modOnly,
       want: "admin",
-      reason: /admin promotion off/,
+      reason: "role kept: admin (userType asks for moderator); admin promotion off",
     },
     {
       name: "demote admin → registered",
@@ -159,7 +211,7 @@ describe("decideRole: the rules table (README) and its gates (SPEC §5)", () => 
       group: inGroup("admin", "Site Admins"),
       settings: both,
       want: "admin",
-      reason: /\(mapped group Site Admins\)/,
+      reason: "role changed: registered → admin (mapped group Site Admins)",
     },
     {
       name: "highest source wins: userType Admin over the moderator group",
@@ -168,7 +220,7 @@ describe("decideRole: the rules table (README) and its gates (SPEC §5)", () => 
       group: inGroup("moderator"),
       settings: both,
       want: "admin",
-      reason: /\(userType\)/,
+      reason: /\(userType\)$/,
     },
     {
       name: "both sources agree",
@@ -177,7 +229,7 @@ describe("decideRole: the rules table (README) and its gates (SPEC §5)", () => 
       group: inGroup("moderator", "Mods"),
       settings: both,
       want: "moderator",
-      reason: /userType and mapped group Mods/,
+      reason: "role changed: registered → moderator (userType and mapped group Mods)",
     },
     {
       name: "leaving the mapped group demotes",
@@ -186,7 +238,7 @@ describe("decideRole: the rules table (README) and its gates (SPEC §5)", () => 
       group: inGroup("registered"),
       settings: both,
       want: "registered",
-      reason: /moderator → registered \(no userType, in no mapped group\)/,
+      reason: "role changed: moderator → registered (no userType, in no mapped group)",
     },
     {
       name: "userType removed: no source grants admin any more",
@@ -195,7 +247,7 @@ describe("decideRole: the rules table (README) and its gates (SPEC §5)", () => 
       group: null,
       settings: both,
       want: "registered",
-      reason: /admin → registered \(no userType and no mapped group\)/,
+      reason: "role changed: admin → registered (no userType and no mapped group)",
     },
     {
       name: "userType removed while admin promotion is off: kept",
@@ -207,7 +259,7 @@ describe("decideRole: the rules table (README) and its gates (SPEC §5)", () => 
       reason: /admin promotion off/,
     },
     {
-      name: "no userType, no mapping, registered: nothing to decide",
+      name: "no source, registered: nothing to decide",
       current: "registered",
       userType: absent,
       group: null,
@@ -229,7 +281,7 @@ describe("decideRole: the rules table (README) and its gates (SPEC §5)", () => 
       group: inGroup("moderator", "Mods"),
       settings: both,
       want: "moderator",
-      reason: /admin → moderator \(mapped group Mods\)/,
+      reason: "role changed: admin → moderator (mapped group Mods)",
     },
     {
       name: "Employee, out of every mapped group: registered",
@@ -247,14 +299,181 @@ describe("decideRole: the rules table (README) and its gates (SPEC §5)", () => 
       group: inGroup("moderator"),
       settings: none,
       want: "registered",
-      reason: /admin promotion off/,
+      reason: "role kept: registered (userType asks for admin); admin promotion off",
+    },
+    // The roles source: Entra app roles, Okta entitlements.
+    {
+      name: "roles Admin promotes",
+      current: "registered",
+      userType: absent,
+      roles: roles("admin"),
+      group: null,
+      settings: both,
+      want: "admin",
+      reason: "role changed: registered → admin (roles)",
+    },
+    {
+      name: "roles removed: the role follows the remaining sources",
+      current: "admin",
+      userType: absent,
+      roles: noRoles,
+      group: null,
+      settings: both,
+      want: "registered",
+      reason: "role changed: admin → registered (no userType and no mapped group)",
+    },
+    {
+      name: "roles naming no site role (Entra's User) is registered, even with Employee",
+      current: "admin",
+      userType: employee,
+      roles: otherRoles,
+      group: null,
+      settings: both,
+      want: "registered",
+      reason: 'role changed: admin → registered (userType "Employee" names no role, no site role in roles and no mapped group)',
+    },
+    {
+      name: "roles removed, userType Employee, no mapping: left as it is (SPEC §5, userType that names no role)",
+      current: "admin",
+      userType: employee,
+      roles: noRoles,
+      group: null,
+      settings: both,
+      want: "admin",
+    },
+    {
+      name: "userType and roles disagree: the higher one",
+      current: "registered",
+      userType: role("moderator"),
+      roles: roles("admin"),
+      group: null,
+      settings: both,
+      want: "admin",
+      reason: "role changed: registered → admin (roles)",
+    },
+    {
+      name: "all three agree",
+      current: "registered",
+      userType: role("moderator"),
+      roles: roles("moderator"),
+      group: inGroup("moderator", "Mods"),
+      settings: both,
+      want: "moderator",
+      reason: "role changed: registered → moderator (userType, roles and mapped group Mods)",
+    },
+    // The highest role allowed (issue: bob).
+    {
+      name: "bob: userType Admin, moderator group, admin promotion off: the highest allowed, moderator",
+      current: "registered",
+      userType: role("admin"),
+      group: inGroup("moderator", "Site Moderators"),
+      settings: modOnly,
+      want: "moderator",
+      reason: "role changed: registered → moderator (mapped group Site Moderators); admin from userType refused: admin promotion off",
+    },
+    {
+      name: "bob again: already moderator, the refusal is said, the role kept",
+      current: "moderator",
+      userType: role("admin"),
+      group: inGroup("moderator", "Site Moderators"),
+      settings: modOnly,
+      want: "moderator",
+      reason: "role kept: moderator (mapped group Site Moderators); admin from userType refused: admin promotion off",
+    },
+    {
+      name: "roles Admin refused, userType Moderator allowed",
+      current: "registered",
+      userType: role("moderator"),
+      roles: roles("admin"),
+      group: null,
+      settings: modOnly,
+      want: "moderator",
+      reason: "role changed: registered → moderator (userType); admin from roles refused: admin promotion off",
+    },
+    {
+      name: "admin, admin promotion off, the sources now grant only moderator: admin is kept (moving off admin needs the admin setting)",
+      current: "admin",
+      userType: absent,
+      roles: roles("moderator"),
+      group: null,
+      settings: modOnly,
+      want: "admin",
+      reason: "role kept: admin (roles asks for moderator); admin promotion off",
+    },
+    {
+      name: "refused, and no lower source is allowed either: kept, never a role no source grants",
+      current: "moderator",
+      userType: role("admin"),
+      group: null,
+      settings: modOnly,
+      want: "moderator",
+      reason: "role kept: moderator (userType asks for admin); admin promotion off",
+    },
+    {
+      name: "refused: the fallback may be lower than the current role when a source grants it",
+      current: "moderator",
+      userType: role("admin"),
+      roles: roles("registered"),
+      group: null,
+      settings: modOnly,
+      want: "registered",
+      reason: "role changed: moderator → registered (roles); admin from userType refused: admin promotion off",
+    },
+    {
+      name: "moderator refused, registered current and granted: kept with the refusal said",
+      current: "registered",
+      userType: role("registered"),
+      roles: roles("moderator"),
+      group: null,
+      settings: adminOnly,
+      want: "registered",
+      reason: "role kept: registered (userType); moderator from roles refused: moderator promotion off",
     },
   ];
-  it.each(rows)("$name", ({ current, userType, group, settings, want, reason }) => {
-    const d = decideRole({ current, userType, group }, settings);
+  it.each(rows)("$name", ({ current, userType, roles: r, group, settings, want, reason }) => {
+    const d = decideRole({ current, userType, roles: r ?? noRoles, group }, settings);
     expect(d.role).toBe(want);
     expect(d.changed).toBe(want !== current);
-    if (reason) expect(d.reason).toMatch(reason);
-    else expect(d.reason).toBeUndefined();
+    if (reason === undefined) expect(d.reason).toBeUndefined();
+    else if (typeof reason === "string") expect(d.reason).toBe(reason);
+    else expect(d.reason).toMatch(reason);
+  });
+});
+
+describe("decideUserRole reads the sources from the stored data", () => {
+  it("Entra's shape and Okta's shape", () => {
+    const entra = {
+      userType: "Employee",
+      roles: [{ primary: false, type: "WindowsAzureActiveDirectoryRole", display: "Admin", value: "Admin" }],
+    };
+    expect(decideUserRole({ role: "registered", data: entra, rolesManaged: false }, null, both)).toMatchObject({
+      role: "admin",
+      changed: true,
+    });
+    const okta = { roles: [{ value: "moderator", display: "Moderator" }] };
+    expect(decideUserRole({ role: "registered", data: okta, rolesManaged: false }, null, both)).toMatchObject({
+      role: "moderator",
+      changed: true,
+    });
+  });
+
+  it("an Okta entitlement revoked with userType Employee: roles says no role now, so Employee keeps nothing", () => {
+    const revoked = { userType: "Employee" };
+    expect(decideUserRole({ role: "moderator", data: revoked, rolesManaged: true }, null, both)).toEqual({
+      role: "registered",
+      changed: true,
+      reason: 'role changed: moderator → registered (userType "Employee" names no role, no site role in roles and no mapped group)',
+    });
+    // Without roles ever written, SPEC §5's rule: a userType that names no role leaves the role as it is.
+    expect(decideUserRole({ role: "moderator", data: revoked, rolesManaged: false }, null, both)).toEqual({
+      role: "moderator",
+      changed: false,
+    });
+  });
+});
+
+describe("rolesSource once the IdP has written roles", () => {
+  it.each([undefined, []])("%j after roles were written: no site role, not absent", (input) => {
+    expect(rolesSource(input, true)).toEqual({ kind: "other" });
   });
 });

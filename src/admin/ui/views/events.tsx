@@ -10,16 +10,17 @@ const STATE_ORDER: Record<keyof EventCounts, number> = {
   pending: 0,
   queued: 1,
   retrying: 2,
-  held: 3,
-  undeliverable: 4,
-  rejected: 5,
-  dead: 6,
-  dry_run: 7,
-  delivered: 8,
-  discarded: 9,
+  awaiting_pull: 3,
+  held: 4,
+  undeliverable: 5,
+  rejected: 6,
+  dead: 7,
+  dry_run: 8,
+  delivered: 9,
+  discarded: 10,
 };
 const STATES = (Object.keys(STATE_ORDER) as (keyof EventCounts)[]).sort((a, b) => STATE_ORDER[a] - STATE_ORDER[b]);
-const ATTENTION = "pending,queued,retrying,rejected,dead,held,undeliverable";
+const ATTENTION = "pending,queued,retrying,awaiting_pull,rejected,dead,held,undeliverable";
 const isBulk = (s: string): s is BulkRedeliverable => (BULK_REDELIVERABLE as readonly string[]).includes(s);
 const stateLabel = (s: string) => s.replace("_", " ");
 
@@ -139,8 +140,8 @@ export function EventsView(props: {
   return (
     <>
       <p>
-        Every change is sent to the main site as a signed webhook. Events that failed, are held by the deprovisioning guard, or could not be
-        sent are listed here.
+        Every change is sent to the main site as a signed webhook, or, in pull mode, read by the site from the feed (awaiting pull until it
+        has read past it). Events that failed, are held by the deprovisioning guard, or could not be sent are listed here.
       </p>
       <ul id="event-counts" class="counts" aria-label="Number of events in each state">
         {STATES.map((s) => (

@@ -2,6 +2,7 @@ import type { Stats } from "../api";
 import { Chart, type Series } from "../chart";
 import { Time } from "../components";
 import { ageText, plural } from "../format";
+import { SiteDelivery } from "./site-delivery";
 
 const COLORS = {
   ok: "#1a7f37",
@@ -11,6 +12,7 @@ const COLORS = {
   pending: "#59636e",
   queued: "#0a66c2",
   retrying: "#bf8700",
+  awaiting_pull: "#0969da",
   held: "#9a6700",
   undeliverable: "#cf222e",
   rejected: "#a40e26",
@@ -133,6 +135,7 @@ export function HealthView({ stats, error }: { stats: Stats | null; error: strin
         />
       </div>
       <p class="hint">{`${plural(sum(requests.flatMap((s) => s.values)), "SCIM request", "SCIM requests")} in the last 24 hours.`}</p>
+      <SiteDelivery delivery={stats.siteDelivery} />
       <SigningSecrets secrets={stats.signingSecrets} />
     </>
   );

@@ -130,6 +130,7 @@ export function SettingsView({ onSaved }: { onSaved: () => void }) {
         moderatorGroup: selected("moderatorGroup"),
         adminGroup: selected("adminGroup"),
         dryRun: checked("dryRun"),
+        siteDelivery: checked("delivery-pull") ? "pull" : "push",
         deprovisionGuard: { maxPerHour: readInt(f, "maxPerHour", "The deprovisioning guard", 1, 1_000_000) },
         logRetentionDays: readInt(f, "logRetentionDays", "Log retention", 1, 3650),
         eventRetentionDays: readInt(f, "eventRetentionDays", "Event retention", 1, 3650),
@@ -207,6 +208,20 @@ export function SettingsView({ onSaved }: { onSaved: () => void }) {
       </fieldset>
       <fieldset>
         <legend>Delivery to the main site</legend>
+        <div class="radios" role="radiogroup" aria-label="How events reach the site">
+          <label>
+            <input type="radio" name="siteDelivery" id="delivery-push" value="push" checked={s?.siteDelivery !== "pull"} /> Push: a signed
+            POST to <code>MAIN_SITE_URL</code>
+          </label>
+          <label>
+            <input type="radio" name="siteDelivery" id="delivery-pull" value="pull" checked={s?.siteDelivery === "pull"} /> Pull: the site
+            reads <code>GET /api/site/v1/events</code> with <code>SITE_API_TOKEN</code>
+          </label>
+        </div>
+        <p class="hint">
+          Pull is for a site that cannot receive requests from the internet: nothing is POSTed, and an event is delivered once the site has
+          read past it. Health shows how far it has read.
+        </p>
         <div class="check">
           <input type="checkbox" id="dryRun" name="dryRun" checked={s?.dryRun === true} />
           <label for="dryRun">Dry run: record events, do not deliver them</label>
