@@ -427,6 +427,7 @@ describe("a cursor page is a range read of the order's index, whatever its depth
       direction: "next" as const,
       key: null,
       index: /SEARCH u USING COVERING INDEX users_seq_idx \(seq>\?\)/,
+      ties: false,
     },
     {
       sortBy: undefined,
@@ -434,6 +435,7 @@ describe("a cursor page is a range read of the order's index, whatever its depth
       direction: "previous" as const,
       key: null,
       index: /SEARCH u USING COVERING INDEX users_seq_idx \(seq<\?\)/,
+      ties: false,
     },
     {
       sortBy: "userName",
@@ -441,6 +443,7 @@ describe("a cursor page is a range read of the order's index, whatever its depth
       direction: "next" as const,
       key: "m",
       index: /SEARCH u USING COVERING INDEX users_user_name_norm_uq \(user_name_norm>\?\)/,
+      ties: true,
     },
     {
       sortBy: "userName",
@@ -448,12 +451,19 @@ describe("a cursor page is a range read of the order's index, whatever its depth
       direction: "next" as const,
       key: "m",
       index: /SEARCH u USING COVERING INDEX users_user_name_norm_uq \(user_name_norm<\?\)/,
+      ties: true,
     },
-  ])("sortBy=$sortBy $sortOrder, $direction", async ({ sortBy, sortOrder, direction, key, index }) => {
+  ])("sortBy=$sortBy $sortOrder, $direction", async ({ sortBy, sortOrder, direction, key, index, ties }) => {
     const plan = await candidatesPlan(sortBy, sortOrder, direction, key);
     expect(plan.join("\n")).toMatch(index);
     // No step scans the users table or sorts it: the only sort is of the page's own candidates.
+    // By userName, seq orders the users that share a folded userName (legacy pairs the refold kept,
+    // migration 0011): the unique index's second column is not seq, so SQLite sorts each run of
+    // equal userNames as it reads the range ("LAST TERM"), and stops once the page is full.
     expect(plan.filter((d) => /^SCAN u\b/.test(d))).toEqual([]);
-    expect(plan.filter((d) => /TEMP B-TREE/.test(d))).toEqual(["USE TEMP B-TREE FOR ORDER BY"]);
+    expect(plan.filter((d) => /TEMP B-TREE/.test(d))).toEqual([
+      ...(ties ? ["USE TEMP B-TREE FOR LAST TERM OF ORDER BY"] : []),
+      "USE TEMP B-TREE FOR ORDER BY",
+    ]);
   });
 });
