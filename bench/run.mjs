@@ -5,7 +5,7 @@
 //
 //   node bench/run.mjs [--smoke] [--sizes 10000,100000] [--duration 10] [--concurrency 8]
 //                      [--http-seed 2000] [--bulk-seed 1000] [--group-size 10000] [--keep]
-//                      [--types lookup,get,import-first,import-last,co] [--roles 0]
+//                      [--types lookup,get,import-first,import-last,cursor-first,cursor-middle,cursor-last,co] [--roles 0]
 //                      [--latency-samples 200] [--latency-pace 250] [--latency-modes push,pull] [--poll-interval 1000]
 // --types runs only those request types (and the ceilings); --roles 0 skips the role
 // re-evaluation, which visits every user (a 1,000,000-user run: --sizes 1000000 with both).
@@ -163,6 +163,18 @@ async function rolesPhase(serviceUrl, groupId, members) {
   }
 }
 
+/** Cursors halfway through the directory and of its last page (bench/service/cursor-at.ts). */
+async function deepCursors(serviceUrl, count) {
+  const at = async (where) => {
+    const res = await fetch(`${serviceUrl}/debug/cursor-at?at=${where}&count=${count}&excludedAttributes=groups`, {
+      signal: AbortSignal.timeout(60_000),
+    });
+    if (res.status !== 200) throw new Error(`GET /debug/cursor-at?at=${where} → ${res.status}: ${await res.text()}`);
+    return (await res.json()).cursor;
+  };
+  return { middle: await at("middle"), last: await at("last") };
+}
+
 /** The pull feed's token for the bench's service (a bench run's own; never a deployment's). */
 const BENCH_SITE_TOKEN = `bench-site-${runTag}-${Math.random().toString(36).slice(2)}`;
 
@@ -300,6 +312,11 @@ async function phase(type, single, service, ceiling, paired) {
   // SQL time inside D1 per request, on the path and after it: the database's share, free of
   // wrangler's per-call overhead, and the column that shows a query growing with N.
   const sqlMs = sane ? (after.onPath.sqlMs - before.onPath.sqlMs + after.deferred.sqlMs - before.deferred.sqlMs) / requests : undefined;
+  // Rows D1 read per request (meta.rows_read, what D1 bills): machine-independent, it shows a
+  // count or a scan that grows with the directory where throughput and time only hint at it.
+  const rowsRead = sane
+    ? (after.onPath.rowsRead - before.onPath.rowsRead + after.deferred.rowsRead - before.deferred.rowsRead) / requests
+    : undefined;
   const result = merge(runs);
   const query = merge(ceilingRuns);
   const pairedResult = pairedRuns.length ? merge(pairedRuns) : undefined;
@@ -314,6 +331,7 @@ async function phase(type, single, service, ceiling, paired) {
     target: type.target,
     deferred,
     sqlMs,
+    rowsRead,
     ...result,
     ratio: result.rps / query.rps,
     // Its rate over the paired type's in the same slices: how its ratio compares with that one's.
@@ -322,7 +340,7 @@ async function phase(type, single, service, ceiling, paired) {
   };
   const rt = result.roundTrips.mode ?? "—";
   console.log(
-    `  ${type.key.padEnd(13)} ${result.rps.toFixed(0).padStart(5)} req/s (query ${query.rps.toFixed(0).padStart(4)}: ${row.ratio.toFixed(2)}×)  p50 ${result.p50.toFixed(1).padStart(6)} ms  p99 ${result.p99.toFixed(1).padStart(6)} ms  RT ${rt}  SQL ${sqlMs === undefined ? "—" : sqlMs.toFixed(2)} ms  CPU ${row.cpuMs.toFixed(1)} ms${result.exhausted ? "  (source exhausted)" : ""}`,
+    `  ${type.key.padEnd(13)} ${result.rps.toFixed(0).padStart(5)} req/s (query ${query.rps.toFixed(0).padStart(4)}: ${row.ratio.toFixed(2)}×)  p50 ${result.p50.toFixed(1).padStart(6)} ms  p99 ${result.p99.toFixed(1).padStart(6)} ms  RT ${rt}  SQL ${sqlMs === undefined ? "—" : sqlMs.toFixed(2)} ms  rows ${rowsRead === undefined ? "—" : rowsRead.toFixed(0)}  CPU ${row.cpuMs.toFixed(1)} ms${result.exhausted ? "  (source exhausted)" : ""}`,
   );
   return { row, ceilingRuns, ceilingCpu };
 }
@@ -463,6 +481,7 @@ async function runSize(n, bundleConfig, token) {
       posted: [],
       run: runTag,
     };
+    ctx.cursors = await deepCursors(service.url, 100);
     const [healthz, single] = ceilingTypes(ctx);
     await settle(service, requestTypes(ctx));
     await drive({ concurrency: config.concurrency, durationMs: Math.max(config.warmupMs, 500), next: single.next });
@@ -558,6 +577,7 @@ async function main() {
     `${config.concurrency} clients; each request type runs ${config.durationMs / 1000} s in ${config.sliceMs / 1000} s slices interleaved with slices of the single-query ceiling. ` +
       "RT = D1 round trips on the request's path, stmts = SQL statements (most frequent value of X-D1-Round-Trips / X-D1-Statements); " +
       "RT after = D1 round trips per request after the response (waitUntil); SQL ms = time D1 spent executing the request's SQL, path and after (meta.duration); " +
+      "rows read = rows D1 read for it (meta.rows_read, what D1 bills); " +
       "× query = req/s over the ceiling's req/s in the neighbouring slices; " +
       "CPU = CPU ms per request of the whole wrangler dev process group (Worker, local D1, queue consumer, wrangler itself).",
   );

@@ -104,6 +104,29 @@ export function requestTypes(ctx) {
       target: { roundTrips: 1, p50Within: { key: "import-first", factor: 1.5 } },
       next: (i) => get(`${ctx.api}/Users?startIndex=${lastStart}&count=100`, i),
     },
+    // RFC 9865 cursor pages of the import, default order: the first, one halfway through the
+    // directory and the last (ctx.cursors, minted by the bench service at those places). Keyset
+    // reads: each is a range of the seq index, so they cost the same wherever they are. Without
+    // the users' groups, so each page does the same work per user: the first 10,000 users are
+    // members of the 10,000-member group, later ones of none.
+    {
+      key: "cursor-first",
+      label: "GET /Users?count=100&excludedAttributes=groups&cursor=",
+      target: { roundTrips: 1 },
+      next: (i) => get(`${ctx.api}/Users?count=100&excludedAttributes=groups&cursor=`, i),
+    },
+    {
+      key: "cursor-middle",
+      label: "… &cursor=<halfway>",
+      target: { roundTrips: 1, cpuWithin: { key: "cursor-first", factor: 1.1 } },
+      next: (i) => (ctx.cursors ? get(`${ctx.api}/Users?count=100&excludedAttributes=groups&cursor=${ctx.cursors.middle}`, i) : null),
+    },
+    {
+      key: "cursor-last",
+      label: "… &cursor=<last page>",
+      target: { roundTrips: 1, cpuWithin: { key: "cursor-first", factor: 1.1 } },
+      next: (i) => (ctx.cursors ? get(`${ctx.api}/Users?count=100&excludedAttributes=groups&cursor=${ctx.cursors.last}`, i) : null),
+    },
     {
       key: "co",
       label: 'GET /Users?filter=userName co "…"',

@@ -79,7 +79,7 @@ async function freePort() {
 
 /**
  * Starts `wrangler dev` on 127.0.0.1 in its own process group and waits until `readyPath`
- * answers. Returns { url, stop }. Its output goes to `logFile` (request lines are off: logging
+ * answers. Returns { url, stop, pid, exited, inspectorPort } (wrangler's DevTools proxy to the Worker). Its output goes to `logFile` (request lines are off: logging
  * every request would cost the machine more than the requests).
  */
 export async function startDev({ name, cwd = ROOT, args, logFile, stateDir, readyPath = "/", timeoutMs = 120_000 }) {
@@ -136,7 +136,7 @@ export async function startDev({ name, cwd = ROOT, args, logFile, stateDir, read
     try {
       const res = await fetch(url + readyPath, { signal: AbortSignal.timeout(2_000) });
       await res.arrayBuffer();
-      if (res.status < 500) return { url, stop, pid: child.pid, exited: () => exited };
+      if (res.status < 500) return { url, stop, pid: child.pid, exited: () => exited, inspectorPort: inspector };
     } catch {
       // not listening yet
     }

@@ -7,7 +7,7 @@
  * A call is counted when it settles. If it settled before the Worker returned its Response it
  * was on the request's path; otherwise it is deferred work (waitUntil: the provisioning-log row
  * of a read, the mark-queued update after a write). The response headers carry the on-path
- * counts (and the SQL time D1 reports in each result's meta.duration); the per-isolate totals,
+ * counts (and the SQL time and rows read D1 reports in each result's meta); the per-isolate totals,
  * deferred work included, are served at D1_STATS_PATH.
  *
  * Enabled only when the var D1_STATS is "1" (`wrangler dev --var D1_STATS:1`); it is never set in
@@ -19,6 +19,8 @@ interface D1Counts {
   statements: number;
   /** Time spent executing SQL inside D1 (the sum of each result's meta.duration), in ms. */
   sqlMs: number;
+  /** Rows D1 read to run the SQL (meta.rows_read, what D1 bills): the cost that grows with a scan. */
+  rowsRead: number;
 }
 
 export interface D1Totals {
@@ -39,18 +41,21 @@ export const D1_STATS_PATH = "/debug/d1-stats";
 const ROUND_TRIPS_HEADER = "X-D1-Round-Trips";
 const STATEMENTS_HEADER = "X-D1-Statements";
 const SQL_MS_HEADER = "X-D1-Sql-Ms";
+const ROWS_READ_HEADER = "X-D1-Rows-Read";
 
-const zero = (): D1Counts => ({ roundTrips: 0, statements: 0, sqlMs: 0 });
+const zero = (): D1Counts => ({ roundTrips: 0, statements: 0, sqlMs: 0, rowsRead: 0 });
 
-function durationOf(result: unknown): number {
+function metaOf(result: unknown, key: "duration" | "rows_read"): number {
   if (typeof result !== "object" || result === null || !("meta" in result)) return 0;
   const meta: unknown = result.meta;
-  return typeof meta === "object" && meta !== null && "duration" in meta && typeof meta.duration === "number" ? meta.duration : 0;
+  if (typeof meta !== "object" || meta === null || !(key in meta)) return 0;
+  const value: unknown = (meta as Record<string, unknown>)[key];
+  return typeof value === "number" ? value : 0;
 }
 
-/** SQL time reported by D1 for a result or a batch's results (first() and raw() report none). */
-function sqlMsOf(result: unknown): number {
-  return Array.isArray(result) ? result.reduce((t: number, r: unknown) => t + durationOf(r), 0) : durationOf(result);
+/** A meta figure D1 reports, summed over a result or a batch's results (first() and raw() report none). */
+function sumOf(result: unknown, key: "duration" | "rows_read"): number {
+  return Array.isArray(result) ? result.reduce((t: number, r: unknown) => t + metaOf(r, key), 0) : metaOf(result, key);
 }
 
 /** Per-isolate totals: wrangler dev runs one isolate, so these are the whole bench's. */
@@ -73,11 +78,11 @@ class D1Stats {
   track<T>(call: Promise<T>, statements: number): Promise<T> {
     return call.then(
       (result) => {
-        this.record(statements, sqlMsOf(result));
+        this.record(statements, sumOf(result, "duration"), sumOf(result, "rows_read"));
         return result;
       },
       (err: unknown) => {
-        this.record(statements, 0);
+        this.record(statements, 0, 0);
         throw err;
       },
     );
@@ -89,12 +94,13 @@ class D1Stats {
     return { ...this.onPath };
   }
 
-  private record(statements: number, sqlMs: number): void {
+  private record(statements: number, sqlMs: number, rowsRead: number): void {
     const sinks = this.background ? [totals.background] : this.responded ? [this.deferred, totals.deferred] : [this.onPath, totals.onPath];
     for (const c of sinks) {
       c.roundTrips += 1;
       c.statements += statements;
       c.sqlMs += sqlMs;
+      c.rowsRead += rowsRead;
     }
   }
 }
@@ -207,6 +213,7 @@ export async function fetchWithD1Stats<E extends { DB: D1Database }>(
   out.headers.set(ROUND_TRIPS_HEADER, String(counts.roundTrips));
   out.headers.set(STATEMENTS_HEADER, String(counts.statements));
   out.headers.set(SQL_MS_HEADER, String(counts.sqlMs));
+  out.headers.set(ROWS_READ_HEADER, String(counts.rowsRead));
   return out;
 }
 

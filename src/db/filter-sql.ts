@@ -6,6 +6,7 @@ import { attributeOf, parseFilter, resolveAttributePath } from "../scim/filter/p
 import { comparesFolded } from "../scim/fold";
 import { type AttributeDef, GROUP_SCHEMA_ID, type ResourceTypeDef, SITE_USER_SCHEMA_ID, USER_SCHEMA_ID } from "../scim/schemas";
 import { foldCase } from "../scim/text";
+import { orderSql, type SortSpec } from "./list-sql";
 import { groupMembers, groups, users } from "./schema";
 import { indexText, TEXT_INDEX_PATHS } from "./text-index";
 
@@ -421,18 +422,18 @@ export function filterToSql(filter: Filter, target: SqlTarget): SQL {
 }
 
 /**
- * ORDER BY terms for sortBy / sortOrder (RFC 7644 §3.4.2.3). Default: insertion order.
- * Case-insensitive strings sort folded; a multi-valued attribute sorts by its primary
- * (else first) value; unassigned values sort last; seq breaks ties so paging is stable
- * (Okta requires a consistent order). Unknown sortBy or sortOrder: 400 invalidValue.
+ * The order of sortBy / sortOrder (RFC 7644 §3.4.2.3); without sortBy, insertion order.
+ * Case-insensitive strings sort folded; a multi-valued attribute sorts by its primary (else
+ * first) value; unassigned values sort last; seq breaks ties so paging is stable (Okta requires a
+ * consistent order). Unknown sortBy or sortOrder: 400 invalidValue.
  */
-export function sortToSql(sortBy: string | undefined, sortOrder: string | undefined, rt: ResourceTypeDef, target: SqlTarget): SQL {
+function sortOf(sortBy: string | undefined, sortOrder: string | undefined, rt: ResourceTypeDef, target: SqlTarget): SortSpec {
   const order = (sortOrder ?? "").trim().toLowerCase();
   if (order !== "" && order !== "ascending" && order !== "descending") {
     throw new ScimError(400, "invalidValue", `sortOrder must be "ascending" or "descending", not "${sortOrder ?? ""}".`);
   }
-  const tieBreak = sql`${target.seq} ASC`;
-  if (sortBy === undefined || sortBy.trim() === "") return tieBreak;
+  const descending = order === "descending";
+  if (sortBy === undefined || sortBy.trim() === "") return { key: undefined, descending: false, nullable: false };
   const r = resolveAttributePath(sortBy, rt, "invalidValue");
   const cannot = (why: string) => new ScimError(400, "invalidValue", `Can't sort by "${sortBy}": ${why}.`);
   if (r.leaf.returned === "never") throw cannot("it is never returned");
@@ -441,25 +442,28 @@ export function sortToSql(sortBy: string | undefined, sortOrder: string | undefi
   const path: AttrPath = leaf === r.leaf ? r.path : { ...r.path, sub: leaf.name };
   const key = `${path.uri === target.schema ? "" : `${path.uri}:`}${path.attr}${path.sub === undefined ? "" : `.${path.sub}`}`;
   const column = target.columns[key];
-  let expr: SQL;
   if (column) {
     const first = column.columns[0] ?? target.seq;
-    expr = column.norm || !comparesFolded(leaf) ? sql`${first}` : sql`lower(${first})`;
-  } else if ((path.uri === target.schema && target.relations[path.attr]) || path.attr === "meta") {
-    throw cannot("sorting on it is not supported");
-  } else {
-    // The value a filter compares (folded if caseExact:false), taken from the primary (else first) element if multi-valued.
-    let operand: SQL | undefined;
-    if (r.attr.multiValued && path.sub !== undefined) {
-      operand = primaryElementValue(target, path, leaf);
-    } else {
-      const base = `$${path.uri === target.schema ? "" : label(path.uri)}${label(path.attr)}`;
-      operand = jsonOperand(rootDoc(target), path.sub === undefined ? base : `${base}${label(path.sub)}`, leaf).exprs[0];
-    }
-    expr = operand ?? sql`NULL`;
+    const expr = column.norm || !comparesFolded(leaf) ? sql`${first}` : sql`lower(${first})`;
+    return { key: expr, descending, nullable: column.notNull !== true };
   }
-  return sql`${expr} ${sql.raw(order === "descending" ? "DESC" : "ASC")} NULLS LAST, ${tieBreak}`;
+  if ((path.uri === target.schema && target.relations[path.attr]) || path.attr === "meta") throw cannot("sorting on it is not supported");
+  // The value a filter compares (folded if caseExact:false), taken from the primary (else first) element if multi-valued.
+  let operand: SQL | undefined;
+  if (r.attr.multiValued && path.sub !== undefined) {
+    operand = primaryElementValue(target, path, leaf);
+  } else {
+    const base = `$${path.uri === target.schema ? "" : label(path.uri)}${label(path.attr)}`;
+    operand = jsonOperand(rootDoc(target), path.sub === undefined ? base : `${base}${label(path.sub)}`, leaf).exprs[0];
+  }
+  return { key: operand ?? sql`NULL`, descending, nullable: true };
 }
+
+/** ORDER BY terms for sortBy / sortOrder over the target's own rows. */
+export const sortToSql = (sortBy: string | undefined, sortOrder: string | undefined, rt: ResourceTypeDef, target: SqlTarget): SQL => {
+  const spec = sortOf(sortBy, sortOrder, rt, target);
+  return orderSql(spec, spec.key, sql`${target.seq}`);
+};
 
 /** The sort value of a multi-valued attribute: its primary (else first) element's sub-attribute. */
 function primaryElementValue(target: SqlTarget, path: AttrPath, leaf: AttributeDef): SQL {
@@ -471,18 +475,19 @@ function primaryElementValue(target: SqlTarget, path: AttrPath, leaf: AttributeD
 }
 
 /**
- * The WHERE and ORDER BY of a list or .search request: the filter parsed against the resource
- * type (400 invalidFilter if it is not valid) and translated to bound SQL, and the sort order.
+ * The WHERE and the sort of a list or .search request: the filter parsed against the resource
+ * type (400 invalidFilter if it is not valid) and translated to bound SQL (undefined without a
+ * filter), and the sort order.
  */
 export function listClauses(
   params: { filter: string | undefined; sortBy: string | undefined; sortOrder: string | undefined },
   rt: ResourceTypeDef,
   target: SqlTarget,
-): { where: SQL; order: SQL; atMostOne: boolean } {
+): { where: SQL | undefined; sort: SortSpec; atMostOne: boolean } {
   const filter = params.filter !== undefined ? parseFilter(params.filter, rt) : undefined;
   return {
-    where: filter ? filterToSql(filter, target) : sql`1 = 1`,
-    order: sortToSql(params.sortBy, params.sortOrder, rt, target),
+    where: filter ? filterToSql(filter, target) : undefined,
+    sort: sortOf(params.sortBy, params.sortOrder, rt, target),
     atMostOne: filter !== undefined && matchesAtMostOne(filter, target),
   };
 }

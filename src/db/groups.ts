@@ -1,7 +1,6 @@
-import { and, eq, type SQL, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { GroupState } from "../resources/group";
 import type { Db } from "./client";
-import { GROUP_SQL_TARGET, g } from "./filter-sql";
 import { groupMembers, groups, users } from "./schema";
 import { idsIn } from "./sql";
 
@@ -24,15 +23,6 @@ export const selectGroupById = (db: Db, id: string) => db.select().from(groups).
 /** A group's version (a membership-only write reads the one its batch left). */
 export const selectGroupVersion = (db: Db, id: string) => db.select({ version: groups.version }).from(groups).where(eq(groups.id, id));
 
-export const countGroups = (db: Db, where: SQL) => db.select({ n: sql<number>`count(*)` }).from(g).where(where);
-
-export const selectGroupPage = (db: Db, where: SQL, order: SQL, limit: number, offset: number) =>
-  db.select().from(g).where(where).orderBy(order).limit(limit).offset(offset);
-
-/** The ids of that page, as a subquery (its members are read with it in the same batch). */
-export const selectPageIds = (where: SQL, order: SQL, limit: number, offset: number) =>
-  sql`SELECT ${g.id} FROM ${GROUP_SQL_TARGET.from} WHERE ${where} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`;
-
 /** Which of `ids` are users (to refuse unknown member ids with their names). */
 export const selectExistingUserIds = (db: Db, ids: readonly string[]) =>
   db
@@ -50,21 +40,24 @@ export const selectMembersAmong = (db: Db, groupId: string, ids: readonly string
 export const selectAllMemberIds = (db: Db, groupId: string) =>
   db.select({ userId: groupMembers.userId }).from(groupMembers).where(eq(groupMembers.groupId, groupId));
 
-/** Members with what `display` shows: the user's displayName, else userName. */
-export function selectMembersOf(db: Db, groupIds: SQL | string[]) {
-  const condition = Array.isArray(groupIds)
-    ? sql`${groupMembers.groupId} IN ${idsIn(groupIds)}`
-    : sql`${groupMembers.groupId} IN (${groupIds})`;
+/**
+ * Each group's `members` as SCIM shows them, built by SQLite as one JSON array per group
+ * (`{"value","$ref","display","type"}`, display the user's displayName else userName, in the
+ * order they were added): the answer carries the text as it is (src/scim/json-text.ts).
+ */
+export function selectMembersJson(db: Db, groupIds: readonly string[], baseUrl: string) {
+  // Qualified by hand: drizzle writes a bare "id" in the select list of a query without joins,
+  // which inside this subquery would be the member's.
+  const groupId = sql`${sql.identifier("groups")}.${sql.identifier("id")}`;
+  const member = sql`json_object('value', gm.user_id, '$ref', ${`${baseUrl}/Users/`} || gm.user_id, 'display', coalesce(mu.display_name, mu.user_name), 'type', 'User')`;
   return db
     .select({
-      groupId: groupMembers.groupId,
-      value: groupMembers.userId,
-      display: sql<string>`coalesce(${users.displayName}, ${users.userName})`,
+      groupId: groups.id,
+      members: sql<string>`(SELECT json_group_array(${member} ORDER BY gm.added_at, gm.user_id)
+        FROM ${groupMembers} gm JOIN ${users} mu ON mu.id = gm.user_id WHERE gm.group_id = ${groupId})`,
     })
-    .from(groupMembers)
-    .innerJoin(users, eq(users.id, groupMembers.userId))
-    .where(condition)
-    .orderBy(groupMembers.groupId, groupMembers.addedAt, groupMembers.userId);
+    .from(groups)
+    .where(sql`${groups.id} IN ${idsIn(groupIds)}`);
 }
 
 export function insertGroup(db: Db, row: typeof groups.$inferInsert) {

@@ -417,3 +417,13 @@ export const oauthClientSecrets = sqliteTable(
   },
   (t) => [index("oauth_client_secrets_client_idx").on(t.clientRef)],
 );
+
+/**
+ * How many rows `users` and `groups` hold ("users", "groups"), kept by triggers
+ * (migrations/0013_resource_counts.sql, not declared here: drizzle has no triggers): the
+ * totalResults of a list without a filter, read from one row (src/db/lists.ts).
+ */
+export const resourceCounts = sqliteTable("resource_counts", {
+  resource: text("resource").primaryKey(),
+  n: integer("n").notNull(),
+});

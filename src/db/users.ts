@@ -2,7 +2,7 @@ import { eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { GroupRef, UserColumns, UserState } from "../resources/user";
 import { isRole } from "../roles/role";
 import type { Db } from "./client";
-import { USER_SQL_TARGET, u } from "./filter-sql";
+import type { u } from "./filter-sql";
 import { groupMembers, groups, users } from "./schema";
 
 export type UserRow = typeof users.$inferSelect;
@@ -72,39 +72,7 @@ export function selectGroupsOfUsers(db: Db, userIds: SQL | string[]) {
     .where(condition);
 }
 
-export const countUsers = (db: Db, where: SQL) => db.select({ n: sql<number>`count(*)` }).from(u).where(where);
-
-/** Each user's groups as one JSON array, read per row through group_members_user_idx. */
-// Written out with aliases: drizzle leaves column names unqualified in the select list of a query
-// without joins, where "id" would mean the user's own.
-const groupsJson = sql<string>`(SELECT json_group_array(json_object('value', g.id, 'display', g.display_name))
-  FROM ${groupMembers} gm JOIN ${groups} g ON g.id = gm.group_id WHERE gm.user_id = u.id)`;
-
-/**
- * One list page, with each user's groups when wanted, in ONE statement: the filter that picks the
- * page runs once (a `co` filter scans the table; a second statement for the page's groups would
- * scan it again). The page is chosen by a subquery that reads only seq, so in the default order
- * it walks the narrow users_seq_idx: a page at the end of 100,000 users steps over index entries,
- * not rows with their JSON; then only the page's own rows are read, by rowid.
- */
-export function selectUserPage(db: Db, where: SQL, order: SQL, limit: number, offset: number, withGroups: boolean) {
-  const seqs = sql`SELECT ${u.seq} FROM ${USER_SQL_TARGET.from} WHERE ${where} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`;
-  return db
-    .select({ user: stateColumns(u), groups: withGroups ? groupsJson : sql<string>`'[]'` })
-    .from(u)
-    .where(sql`${u.seq} IN (${seqs})`)
-    .orderBy(order);
-}
-
-/** The user a unique attribute's `eq` names (listClauses' atMostOne), read straight off its index. */
-export const selectUserMatch = (db: Db, where: SQL, withGroups: boolean) =>
-  db
-    .select({ user: stateColumns(u), groups: withGroups ? groupsJson : sql<string>`'[]'` })
-    .from(u)
-    .where(where)
-    .limit(1);
-
-/** The `groups` column of selectUserPage; anything unexpected reads as no groups. */
+/** The `groups` column of a list page (src/db/lists.ts); anything unexpected reads as no groups. */
 export function parseGroupRefs(json: string): GroupRef[] {
   let parsed: unknown;
   try {

@@ -4,12 +4,13 @@ import type { AppEnv } from "../env";
 import { getGroup, groupNotFound, listGroups } from "../groups/queries";
 import { createGroup, deleteGroup, patchGroup, replaceGroup } from "../groups/service";
 import { readJsonObject } from "../http/body";
-import { listResponse, noContent, notModified, resourceResponse } from "../http/respond";
+import { noContent, notModified, resourceResponse } from "../http/respond";
 import { type GroupState, renderGroup } from "../resources/group";
 import { ScimError } from "../scim/errors";
-import { listParamsFromQuery, listParamsFromSearch } from "../scim/list-params";
+import { type ListParams, listParamsFromQuery, listParamsFromSearch } from "../scim/list-params";
 import { project, projectionOf, wantsAttribute } from "../scim/projection";
 import { GROUP_RESOURCE } from "../scim/schemas";
+import { answerList } from "./list";
 import { writeContext } from "./write-context";
 
 /** /Groups (RFC 7644 §3): reads through src/groups/queries.ts, writes through src/groups/service.ts. */
@@ -36,17 +37,12 @@ async function answer(c: Context<AppEnv>, state: GroupState, status: 200 | 201 |
   return resourceResponse(c, read.resource, read.state.version, status, location);
 }
 
-groupRoutes.get("/", async (c) => {
-  const params = listParamsFromQuery(c.req.query());
-  const list = await listGroups(getDb(c.env.DB), c.get("baseUrl"), params, c.get("log"));
-  return listResponse(c, list.total, params.startIndex, list.resources);
-});
+const list = (c: Context<AppEnv>, params: ListParams) =>
+  answerList(c, params, "Groups", (db, page, log) => listGroups(db, c.get("baseUrl"), params, page, { log }));
 
-groupRoutes.post("/.search", async (c) => {
-  const params = listParamsFromSearch(await readJsonObject(c));
-  const list = await listGroups(getDb(c.env.DB), c.get("baseUrl"), params, c.get("log"));
-  return listResponse(c, list.total, params.startIndex, list.resources);
-});
+groupRoutes.get("/", (c) => list(c, listParamsFromQuery(c.req.query())));
+
+groupRoutes.post("/.search", async (c) => list(c, listParamsFromSearch(await readJsonObject(c))));
 
 groupRoutes.get("/:id", async (c) => {
   const id = c.req.param("id");

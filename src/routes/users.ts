@@ -2,13 +2,14 @@ import { type Context, Hono } from "hono";
 import { getDb } from "../db/client";
 import type { AppEnv } from "../env";
 import { readJsonObject } from "../http/body";
-import { listResponse, noContent, notModified, resourceResponse } from "../http/respond";
+import { noContent, notModified, resourceResponse } from "../http/respond";
 import { ScimError } from "../scim/errors";
-import { listParamsFromQuery, listParamsFromSearch } from "../scim/list-params";
+import { type ListParams, listParamsFromQuery, listParamsFromSearch } from "../scim/list-params";
 import { projectionOf } from "../scim/projection";
 import { USER_RESOURCE } from "../scim/schemas";
 import { getUser, listUsers, notFoundDetail, renderedUser } from "../users/queries";
 import { createUser, deleteUser, patchUser, replaceUser, type UserResult } from "../users/service";
+import { answerList } from "./list";
 import { writeContext } from "./write-context";
 
 /** /Users (RFC 7644 §3): reads through src/users/queries.ts, writes through src/users/service.ts. */
@@ -27,17 +28,12 @@ function answer(c: Context<AppEnv>, result: UserResult, status: 200 | 201): Resp
   );
 }
 
-userRoutes.get("/", async (c) => {
-  const params = listParamsFromQuery(c.req.query());
-  const list = await listUsers(getDb(c.env.DB), c.get("baseUrl"), params, c.get("log"));
-  return listResponse(c, list.total, params.startIndex, list.resources);
-});
+const list = (c: Context<AppEnv>, params: ListParams) =>
+  answerList(c, params, "Users", (db, page, log) => listUsers(db, c.get("baseUrl"), params, page, { log }));
 
-userRoutes.post("/.search", async (c) => {
-  const params = listParamsFromSearch(await readJsonObject(c));
-  const list = await listUsers(getDb(c.env.DB), c.get("baseUrl"), params, c.get("log"));
-  return listResponse(c, list.total, params.startIndex, list.resources);
-});
+userRoutes.get("/", (c) => list(c, listParamsFromQuery(c.req.query())));
+
+userRoutes.post("/.search", async (c) => list(c, listParamsFromSearch(await readJsonObject(c))));
 
 userRoutes.get("/:id", async (c) => {
   const id = c.req.param("id");

@@ -1,5 +1,5 @@
-import { LIMITS } from "./discovery";
 import { ScimError } from "./errors";
+import { LIMITS } from "./limits";
 
 /** RFC 7644 §3.7: one operation of a BulkRequest, validated. */
 export interface BulkOperation {

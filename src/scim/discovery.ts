@@ -1,3 +1,4 @@
+import { LIMITS } from "./limits";
 import {
   ALL_SCHEMAS,
   DISCOVERY_SCHEMAS,
@@ -9,20 +10,6 @@ import {
   type SchemaDef,
   SPC_SCHEMA,
 } from "./schemas";
-
-/**
- * The limits the service enforces. The ones RFC 7643 §5 has attributes for are advertised in
- * /ServiceProviderConfig; all of them are in docs/guarantees.md.
- */
-export const LIMITS = {
-  maxResults: 200,
-  bulkMaxOperations: 1000,
-  bulkMaxPayloadSize: 1024 * 1024,
-  /** Operations in one PATCH request (src/scim/patch.ts). */
-  patchMaxOperations: 1000,
-  /** Attribute comparisons in one filter (src/scim/filter/parser.ts MAX_FILTER_COMPARISONS). */
-  filterMaxComparisons: 100,
-} as const;
 
 export function serviceProviderConfig(baseUrl: string) {
   return {
@@ -37,6 +24,15 @@ export function serviceProviderConfig(baseUrl: string) {
     changePassword: { supported: false },
     sort: { supported: true },
     etag: { supported: true },
+    // RFC 9865 §4. Index paging stays the default: Okta and Entra page by startIndex.
+    pagination: {
+      cursor: true,
+      index: true,
+      defaultPaginationMethod: "index",
+      defaultPageSize: LIMITS.defaultPageSize,
+      maxPageSize: LIMITS.maxResults,
+      cursorTimeout: LIMITS.cursorTimeout,
+    },
     authenticationSchemes: [
       {
         type: "oauthbearertoken",

@@ -1,4 +1,4 @@
-/** RFC 7644 §3.12 error types. */
+/** RFC 7644 §3.12 error types, and RFC 9865 §2.1's for cursor paging. */
 export type ScimType =
   | "invalidFilter"
   | "tooMany"
@@ -9,7 +9,10 @@ export type ScimType =
   | "noTarget"
   | "invalidValue"
   | "invalidVers"
-  | "sensitive";
+  | "sensitive"
+  | "invalidCursor"
+  | "expiredCursor"
+  | "invalidCount";
 
 const ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error";
 

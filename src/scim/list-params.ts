@@ -1,22 +1,18 @@
-import { LIMITS } from "./discovery";
 import { ScimError } from "./errors";
+import { integerParam, type PagingParams, pagingOf } from "./paging";
 
-/** Paging, sorting and projection parameters of a list or .search request (RFC 7644 §3.4.2). */
-export interface ListParams {
+/** What a list or .search request selects, sorts and shows (RFC 7644 §3.4.2): everything but the page. */
+export interface ListQuery {
   filter: string | undefined;
-  startIndex: number;
-  count: number;
   sortBy: string | undefined;
   sortOrder: string | undefined;
   attributes: string | undefined;
   excludedAttributes: string | undefined;
 }
 
-function integerParam(name: string, raw: unknown): number | undefined {
-  if (raw === undefined || raw === null || raw === "") return undefined;
-  const n = typeof raw === "number" ? raw : typeof raw === "string" && /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(n)) throw new ScimError(400, "invalidValue", `${name} must be an integer, got ${JSON.stringify(raw)}.`);
-  return n;
+/** A list or .search request's parameters: the query, and the page it asks for (index or cursor, RFC 9865). */
+export interface ListParams extends ListQuery {
+  paging: PagingParams;
 }
 
 function stringParam(name: string, raw: unknown): string | undefined {
@@ -28,20 +24,17 @@ function stringParam(name: string, raw: unknown): string | undefined {
 
 /**
  * startIndex is 1-based and below 1 means 1; count below 0 means 0 and above maxResults is
- * capped (RFC 7644 §3.4.2.4). Without count the page is maxResults long.
+ * capped (RFC 7644 §3.4.2.4); a cursor switches to cursor paging (src/scim/paging.ts).
  */
 function build(raw: Record<string, unknown>): ListParams {
-  const startIndex = Math.max(1, integerParam("startIndex", raw.startIndex) ?? 1);
-  const count = Math.min(LIMITS.maxResults, Math.max(0, integerParam("count", raw.count) ?? LIMITS.maxResults));
   const filter = stringParam("filter", raw.filter);
   return {
     filter: filter === undefined ? undefined : filter,
-    startIndex,
-    count,
     sortBy: stringParam("sortBy", raw.sortBy) || undefined,
     sortOrder: stringParam("sortOrder", raw.sortOrder) || undefined,
     attributes: stringParam("attributes", raw.attributes) || undefined,
     excludedAttributes: stringParam("excludedAttributes", raw.excludedAttributes) || undefined,
+    paging: pagingOf({ startIndex: integerParam("startIndex", raw.startIndex), count: raw.count, cursor: raw.cursor }),
   };
 }
 
@@ -50,12 +43,12 @@ export function listParamsFromQuery(query: Record<string, string>): ListParams {
   return build(lowerKeys(query));
 }
 
-/** A SearchRequest body (RFC 7644 §3.4.3): the same parameters, attributes as arrays. */
+/** A SearchRequest body (RFC 7644 §3.4.3, RFC 9865 §3): the same parameters, attributes as arrays. */
 export function listParamsFromSearch(body: Record<string, unknown>): ListParams {
   return build(lowerKeys(body));
 }
 
-const NAMES = ["filter", "startIndex", "count", "sortBy", "sortOrder", "attributes", "excludedAttributes"];
+const NAMES = ["filter", "startIndex", "count", "cursor", "sortBy", "sortOrder", "attributes", "excludedAttributes"];
 
 function lowerKeys(obj: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};

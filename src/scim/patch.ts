@@ -8,10 +8,10 @@
  * a path-less value, manager as a bare string, and the old Entra members remove with a value list.
  */
 
-import { LIMITS } from "./discovery";
 import { ScimError } from "./errors";
 import type { PatchPath } from "./filter/ast";
 import { comparisonsOf, parsePath } from "./filter/parser";
+import { LIMITS } from "./limits";
 import { type MemberOp, memberOperation, type PatchVerb } from "./patch-members";
 import { applyChange } from "./patch-target";
 import {

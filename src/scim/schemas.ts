@@ -4,6 +4,8 @@
  * so what is advertised is exactly what is stored and round-trips.
  */
 
+import { LIST_ANSWER_MIB } from "./limits";
+
 type AttrType = "string" | "boolean" | "decimal" | "integer" | "dateTime" | "reference" | "complex" | "binary";
 type Mutability = "readOnly" | "readWrite" | "immutable" | "writeOnly";
 type Returned = "always" | "never" | "default" | "request";
@@ -341,6 +343,24 @@ export const DISCOVERY_SCHEMAS: SchemaDef[] = [
       supported("changePassword", "A complex type that specifies configuration options related to changing a password."),
       supported("sort", "A complex type that specifies sort result options."),
       supported("etag", "A complex type that specifies ETag configuration options."),
+      // RFC 9865 §4.
+      ro("pagination", "complex", "A complex type that indicates pagination configuration options (RFC 9865).", {
+        subAttributes: [
+          ro("cursor", "boolean", "Whether cursor-based pagination is supported.", { required: true }),
+          ro("index", "boolean", "Whether index-based pagination is supported.", { required: true }),
+          ro("defaultPaginationMethod", "string", "The pagination method used when a request names none.", {
+            caseExact: true,
+            canonicalValues: ["cursor", "index"],
+          }),
+          ro("defaultPageSize", "integer", "The number of resources in a page when a request gives no count."),
+          ro(
+            "maxPageSize",
+            "integer",
+            `The maximum number of resources in a page, whatever the count asked. A page is also cut at ${LIST_ANSWER_MIB} MiB of resources as stored (documents, and each member or group reference with its display name): by cursor it ends early and nextCursor goes on from there; by index it is refused with 400 tooMany (ask fewer, or leave out members with excludedAttributes=members and read a group by id).`,
+          ),
+          ro("cursorTimeout", "integer", "The minimum number of seconds a cursor is valid after the page that returned it."),
+        ],
+      }),
       ro("authenticationSchemes", "complex", "The authentication schemes supported by the service provider.", {
         required: true,
         multiValued: true,

@@ -13,6 +13,8 @@ interface Counted {
   /** D1 work done after the response (waitUntil), from the per-isolate totals. */
   deferred: { roundTrips: number; statements: number };
   sqlMs: number;
+  /** Rows D1 read for the request's path (meta.rows_read). */
+  rowsRead: number;
 }
 
 async function totals(): Promise<D1Totals> {
@@ -41,6 +43,7 @@ async function counted(method: string, path: string, body?: unknown): Promise<Co
     roundTrips: Number(res.headers.get("X-D1-Round-Trips")),
     statements: Number(res.headers.get("X-D1-Statements")),
     sqlMs: Number(res.headers.get("X-D1-Sql-Ms")),
+    rowsRead: Number(res.headers.get("X-D1-Rows-Read")),
     deferred: {
       roundTrips: after.deferred.roundTrips - before.deferred.roundTrips,
       statements: after.deferred.statements - before.deferred.statements,
@@ -66,12 +69,12 @@ describe("D1 statistics (D1_STATS=1)", () => {
     id = String(created.body.id);
   });
 
-  it("POST /Users: one round trip in all (the change, its outbox row, the log row, the queued stamp)", async () => {
+  it("POST /Users: one round trip in all (the change, the settings version it decided with, its outbox row, the log row, the queued stamp)", async () => {
     await warm();
     const r = await counted("POST", "/Users", oktaUser(uniqueName("Stats")));
     expect(r.res.status, JSON.stringify(r.body)).toBe(201);
     expect(r.roundTrips).toBe(1);
-    expect(r.statements).toBe(4);
+    expect(r.statements).toBe(5);
     // After the response only the queue send: the batch already recorded the event as queued.
     expect(r.deferred).toEqual({ roundTrips: 0, statements: 0 });
     const event = await env.DB.prepare("SELECT state, queued_at FROM events WHERE resource_id = ?")
@@ -189,6 +192,40 @@ describe("D1 statistics (D1_STATS=1)", () => {
     expect(r.body.totalResults).toBe(total);
     expect((r.body.Resources as unknown[] | undefined)?.length ?? 0).toBe(resources);
     expect([r.roundTrips, r.statements]).toEqual([1, statements]);
+  });
+
+  it("GET /Users by cursor: one round trip a page, as by index; the cursor key is read once per isolate", async () => {
+    for (let k = 0; k < 3; k++) expect((await counted("POST", "/Users", oktaUser(uniqueName("Cursor")))).res.status).toBe(201);
+    await warm();
+    await counted("GET", "/Users?count=2&cursor="); // reads the cursor key if this isolate has not yet
+    const first = await counted("GET", "/Users?count=2&cursor=");
+    expect(first.res.status, JSON.stringify(first.body)).toBe(200);
+    expect([first.roundTrips, first.statements]).toEqual([1, 3]); // count, page, log row
+    expect(typeof first.body.nextCursor).toBe("string");
+    const next = await counted("GET", `/Users?count=2&cursor=${String(first.body.nextCursor)}`);
+    expect([next.roundTrips, next.statements]).toEqual([1, 3]);
+    expect(next.deferred).toEqual({ roundTrips: 0, statements: 0 });
+  });
+
+  it("rows read: a cursor page costs the same wherever it is; an unfiltered total is one row, not the table", async () => {
+    await env.DB.prepare(
+      `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+       INSERT INTO users (id, user_name, user_name_norm, active, role, data, version, created_at, updated_at)
+       SELECT 'rr-' || i, 'rr' || i || '@example.com', 'rr' || i || '@example.com', 1, 'registered',
+              json_object('userName', 'rr' || i || '@example.com'), 1, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z' FROM n`,
+    ).run();
+    await warm();
+    const total = await counted("GET", "/Users?count=0");
+    expect(total.body.totalResults).toBeGreaterThan(3000);
+    expect(total.rowsRead).toBeLessThan(10); // the counter row and the log row
+    const pages: Counted[] = [await counted("GET", "/Users?count=100&cursor=")];
+    for (let k = 0; k < 25; k++) pages.push(await counted("GET", `/Users?count=100&cursor=${String(pages[k]?.body.nextCursor)}`));
+    const [first, deep] = [pages[0]?.rowsRead ?? 0, pages[25]?.rowsRead ?? 0];
+    expect(first).toBeGreaterThan(100);
+    expect(Math.abs(deep - first), `${first} vs ${deep}`).toBeLessThanOrEqual(5);
+    // By index, a page as deep steps over every index entry before it.
+    const byIndex = await counted("GET", "/Users?count=100&startIndex=2501");
+    expect(byIndex.rowsRead).toBeGreaterThan(first + 2400);
   });
 
   it("GET /Groups?excludedAttributes=members and GET /Groups/{id}: one round trip in all, log row included", async () => {

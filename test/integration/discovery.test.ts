@@ -37,7 +37,7 @@ describe("Discovery (RFC 7644 §4)", () => {
     });
   });
 
-  it("ResourceTypes: User first with the enterprise extension; by id; unknown 404", async () => {
+  it("ResourceTypes: User first with the enterprise and site extensions; by id; unknown 404", async () => {
     const rts = await expectStatus(await scim("GET", "/ResourceTypes"), 200);
     const resources = rts.Resources as Json[];
     expect(rts.totalResults).toBe(resources.length);
@@ -46,7 +46,10 @@ describe("Discovery (RFC 7644 §4)", () => {
       id: "User",
       endpoint: "/Users",
       schema: "urn:ietf:params:scim:schemas:core:2.0:User",
-      schemaExtensions: [{ schema: "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", required: false }],
+      schemaExtensions: [
+        { schema: "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User", required: false },
+        { schema: "urn:scim-edge:scim:schemas:extension:site:2.0:User", required: false },
+      ],
       meta: { resourceType: "ResourceType", location: `${BASE}/ResourceTypes/User` },
     });
     expect((await expectStatus(await scim("GET", "/ResourceTypes/Group"), 200)).endpoint).toBe("/Groups");
@@ -59,6 +62,7 @@ describe("Discovery (RFC 7644 §4)", () => {
     expect(ids).toEqual([
       "urn:ietf:params:scim:schemas:core:2.0:User",
       "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+      "urn:scim-edge:scim:schemas:extension:site:2.0:User",
       "urn:ietf:params:scim:schemas:core:2.0:Group",
       "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig",
       "urn:ietf:params:scim:schemas:core:2.0:ResourceType",
@@ -119,6 +123,6 @@ describe("Discovery (RFC 7644 §4)", () => {
       await expectScimError(await scim("GET", `${path}?filter=${encodeURIComponent('id eq "x"')}`), 403);
     }
     const paged = await expectStatus(await scim("GET", "/Schemas?startIndex=2&count=1"), 200);
-    expect(paged.totalResults).toBe(6);
+    expect(paged.totalResults).toBe(7);
   });
 });

@@ -32,6 +32,40 @@ describe("a long flat and/or chain", () => {
   });
 });
 
+describe("by cursor, in an order read from JSON, a filter at its limits pages to the end", () => {
+  // A cursor page adds its keyset condition (the sort value and seq of the page's edge) and the
+  // sort expression, several times, around the filter: the filter's own limits leave room for them.
+  const ENT = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+  const walk = async (filter: string, sortBy: string) => {
+    const seen: string[] = [];
+    let cursor = "";
+    for (let n = 0; n < 10; n++) {
+      const query = `/Users?count=1&sortBy=${encodeURIComponent(sortBy)}&sortOrder=descending&filter=${encodeURIComponent(filter)}&cursor=${cursor}`;
+      const page = await expectStatus(await scim("GET", query), 200);
+      seen.push(...(page.Resources as Json[]).map((r) => String(r.id)));
+      if (typeof page.nextCursor !== "string") return seen;
+      cursor = page.nextCursor;
+    }
+    throw new Error("the walk did not end");
+  };
+
+  it.each(["emails.value", `${ENT}:employeeNumber`])(
+    "sorted by %s: 80 bound values, and 100 negated enterprise comparisons",
+    async (sortBy) => {
+      const title = `limits-${crypto.randomUUID().slice(0, 8)}`;
+      const made: string[] = [];
+      for (let k = 0; k < 3; k++)
+        made.push((await createUser(oktaUser(uniqueName("lim"), { title, [ENT]: { employeeNumber: `e${k}` } }))).id as string);
+      // 80 values: the title and 79 ids that match nobody.
+      const values = [`title eq "${title}"`, ...Array.from({ length: 79 }, (_, i) => `id eq "none-${i}"`)].join(" or ");
+      expect(new Set(await walk(values, sortBy))).toEqual(new Set(made));
+      // 100 comparisons: the title and 99 of the largest one.
+      const comparisons = `title eq "${title}" and (${chain(99, "not (department pr)")})`;
+      expect(new Set(await walk(comparisons, sortBy))).toEqual(new Set(made));
+    },
+  );
+});
+
 describe("PATCH", () => {
   let user: Json;
   beforeAll(async () => {

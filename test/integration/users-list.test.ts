@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { createUser, expectScimError, expectStatus, type Json, json, oktaUser, scim, setSettings } from "../helpers";
 
 const ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+const SITE = "urn:scim-edge:scim:schemas:extension:site:2.0:User";
 const tag = `L${Date.now().toString(36)}`;
 const names: string[] = [];
 const ids: string[] = [];
@@ -147,12 +148,13 @@ describe("Users: list, paging, filters", () => {
     const ext = await expectStatus(await scim("GET", `/Users/${id}?attributes=${ENTERPRISE}:employeeNumber`), 200);
     expect(ext.schemas).toEqual(["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE]);
     const excluded = await expectStatus(await scim("GET", `/Users/${id}?excludedAttributes=${ENTERPRISE}`), 200);
-    expect(excluded.schemas).toEqual(["urn:ietf:params:scim:schemas:core:2.0:User"]);
+    // The site extension (the effective role) is on every user unless it is excluded too.
+    expect(excluded.schemas).toEqual(["urn:ietf:params:scim:schemas:core:2.0:User", SITE]);
     expect(excluded).not.toHaveProperty(ENTERPRISE);
     const whole = await expectStatus(await scim("GET", `/Users/${id}`), 200);
     const onlyExt = await expectStatus(await scim("GET", `/Users/${id}?attributes=${ENTERPRISE}`), 200);
     expect(onlyExt).toEqual({ schemas: ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE], id, [ENTERPRISE]: whole[ENTERPRISE] });
-    expect(whole.schemas).toEqual(["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE]);
+    expect(whole.schemas).toEqual(["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE, SITE]);
     // CONFORMANCE 96 (Microsoft's collection): a [filter] in attributes is ignored, the attribute returned.
     const lenient = await expectStatus(await scim("GET", `/Users/${id}?attributes=${encodeURIComponent('emails[type eq "nope"]')}`), 200);
     expect(lenient).toEqual({ schemas: ["urn:ietf:params:scim:schemas:core:2.0:User"], id, emails: whole.emails });

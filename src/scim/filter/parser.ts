@@ -1,5 +1,5 @@
-import { LIMITS } from "../discovery";
 import { ScimError, type ScimType } from "../errors";
+import { LIMITS } from "../limits";
 import {
   ALL_SCHEMAS,
   type AttributeDef,
