@@ -462,6 +462,7 @@ describe("decideUserRole reads the sources from the stored data", () => {
     expect(decideUserRole({ role: "moderator", data: revoked, rolesManaged: true }, null, both)).toEqual({
       role: "registered",
       changed: true,
+      via: 'userType "Employee" names no role, no site role in roles and no mapped group',
       reason: 'role changed: moderator → registered (userType "Employee" names no role, no site role in roles and no mapped group)',
     });
     // Without roles ever written, SPEC §5's rule: a userType that names no role leaves the role as it is.
