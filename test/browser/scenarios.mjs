@@ -106,7 +106,8 @@ export async function runScenarios({ browser, page, context, origin, secrets, ho
         seen = await text(selector, p);
         return re.test(seen);
       };
-      return await waitFor(probe, { ms: 10_000, label: `${selector} ~ ${re}` });
+      // Generous: a loaded CI machine's local runtime may be busy with earlier scenarios' deliveries.
+      return await waitFor(probe, { ms: 30_000, label: `${selector} ~ ${re}` });
     } catch (err) {
       throw new Error(`${err instanceof Error ? err.message : String(err)}; it read: ${JSON.stringify(seen.slice(0, 400))}`);
     }
